@@ -1,0 +1,123 @@
+# Helpers that register MPI programs with ctest at several rank counts.
+#
+#   mpiply_add_mpi_test(TARGET <tgt> [NAME <base>] [RANKS <n>...] [TIMEOUT <s>]
+#                       [LABELS <l>...] [ARGS <arg>...])
+#
+# registers one test per rank count, `<base>-<n>` (base defaults to the target name),
+# running `mpiexec --oversubscribe -n <n> <tgt> <args>`. Any executable target works
+# (Catch2 or not). Defaults: RANKS 1 2 3 4, TIMEOUT 120, label `mpi`.
+include_guard(GLOBAL)
+
+if(NOT MPIEXEC_EXECUTABLE)
+  find_package(MPI REQUIRED COMPONENTS CXX)
+endif()
+
+# Environment for every MPI test (also used by tests/exit and the install-consumer test):
+# - Open MPI refuses to start as root (CI containers) without the two ALLOW variables;
+# - pinning TCP to loopback avoids hangs/timeouts probing container or VPN interfaces;
+# - oversubscription: 4 ranks on a 2-core CI machine must be allowed (and makes Open MPI
+#   yield when idle instead of spinning on a core that another rank needs).
+set(MPIPLY_MPI_TEST_ENVIRONMENT
+  OMPI_ALLOW_RUN_AS_ROOT=1
+  OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  OMPI_MCA_btl_tcp_if_include=lo
+  OMPI_MCA_oob_tcp_if_include=lo
+  OMPI_MCA_rmaps_base_oversubscribe=1)
+
+# Prefix of an mpiexec command line for <n> ranks, in <out>.
+function(mpiply_mpiexec_command out n)
+  set(${out} ${MPIEXEC_EXECUTABLE} --oversubscribe ${MPIEXEC_NUMPROC_FLAG} ${n}
+      ${MPIEXEC_PREFLAGS} PARENT_SCOPE)
+endfunction()
+
+# Common test properties. PROCESSORS = ranks, so `ctest -jN` does not stack several
+# 4-rank jobs onto a 2-core machine (ctest runs a test wider than -j on its own).
+function(mpiply_set_mpi_test_properties test n timeout)
+  set(labels mpi ${ARGN})
+  set_tests_properties(${test} PROPERTIES
+    TIMEOUT ${timeout}
+    PROCESSORS ${n}
+    ENVIRONMENT "${MPIPLY_MPI_TEST_ENVIRONMENT}"
+    LABELS "${labels}")
+endfunction()
+
+function(mpiply_add_mpi_test)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;NAME;TIMEOUT" "RANKS;ARGS;LABELS")
+  if(NOT arg_TARGET)
+    message(FATAL_ERROR "mpiply_add_mpi_test: TARGET is required")
+  endif()
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "mpiply_add_mpi_test: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT arg_NAME)
+    set(arg_NAME ${arg_TARGET})
+  endif()
+  if(NOT arg_RANKS)
+    set(arg_RANKS 1 2 3 4)
+  endif()
+  if(NOT arg_TIMEOUT)
+    set(arg_TIMEOUT 120)
+  endif()
+
+  foreach(n IN LISTS arg_RANKS)
+    mpiply_mpiexec_command(launch ${n})
+    add_test(NAME ${arg_NAME}-${n}
+      COMMAND ${launch} $<TARGET_FILE:${arg_TARGET}> ${MPIEXEC_POSTFLAGS} ${arg_ARGS})
+    mpiply_set_mpi_test_properties(${arg_NAME}-${n} ${n} ${arg_TIMEOUT} ${arg_LABELS})
+  endforeach()
+endfunction()
+
+# Exit-code tests (see tests/exit/expect_exit.cmake for what is checked):
+#
+#   mpiply_add_exit_test(NAME <name> SOURCE <file.cpp> RANKS <n>... EXPECT_RC <rc>
+#                        [EXPECT_REGEX <re>...] [ARGS <arg>...] [TIMEOUT <s>]
+#                        [REQUIRE_RANK_LINES])
+#
+# builds SOURCE into an executable linked to mpiply (one per source file, shared by all
+# calls that name it) and registers `<name>-<n>` for each rank count, which runs
+# `mpiexec --oversubscribe -n <n> <exe> <args>` under expect_exit.cmake.
+# EXPECT_REGEX: one regex per argument; no ';' and balanced '[' ']' in each (CMake lists).
+set(MPIPLY_EXPECT_EXIT_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/../tests/exit/expect_exit.cmake)
+
+function(mpiply_add_exit_test)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "REQUIRE_RANK_LINES" "NAME;SOURCE;EXPECT_RC;TIMEOUT"
+    "RANKS;EXPECT_REGEX;ARGS;LABELS")
+  foreach(required NAME SOURCE RANKS EXPECT_RC)
+    if(NOT DEFINED arg_${required})
+      message(FATAL_ERROR "mpiply_add_exit_test: ${required} is required")
+    endif()
+  endforeach()
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "mpiply_add_exit_test: unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT arg_TIMEOUT)
+    set(arg_TIMEOUT 120)
+  endif()
+  # The script's own limit is shorter, so a hang fails with its output shown.
+  math(EXPR script_timeout "${arg_TIMEOUT} * 5 / 6")
+
+  # Target mpiply_exit_<stem>, binary build/tests/exit/<stem>.
+  get_filename_component(stem ${arg_SOURCE} NAME_WE)
+  set(exe mpiply_exit_${stem})
+  if(NOT TARGET ${exe})
+    add_executable(${exe} ${arg_SOURCE})
+    set_target_properties(${exe} PROPERTIES OUTPUT_NAME ${stem})
+    target_link_libraries(${exe} PRIVATE mpiply::mpiply)
+    target_compile_options(${exe} PRIVATE ${MPIPLY_WARNINGS})
+  endif()
+
+  foreach(n IN LISTS arg_RANKS)
+    mpiply_mpiexec_command(launch ${n})
+    set(cmd ${launch} $<TARGET_FILE:${exe}> ${MPIEXEC_POSTFLAGS} ${arg_ARGS})
+    add_test(NAME ${arg_NAME}-${n}
+      COMMAND ${CMAKE_COMMAND}
+        "-DCMD=${cmd}"
+        -DEXPECT_RC=${arg_EXPECT_RC}
+        "-DEXPECT_REGEX=${arg_EXPECT_REGEX}"
+        -DRANKS=${n}
+        -DREQUIRE_RANK_LINES=${arg_REQUIRE_RANK_LINES}
+        -DTIMEOUT=${script_timeout}
+        -P ${MPIPLY_EXPECT_EXIT_SCRIPT})
+    mpiply_set_mpi_test_properties(${arg_NAME}-${n} ${n} ${arg_TIMEOUT} exit ${arg_LABELS})
+  endforeach()
+endfunction()

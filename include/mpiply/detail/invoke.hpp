@@ -1,0 +1,136 @@
+#pragma once
+// Typed glue between a registered function's signature and the wire: the client encodes arguments
+// checked against the parameter types at compile time; the engine decodes them (values inline, or
+// References resolved in its namespace) and calls the function.
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <mpiply/detail/codec.hpp>
+#include <mpiply/detail/registry.hpp>
+#include <mpiply/detail/wire.hpp>
+#include <mpiply/engine.hpp>
+#include <mpiply/reference.hpp>
+
+namespace mpiply::detail {
+
+template <class F>
+struct fn_traits;
+template <class R, class... A>
+struct fn_traits<R (*)(A...)> {
+  using result = R;
+  using params = std::tuple<A...>;
+  static constexpr std::size_t arity = sizeof...(A);
+};
+template <class R, class... A>
+struct fn_traits<R (*)(A...) noexcept> : fn_traits<R (*)(A...)> {};
+
+// The value type a task of F produces (None for void).
+template <class R>
+using value_of = std::conditional_t<std::is_void_v<R>, None, std::remove_cvref_t<R>>;
+template <class F>
+using result_value_t = value_of<typename fn_traits<F>::result>;
+
+template <class P>
+inline constexpr bool allowed_param =
+    !(std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>);
+
+// One argument on the engine: owns a decoded value, or points at a namespace value.
+template <class P>
+struct ArgSlot {
+  using D = std::remove_cvref_t<P>;
+  std::optional<D> own;
+  const D* ptr = nullptr;
+
+  void load(Reader& r, Engine& eng) {
+    auto tag = static_cast<ArgTag>(r.u8());
+    if (tag == ArgTag::value) {
+      own.emplace(Codec<D>::decode(r));
+      ptr = &*own;
+    } else if (tag == ArgTag::reference) {
+      std::string name(r.str());
+      ptr = &eng.get<D>(name);
+    } else {
+      throw DecodeError("argument tag is neither value nor reference");
+    }
+  }
+  decltype(auto) pass() {
+    if constexpr (std::is_lvalue_reference_v<P>) {
+      return static_cast<const D&>(*ptr);
+    } else {
+      if (own) return D(std::move(*own));
+      return D(*ptr);
+    }
+  }
+};
+
+template <class P, class A>
+void encode_arg(Writer& w, A&& a) {
+  using D = std::remove_cvref_t<P>;
+  if constexpr (is_reference_arg_v<A>) {
+    using T = typename std::remove_cvref_t<A>::value_type;
+    static_assert(std::is_void_v<T> || std::is_same_v<T, D>,
+                  "mpiply: Reference<T> passed for a parameter of another type; use Reference<> "
+                  "or Reference<parameter type>");
+    w.u8(static_cast<std::uint8_t>(ArgTag::reference));
+    w.str(a.name());
+  } else {
+    static_assert(std::is_convertible_v<A&&, D>,
+                  "mpiply: an argument does not convert to the registered function's parameter "
+                  "type");
+    w.u8(static_cast<std::uint8_t>(ArgTag::value));
+    if constexpr (std::is_same_v<std::remove_cvref_t<A>, D>)
+      Codec<D>::encode(w, a);
+    else
+      Codec<D>::encode(w, static_cast<D>(std::forward<A>(a)));
+  }
+}
+
+// Encodes one call item: a u32 length, then every argument.
+template <class F, class... A>
+void encode_call(Writer& w, A&&... a) {
+  using Params = typename fn_traits<F>::params;
+  static_assert(std::tuple_size_v<Params> == sizeof...(A),
+                "mpiply: wrong number of arguments for the registered function");
+  std::size_t at = w.pos();
+  w.u32(0);
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (encode_arg<std::tuple_element_t<I, Params>>(w, std::forward<A>(a)), ...);
+  }(std::index_sequence_for<A...>{});
+  w.patch<std::uint32_t>(at, static_cast<std::uint32_t>(w.pos() - at - 4));
+}
+
+template <class R, class... A>
+void invoke_fn(ErasedFn fn, Reader& in, Writer& out, Engine& eng) {
+  auto f = reinterpret_cast<R (*)(A...)>(fn);
+  std::tuple<ArgSlot<A>...> slots;
+  std::apply([&](auto&... s) { (s.load(in, eng), ...); }, slots);
+  if (in.remaining() != 0) throw DecodeError("extra bytes after a call's arguments");
+  if constexpr (std::is_void_v<R>) {
+    std::apply([&](auto&... s) { f(s.pass()...); }, slots);
+  } else {
+    using V = std::remove_cvref_t<R>;
+    const V& r = std::apply([&](auto&... s) -> decltype(auto) { return f(s.pass()...); }, slots);
+    Codec<V>::encode(out, r);
+  }
+}
+
+template <class R, class... A>
+bool register_fn(std::string name, R (*f)(A...)) noexcept {
+  static_assert((allowed_param<A> && ...),
+                "mpiply: registered functions take arguments by value or const reference");
+  return add_function(std::move(name), reinterpret_cast<const void*>(f),
+                      reinterpret_cast<ErasedFn>(f), &invoke_fn<R, A...>);
+}
+template <class R, class... A>
+bool register_fn(std::string name, R (*f)(A...) noexcept) noexcept {
+  return register_fn(std::move(name), reinterpret_cast<R (*)(A...)>(f));
+}
+
+template <class F>
+const FunctionEntry& entry_of(F f) {
+  return lookup_by_key(reinterpret_cast<const void*>(f));
+}
+
+}  // namespace mpiply::detail

@@ -1,0 +1,81 @@
+#pragma once
+// One engine's namespace: named values pushed by the client or set by tasks. A pushed value is
+// kept as its encoded bytes and decoded on first typed use; a value set by a task is kept as the
+// object and encoded only when pulled. Types are checked by tag on every access.
+#include <any>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <mpiply/detail/bytes.hpp>
+#include <mpiply/detail/codec.hpp>
+#include <mpiply/detail/type_name.hpp>
+
+namespace mpiply::detail {
+
+class NamespaceStore {
+ public:
+  struct Entry {
+    std::string type;  // type_tag<T>()
+    Bytes raw;         // encoded value, valid when has_raw
+    bool has_raw = false;
+    std::any value;    // decoded value, once used
+    void (*encode_any)(const std::any&, Writer&) = nullptr;
+  };
+
+  explicit NamespaceStore(int engine_id) : engine_id_(engine_id) {}
+
+  template <class T>
+  const T& get(std::string_view name) {
+    Entry& e = find(name, type_tag<T>(), type_name<T>());
+    if (!e.value.has_value()) {
+      Reader r(e.raw.data(), e.raw.size());
+      e.value = Codec<T>::decode(r);
+      e.encode_any = &encode_as<T>;
+      // The bytes are no longer needed; pulling re-encodes from the object.
+      e.raw = Bytes();
+      e.has_raw = false;
+    }
+    return *std::any_cast<T>(&e.value);
+  }
+
+  template <class T>
+  void set(std::string name, T value) {
+    Entry& e = slot(std::move(name));
+    e.type = type_tag<T>();
+    e.raw = Bytes();
+    e.has_raw = false;
+    e.value = std::move(value);
+    e.encode_any = &encode_as<T>;
+  }
+
+  // Stores encoded bytes received from the client. Reuses the old buffer of that name when the
+  // new value fits, so repeated pushes of one array land in warm memory.
+  Bytes& set_raw(const std::string& name, std::string_view type, std::size_t size);
+
+  bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
+  bool erase(std::string_view name);
+  void clear() { entries_.clear(); }
+  std::vector<std::string> names() const;
+  std::string type_of(std::string_view name) const;
+
+  // For pull: writes the encoded value of name into w if its type is one of types, returning the
+  // index of the matching type; otherwise throws an error naming the engine, the name and the fix.
+  std::size_t encode_for_pull(std::string_view name, const std::vector<std::string>& types,
+                              Writer& w);
+
+ private:
+  template <class T>
+  static void encode_as(const std::any& a, Writer& w) {
+    Codec<T>::encode(w, *std::any_cast<T>(&a));
+  }
+  Entry& find(std::string_view name, const char* tag, const std::string& readable);
+  Entry& slot(std::string name);
+
+  int engine_id_;
+  std::map<std::string, Entry, std::less<>> entries_;
+};
+
+}  // namespace mpiply::detail

@@ -1,0 +1,47 @@
+#pragma once
+// The table of functions engines may run. Functions are registered by name (MPIPLY_REGISTER at
+// namespace scope, or register_function at run time before mpiply::run); the name's 64-bit hash
+// travels on the wire, never a pointer. Every rank must register the same set, checked at start-up.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mpiply {
+class Engine;
+}
+
+namespace mpiply::detail {
+
+class Reader;
+class Writer;
+
+using ErasedFn = void (*)();
+// Decodes one call's arguments from in, runs the function, encodes its result into out.
+using Invoker = void (*)(ErasedFn fn, Reader& in, Writer& out, Engine& engine);
+
+struct FunctionEntry {
+  std::string name;
+  std::uint64_t id = 0;
+  const void* key = nullptr;  // the function's address on this rank, for call-site look-up
+  ErasedFn fn = nullptr;
+  Invoker invoke = nullptr;
+};
+
+std::uint64_t hash_name(std::string_view name) noexcept;
+
+// Registration never throws (it runs during static initialisation); problems such as two
+// functions under one name are kept and reported by mpiply::run on every rank.
+bool add_function(std::string name, const void* key, ErasedFn fn, Invoker invoke) noexcept;
+// Removes a name (tests use it to make ranks disagree).
+void remove_function(std::string_view name) noexcept;
+
+const FunctionEntry* find_by_id(std::uint64_t id) noexcept;
+// Throws UsageError listing the registered names when key is not registered.
+const FunctionEntry& lookup_by_key(const void* key);
+const FunctionEntry& lookup_by_name(std::string_view name);
+std::vector<std::string> registered_names();
+std::vector<std::string> registration_problems();
+std::string function_name(std::uint64_t id);
+
+}  // namespace mpiply::detail

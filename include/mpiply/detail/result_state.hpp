@@ -1,0 +1,52 @@
+#pragma once
+// The state behind an AsyncResult: one slot per item, filled by the scheduler as results arrive
+// (with the client lock held). The untyped part lives in src/result_state.cpp; the typed part only
+// knows how to decode and keep a value.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <mpiply/detail/codec.hpp>
+#include <mpiply/detail/core.hpp>
+#include <mpiply/errors.hpp>
+
+namespace mpiply::detail {
+
+enum class ItemState : std::uint8_t { pending = 0, ok = 1, error = 2 };
+
+class ResultStateBase {
+ public:
+  ResultStateBase(std::shared_ptr<ClientCore> core, std::string fname, std::size_t nitems);
+  virtual ~ResultStateBase();
+  // Decodes item's value from r (lock held). May throw DecodeError.
+  virtual void store_value(std::size_t item, Reader& r) = 0;
+
+  // Called by the scheduler, lock held.
+  void item_ok(std::size_t item);
+  void item_failed(std::size_t item, RemoteError err);
+
+  std::shared_ptr<ClientCore> core;
+  std::string fname;
+  MsgId first_msg = 0;
+  std::uint32_t ntasks = 0;
+  std::size_t nitems;
+  std::size_t items_done = 0;
+  std::vector<ItemState> item_state;
+  std::vector<std::uint32_t> arrival;  // item indices in arrival order
+  std::vector<CompositeError::Item> errors;
+};
+
+template <class V>
+class ResultState : public ResultStateBase {
+ public:
+  ResultState(std::shared_ptr<ClientCore> c, std::string f, std::size_t n)
+      : ResultStateBase(std::move(c), std::move(f), n), values(n) {}
+  void store_value(std::size_t item, Reader& r) override {
+    values[item].emplace(Codec<V>::decode(r));
+  }
+  std::vector<std::optional<V>> values;
+};
+
+}  // namespace mpiply::detail

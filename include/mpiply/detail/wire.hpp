@@ -1,0 +1,46 @@
+#pragma once
+// The message layout between rank 0 and the engines. One message per task (or map chunk) and one
+// per result; large pushed arrays follow their task as separate segment messages so they travel
+// from and into their final memory without a copy.
+#include <cstdint>
+
+namespace mpiply::detail {
+
+enum class Kind : std::uint8_t { call = 1, push = 2, pull = 3, clear = 4, stop = 5 };
+
+// Tags on the library's own communicator (never shared with user traffic).
+inline constexpr int kTagTask = 11;
+inline constexpr int kTagSegment = 12;
+inline constexpr int kTagResult = 13;
+inline constexpr int kTagClock = 14;
+
+// Largest piece of a segment sent in one MPI message (MPI counts are int).
+inline constexpr std::uint64_t kSegmentPiece = std::uint64_t(1) << 30;
+
+struct TaskHeader {
+  Kind kind;
+  std::uint8_t pad[3];
+  std::uint32_t nitems;  // calls in this chunk, or entries of a push
+  std::uint64_t fn_id;   // call: registered function id; stop: exit code
+  std::uint64_t msg_id;
+};
+
+// Each item of a call: u32 length, then per argument a tag and its value.
+enum class ArgTag : std::uint8_t { value = 0, reference = 1 };
+
+struct ResultHeader {
+  std::uint64_t msg_id;
+  std::int64_t started_ns;  // rank-0-aligned wall clock, ns since the epoch
+  std::int64_t completed_ns;
+  std::uint32_t nitems;
+  std::uint32_t pad;
+};
+
+// Each result item: u8 status, u32 length, then the value, or two strings (ename, evalue).
+enum class ItemStatus : std::uint8_t { ok = 0, error = 1 };
+
+// Pull items: u8 which requested type matched, then the value bytes.
+// Push entries: str name, str type tag, u8 mode (0 inline: u64 n + bytes; 1 segment: u64 prefix
+// length + prefix bytes + u64 segment length, the segment following as kTagSegment messages).
+
+}  // namespace mpiply::detail

@@ -1,0 +1,53 @@
+#pragma once
+// LoadBalancedView: tasks go to whichever engine has the fewest outstanding, as ipyparallel's
+// load-balanced view. map cuts the input into chunks that go to engines as they free up.
+#include <utility>
+
+#include <mpiply/detail/map_methods.hpp>
+#include <mpiply/detail/view_base.hpp>
+
+namespace mpiply {
+
+class LoadBalancedView : public detail::ViewBase,
+                         public detail::MapMethods<LoadBalancedView> {
+  friend class detail::MapMethods<LoadBalancedView>;
+
+ public:
+  using ViewBase::ViewBase;
+
+  // map(f, xs[, ys[, zs]], {.chunksize = k, .ordered = b}): Python map over zipped sequences; a
+  // Reference in place of a sequence is passed unchanged to every call. Chunks go to free engines.
+  using MapMethods::map;
+  using MapMethods::map_async;
+  using MapMethods::map_sync;
+
+  // f must be registered; arguments are checked against its parameters at compile time.
+  template <class F, class... A>
+  AsyncResult<detail::result_value_t<F>> apply_async(F f, A&&... a) {
+    using V = detail::result_value_t<F>;
+    const auto& e = detail::entry_of(f);
+    auto src = detail::make_apply_source<F>(e.id, std::forward<A>(a)...);
+    src->ntasks = 1;
+    return AsyncResult<V>(start<detail::ResultState<V>>(std::move(src), e.name, 1));
+  }
+  template <class F, class... A>
+  detail::result_value_t<F> apply_sync(F f, A&&... a) {
+    return apply_async(f, std::forward<A>(a)...).get();
+  }
+  template <class F, class... A>
+  detail::result_value_t<F> apply(F f, A&&... a) {
+    return apply_sync(f, std::forward<A>(a)...);
+  }
+
+ private:
+  template <class F, class... S>
+  AsyncMapResult<detail::result_value_t<F>> run_map(F f, const MapOptions& o, const S&... s) {
+    using V = detail::result_value_t<F>;
+    auto [src, name] = build_map(f, o, s...);
+    std::size_t n = src->n;
+    src->ntasks = static_cast<std::uint32_t>((n + src->chunk - 1) / src->chunk);
+    return AsyncMapResult<V>(start<detail::ResultState<V>>(std::move(src), name, n), o.ordered);
+  }
+};
+
+}  // namespace mpiply

@@ -1,0 +1,115 @@
+#pragma once
+// Rank 0's scheduler and task table. Tasks wait in a load-balanced queue or a per-engine queue;
+// each engine holds at most `hwm` outstanding, sent with nonblocking sends; results are taken with
+// matched probes. Two threads drive it under one mutex: the user's thread while it waits on a
+// result, and a progress thread while it does not, so `received` is stamped on arrival even when
+// the user's code is busy elsewhere.
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <mpi.h>
+
+#include <mpiply/detail/core.hpp>
+#include <mpiply/detail/result_state.hpp>
+#include <mpiply/engine.hpp>
+#include <mpiply/metadata.hpp>
+
+#include "startup.hpp"
+
+namespace mpiply::detail {
+
+struct TaskRecord {
+  std::shared_ptr<ResultStateBase> state;  // released once the task finished
+  std::uint64_t fn_id = 0;
+  std::uint64_t first_item = 0;
+  std::int64_t submitted = 0, started = 0, completed = 0, received = 0;
+  std::int32_t engine = -1;
+  std::uint32_t nitems = 0;
+  TaskStatus status = TaskStatus::queued;
+};
+
+struct InFlight {
+  MsgId msg = 0;
+  MPI_Request req = MPI_REQUEST_NULL;
+  std::vector<MPI_Request> seg_reqs;
+  Bytes scratch;  // reused message buffer of this slot
+  std::shared_ptr<TaskSource> src;
+};
+
+struct EngineSlot {
+  std::vector<InFlight> ring;  // outstanding tasks in send order (engines answer in order)
+  unsigned head = 0, count = 0;
+  std::deque<std::pair<std::shared_ptr<TaskSource>, std::uint32_t>> direct;
+};
+
+class ClientCore {
+ public:
+  ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm);
+  ~ClientCore();
+  ClientCore(const ClientCore&) = delete;
+  ClientCore& operator=(const ClientCore&) = delete;
+
+  void start_progress_thread();
+  // Drops queued tasks (their items fail as aborted), waits for those on engines, stops the
+  // progress thread and sends every engine the stop message carrying code.
+  void shutdown(int code);
+
+  MsgId submit(std::shared_ptr<TaskSource> src);
+  bool wait(WaitPred pred, const void* ctx, const std::optional<TimePoint>& deadline);
+
+  // With the lock held:
+  TaskRecord& record(MsgId id) { return records_[id - base_]; }
+  const TaskRecord& record(MsgId id) const { return records_[id - base_]; }
+  TaskMetadata metadata_locked(MsgId id) const;
+  bool sent_locked(MsgId first, std::uint32_t n);
+  bool idle_locked() const { return inflight_ == 0 && queued_ == 0; }
+  MsgId next_msg_locked() const { return base_ + records_.size(); }
+  MsgId base_locked() const { return base_; }
+
+  std::vector<int> ids() const;
+  bool inline_mode() const { return inline_; }
+  int hwm() const { return hwm_; }
+  const EngineInfo& engine_info(int id) const { return engines_[id]; }
+  std::size_t num_engines() const { return engines_.size(); }
+
+  std::mutex mu;
+
+ private:
+  bool progress_locked();
+  void dispatch_locked();
+  int least_loaded_locked();
+  void send_task_locked(int engine, const std::shared_ptr<TaskSource>& src, std::uint32_t task);
+  bool poll_results_locked();
+  void handle_result_locked(int engine, const char* p, std::size_t n, std::int64_t received);
+  void fail_items_locked(TaskRecord& rec, MsgId id, const std::string& ename,
+                         const std::string& evalue);
+  void progress_main();
+
+  MPI_Comm comm_;
+  std::vector<EngineInfo> engines_;
+  bool inline_;
+  int hwm_;
+  std::unique_ptr<Engine> local_;  // the inline engine when there is one rank
+
+  std::deque<TaskRecord> records_;
+  MsgId base_ = 0;
+  std::vector<EngineSlot> slots_;
+  std::deque<std::shared_ptr<TaskSource>> lb_;
+  std::size_t queued_ = 0, inflight_ = 0;
+  unsigned rr_ = 0;
+  Bytes rbuf_;
+  Bytes inline_out_;
+
+  std::thread progress_;
+  std::condition_variable cv_;
+  bool stop_thread_ = false;
+  bool bg_idle_ = false;
+  int driving_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace mpiply::detail

@@ -1,0 +1,32 @@
+// The engine a task runs on, reachable from inside registered functions.
+#include <mpiply/engine.hpp>
+
+#include <fmt/format.h>
+
+#include <mpiply/errors.hpp>
+
+namespace mpiply {
+
+namespace {
+thread_local Engine* current = nullptr;
+}
+
+Engine& this_engine() {
+  if (!current)
+    throw UsageError("mpiply::this_engine() called outside a task; only registered functions "
+                     "running on an engine have one");
+  return *current;
+}
+
+namespace detail {
+CurrentEngine::CurrentEngine(Engine& eng) : prev_(current) { current = &eng; }
+CurrentEngine::~CurrentEngine() { current = prev_; }
+
+[[noreturn]] void throw_short_read(std::size_t wanted, std::size_t left) {
+  throw DecodeError(fmt::format("message too short: needed {} more bytes, {} left (corrupt or "
+                                "mismatched message)",
+                                wanted, left));
+}
+}  // namespace detail
+
+}  // namespace mpiply

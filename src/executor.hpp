@@ -1,0 +1,28 @@
+#pragma once
+// Runs one task message against an engine and encodes the result message. Used by engine ranks
+// and, in single-rank mode, by rank 0 itself, so both exercise the same wire format.
+#include <cstddef>
+#include <cstdint>
+
+#include <mpiply/detail/bytes.hpp>
+#include <mpiply/engine.hpp>
+
+namespace mpiply::detail {
+
+// Where the segments that follow a push message come from: MPI, or memory when inline.
+class SegmentFetcher {
+ public:
+  virtual ~SegmentFetcher() = default;
+  virtual void fetch(char* dst, std::size_t n) = 0;
+};
+
+struct ExecResult {
+  bool stop = false;
+  int stop_code = 0;
+};
+
+// clock_offset_ns is subtracted from local time so stamps are on rank 0's clock.
+ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetcher& segs,
+                        Bytes& out, std::int64_t clock_offset_ns);
+
+}  // namespace mpiply::detail

@@ -1,0 +1,82 @@
+// An engine's namespace: typed access with errors that name the engine, the name and the fix.
+#include <mpiply/detail/namespace_store.hpp>
+
+#include <fmt/format.h>
+
+#include <mpiply/errors.hpp>
+
+namespace mpiply::detail {
+
+namespace {
+std::string list_names(const std::vector<std::string>& names) {
+  return names.empty() ? std::string("it is empty") : fmt::format("it has {}", fmt::join(names, ", "));
+}
+}  // namespace
+
+NamespaceStore::Entry& NamespaceStore::find(std::string_view name, const char* tag,
+                                            const std::string& readable) {
+  auto it = entries_.find(name);
+  if (it == entries_.end())
+    throw UsageError(fmt::format("engine {} has no '{}' in its namespace ({}); push or scatter "
+                                 "it first",
+                                 engine_id_, name, list_names(names())));
+  if (it->second.type != tag)
+    throw UsageError(fmt::format("engine {}: '{}' holds a {}, not a {}; ask for the type that "
+                                 "was pushed",
+                                 engine_id_, name, demangle(it->second.type.c_str()), readable));
+  return it->second;
+}
+
+NamespaceStore::Entry& NamespaceStore::slot(std::string name) { return entries_[std::move(name)]; }
+
+Bytes& NamespaceStore::set_raw(const std::string& name, std::string_view type, std::size_t size) {
+  Entry& e = entries_[name];
+  e.type = type;
+  e.value.reset();
+  e.encode_any = nullptr;
+  e.raw.resize(size);
+  e.has_raw = true;
+  return e.raw;
+}
+
+bool NamespaceStore::erase(std::string_view name) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return false;
+  entries_.erase(it);
+  return true;
+}
+
+std::vector<std::string> NamespaceStore::names() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : entries_) out.push_back(k);
+  return out;
+}
+
+std::string NamespaceStore::type_of(std::string_view name) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? std::string() : demangle(it->second.type.c_str());
+}
+
+std::size_t NamespaceStore::encode_for_pull(std::string_view name,
+                                            const std::vector<std::string>& types, Writer& w) {
+  auto it = entries_.find(name);
+  if (it == entries_.end())
+    throw UsageError(fmt::format("engine {} has no '{}' in its namespace ({}); push or scatter "
+                                 "it first",
+                                 engine_id_, name, list_names(names())));
+  Entry& e = it->second;
+  for (std::size_t i = 0; i < types.size(); ++i) {
+    if (types[i] != e.type) continue;
+    if (e.has_raw)
+      w.raw(e.raw.data(), e.raw.size());
+    else
+      e.encode_any(e.value, w);
+    return i;
+  }
+  throw UsageError(fmt::format("engine {}: '{}' holds a {}, not a {}; pull it with the type it "
+                               "was pushed as",
+                               engine_id_, name, demangle(e.type.c_str()),
+                               demangle(types.empty() ? "" : types[0].c_str())));
+}
+
+}  // namespace mpiply::detail

@@ -1,0 +1,133 @@
+// The function registry: names hashed to ids (FNV-1a), looked up by id on engines and by address
+// at the call site on rank 0.
+#include <mpiply/detail/registry.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include <mpiply/errors.hpp>
+
+namespace mpiply::detail {
+
+namespace {
+
+struct Registry {
+  std::mutex mu;
+  std::map<std::uint64_t, FunctionEntry> by_id;
+  std::map<const void*, std::uint64_t> by_key;
+  std::vector<std::string> problems;
+};
+
+// Constructed on first use, so registrations from any translation unit's static initialisers work.
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+std::string names_list(const Registry& r) {
+  std::vector<std::string> names;
+  for (const auto& [id, e] : r.by_id) names.push_back(e.name);
+  std::sort(names.begin(), names.end());
+  if (names.empty()) return "(none)";
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+}  // namespace
+
+std::uint64_t hash_name(std::string_view name) noexcept {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+bool add_function(std::string name, const void* key, ErasedFn fn, Invoker invoke) noexcept {
+  try {
+    Registry& r = registry();
+    std::lock_guard lk(r.mu);
+    std::uint64_t id = hash_name(name);
+    auto it = r.by_id.find(id);
+    if (it != r.by_id.end()) {
+      if (it->second.key == key) return true;  // the same function again
+      r.problems.push_back(
+          it->second.name == name
+              ? fmt::format("two different functions are registered as '{}'; give one "
+                            "another name with MPIPLY_REGISTER_AS",
+                            name)
+              : fmt::format("'{}' and '{}' hash to the same id; rename one", name,
+                            it->second.name));
+      return false;
+    }
+    r.by_id.emplace(id, FunctionEntry{name, id, key, fn, invoke});
+    r.by_key[key] = id;
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+void remove_function(std::string_view name) noexcept {
+  Registry& r = registry();
+  std::lock_guard lk(r.mu);
+  auto it = r.by_id.find(hash_name(name));
+  if (it == r.by_id.end()) return;
+  r.by_key.erase(it->second.key);
+  r.by_id.erase(it);
+}
+
+const FunctionEntry* find_by_id(std::uint64_t id) noexcept {
+  Registry& r = registry();
+  std::lock_guard lk(r.mu);
+  auto it = r.by_id.find(id);
+  return it == r.by_id.end() ? nullptr : &it->second;
+}
+
+const FunctionEntry& lookup_by_key(const void* key) {
+  Registry& r = registry();
+  std::lock_guard lk(r.mu);
+  auto it = r.by_key.find(key);
+  if (it == r.by_key.end())
+    throw UsageError(fmt::format(
+        "mpiply: the function at {} is not registered, so engines cannot run it. Registered: {}. "
+        "Add MPIPLY_REGISTER(name) after its definition",
+        key, names_list(r)));
+  return r.by_id.at(it->second);
+}
+
+const FunctionEntry& lookup_by_name(std::string_view name) {
+  Registry& r = registry();
+  std::lock_guard lk(r.mu);
+  auto it = r.by_id.find(hash_name(name));
+  if (it == r.by_id.end() || it->second.name != name)
+    throw UsageError(fmt::format("mpiply: no function is registered as '{}'. Registered: {}",
+                                 name, names_list(r)));
+  return it->second;
+}
+
+std::vector<std::string> registered_names() {
+  Registry& r = registry();
+  std::lock_guard lk(r.mu);
+  std::vector<std::string> names;
+  for (const auto& [id, e] : r.by_id) names.push_back(e.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> registration_problems() {
+  Registry& r = registry();
+  std::lock_guard lk(r.mu);
+  return r.problems;
+}
+
+std::string function_name(std::uint64_t id) {
+  if (id == 0) return {};
+  const FunctionEntry* e = find_by_id(id);
+  return e ? e->name : fmt::format("{:#x}", id);
+}
+
+}  // namespace mpiply::detail

@@ -1,0 +1,26 @@
+// The untyped part of a result's state, updated by the scheduler under the client lock.
+#include <mpiply/detail/result_state.hpp>
+
+namespace mpiply::detail {
+
+ResultStateBase::ResultStateBase(std::shared_ptr<ClientCore> c, std::string f, std::size_t n)
+    : core(std::move(c)), fname(std::move(f)), nitems(n), item_state(n, ItemState::pending) {
+  arrival.reserve(n);
+}
+
+ResultStateBase::~ResultStateBase() = default;
+
+void ResultStateBase::item_ok(std::size_t item) {
+  item_state[item] = ItemState::ok;
+  arrival.push_back(static_cast<std::uint32_t>(item));
+  ++items_done;
+}
+
+void ResultStateBase::item_failed(std::size_t item, RemoteError err) {
+  item_state[item] = ItemState::error;
+  arrival.push_back(static_cast<std::uint32_t>(item));
+  errors.push_back({item, std::move(err)});
+  ++items_done;
+}
+
+}  // namespace mpiply::detail

@@ -1,0 +1,125 @@
+// Messages of fixed tasks (apply, push, pull, clear, scatter) and the partitioning of inputs.
+#include <mpiply/detail/sources.hpp>
+#include <mpiply/direct_view.hpp>
+
+namespace mpiply::detail {
+
+void write_header(Writer& w, Kind kind, std::uint32_t nitems, std::uint64_t fn_id) {
+  TaskHeader h{};
+  h.kind = kind;
+  h.nitems = nitems;
+  h.fn_id = fn_id;
+  w.pod(h);
+}
+
+namespace {
+std::span<const char> stamped(Bytes& msg, MsgId id, bool shared, Bytes& scratch) {
+  Bytes* out = &msg;
+  if (shared) {
+    scratch.clear();
+    scratch.append(msg.data(), msg.size());
+    out = &scratch;
+  }
+  std::memcpy(out->data() + offsetof(TaskHeader, msg_id), &id, sizeof id);
+  return {out->data(), out->size()};
+}
+}  // namespace
+
+std::span<const char> FixedSource::encode(std::uint32_t task, Bytes& scratch,
+                                          std::vector<Segment>& segments) {
+  segments = segs;
+  return stamped(msg, first_msg + task, ntasks > 1, scratch);
+}
+
+std::span<const char> PerTargetSource::encode(std::uint32_t task, Bytes& scratch,
+                                              std::vector<Segment>& segments) {
+  segments = segs[task];
+  return stamped(msgs[task], first_msg + task, false, scratch);
+}
+
+std::vector<std::pair<std::size_t, std::size_t>> partition(std::size_t n, std::size_t parts) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  if (parts == 0) return out;
+  std::size_t base = n / parts, extra = n % parts, at = 0;
+  for (std::size_t p = 0; p < parts; ++p) {
+    std::size_t len = base + (p < extra ? 1 : 0);
+    out.emplace_back(at, len);
+    at += len;
+  }
+  return out;
+}
+
+std::shared_ptr<FixedSource> make_push_source(const std::vector<const NamedValue*>& values) {
+  auto src = std::make_shared<FixedSource>();
+  Writer w(src->msg);
+  write_header(w, Kind::push, static_cast<std::uint32_t>(values.size()), 0);
+  for (const NamedValue* v : values) v->write(w, src->segs);
+  return src;
+}
+
+std::shared_ptr<FixedSource> make_pull_source(const std::string& name,
+                                              const std::vector<std::string>& type_tags) {
+  auto src = std::make_shared<FixedSource>();
+  Writer w(src->msg);
+  write_header(w, Kind::pull, 1, 0);
+  w.str(name);
+  w.u64(type_tags.size());
+  for (const auto& t : type_tags) w.str(t);
+  return src;
+}
+
+std::shared_ptr<FixedSource> make_clear_source() {
+  auto src = std::make_shared<FixedSource>();
+  Writer w(src->msg);
+  write_header(w, Kind::clear, 1, 0);
+  return src;
+}
+
+std::shared_ptr<PerTargetSource> make_scatter_source(std::vector<NamedValue> parts) {
+  auto src = std::make_shared<PerTargetSource>();
+  for (const NamedValue& v : parts) {
+    Writer w(src->msgs.emplace_back());
+    write_header(w, Kind::push, 1, 0);
+    v.write(w, src->segs.emplace_back());
+  }
+  return src;
+}
+
+}  // namespace mpiply::detail
+
+namespace mpiply {
+
+void NamedValue::own() {
+  if (!seg_.data) return;
+  // The inline form is the u64 count already written followed by the elements.
+  bytes_.append(seg_.data, seg_.size);
+  seg_ = {nullptr, 0};
+}
+
+void NamedValue::write(detail::Writer& w, std::vector<detail::Segment>& segs) const {
+  w.str(name_);
+  w.str(type_);
+  if (!seg_.data) {
+    w.u8(0);
+    w.u64(bytes_.size());
+    w.raw(bytes_.data(), bytes_.size());
+  } else {
+    w.u8(1);
+    w.u64(bytes_.size());
+    w.raw(bytes_.data(), bytes_.size());
+    w.u64(seg_.size);
+    segs.push_back(seg_);
+  }
+}
+
+AsyncMapResult<None> DirectView::push_async(std::vector<NamedValue> values) {
+  for (auto& v : values) v.own();
+  return push_async_borrowed(values);
+}
+
+AsyncMapResult<None> DirectView::clear_async() {
+  return AsyncMapResult<None>(
+      start_fixed<detail::ResultState<None>>(detail::make_clear_source(), "clear"), true);
+}
+
+}  // namespace mpiply

@@ -1,0 +1,28 @@
+#pragma once
+// Start-up handshake on the library's communicator: every rank checks its function registry
+// against rank 0's, engines report host and pid, and engine clocks are aligned to rank 0's.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <mpi.h>
+
+namespace mpiply::detail {
+
+struct EngineInfo {
+  int rank = 0;
+  std::string hostname;
+  long pid = 0;
+};
+
+struct StartupResult {
+  bool ok = true;
+  std::string error;                // rank 0: what went wrong and how to fix it
+  std::vector<EngineInfo> engines;  // rank 0: one per engine
+  std::int64_t clock_offset_ns = 0;  // engines: subtract from local time to get rank 0's
+};
+
+StartupResult startup(MPI_Comm comm);
+std::string this_hostname();
+
+}  // namespace mpiply::detail

@@ -1,0 +1,11 @@
+#include <mpiply/mpiply.hpp>
+#include <fmt/core.h>
+int twice(int x) { return 2 * x; }
+MPIPLY_REGISTER(twice);
+int main(int argc, char** argv) {
+  return mpiply::run(argc, argv, [](mpiply::Client& rc) {
+    int y = rc.load_balanced_view().apply_sync(twice, 21);
+    fmt::print("consumer: twice(21) = {}\n", y);
+    return y == 42 ? 0 : 1;
+  });
+}
