@@ -284,7 +284,7 @@ bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<TimePo
     int& d;
     ~Leave() { --d; }
   } leave{driving_};
-  Backoff b(50'000, 1'000'000);
+  Backoff b(kClientSpinNs, kClientMaxSleepNs);
   for (;;) {
     bool moved = progress_locked();
     if (pred(ctx)) return true;
@@ -304,7 +304,7 @@ bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<TimePo
 
 void ClientCore::progress_main() {
   std::unique_lock lk(mu);
-  Backoff b(0, 500'000);
+  Backoff b(0, kProgressMaxSleepNs);
   while (!stop_thread_) {
     if (idle_locked()) {
       bg_idle_ = true;

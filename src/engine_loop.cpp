@@ -33,7 +33,7 @@ class MpiSegments : public SegmentFetcher {
 int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   Bytes in, out;
   MpiSegments segs(comm);
-  Backoff b(50'000, 1'000'000);
+  Backoff b(kEngineSpinNs, kEngineMaxSleepNs);
   for (;;) {
     int flag = 0;
     MPI_Message m;
