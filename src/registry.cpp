@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <atomic>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -16,6 +17,9 @@ namespace {
 
 struct Registry {
   std::mutex mu;
+  // Set by mpiply::run once start-up agreed on the table; from then on it is read-only and read
+  // without the lock (engines look a function up for every task).
+  std::atomic<bool> frozen{false};
   std::map<std::uint64_t, FunctionEntry> by_id;
   std::map<const void*, std::uint64_t> by_key;
   std::vector<std::string> problems;
@@ -46,10 +50,18 @@ std::uint64_t hash_name(std::string_view name) noexcept {
   return h;
 }
 
+void freeze_registry(bool frozen) noexcept { registry().frozen.store(frozen, std::memory_order_release); }
+
 bool add_function(std::string name, const void* key, ErasedFn fn, Invoker invoke) noexcept {
   try {
     Registry& r = registry();
     std::lock_guard lk(r.mu);
+    if (r.frozen.load(std::memory_order_acquire)) {
+      r.problems.push_back(fmt::format("'{}' was registered while mpiply::run was running; "
+                                       "register functions before calling run",
+                                       name));
+      return false;
+    }
     std::uint64_t id = hash_name(name);
     auto it = r.by_id.find(id);
     if (it != r.by_id.end()) {
@@ -74,6 +86,7 @@ bool add_function(std::string name, const void* key, ErasedFn fn, Invoker invoke
 void remove_function(std::string_view name) noexcept {
   Registry& r = registry();
   std::lock_guard lk(r.mu);
+  if (r.frozen.load(std::memory_order_acquire)) return;
   auto it = r.by_id.find(hash_name(name));
   if (it == r.by_id.end()) return;
   r.by_key.erase(it->second.key);
@@ -82,6 +95,10 @@ void remove_function(std::string_view name) noexcept {
 
 const FunctionEntry* find_by_id(std::uint64_t id) noexcept {
   Registry& r = registry();
+  if (r.frozen.load(std::memory_order_acquire)) {
+    auto it = r.by_id.find(id);
+    return it == r.by_id.end() ? nullptr : &it->second;
+  }
   std::lock_guard lk(r.mu);
   auto it = r.by_id.find(id);
   return it == r.by_id.end() ? nullptr : &it->second;
@@ -89,7 +106,8 @@ const FunctionEntry* find_by_id(std::uint64_t id) noexcept {
 
 const FunctionEntry& lookup_by_key(const void* key) {
   Registry& r = registry();
-  std::lock_guard lk(r.mu);
+  std::unique_lock lk(r.mu, std::defer_lock);
+  if (!r.frozen.load(std::memory_order_acquire)) lk.lock();
   auto it = r.by_key.find(key);
   if (it == r.by_key.end())
     throw UsageError(fmt::format(

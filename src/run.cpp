@@ -102,6 +102,10 @@ int run(int argc, char** argv, std::function<int(Client&)> client_main) {
       MPI_Comm_free(&comm);
       return kExitStartupFailed;
     }
+    detail::freeze_registry(true);
+    struct Thaw {
+      ~Thaw() { detail::freeze_registry(false); }
+    } thaw;
     if (rank == 0) {
       code = run_client(comm, std::move(su.engines), client_main);
     } else {

@@ -33,6 +33,8 @@ std::uint64_t hash_name(std::string_view name) noexcept;
 // Registration never throws (it runs during static initialisation); problems such as two
 // functions under one name are kept and reported by mpiply::run on every rank.
 bool add_function(std::string name, const void* key, ErasedFn fn, Invoker invoke) noexcept;
+// While frozen (during mpiply::run) the table is read without locking and cannot change.
+void freeze_registry(bool frozen) noexcept;
 // Removes a name (tests use it to make ranks disagree).
 void remove_function(std::string_view name) noexcept;
 
