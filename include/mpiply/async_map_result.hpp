@@ -37,7 +37,8 @@ class AsyncMapResult : public AsyncResultBase {
   }
   // After completion: every item's value, empty where the item failed.
   std::vector<std::optional<T>> values_or_empty(std::optional<Seconds> timeout = std::nullopt) const {
-    if (!wait(timeout)) wait_or_throw(timeout, true);
+    if (!wait(timeout))
+      throw TimeoutError("values_or_empty: the map is not finished within the timeout");
     return typed_->values;
   }
   // Engine id -> value, for one task per engine (as DirectView.apply gives).

@@ -201,6 +201,13 @@ class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView
 
 // client[i]: one engine. Like a DirectView, but apply and pull give single values.
 class EngineView {
+  // Wraps a one-target submission as a single-value AsyncResult (State's value type).
+  template <class State>
+  auto single(std::shared_ptr<detail::TaskSource> src, const char* fname) {
+    using V = typename decltype(std::declval<State&>().values)::value_type::value_type;
+    return AsyncResult<V>(dv_.start_fixed<State>(std::move(src), fname));
+  }
+
  public:
   EngineView(std::shared_ptr<detail::ClientCore> core, int id) : dv_(std::move(core), {id}) {}
   int id() const noexcept { return dv_.targets()[0]; }
@@ -224,12 +231,22 @@ class EngineView {
   auto map(F f, const S&... s) {
     return dv_.map(f, s...);
   }
-  void push(std::initializer_list<NamedValue> values) { dv_.push(values); }
+  // Single-engine data movement: errors come back as the engine's RemoteError.
+  void push(std::initializer_list<NamedValue> values) {
+    std::vector<const NamedValue*> ptrs;
+    for (const auto& v : values) ptrs.push_back(&v);
+    single<detail::ResultState<None>>(detail::make_push_source(ptrs), "push").get();
+  }
+  template <class T>
+  AsyncResult<T> pull_async(const std::string& name) {
+    return single<detail::PullState<T>>(detail::make_pull_source(name, {detail::type_tag<T>()}),
+                                        "pull");
+  }
   template <class T>
   T pull(const std::string& name) {
-    return dv_.pull<T>(name)[0];
+    return pull_async<T>(name).get();
   }
-  void clear() { dv_.clear(); }
+  void clear() { single<detail::ResultState<None>>(detail::make_clear_source(), "clear").get(); }
   DirectView::NameProxy operator[](std::string name) { return dv_[std::move(name)]; }
 
  private:
