@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <mpiply/detail/codec.hpp>
 #include <mpiply/errors.hpp>
 
 namespace mpiply {
@@ -26,6 +27,11 @@ CurrentEngine::~CurrentEngine() { current = prev_; }
   throw DecodeError(fmt::format("message too short: needed {} more bytes, {} left (corrupt or "
                                 "mismatched message)",
                                 wanted, left));
+}
+[[noreturn]] void throw_implausible_count(std::uint64_t n) {
+  throw DecodeError(fmt::format("a container of empty elements claims {} of them (more than {}); "
+                                "the message is corrupt",
+                                n, kMaxEmptyElements));
 }
 }  // namespace detail
 

@@ -1,6 +1,9 @@
 #pragma once
 // The Boost.Serialization path of the codec, for user types with serialize(). The archive is
-// written without its header (both ends are the same binary) into a length-prefixed blob.
+// written without its header (both ends are the same binary) into a blob framed by its length and
+// a checksum. Boost's binary_iarchive trusts the counts inside an archive and resizes containers
+// to whatever it reads, so a corrupt byte could allocate gigabytes: the checksum is verified
+// before Boost sees the bytes.
 #include <istream>
 #include <ostream>
 #include <streambuf>
@@ -42,10 +45,15 @@ class SpanBuf : public std::streambuf {
   }
 };
 
+std::uint64_t blob_checksum(const char* p, std::size_t n) noexcept;
+// Throws DecodeError naming the problem when the blob's checksum does not match.
+void verify_blob(const char* p, std::size_t n, std::uint64_t expected);
+
 template <class T>
 struct BoostCodec {
   static void encode(Writer& w, const T& v) {
     std::size_t at = w.pos();
+    w.u64(0);
     w.u64(0);
     {
       WriterBuf buf(w);
@@ -53,11 +61,16 @@ struct BoostCodec {
       boost::archive::binary_oarchive oa(os, boost::archive::no_header);
       oa << v;
     }
-    w.patch<std::uint64_t>(at, w.pos() - at - sizeof(std::uint64_t));
+    std::size_t body = at + 2 * sizeof(std::uint64_t);
+    w.patch<std::uint64_t>(at, w.pos() - body);
+    w.patch<std::uint64_t>(at + sizeof(std::uint64_t),
+                           blob_checksum(w.bytes().data() + body, w.pos() - body));
   }
   static T decode(Reader& r) {
     auto n = r.u64();
+    auto sum = r.u64();
     const char* p = r.take(n);
+    verify_blob(p, n, sum);
     SpanBuf buf(p, n);
     std::istream is(&buf);
     T v{};

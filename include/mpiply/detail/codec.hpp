@@ -61,6 +61,9 @@ class Writer {
 };
 
 [[noreturn]] void throw_short_read(std::size_t wanted, std::size_t left);
+[[noreturn]] void throw_implausible_count(std::uint64_t n);
+// The most elements of an empty type (None, std::tuple<>) one container may hold when decoded.
+inline constexpr std::uint64_t kMaxEmptyElements = std::uint64_t(1) << 24;
 
 class Reader {
  public:
@@ -180,8 +183,13 @@ struct Codec<std::vector<T, A>> {
       v.reserve(n);
       if (n * sizeof(T) >= kHugeAdviceBytes) advise_huge(v.data(), n * sizeof(T));
       v.insert(v.end(), reinterpret_cast<const T*>(src), reinterpret_cast<const T*>(src) + n);
+    } else if constexpr (std::is_empty_v<T>) {
+      // Empty elements take no bytes, so what is left cannot bound their count.
+      auto n = r.u64();
+      if (n > kMaxEmptyElements) throw_implausible_count(n);
+      v.resize(n);
     } else {
-      auto n = r.count(std::is_empty_v<T> ? 0 : 1);
+      auto n = r.count(1);
       v.reserve(std::min<std::uint64_t>(n, r.remaining() + 1));
       for (std::uint64_t i = 0; i < n; ++i) v.push_back(Codec<T>::decode(r));
     }
