@@ -1,0 +1,148 @@
+// The function registry: registered functions are callable by name/id; ranks that disagree on
+// what is registered stop at start-up with kExitStartupFailed on every rank, before client_main.
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <mpi.h>
+
+#include <mpiply/mpiply.hpp>
+
+namespace {
+
+char prog_name[] = "test_registry";
+char* dummy_argv[] = {prog_name, nullptr};
+
+int run_client(std::function<int(mpiply::Client&)> f) { return mpiply::run(1, dummy_argv, f); }
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int world_size() {
+  int n = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+}  // namespace
+
+int reg_square(int x) { return x * x; }
+MPIPLY_REGISTER(reg_square);
+
+namespace physics {
+double reg_step(double x) { return x + 0.5; }
+}  // namespace physics
+MPIPLY_REGISTER(physics::reg_step);
+
+int reg_overload(int x) { return x; }
+double reg_overload(double x) { return -x; }
+MPIPLY_REGISTER_AS("reg_overload_double", static_cast<double (*)(double)>(&reg_overload));
+
+// Registered at run time (on every rank, before run) by a test below.
+int reg_cube(int x) { return x * x * x; }
+// Registered on some ranks only, to make them disagree.
+int reg_partial(int x) { return x; }
+
+TEST_CASE("registered functions are callable and found by name", "[registry]") {
+  int rc = run_client([](mpiply::Client& c) {
+    CHECK(c.load_balanced_view().apply(reg_square, 7) == 49);
+    CHECK(c[mpiply::all].apply(physics::reg_step, 1.0) ==
+          std::vector<double>(c.ids().size(), 1.5));
+    CHECK(c[0].apply(static_cast<double (*)(double)>(&reg_overload), 2.0) == -2.0);
+    const auto& e = mpiply::detail::lookup_by_name("reg_square");
+    CHECK(e.name == "reg_square");
+    CHECK(e.id == mpiply::detail::hash_name("reg_square"));
+    CHECK(mpiply::detail::lookup_by_name("physics::reg_step").name == "physics::reg_step");
+    CHECK(mpiply::detail::lookup_by_name("reg_overload_double").name == "reg_overload_double");
+    // The name travels with results so errors and metadata can say which function ran.
+    auto ar = c[0].apply_async(reg_square, 2);
+    CHECK(ar.function() == "reg_square");
+    ar.get();
+    CHECK(ar.metadata().at(0).function == "reg_square");
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
+
+TEST_CASE("lookup_by_name of an unknown name raises UsageError listing names", "[registry]") {
+  try {
+    (void)mpiply::detail::lookup_by_name("nope");
+    FAIL_CHECK("lookup_by_name(\"nope\") did not throw");
+  } catch (const mpiply::UsageError& e) {
+    std::string what = e.what();
+    CHECK_THAT(what, Catch::Contains("nope"));
+    CHECK_THAT(what, Catch::Contains("reg_square"));
+    CHECK_THAT(what, Catch::Contains("physics::reg_step"));
+  }
+  auto names = mpiply::detail::registered_names();
+  CHECK(std::find(names.begin(), names.end(), "reg_square") != names.end());
+  CHECK(mpiply::detail::registration_problems().empty());
+}
+
+TEST_CASE("register_function at run time on every rank makes a function callable",
+          "[registry]") {
+  CHECK(mpiply::register_function("reg_cube", reg_cube));
+  // Registering the same function under the same name again is harmless.
+  CHECK(mpiply::register_function("reg_cube", reg_cube));
+  int rc = run_client([](mpiply::Client& c) {
+    CHECK(c.load_balanced_view().apply(reg_cube, 3) == 27);
+    CHECK(c[mpiply::all].apply(reg_cube, 2) == std::vector<int>(c.ids().size(), 8));
+    return 0;
+  });
+  mpiply::detail::remove_function("reg_cube");
+  REQUIRE(rc == 0);
+  CHECK_THROWS_AS(mpiply::detail::lookup_by_name("reg_cube"), mpiply::UsageError);
+}
+
+TEST_CASE("engines registering a function rank 0 lacks: start-up fails on every rank",
+          "[registry]") {
+  if (world_size() == 1) return;  // nothing to disagree with
+  if (world_rank() != 0) mpiply::register_function("only_on_engines", reg_partial);
+  bool ran = false;
+  int rc = run_client([&](mpiply::Client&) {
+    ran = true;
+    return 0;
+  });
+  mpiply::detail::remove_function("only_on_engines");
+  CHECK(rc == mpiply::kExitStartupFailed);
+  CHECK_FALSE(ran);
+}
+
+TEST_CASE("rank 0 registering a function the engines lack: start-up fails on every rank",
+          "[registry]") {
+  if (world_size() == 1) return;
+  if (world_rank() == 0) mpiply::register_function("only_on_client", reg_partial);
+  bool ran = false;
+  int rc = run_client([&](mpiply::Client&) {
+    ran = true;
+    return 0;
+  });
+  mpiply::detail::remove_function("only_on_client");
+  CHECK(rc == mpiply::kExitStartupFailed);
+  CHECK_FALSE(ran);
+}
+
+TEST_CASE("only the last engine disagreeing is enough to stop every rank", "[registry]") {
+  if (world_size() < 3) return;  // needs an engine that agrees and one that does not
+  if (world_rank() == world_size() - 1) mpiply::register_function("only_on_last", reg_partial);
+  bool ran = false;
+  int rc = run_client([&](mpiply::Client&) {
+    ran = true;
+    return 0;
+  });
+  mpiply::detail::remove_function("only_on_last");
+  CHECK(rc == mpiply::kExitStartupFailed);
+  CHECK_FALSE(ran);
+}
+
+TEST_CASE("after a failed start-up, agreeing ranks start normally again", "[registry]") {
+  int rc = run_client([](mpiply::Client& c) {
+    CHECK(c[-1].apply(reg_square, 5) == 25);
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
