@@ -1,58 +1,82 @@
 #pragma once
-// How a rank waits for messages without burning a core: poll flat out for a short window (so
-// back-to-back tasks pay no sleep), then sleep for growing intervals. A blocking MPI wait spins
-// at 100% CPU, and a pure sleep loop costs ~0.1-0.2 ms per message on these VMs.
+// How a rank waits for messages without burning a core. Three phases, by time since the last
+// message: poll flat out for a short window (back-to-back tasks pay no sleep; the core is yielded
+// now and then so an oversubscribed peer can run), then short sleeps while work was recent, then
+// doubling sleeps up to a maximum once the rank is really idle.
 //
-// The windows are chosen so the two ends cannot fall out of step: an engine keeps spinning for
-// longer than the client's longest sleep, so when a sleeping client finally reads a result and
-// sends the next task, the engine is still awake. (With equal short windows both sides ended up
-// sleeping while the other worked, and an apply round trip took ~0.7 ms instead of ~2 us.)
+// Why not simpler: a blocking MPI wait spins at 100% CPU, and a pure sleep loop costs ~0.1-0.2 ms
+// per message on these VMs. Why the middle phase: with only "spin, then doubling sleeps" the two
+// ends of a conversation can fall out of step, each deep in a long sleep while the other works;
+// an apply round trip then took ~1 ms instead of ~2 us (seen with equal windows, and again on a
+// loaded machine when a spinning rank lost its core). Capping sleeps at a short interval while
+// work is recent bounds that worst case to about one short sleep per message.
 #include <algorithm>
 #include <cstdint>
+#include <sched.h>
 #include <time.h>
 
 #include "clock.hpp"
 
 namespace mpiply::detail {
 
+struct BackoffPolicy {
+  std::int64_t spin_ns;        // poll without sleeping this long after the last message
+  std::int64_t recent_ns;      // until this long after it, sleep only kShortSleepNs at a time
+  std::int64_t max_sleep_ns;   // then double the sleeps up to this
+};
+
 class Backoff {
  public:
-  Backoff(std::int64_t spin_ns, std::int64_t max_sleep_ns) : spin_ns_(spin_ns), max_ns_(max_sleep_ns) {}
+  explicit Backoff(BackoffPolicy p) : p_(p) {}
   void reset() noexcept {
     idle_since_ = 0;
-    sleep_ns_ = kFirstSleepNs;
+    polls_ = 0;
+    sleep_ns_ = kShortSleepNs;
   }
   // True while still inside the spin window (the caller polls again at once).
   bool spinning() noexcept {
+    ++polls_;
     // Reading the clock costs as much as a failed probe; look at it every 16th poll.
-    if ((++polls_ & 15) != 0 && idle_since_ != 0) return true;
+    if ((polls_ & 15) != 0 && idle_since_ != 0) return true;
     std::int64_t t = now_ns();
     if (idle_since_ == 0) idle_since_ = t;
-    return t - idle_since_ < spin_ns_;
+    now_ = t;
+    if (t - idle_since_ >= p_.spin_ns) return false;
+    if (t - idle_since_ > kYieldAfterNs && (polls_ & 63) == 0) sched_yield();
+    return true;
   }
-  // Sleeps for the current interval and doubles it, up to the maximum.
+  // Sleeps: briefly while the last message was recent, then for doubling intervals.
   void sleep() noexcept {
-    timespec ts{0, static_cast<long>(sleep_ns_)};
+    std::int64_t ns = kShortSleepNs;
+    if (idle_since_ != 0 && now_ - idle_since_ >= p_.recent_ns) {
+      ns = sleep_ns_;
+      sleep_ns_ = std::min(sleep_ns_ * 2, p_.max_sleep_ns);
+    }
+    timespec ts{0, static_cast<long>(ns)};
     nanosleep(&ts, nullptr);
-    sleep_ns_ = std::min(sleep_ns_ * 2, max_ns_);
+    now_ = now_ns();
+    if (idle_since_ == 0) idle_since_ = now_;
   }
 
  private:
-  static constexpr std::int64_t kFirstSleepNs = 20'000;
-  std::int64_t spin_ns_, max_ns_;
+  static constexpr std::int64_t kShortSleepNs = 50'000;
+  static constexpr std::int64_t kYieldAfterNs = 50'000;
+  BackoffPolicy p_;
   std::int64_t idle_since_ = 0;
+  std::int64_t now_ = 0;
   unsigned polls_ = 0;
-  std::int64_t sleep_ns_ = kFirstSleepNs;
+  std::int64_t sleep_ns_ = kShortSleepNs;
 };
 
-// Engines: spin 2 ms after each task (longer than kClientMaxSleep), then sleep up to 1 ms.
-inline constexpr std::int64_t kEngineSpinNs = 2'000'000;
-inline constexpr std::int64_t kEngineMaxSleepNs = 1'000'000;
-// The client's thread waiting on a result: spin 250 us, then sleep up to 1 ms.
-inline constexpr std::int64_t kClientSpinNs = 250'000;
-inline constexpr std::int64_t kClientMaxSleepNs = 1'000'000;
-// The progress thread, while the user's thread is elsewhere: only sleeps, up to 0.5 ms, which
-// bounds how late `received` can be stamped.
-inline constexpr std::int64_t kProgressMaxSleepNs = 500'000;
+// Engines spin 2 ms after each task (longer than the client's short sleeps, so a client that
+// reads a result late still finds the engine awake), sleep briefly for 100 ms, then up to 1 ms.
+inline constexpr BackoffPolicy kEngineBackoff{2'000'000, 100'000'000, 1'000'000};
+// The client's thread waiting on a result: spin 250 us, short sleeps for 100 ms, then up to 1 ms.
+inline constexpr BackoffPolicy kClientBackoff{250'000, 100'000'000, 1'000'000};
+// The progress thread, while the user's thread is elsewhere: never spins, sleeps at most 0.5 ms,
+// which bounds how late `received` can be stamped.
+inline constexpr BackoffPolicy kProgressBackoff{0, 100'000'000, 500'000};
+// Shutdown waiting for tasks still on engines.
+inline constexpr BackoffPolicy kDrainBackoff{0, 0, 1'000'000};
 
 }  // namespace mpiply::detail

@@ -284,7 +284,7 @@ bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<TimePo
     int& d;
     ~Leave() { --d; }
   } leave{driving_};
-  Backoff b(kClientSpinNs, kClientMaxSleepNs);
+  Backoff b(kClientBackoff);
   for (;;) {
     bool moved = progress_locked();
     if (pred(ctx)) return true;
@@ -304,7 +304,7 @@ bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<TimePo
 
 void ClientCore::progress_main() {
   std::unique_lock lk(mu);
-  Backoff b(0, kProgressMaxSleepNs);
+  Backoff b(kProgressBackoff);
   while (!stop_thread_) {
     if (idle_locked()) {
       bg_idle_ = true;
@@ -326,8 +326,15 @@ void ClientCore::progress_main() {
         continue;
       }
     }
+    bool user_driving = driving_ > 0;
     lk.unlock();
-    b.sleep();
+    if (!user_driving) {
+      b.sleep();
+    } else {
+      // The user's thread is polling; stay out of its way until it leaves.
+      timespec ts{0, static_cast<long>(kProgressBackoff.max_sleep_ns)};
+      nanosleep(&ts, nullptr);
+    }
     lk.lock();
   }
 }
@@ -350,7 +357,7 @@ void ClientCore::shutdown(int code) {
       s.direct.clear();
     }
     // Tasks already on engines must finish: an engine only reads its stop message after them.
-    Backoff b(0, 1'000'000);
+    Backoff b(kDrainBackoff);
     std::int64_t notice_at = now_ns() + 10'000'000'000;
     while (inflight_ > 0) {
       if (progress_locked()) continue;

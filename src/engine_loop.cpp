@@ -33,7 +33,7 @@ class MpiSegments : public SegmentFetcher {
 int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   Bytes in, out;
   MpiSegments segs(comm);
-  Backoff b(kEngineSpinNs, kEngineMaxSleepNs);
+  Backoff b(kEngineBackoff);
   for (;;) {
     int flag = 0;
     MPI_Message m;
