@@ -69,8 +69,10 @@ class Backoff {
 };
 
 // Engines spin 2 ms after each task (longer than the client's short sleeps, so a client that
-// reads a result late still finds the engine awake), sleep briefly for 100 ms, then up to 1 ms.
-inline constexpr BackoffPolicy kEngineBackoff{2'000'000, 100'000'000, 1'000'000};
+// reads a result late still finds the engine awake), sleep briefly for 100 ms, then up to 4 ms:
+// an idle engine's wake-up (sleep, probe, progress) costs ~10-20 us, and at 1 ms that alone was
+// ~2% of a core. The first task after a long idle spell waits at most that long.
+inline constexpr BackoffPolicy kEngineBackoff{2'000'000, 100'000'000, 4'000'000};
 // The client's thread waiting on a result: spin 250 us, short sleeps for 100 ms, then up to 1 ms.
 inline constexpr BackoffPolicy kClientBackoff{250'000, 100'000'000, 1'000'000};
 // The progress thread, while the user's thread is elsewhere: never spins, sleeps at most 0.5 ms,

@@ -18,19 +18,10 @@
 #include <mpiply/engine.hpp>
 #include <mpiply/metadata.hpp>
 
+#include "record_table.hpp"
 #include "startup.hpp"
 
 namespace mpiply::detail {
-
-struct TaskRecord {
-  std::shared_ptr<ResultStateBase> state;  // released once the task finished
-  std::uint64_t fn_id = 0;
-  std::uint64_t first_item = 0;
-  std::int64_t submitted = 0, started = 0, completed = 0, received = 0;
-  std::int32_t engine = -1;
-  std::uint32_t nitems = 0;
-  TaskStatus status = TaskStatus::queued;
-};
 
 struct InFlight {
   MsgId msg = 0;
@@ -95,7 +86,7 @@ class ClientCore {
   int hwm_;
   std::unique_ptr<Engine> local_;  // the inline engine when there is one rank
 
-  std::deque<TaskRecord> records_;
+  RecordTable records_;
   MsgId base_ = 0;
   std::vector<EngineSlot> slots_;
   std::deque<std::shared_ptr<TaskSource>> lb_;

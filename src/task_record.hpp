@@ -1,0 +1,22 @@
+#pragma once
+// What rank 0 keeps about every task: enough for metadata, history and routing its result.
+// Kept small (~80 bytes): a job may run millions of tasks.
+#include <cstdint>
+#include <memory>
+
+#include <mpiply/detail/result_state.hpp>
+#include <mpiply/metadata.hpp>
+
+namespace mpiply::detail {
+
+struct TaskRecord {
+  std::shared_ptr<ResultStateBase> state;  // released once the task finished
+  std::uint64_t fn_id = 0;
+  std::uint64_t first_item = 0;
+  std::int64_t submitted = 0, started = 0, completed = 0, received = 0;
+  std::int32_t engine = -1;
+  std::uint32_t nitems = 0;
+  TaskStatus status = TaskStatus::queued;
+};
+
+}  // namespace mpiply::detail
