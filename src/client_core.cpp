@@ -44,6 +44,7 @@ ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm)
   }
   slots_.resize(engines_.size());
   for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(hwm_));
+  if (!inline_) inbox_ = std::make_unique<ResultInbox>(comm_, static_cast<int>(engines_.size()));
 }
 
 ClientCore::~ClientCore() {
@@ -166,9 +167,7 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
     return;
   }
   int dest = e + 1;
-  mpi_check(MPI_Isend(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, dest, kTagTask, comm_,
-                      &f.req),
-            "MPI_Isend");
+  isend_message(comm_, dest, kTagTask, kTagBigTask, msg, kTaskInboxBytes, f.env, f.req, f.big_req);
   f.seg_reqs.clear();
   for (const Segment& sg : segs) {
     for (std::size_t off = 0; off < sg.size; off += kSegmentPiece) {
@@ -183,22 +182,11 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
 }
 
 bool ClientCore::poll_results_locked() {
-  bool any = false;
-  for (int k = 0; k < 64 && inflight_ > 0; ++k) {
-    int flag = 0;
-    MPI_Message m;
-    MPI_Status st;
-    mpi_check(MPI_Improbe(MPI_ANY_SOURCE, kTagResult, comm_, &flag, &m, &st), "MPI_Improbe");
-    if (!flag) break;
-    int count = 0;
-    mpi_check(MPI_Get_count(&st, MPI_BYTE, &count), "MPI_Get_count");
-    rbuf_.resize(static_cast<std::size_t>(count));
-    mpi_check(MPI_Mrecv(rbuf_.data(), count, MPI_BYTE, &m, MPI_STATUS_IGNORE), "MPI_Mrecv");
-    std::int64_t received = now_ns();
-    handle_result_locked(st.MPI_SOURCE - 1, rbuf_.data(), rbuf_.size(), received);
-    any = true;
-  }
-  return any;
+  if (inflight_ == 0) return false;
+  int n = inbox_->poll([this](int e, const char* p, std::size_t len) {
+    handle_result_locked(e, p, len, now_ns());
+  });
+  return n > 0;
 }
 
 void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::int64_t received) {
@@ -213,6 +201,8 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
   if (!inline_) {
     // The engine has the whole message, so these complete at once; they free MPI's request.
     mpi_check(MPI_Wait(&f.req, MPI_STATUS_IGNORE), "MPI_Wait");
+    if (f.big_req != MPI_REQUEST_NULL)
+      mpi_check(MPI_Wait(&f.big_req, MPI_STATUS_IGNORE), "MPI_Wait");
     if (!f.seg_reqs.empty())
       mpi_check(MPI_Waitall(static_cast<int>(f.seg_reqs.size()), f.seg_reqs.data(),
                             MPI_STATUSES_IGNORE),
@@ -375,6 +365,7 @@ void ClientCore::shutdown(int code) {
   cv_.notify_all();
   if (progress_.joinable()) progress_.join();
   if (inline_) return;
+  inbox_.reset();
   TaskHeader h{};
   h.kind = Kind::stop;
   h.fn_id = static_cast<std::uint64_t>(static_cast<std::int64_t>(code));
@@ -422,6 +413,8 @@ bool ClientCore::sent_locked(MsgId first, std::uint32_t n) {
       if (f.msg != id) continue;
       int done = 0;
       mpi_check(MPI_Test(&f.req, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (!done) return false;
+      mpi_check(MPI_Test(&f.big_req, &done, MPI_STATUS_IGNORE), "MPI_Test");
       if (!done) return false;
       if (!f.seg_reqs.empty()) {
         mpi_check(MPI_Testall(static_cast<int>(f.seg_reqs.size()), f.seg_reqs.data(), &done,

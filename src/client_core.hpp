@@ -19,6 +19,7 @@
 #include <mpiply/metadata.hpp>
 
 #include "record_table.hpp"
+#include "transport.hpp"
 #include "startup.hpp"
 
 namespace mpiply::detail {
@@ -26,6 +27,8 @@ namespace mpiply::detail {
 struct InFlight {
   MsgId msg = 0;
   MPI_Request req = MPI_REQUEST_NULL;
+  MPI_Request big_req = MPI_REQUEST_NULL;  // the message itself, when an envelope went first
+  Envelope env{};
   std::vector<MPI_Request> seg_reqs;
   Bytes scratch;  // reused message buffer of this slot
   std::shared_ptr<TaskSource> src;
@@ -92,7 +95,7 @@ class ClientCore {
   std::deque<std::shared_ptr<TaskSource>> lb_;
   std::size_t queued_ = 0, inflight_ = 0;
   unsigned rr_ = 0;
-  Bytes rbuf_;
+  std::unique_ptr<ResultInbox> inbox_;  // gone after shutdown: it must not outlive the communicator
   Bytes inline_out_;
 
   std::thread progress_;

@@ -7,6 +7,7 @@
 #include "backoff.hpp"
 #include "executor.hpp"
 #include "mpi_check.hpp"
+#include "transport.hpp"
 
 namespace mpiply::detail {
 
@@ -31,27 +32,20 @@ class MpiSegments : public SegmentFetcher {
 }  // namespace
 
 int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
-  Bytes in, out;
+  Bytes out;
   MpiSegments segs(comm);
+  TaskInbox inbox(comm);
   Backoff b(kEngineBackoff);
   for (;;) {
-    int flag = 0;
-    MPI_Message m;
-    MPI_Status st;
-    mpi_check(MPI_Improbe(0, kTagTask, comm, &flag, &m, &st), "MPI_Improbe");
-    if (!flag) {
+    std::span<const char> msg;
+    if (!inbox.poll(msg)) {
       if (!b.spinning()) b.sleep();
       continue;
     }
     b.reset();
-    int count = 0;
-    mpi_check(MPI_Get_count(&st, MPI_BYTE, &count), "MPI_Get_count");
-    in.resize(static_cast<std::size_t>(count));
-    mpi_check(MPI_Mrecv(in.data(), count, MPI_BYTE, &m, MPI_STATUS_IGNORE), "MPI_Mrecv");
-    ExecResult res = execute_task(eng, in.data(), in.size(), segs, out, clock_offset_ns);
+    ExecResult res = execute_task(eng, msg.data(), msg.size(), segs, out, clock_offset_ns);
     if (res.stop) return res.stop_code;
-    mpi_check(MPI_Send(out.data(), static_cast<int>(out.size()), MPI_BYTE, 0, kTagResult, comm),
-              "MPI_Send");
+    send_message(comm, 0, kTagResult, kTagBigResult, {out.data(), out.size()}, kResultInboxBytes);
   }
 }
 

@@ -1,0 +1,138 @@
+// Persistent double-buffered receives and the envelope protocol for large messages.
+#include "transport.hpp"
+
+#include <fmt/format.h>
+
+#include <mpiply/detail/wire.hpp>
+
+#include "mpi_check.hpp"
+
+namespace mpiply::detail {
+
+namespace {
+void cancel_and_free(MPI_Request& r) {
+  if (r == MPI_REQUEST_NULL) return;
+  // An active persistent receive is cancelled first; an inactive one can be freed at once.
+  int flag = 0;
+  MPI_Status st;
+  MPI_Test(&r, &flag, &st);
+  if (!flag) {
+    MPI_Cancel(&r);
+    MPI_Wait(&r, MPI_STATUS_IGNORE);
+  }
+  MPI_Request_free(&r);
+}
+
+int message_size(const MPI_Status& st) {
+  int n = 0;
+  mpi_check(MPI_Get_count(&st, MPI_BYTE, &n), "MPI_Get_count");
+  return n;
+}
+}  // namespace
+
+void isend_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<const char> msg,
+                   std::size_t inbox_bytes, Envelope& env, MPI_Request& req, MPI_Request& big_req) {
+  if (msg.size() <= inbox_bytes) {
+    mpi_check(MPI_Isend(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, dest, tag, comm, &req),
+              "MPI_Isend");
+    return;
+  }
+  if (msg.size() > static_cast<std::size_t>(INT32_MAX))
+    throw UsageError(fmt::format("a task message of {} bytes is over MPI's 2 GiB limit; push large "
+                                 "arrays to the engines instead of passing them as arguments",
+                                 msg.size()));
+  env = {kEnvelopeMagic, msg.size()};
+  mpi_check(MPI_Isend(&env, sizeof env, MPI_BYTE, dest, tag, comm, &req), "MPI_Isend");
+  mpi_check(MPI_Isend(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, dest, big_tag, comm,
+                      &big_req),
+            "MPI_Isend");
+}
+
+void send_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<const char> msg,
+                  std::size_t inbox_bytes) {
+  if (msg.size() <= inbox_bytes) {
+    mpi_check(MPI_Send(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, dest, tag, comm),
+              "MPI_Send");
+    return;
+  }
+  if (msg.size() > static_cast<std::size_t>(INT32_MAX))
+    throw Error(fmt::format("a result of {} bytes is over MPI's 2 GiB message limit; return it "
+                            "in parts or keep it in the engine's namespace",
+                            msg.size()));
+  Envelope env{kEnvelopeMagic, msg.size()};
+  mpi_check(MPI_Send(&env, sizeof env, MPI_BYTE, dest, tag, comm), "MPI_Send");
+  mpi_check(MPI_Send(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, dest, big_tag, comm),
+            "MPI_Send");
+}
+
+std::span<const char> receive_big(MPI_Comm comm, int source, int big_tag,
+                                   std::span<const char> env_bytes, Bytes& into) {
+  if (env_bytes.size() != sizeof(Envelope)) return env_bytes;
+  Envelope env;
+  std::memcpy(&env, env_bytes.data(), sizeof env);
+  if (env.magic != kEnvelopeMagic) return env_bytes;
+  into.resize(env.size);
+  mpi_check(MPI_Recv(into.data(), static_cast<int>(env.size), MPI_BYTE, source, big_tag, comm,
+                     MPI_STATUS_IGNORE),
+            "MPI_Recv");
+  return {into.data(), into.size()};
+}
+
+TaskInbox::TaskInbox(MPI_Comm comm) : comm_(comm) {
+  for (int i = 0; i < 2; ++i) {
+    buf_[i].resize(kTaskInboxBytes);
+    mpi_check(MPI_Recv_init(buf_[i].data(), static_cast<int>(kTaskInboxBytes), MPI_BYTE, 0,
+                            kTagTask, comm_, &req_[i]),
+              "MPI_Recv_init");
+    mpi_check(MPI_Start(&req_[i]), "MPI_Start");
+  }
+}
+
+TaskInbox::~TaskInbox() {
+  for (auto& r : req_) cancel_and_free(r);
+}
+
+bool TaskInbox::poll(std::span<const char>& msg) {
+  if (restart_ >= 0) {
+    mpi_check(MPI_Start(&req_[restart_]), "MPI_Start");
+    restart_ = -1;
+  }
+  int flag = 0;
+  MPI_Status st;
+  mpi_check(MPI_Test(&req_[cur_], &flag, &st), "MPI_Test");
+  if (!flag) return false;
+  std::span<const char> got(buf_[cur_].data(), static_cast<std::size_t>(message_size(st)));
+  msg = receive_big(comm_, 0, kTagBigTask, got, big_);
+  restart_ = cur_;
+  cur_ ^= 1;
+  return true;
+}
+
+ResultInbox::ResultInbox(MPI_Comm comm, int engines)
+    : comm_(comm), engines_(engines), buf_(2 * static_cast<std::size_t>(engines)),
+      req_(2 * static_cast<std::size_t>(engines), MPI_REQUEST_NULL),
+      cur_(static_cast<std::size_t>(engines), 0), done_(req_.size(), 0), size_(req_.size(), 0),
+      idx_(req_.size(), 0), status_(req_.size()) {
+  for (int e = 0; e < engines_; ++e) {
+    for (int s = 0; s < 2; ++s) {
+      auto i = static_cast<std::size_t>(2 * e + s);
+      buf_[i].resize(kResultInboxBytes);
+      mpi_check(MPI_Recv_init(buf_[i].data(), static_cast<int>(kResultInboxBytes), MPI_BYTE,
+                              e + 1, kTagResult, comm_, &req_[i]),
+                "MPI_Recv_init");
+      mpi_check(MPI_Start(&req_[i]), "MPI_Start");
+    }
+  }
+}
+
+ResultInbox::~ResultInbox() {
+  for (auto& r : req_) cancel_and_free(r);
+}
+
+std::span<const char> ResultInbox::take(int e, int slot) {
+  auto i = static_cast<std::size_t>(2 * e + slot);
+  std::span<const char> got(buf_[i].data(), static_cast<std::size_t>(size_[i]));
+  return receive_big(comm_, e + 1, kTagBigResult, got, big_);
+}
+
+}  // namespace mpiply::detail
