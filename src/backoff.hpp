@@ -1,7 +1,7 @@
 #pragma once
 // How a rank waits for messages without burning a core. Three phases, by time since the last
 // message: poll flat out for a short window (back-to-back tasks pay no sleep; the core is yielded
-// now and then so an oversubscribed peer can run), then short sleeps while work was recent, then
+// now and then so an oversubscribed peer can run), then short sleeps while work was recent (20 ms), then
 // doubling sleeps up to a maximum once the rank is really idle.
 //
 // Why not simpler: a blocking MPI wait spins at 100% CPU, and a pure sleep loop costs ~0.1-0.2 ms
@@ -69,15 +69,16 @@ class Backoff {
 };
 
 // Engines spin 2 ms after each task (longer than the client's short sleeps, so a client that
-// reads a result late still finds the engine awake), sleep briefly for 100 ms, then up to 4 ms:
-// an idle engine's wake-up (sleep, probe, progress) costs ~10-20 us, and at 1 ms that alone was
-// ~2% of a core. The first task after a long idle spell waits at most that long.
-inline constexpr BackoffPolicy kEngineBackoff{2'000'000, 100'000'000, 4'000'000};
-// The client's thread waiting on a result: spin 250 us, short sleeps for 100 ms, then up to 1 ms.
-inline constexpr BackoffPolicy kClientBackoff{250'000, 100'000'000, 1'000'000};
+// reads a result late still finds the engine awake), sleep briefly for 20 ms, then up to 4 ms.
+// Each wake-up (sleep, test, MPI progress) costs ~20-30 us of CPU on these VMs: 1 ms sleeps, or
+// 100 ms of short ones after every task, put an idle engine near 2% of a core. The first task
+// after a long idle spell waits at most 4 ms.
+inline constexpr BackoffPolicy kEngineBackoff{2'000'000, 20'000'000, 4'000'000};
+// The client's thread waiting on a result: spin 250 us, short sleeps for 20 ms, then up to 1 ms.
+inline constexpr BackoffPolicy kClientBackoff{250'000, 20'000'000, 1'000'000};
 // The progress thread, while the user's thread is elsewhere: never spins, sleeps at most 0.5 ms,
 // which bounds how late `received` can be stamped.
-inline constexpr BackoffPolicy kProgressBackoff{0, 100'000'000, 500'000};
+inline constexpr BackoffPolicy kProgressBackoff{0, 20'000'000, 500'000};
 // Shutdown waiting for tasks still on engines.
 inline constexpr BackoffPolicy kDrainBackoff{0, 0, 1'000'000};
 

@@ -4,8 +4,10 @@
 namespace mpiply::detail {
 
 ResultStateBase::ResultStateBase(std::shared_ptr<ClientCore> c, std::string f, std::size_t n)
-    : core(std::move(c)), fname(std::move(f)), nitems(n), item_state(n, ItemState::pending) {
-  arrival.reserve(n);
+    : core(std::move(c)), fname(std::move(f)), nitems(n) {
+  reserve_huge(item_state, n);
+  item_state.resize(n, ItemState::pending);
+  reserve_huge(arrival, n);
 }
 
 ResultStateBase::~ResultStateBase() = default;

@@ -13,6 +13,15 @@ void free_bytes(void* p) noexcept;
 // Ask for huge pages on [p, p+n) where the range covers whole 2 MiB pages (no-op otherwise).
 void advise_huge(void* p, std::size_t n) noexcept;
 
+// Reserves room for n elements in a std::vector and, when that is large, advises huge pages
+// before anything touches it (result arrays of million-item maps are written once, in order).
+template <class Vec>
+void reserve_huge(Vec& v, std::size_t n) {
+  v.reserve(n);
+  std::size_t bytes = n * sizeof(typename Vec::value_type);
+  if (bytes >= (std::size_t(4) << 20)) advise_huge(v.data(), bytes);
+}
+
 class Bytes {
  public:
   Bytes() = default;

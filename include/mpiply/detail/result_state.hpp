@@ -42,7 +42,10 @@ template <class V>
 class ResultState : public ResultStateBase {
  public:
   ResultState(std::shared_ptr<ClientCore> c, std::string f, std::size_t n)
-      : ResultStateBase(std::move(c), std::move(f), n), values(n) {}
+      : ResultStateBase(std::move(c), std::move(f), n) {
+    reserve_huge(values, n);
+    values.resize(n);
+  }
   void store_value(std::size_t item, Reader& r) override {
     values[item].emplace(Codec<V>::decode(r));
   }

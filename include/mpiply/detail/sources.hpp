@@ -46,7 +46,7 @@ struct MapArg {
   using D = std::remove_cvref_t<P>;
   std::vector<D> items;
   explicit MapArg(const A& seq) {
-    items.reserve(std::size(seq));
+    reserve_huge(items, std::size(seq));
     for (auto&& x : seq) items.push_back(static_cast<D>(x));
   }
   std::size_t length() const { return items.size(); }
