@@ -17,12 +17,11 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "support.hpp"
+
 namespace {
 
-char prog_name[] = "test_apply";
-char* dummy_argv[] = {prog_name, nullptr};
-
-int run_client(std::function<int(mpiply::Client&)> f) { return mpiply::run(1, dummy_argv, f); }
+using mpiply_test::run_client;
 
 int world_size() {
   int n = 0;

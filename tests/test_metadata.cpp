@@ -15,14 +15,13 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "support.hpp"
+
 using namespace std::chrono_literals;
 
 namespace {
 
-char prog_name[] = "test_metadata";
-char* dummy_argv[] = {prog_name, nullptr};
-
-int run_client(std::function<int(mpiply::Client&)> f) { return mpiply::run(1, dummy_argv, f); }
+using mpiply_test::run_client;
 
 // Engine timestamps are aligned to rank 0's clock at start-up; allow this much alignment error
 // when comparing a client stamp with an engine stamp.

@@ -10,6 +10,8 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "support.hpp"
+
 namespace {
 
 // A task that is slow on purpose and reports where it ran.
@@ -18,21 +20,12 @@ int hold_ms(int ms) {
   return mpiply::this_engine().id();
 }
 
-int run(const std::function<void(mpiply::Client&)>& body) {
-  static char name[] = "test_scheduler";
-  static char* argv[] = {name, nullptr};
-  return mpiply::run(1, argv, [&](mpiply::Client& c) {
-    body(c);
-    return 0;
-  });
-}
-
 }  // namespace
 
 MPIPLY_REGISTER(hold_ms);
 
 TEST_CASE("as many slow tasks as engines land one on each engine", "[scheduler]") {
-  int rc = run([](mpiply::Client& c) {
+  int rc = mpiply_test::run_client([](mpiply::Client& c) {
     auto lbv = c.load_balanced_view();
     std::size_t n = c.ids().size();
     std::vector<mpiply::AsyncResult<int>> ars;
@@ -45,7 +38,7 @@ TEST_CASE("as many slow tasks as engines land one on each engine", "[scheduler]"
 }
 
 TEST_CASE("an engine holds at most hwm tasks; the rest wait unsent on rank 0", "[scheduler]") {
-  int rc = run([](mpiply::Client& c) {
+  int rc = mpiply_test::run_client([](mpiply::Client& c) {
     if (c.inline_mode()) return;  // one rank runs every task at submission: nothing waits
     auto e = c[0];
     const int hwm = c.hwm();
@@ -67,7 +60,7 @@ TEST_CASE("an engine holds at most hwm tasks; the rest wait unsent on rank 0", "
 }
 
 TEST_CASE("load-balanced work spreads over every engine as they free up", "[scheduler]") {
-  int rc = run([](mpiply::Client& c) {
+  int rc = mpiply_test::run_client([](mpiply::Client& c) {
     std::vector<int> ms(8 * c.ids().size(), 20);
     auto engines = c.load_balanced_view().map(hold_ms, ms);
     std::set<int> used(engines.begin(), engines.end());

@@ -10,6 +10,8 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "support.hpp"
+
 namespace {
 
 // Returns n doubles starting at `first` (n large: the result needs an envelope).
@@ -23,22 +25,13 @@ std::pair<int, double> tagged_sum(int tag, const std::vector<double>& xs) {
   return {tag, std::accumulate(xs.begin(), xs.end(), 0.0)};
 }
 
-int run(const std::function<void(mpiply::Client&)>& body) {
-  static char name[] = "test_transport";
-  static char* argv[] = {name, nullptr};
-  return mpiply::run(1, argv, [&](mpiply::Client& c) {
-    body(c);
-    return 0;
-  });
-}
-
 }  // namespace
 
 MPIPLY_REGISTER(ramp);
 MPIPLY_REGISTER(tagged_sum);
 
 TEST_CASE("large arguments and results round-trip through the envelope path", "[transport]") {
-  int rc = run([](mpiply::Client& c) {
+  int rc = mpiply_test::run_client([](mpiply::Client& c) {
     auto lbv = c.load_balanced_view();
     // 200k doubles = 1.6 MB result, far over the 16 KiB result buffer.
     auto big = lbv.apply_sync(ramp, 1.0, 200000);
@@ -54,7 +47,7 @@ TEST_CASE("large arguments and results round-trip through the envelope path", "[
 }
 
 TEST_CASE("small and large messages interleaved on one engine keep their order", "[transport]") {
-  int rc = run([](mpiply::Client& c) {
+  int rc = mpiply_test::run_client([](mpiply::Client& c) {
     auto e = c[0];
     // Several outstanding at once (hwm >= 2), alternating sizes both ways: each result must come
     // back to its own task.
@@ -78,7 +71,7 @@ TEST_CASE("small and large messages interleaved on one engine keep their order",
 }
 
 TEST_CASE("a map whose chunks are large in both directions", "[transport]") {
-  int rc = run([](mpiply::Client& c) {
+  int rc = mpiply_test::run_client([](mpiply::Client& c) {
     std::vector<double> firsts(40);
     std::iota(firsts.begin(), firsts.end(), 0.0);
     std::vector<int> lengths(40, 3000);  // 24 KB per item: results of a chunk of 4 are ~96 KB

@@ -8,22 +8,12 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "report_exit.hpp"
+
 int twin_a(int x) { return x; }
 int twin_b(int x) { return -x; }
 MPIPLY_REGISTER_AS("twin", &twin_a);
 MPIPLY_REGISTER_AS("twin", &twin_b);
-
-// Prints this rank's `mpiply-exit` line, then waits for every rank to have printed before any
-// process exits: Open MPI's mpiexec kills the remaining ranks as soon as one exits non-zero, so
-// without the barrier a slower rank's line would be lost. MPI is set up by main's Environment
-// (not by run), so it is still usable here.
-int report_exit(int rc) {
-  const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
-  std::printf("mpiply-exit rank=%s code=%d\n", rank ? rank : "0", rc);
-  std::fflush(stdout);
-  MPI_Barrier(MPI_COMM_WORLD);
-  return rc;
-}
 
 int main(int argc, char** argv) {
   mpiply::Environment env(argc, argv);
