@@ -2,7 +2,9 @@
 // Shared by the Catch2 tests: run a client body in a fresh mpiply::run. MPI is set up once by
 // tests/main.cpp, so every TEST_CASE may start and stop mpiply as often as it likes; every rank
 // returns run's exit code, which the test then checks on every rank.
+#include <numeric>
 #include <utility>
+#include <vector>
 
 #include <mpiply/mpiply.hpp>
 
@@ -18,6 +20,22 @@ inline char** test_argv() {
 template <class F>
 int run_client(F&& body) {
   return mpiply::run(1, test_argv(), std::forward<F>(body));
+}
+
+// 0, 1, ..., n-1.
+inline std::vector<int> iota_vec(int n) {
+  std::vector<int> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), 0);
+  return v;
+}
+
+// A DirectView on every engine and, with two or more engines, one on the last and the first in
+// that order: results must follow the view's target order, not the engine ids.
+inline std::vector<mpiply::DirectView> all_and_reversed_views(const mpiply::Client& c) {
+  std::vector<mpiply::DirectView> views{c.direct_view()};
+  auto ids = c.ids();
+  if (ids.size() >= 2) views.push_back(c[std::vector<int>{ids.back(), ids.front()}]);
+  return views;
 }
 
 }  // namespace mpiply_test

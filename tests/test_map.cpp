@@ -13,6 +13,8 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "support.hpp"
+
 namespace {
 
 char arg0[] = "test_map";
@@ -40,11 +42,7 @@ MPIPLY_REGISTER(slow_first);
 
 namespace {
 
-std::vector<int> iota_vec(int n) {
-  std::vector<int> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), 0);
-  return v;
-}
+using mpiply_test::iota_vec;
 std::vector<int> squares_of(const std::vector<int>& xs) {
   std::vector<int> out(xs.size());
   std::transform(xs.begin(), xs.end(), out.begin(), [](int x) { return x * x; });
@@ -270,9 +268,7 @@ TEST_CASE("unordered iteration yields each item once, fast ones first", "[map][i
 
 TEST_CASE("DirectView.map partitions contiguously across its targets", "[map][direct]") {
   int rc = mpiply::run(1, argv, [&](mpiply::Client& c) {
-    std::vector<mpiply::DirectView> views{c.direct_view()};
-    auto ids = c.ids();
-    if (ids.size() >= 2) views.push_back(c[std::vector<int>{ids.back(), ids.front()}]);
+    auto views = mpiply_test::all_and_reversed_views(c);
     for (auto& dv : views) {
       const auto& targets = dv.targets();
       for (int n : {1, 2, 3, 5, 8, 10}) {

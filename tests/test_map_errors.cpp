@@ -11,6 +11,8 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "support.hpp"
+
 namespace {
 
 char arg0[] = "test_map_errors";
@@ -29,11 +31,7 @@ MPIPLY_REGISTER(fail_some);
 
 namespace {
 
-std::vector<int> iota_vec(int n) {
-  std::vector<int> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), 0);
-  return v;
-}
+using mpiply_test::iota_vec;
 
 // The shared checks for one finished map of fail_some over 0..n-1.
 void check_failed_map(const mpiply::AsyncMapResult<int>& amr, int n) {

@@ -10,6 +10,8 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "support.hpp"
+
 namespace {
 
 char arg0[] = "test_namespace";
@@ -33,11 +35,7 @@ MPIPLY_REGISTER(my_id);
 
 namespace {
 
-std::vector<int> iota_vec(int n) {
-  std::vector<int> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), 0);
-  return v;
-}
+using mpiply_test::iota_vec;
 
 // A failed pull on a DirectView raises one failure per target (CompositeError), or a bare
 // RemoteError; either way every failure must name its engine and the name asked for.
@@ -88,9 +86,7 @@ TEST_CASE("push and pull, by call and by name", "[namespace]") {
 
 TEST_CASE("scatter and gather round-trip with ipyparallel's partitioning", "[namespace]") {
   int rc = mpiply::run(1, argv, [&](mpiply::Client& c) {
-    std::vector<mpiply::DirectView> views{c.direct_view()};
-    auto ids = c.ids();
-    if (ids.size() >= 2) views.push_back(c[std::vector<int>{ids.back(), ids.front()}]);
+    auto views = mpiply_test::all_and_reversed_views(c);
     for (auto& dv : views) {
       const auto& targets = dv.targets();
       for (int n : {0, 1, 5, 7, 10}) {

@@ -8,6 +8,8 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "support.hpp"
+
 namespace {
 
 char arg0[] = "test_reference";
@@ -31,11 +33,7 @@ MPIPLY_REGISTER(sum_of);
 
 namespace {
 
-std::vector<int> iota_vec(int n) {
-  std::vector<int> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), 0);
-  return v;
-}
+using mpiply_test::iota_vec;
 
 // A failure must carry the missing name; on a DirectView it may come per target (CompositeError).
 template <class F>
