@@ -1,0 +1,122 @@
+// Who drives MPI on rank 0 and when: the user's thread while it waits on a result, the progress
+// thread otherwise; and the orderly shutdown that drains engines before stopping them.
+#include <cstdio>
+
+#include <mpiply/detail/wire.hpp>
+
+#include "backoff.hpp"
+#include "client_core.hpp"
+#include "clock.hpp"
+#include "mpi_check.hpp"
+
+namespace mpiply::detail {
+
+bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<TimePoint>& deadline) {
+  std::unique_lock lk(mu);
+  if (pred(ctx)) return true;
+  ++driving_;
+  struct Leave {
+    int& d;
+    ~Leave() { --d; }
+  } leave{driving_};
+  Backoff b(kClientBackoff);
+  for (;;) {
+    bool moved = progress_locked();
+    if (pred(ctx)) return true;
+    if (deadline && Clock::now() >= *deadline) return false;
+    if (!moved && idle_locked())
+      throw Error("mpiply: waiting for a result that no task will deliver (the client has shut "
+                  "down, or the result was aborted)");
+    if (moved) {
+      b.reset();
+    } else if (!b.spinning()) {
+      lk.unlock();
+      b.sleep();
+      lk.lock();
+    }
+  }
+}
+
+void ClientCore::progress_main() {
+  std::unique_lock lk(mu);
+  Backoff b(kProgressBackoff);
+  while (!stop_thread_) {
+    if (idle_locked()) {
+      bg_idle_ = true;
+      cv_.wait(lk);
+      bg_idle_ = false;
+      b.reset();
+      continue;
+    }
+    if (driving_ == 0) {
+      bool moved = false;
+      try {
+        moved = progress_locked();
+      } catch (const std::exception& ex) {
+        std::fprintf(stderr, "mpiply: fatal error in the progress thread: %s\n", ex.what());
+        MPI_Abort(MPI_COMM_WORLD, 3);
+      }
+      if (moved) {
+        b.reset();
+        continue;
+      }
+    }
+    bool user_driving = driving_ > 0;
+    lk.unlock();
+    if (!user_driving) {
+      b.sleep();
+    } else {
+      // The user's thread is polling; stay out of its way until it leaves.
+      timespec ts{0, static_cast<long>(kProgressBackoff.max_sleep_ns)};
+      nanosleep(&ts, nullptr);
+    }
+    lk.lock();
+  }
+}
+
+void ClientCore::shutdown(int code) {
+  {
+    std::unique_lock lk(mu);
+    shut_down_ = true;
+    auto abort_task = [&](TaskSource& src, std::uint32_t t) {
+      MsgId id = src.first_msg + t;
+      fail_items_locked(record(id), id, "mpiply::Aborted",
+                        "client_main returned before this task was sent to an engine");
+      --queued_;
+    };
+    for (auto& src : lb_)
+      for (std::uint32_t t = src->next; t < src->ntasks; ++t) abort_task(*src, t);
+    lb_.clear();
+    for (auto& s : slots_) {
+      for (auto& [src, t] : s.direct) abort_task(*src, t);
+      s.direct.clear();
+    }
+    // Tasks already on engines must finish: an engine only reads its stop message after them.
+    Backoff b(kDrainBackoff);
+    std::int64_t notice_at = now_ns() + 10'000'000'000;
+    while (inflight_ > 0) {
+      if (progress_locked()) continue;
+      if (now_ns() > notice_at) {
+        std::fprintf(stderr, "mpiply: waiting for %zu task(s) still running on engines\n",
+                     inflight_);
+        notice_at = now_ns() + 60'000'000'000;
+      }
+      lk.unlock();
+      b.sleep();
+      lk.lock();
+    }
+    stop_thread_ = true;
+  }
+  cv_.notify_all();
+  if (progress_.joinable()) progress_.join();
+  if (inline_) return;
+  inbox_.reset();
+  TaskHeader h{};
+  h.kind = Kind::stop;
+  h.fn_id = static_cast<std::uint64_t>(static_cast<std::int64_t>(code));
+  for (std::size_t e = 0; e < engines_.size(); ++e)
+    mpi_check(MPI_Send(&h, sizeof h, MPI_BYTE, static_cast<int>(e) + 1, kTagTask, comm_),
+              "MPI_Send");
+}
+
+}  // namespace mpiply::detail

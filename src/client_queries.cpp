@@ -1,0 +1,77 @@
+// Questions asked of the task table: per-task metadata, whether messages have left rank 0, and
+// the narrow interface (core.hpp) through which the templates reach the scheduler.
+#include <fmt/format.h>
+
+#include <mpiply/detail/registry.hpp>
+
+#include "client_core.hpp"
+#include "clock.hpp"
+#include "mpi_check.hpp"
+
+namespace mpiply::detail {
+
+TaskMetadata ClientCore::metadata_locked(MsgId id) const {
+  if (id < base_ || id >= next_msg_locked())
+    throw UsageError(fmt::format("mpiply: no task with msg id {} (ids run from {} to {})", id,
+                                 base_, next_msg_locked()));
+  const TaskRecord& r = record(id);
+  TaskMetadata m;
+  m.msg_id = id;
+  m.engine_id = r.engine;
+  m.status = r.status;
+  m.function = function_name(r.fn_id);
+  m.items = r.nitems;
+  auto tp = [](std::int64_t ns) -> std::optional<TimePoint> {
+    if (ns == 0) return std::nullopt;
+    return to_time_point(ns);
+  };
+  m.submitted = tp(r.submitted);
+  m.started = tp(r.started);
+  m.completed = tp(r.completed);
+  m.received = tp(r.received);
+  if (r.engine >= 0) {
+    const EngineInfo& info = engines_[r.engine];
+    m.rank = info.rank;
+    m.hostname = info.hostname;
+    m.pid = info.pid;
+  }
+  return m;
+}
+
+bool ClientCore::sent_locked(MsgId first, std::uint32_t n) {
+  for (MsgId id = first; id < first + n; ++id) {
+    const TaskRecord& r = record(id);
+    if (r.status == TaskStatus::queued) return false;
+    if (r.status != TaskStatus::sent || inline_) continue;
+    EngineSlot& s = slots_[r.engine];
+    for (unsigned k = 0; k < s.count; ++k) {
+      InFlight& f = s.ring[(s.head + k) % s.ring.size()];
+      if (f.msg != id) continue;
+      int done = 0;
+      mpi_check(MPI_Test(&f.req, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (!done) return false;
+      mpi_check(MPI_Test(&f.big_req, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (!done) return false;
+      if (!f.seg_reqs.empty()) {
+        mpi_check(MPI_Testall(static_cast<int>(f.seg_reqs.size()), f.seg_reqs.data(), &done,
+                              MPI_STATUSES_IGNORE),
+                  "MPI_Testall");
+        if (!done) return false;
+      }
+    }
+  }
+  return true;
+}
+
+// The narrow interface of core.hpp.
+std::mutex& core_mutex(ClientCore& core) { return core.mu; }
+MsgId core_submit(ClientCore& core, std::shared_ptr<TaskSource> src) {
+  return core.submit(std::move(src));
+}
+bool core_wait(ClientCore& core, WaitPred pred, const void* ctx,
+               const std::optional<TimePoint>& deadline) {
+  return core.wait(pred, ctx, deadline);
+}
+std::vector<int> core_ids(const ClientCore& core) { return core.ids(); }
+
+}  // namespace mpiply::detail
