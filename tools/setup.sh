@@ -23,7 +23,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     sudo=(sudo -E)   # -E keeps DEBIAN_FRONTEND
   fi
   "${sudo[@]}" apt-get update
-  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+  # With recommends: the configuration the tests are run against (Open MPI plugins and all).
+  "${sudo[@]}" apt-get install -y "${missing[@]}"
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
