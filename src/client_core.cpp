@@ -150,6 +150,15 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
                       fmt::format("could not encode the task's arguments: {}", ex.what()));
     return;
   }
+  if (msg.size() > max_message_bytes()) {
+    rec.engine = e;
+    fail_items_locked(rec, id, kTooLarge,
+                      fmt::format("the task's message is {} bytes, over the {}-byte limit of one "
+                                  "MPI message; push large arrays to the engines once "
+                                  "(DirectView::push) and pass a Reference instead",
+                                  msg.size(), max_message_bytes()));
+    return;
+  }
   ++s.count;
   ++inflight_;
   f.msg = id;
@@ -163,6 +172,8 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
       CurrentEngine guard(*local_);
       execute_task(*local_, msg.data(), msg.size(), ms, inline_out_, 0);
     }
+    // No MPI here, but the job must fail as it would on a cluster.
+    if (inline_out_.size() > max_message_bytes()) replace_with_too_large(inline_out_);
     handle_result_locked(e, inline_out_.data(), inline_out_.size(), now_ns());
     return;
   }

@@ -45,6 +45,7 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
     b.reset();
     ExecResult res = execute_task(eng, msg.data(), msg.size(), segs, out, clock_offset_ns);
     if (res.stop) return res.stop_code;
+    if (out.size() > max_message_bytes()) replace_with_too_large(out);
     send_message(comm, 0, kTagResult, kTagBigResult, {out.data(), out.size()}, kResultInboxBytes);
   }
 }

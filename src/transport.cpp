@@ -1,8 +1,12 @@
 // Persistent double-buffered receives and the envelope protocol for large messages.
 #include "transport.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include <fmt/format.h>
 
+#include <mpiply/detail/codec.hpp>
 #include <mpiply/detail/wire.hpp>
 
 #include "mpi_check.hpp"
@@ -30,6 +34,42 @@ int message_size(const MPI_Status& st) {
 }
 }  // namespace
 
+std::size_t max_message_bytes() {
+  static const std::size_t limit = [] {
+    std::size_t hard = static_cast<std::size_t>(INT32_MAX);
+    const char* v = std::getenv("MPIPLY_MAX_MESSAGE_BYTES");
+    if (!v || !*v) return hard;
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(v, &end, 10);
+    if (*end != '\0' || n == 0) return hard;
+    return std::min<std::size_t>(hard, static_cast<std::size_t>(n));
+  }();
+  return limit;
+}
+
+// A result over the message limit cannot travel: every item of the task becomes an error that
+// says so, and the engine goes on serving.
+void replace_with_too_large(Bytes& out) {
+  Reader r(out.data(), out.size());
+  auto h = r.pod<ResultHeader>();
+  std::string why = fmt::format(
+      "the result message is {} bytes, over the {}-byte limit of one MPI message; return it in "
+      "parts, or keep it on the engine (this_engine().set) and pull pieces of it",
+      out.size(), max_message_bytes());
+  out.clear();
+  Writer w(out);
+  w.pod(h);
+  for (std::uint32_t i = 0; i < h.nitems; ++i) {
+    std::size_t at = w.pos();
+    w.u8(static_cast<std::uint8_t>(ItemStatus::error));
+    w.u32(0);
+    w.str(kTooLarge);
+    w.str(why);
+    w.patch<std::uint32_t>(at + 1, static_cast<std::uint32_t>(w.pos() - at - 5));
+  }
+}
+
+
 void isend_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<const char> msg,
                    std::size_t inbox_bytes, Envelope& env, MPI_Request& req, MPI_Request& big_req) {
   if (msg.size() <= inbox_bytes) {
@@ -37,10 +77,9 @@ void isend_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<cons
               "MPI_Isend");
     return;
   }
-  if (msg.size() > static_cast<std::size_t>(INT32_MAX))
-    throw UsageError(fmt::format("a task message of {} bytes is over MPI's 2 GiB limit; push large "
-                                 "arrays to the engines instead of passing them as arguments",
-                                 msg.size()));
+  // Callers check max_message_bytes() first and fail the task instead; this is the last guard.
+  if (msg.size() > max_message_bytes())
+    throw Error(fmt::format("internal: a {}-byte message reached the transport", msg.size()));
   env = {kEnvelopeMagic, msg.size()};
   mpi_check(MPI_Isend(&env, sizeof env, MPI_BYTE, dest, tag, comm, &req), "MPI_Isend");
   mpi_check(MPI_Isend(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, dest, big_tag, comm,
@@ -55,10 +94,8 @@ void send_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<const
               "MPI_Send");
     return;
   }
-  if (msg.size() > static_cast<std::size_t>(INT32_MAX))
-    throw Error(fmt::format("a result of {} bytes is over MPI's 2 GiB message limit; return it "
-                            "in parts or keep it in the engine's namespace",
-                            msg.size()));
+  if (msg.size() > max_message_bytes())
+    throw Error(fmt::format("internal: a {}-byte message reached the transport", msg.size()));
   Envelope env{kEnvelopeMagic, msg.size()};
   mpi_check(MPI_Send(&env, sizeof env, MPI_BYTE, dest, tag, comm), "MPI_Send");
   mpi_check(MPI_Send(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, dest, big_tag, comm),

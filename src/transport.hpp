@@ -24,6 +24,15 @@ inline constexpr std::size_t kResultInboxBytes = std::size_t(16) << 10;  // per 
 inline constexpr int kTagBigTask = 15;
 inline constexpr int kTagBigResult = 16;
 
+// The largest task or result message: MPI counts are int, so 2 GiB - 1 bytes. The environment
+// variable MPIPLY_MAX_MESSAGE_BYTES lowers it (tests use that to reach the limit cheaply). A
+// task over it fails with MessageTooLarge before it is sent; a result over it comes back as that
+// error instead; the job goes on.
+std::size_t max_message_bytes();
+inline constexpr const char* kTooLarge = "mpiply::MessageTooLarge";
+// Turns an over-limit result message into one MessageTooLarge error per item.
+void replace_with_too_large(Bytes& out);
+
 struct Envelope {
   std::uint64_t magic;
   std::uint64_t size;
