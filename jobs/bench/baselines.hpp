@@ -1,0 +1,136 @@
+#pragma once
+// bench: the raw-MPI baselines on MPI_COMM_WORLD that mpiply is measured against, in the same run:
+// ping-pong, a hand-written master/worker farm, and MPI_Send bandwidth.
+#include <sys/mman.h>
+
+#include <cstring>
+
+#include "common.hpp"
+
+namespace bench {
+
+// ---- raw-MPI baselines (every rank of MPI_COMM_WORLD takes part) -------------------------------
+constexpr int kTagPing = 101, kTagTask = 102, kTagStop = 103, kTagBw = 104, kTagAck = 105;
+
+
+// Median round trip of 8 bytes between ranks 0 and 1; other ranks wait in the barrier.
+inline double pingpong(int rank, const Config& cfg) {
+  std::int64_t buf = 0;
+  std::vector<double> rtts;
+  if (rank == 0) rtts.reserve(static_cast<std::size_t>(cfg.pingpong_rounds));
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank <= 1) {
+    int peer = 1 - rank;
+    for (int i = 0; i < cfg.pingpong_warmup + cfg.pingpong_rounds; ++i) {
+      if (rank == 0) {
+        auto t0 = SteadyClock::now();
+        MPI_Send(&buf, 1, MPI_INT64_T, peer, kTagPing, MPI_COMM_WORLD);
+        MPI_Recv(&buf, 1, MPI_INT64_T, peer, kTagPing, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (i >= cfg.pingpong_warmup) rtts.push_back(seconds_since(t0) * 1e6);
+      } else {
+        MPI_Recv(&buf, 1, MPI_INT64_T, peer, kTagPing, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Send(&buf, 1, MPI_INT64_T, peer, kTagPing, MPI_COMM_WORLD);
+      }
+    }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return median(rtts);
+}
+
+// A hand-written master/worker farm: rank 0 keeps `hwm` 8-byte tasks outstanding on every worker
+// (nonblocking sends, one send buffer per slot) and refills whichever worker answered; workers
+// answer each task with 8 bytes. Returns tasks per second on rank 0.
+inline double farm_once(int rank, int size, int hwm, long total) {
+  MPI_Barrier(MPI_COMM_WORLD);
+  double rate = 0;
+  if (rank == 0) {
+    int workers = size - 1;
+    std::size_t slots = std::size_t(workers) * std::size_t(hwm);
+    std::vector<std::int64_t> sendbuf(slots);
+    std::vector<MPI_Request> reqs(slots, MPI_REQUEST_NULL);
+    std::vector<int> next_slot(std::size_t(workers), 0);  // oldest outstanding slot per worker
+    long sent = 0, received = 0;
+    auto send_to = [&](int w, std::size_t slot) {
+      sendbuf[slot] = sent++;
+      MPI_Isend(&sendbuf[slot], 1, MPI_INT64_T, w + 1, kTagTask, MPI_COMM_WORLD, &reqs[slot]);
+    };
+    auto t0 = SteadyClock::now();
+    for (int k = 0; k < hwm; ++k)
+      for (int w = 0; w < workers && sent < total; ++w)
+        send_to(w, std::size_t(w) * std::size_t(hwm) + std::size_t(k));
+    std::int64_t reply = 0;
+    MPI_Status st;
+    while (received < total) {
+      MPI_Recv(&reply, 1, MPI_INT64_T, MPI_ANY_SOURCE, kTagTask, MPI_COMM_WORLD, &st);
+      ++received;
+      if (sent < total) {
+        // Replies come in order, so the slot of the oldest task of this worker is now free.
+        int w = st.MPI_SOURCE - 1;
+        std::size_t slot = std::size_t(w) * std::size_t(hwm) + std::size_t(next_slot[w]);
+        next_slot[w] = (next_slot[w] + 1) % hwm;
+        MPI_Wait(&reqs[slot], MPI_STATUS_IGNORE);
+        send_to(w, slot);
+      }
+    }
+    double dt = seconds_since(t0);
+    MPI_Waitall(static_cast<int>(reqs.size()), reqs.data(), MPI_STATUSES_IGNORE);
+    std::int64_t stop = 0;
+    for (int w = 1; w < size; ++w) MPI_Send(&stop, 1, MPI_INT64_T, w, kTagStop, MPI_COMM_WORLD);
+    rate = double(total) / dt;
+  } else {
+    std::int64_t task = 0;
+    MPI_Status st;
+    for (;;) {
+      MPI_Recv(&task, 1, MPI_INT64_T, 0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+      if (st.MPI_TAG == kTagStop) break;
+      MPI_Send(&task, 1, MPI_INT64_T, 0, kTagTask, MPI_COMM_WORLD);
+    }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return rate;
+}
+
+// Warm bytes from rank 0 to rank 1 by MPI_Send, each transfer closed by a 0-byte
+// acknowledgement; the best GB/s (1e9 bytes) over the repeats after one warm-up transfer. Best,
+// not median: on a shared VM single transfers vary by 5x with the load, and push is taken the
+// same way.
+// With huge_pages the receive buffer is 2 MiB aligned and advised MADV_HUGEPAGE, as mpiply's own
+// receive buffers are (a context figure: the key mpi_bw_gbs is the plain std::vector case).
+inline double mpi_bandwidth(int rank, const Config& cfg, const std::vector<double>& data,
+                     bool huge_pages = false) {
+  std::size_t count = cfg.bw_bytes / sizeof(double);
+  std::vector<double> plain;
+  double* rbuf = nullptr;
+  if (rank == 1) {
+    if (huge_pages) {
+      constexpr std::size_t kHuge = std::size_t(2) << 20;
+      std::size_t bytes = (count * sizeof(double) + kHuge - 1) / kHuge * kHuge;
+      rbuf = static_cast<double*>(std::aligned_alloc(kHuge, bytes));
+      madvise(rbuf, bytes, MADV_HUGEPAGE);
+    } else {
+      plain.resize(count);
+      rbuf = plain.data();
+    }
+    std::fill(rbuf, rbuf + count, 0.0);  // touched: warm pages
+  }
+  std::vector<double> rates;
+  int n = static_cast<int>(count);
+  for (int i = 0; i < cfg.bw_repeats + 1; ++i) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (rank == 0) {
+      auto t0 = SteadyClock::now();
+      MPI_Send(data.data(), n, MPI_DOUBLE, 1, kTagBw, MPI_COMM_WORLD);
+      MPI_Recv(nullptr, 0, MPI_BYTE, 1, kTagAck, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      double dt = seconds_since(t0);
+      if (i > 0) rates.push_back(double(count * sizeof(double)) / dt / 1e9);
+    } else if (rank == 1) {
+      MPI_Recv(rbuf, n, MPI_DOUBLE, 0, kTagBw, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Send(nullptr, 0, MPI_BYTE, 0, kTagAck, MPI_COMM_WORLD);
+    }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (huge_pages) std::free(rbuf);
+  return rates.empty() ? 0.0 : *std::max_element(rates.begin(), rates.end());
+}
+
+}  // namespace bench

@@ -1,0 +1,117 @@
+#pragma once
+// bench: what every part shares: clocks, medians, CPU and memory readings, the sizes of a run,
+// and the figures it collects (raw-MPI baselines and mpiply's).
+#include <malloc.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <mpi.h>
+
+namespace bench {
+
+using SteadyClock = std::chrono::steady_clock;
+
+inline double seconds_since(SteadyClock::time_point t0) {
+  return std::chrono::duration<double>(SteadyClock::now() - t0).count();
+}
+
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  double hi = v[mid];
+  if (v.size() % 2 == 1) return hi;
+  double lo = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  return 0.5 * (lo + hi);
+}
+
+inline double cpu_seconds_self() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto tv = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
+  return tv(ru.ru_utime) + tv(ru.ru_stime);
+}
+
+// Resident memory of this process in bytes (VmRSS), 0 if unknown.
+inline long long rss_bytes() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6) * 1024;
+  return 0;
+}
+
+// The same high-water mark mpiply uses (MPIPLY_HWM, default 4); mpiply itself rejects bad values.
+inline int hwm_from_env() {
+  const char* s = std::getenv("MPIPLY_HWM");
+  if (!s || !*s) return 4;
+  long v = std::strtol(s, nullptr, 10);
+  return v >= 1 && v <= 1024 ? static_cast<int>(v) : 4;
+}
+
+// ---- sizes -------------------------------------------------------------------------------------
+struct Config {
+  bool quick = false;
+  std::string json;
+  // raw MPI
+  int pingpong_warmup = 2000, pingpong_rounds = 50000;
+  long farm_tasks = 1000000;
+  int farm_repeats = 3;
+  std::size_t bw_bytes = std::size_t(64) << 20;
+  int bw_repeats = 7;
+  // mpiply
+  int apply_warmup = 500, apply_rounds = 10000;
+  long map1_items = 100000, map64_items = 1000000, map1024_items = 1000000;
+  int map1_repeats = 3;
+  int cost_small_repeats = 21;
+  long cost_large_items = 1000000;
+  double idle_seconds = 2.0;
+
+  void make_quick() {
+    quick = true;
+    pingpong_warmup = 200;
+    pingpong_rounds = 2000;
+    farm_tasks = 20000;
+    farm_repeats = 1;
+    bw_bytes = std::size_t(8) << 20;
+    bw_repeats = 3;
+    apply_warmup = 50;
+    apply_rounds = 300;
+    map1_items = 10000;
+    map64_items = 100000;
+    map1024_items = 100000;
+    map1_repeats = 1;
+    cost_small_repeats = 3;
+    cost_large_items = 10000;
+    idle_seconds = 0.5;
+  }
+};
+
+// The raw-MPI figures, measured before mpiply::run.
+struct Baselines {
+  double pingpong_rtt_us = 0;
+  double farm_tasks_per_s = 0;
+  double mpi_bw_gbs = 0;
+  double mpi_bw_huge_gbs = 0;  // context only: receive buffer in huge pages
+};
+
+// mpiply's figures, measured inside mpiply::run.
+struct Figures {
+  double apply_rtt_us = 0;
+  double map_chunk1_items_per_s = 0, map_chunk64_items_per_s = 0, map_chunk1024_items_per_s = 0;
+  double push_bw_gbs = 0;
+  double idle_engine_cpu_pct = 0, idle_client_cpu_pct = 0;
+  double task_cost_us_1e3 = 0, task_cost_us_1e6 = 0;
+  double record_bytes_per_task = 0;
+  long cost_large_items = 0;
+};
+
+}  // namespace bench
