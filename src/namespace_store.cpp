@@ -13,13 +13,17 @@ std::string list_names(const std::vector<std::string>& names) {
 }
 }  // namespace
 
+void NamespaceStore::throw_missing(std::string_view name) const {
+  throw UsageError(fmt::format("engine {} has no '{}' in its namespace ({}); push or scatter it "
+                               "first",
+                               engine_id_, name, list_names(names())));
+}
+
 NamespaceStore::Entry& NamespaceStore::find(std::string_view name, const char* tag,
                                             const std::string& readable) {
   auto it = entries_.find(name);
   if (it == entries_.end())
-    throw UsageError(fmt::format("engine {} has no '{}' in its namespace ({}); push or scatter "
-                                 "it first",
-                                 engine_id_, name, list_names(names())));
+    throw_missing(name);
   if (it->second.type != tag)
     throw UsageError(fmt::format("engine {}: '{}' holds a {}, not a {}; ask for the type that "
                                  "was pushed",
@@ -61,9 +65,7 @@ std::size_t NamespaceStore::encode_for_pull(std::string_view name,
                                             const std::vector<std::string>& types, Writer& w) {
   auto it = entries_.find(name);
   if (it == entries_.end())
-    throw UsageError(fmt::format("engine {} has no '{}' in its namespace ({}); push or scatter "
-                                 "it first",
-                                 engine_id_, name, list_names(names())));
+    throw_missing(name);
   Entry& e = it->second;
   for (std::size_t i = 0; i < types.size(); ++i) {
     if (types[i] != e.type) continue;

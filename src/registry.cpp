@@ -31,10 +31,16 @@ Registry& registry() {
   return r;
 }
 
-std::string names_list(const Registry& r) {
+// Sorted registered names; the caller holds the lock (or the table is frozen).
+std::vector<std::string> sorted_names(const Registry& r) {
   std::vector<std::string> names;
   for (const auto& [id, e] : r.by_id) names.push_back(e.name);
   std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string names_list(const Registry& r) {
+  auto names = sorted_names(r);
   if (names.empty()) return "(none)";
   return fmt::format("{}", fmt::join(names, ", "));
 }
@@ -130,10 +136,7 @@ const FunctionEntry& lookup_by_name(std::string_view name) {
 std::vector<std::string> registered_names() {
   Registry& r = registry();
   std::lock_guard lk(r.mu);
-  std::vector<std::string> names;
-  for (const auto& [id, e] : r.by_id) names.push_back(e.name);
-  std::sort(names.begin(), names.end());
-  return names;
+  return sorted_names(r);
 }
 
 std::vector<std::string> registration_problems() {

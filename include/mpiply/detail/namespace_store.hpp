@@ -72,6 +72,7 @@ class NamespaceStore {
     Codec<T>::encode(w, *std::any_cast<T>(&a));
   }
   Entry& find(std::string_view name, const char* tag, const std::string& readable);
+  [[noreturn]] void throw_missing(std::string_view name) const;
   Entry& slot(std::string name);
 
   int engine_id_;
