@@ -4,12 +4,25 @@
 #                       [LABELS <l>...] [ARGS <arg>...])
 #
 # registers one test per rank count, `<base>-<n>` (base defaults to the target name),
-# running `mpiexec --oversubscribe -n <n> <tgt> <args>`. Any executable target works
+# running `mpiexec -n <n> ${MPIEXEC_PREFLAGS} <tgt> <args>`. Any executable target works
 # (Catch2 or not). Defaults: RANKS 1 2 3 4, TIMEOUT 120, label `mpi`.
 include_guard(GLOBAL)
 
 if(NOT MPIEXEC_EXECUTABLE)
   find_package(MPI REQUIRED COMPONENTS CXX)
+endif()
+
+# Launcher flags come from FindMPI's MPIEXEC_PREFLAGS, so another MPI (or a site's own flags)
+# needs no edit here: -DMPIEXEC_PREFLAGS="...". Left empty with Open MPI's mpiexec, it defaults
+# once to --oversubscribe, since the tests run up to 4 ranks on 2-core machines.
+if(NOT MPIPLY_MPIEXEC_PREFLAGS_DEFAULTED)
+  execute_process(COMMAND ${MPIEXEC_EXECUTABLE} --version
+    OUTPUT_VARIABLE mpiexec_version ERROR_QUIET TIMEOUT 20)
+  if(NOT MPIEXEC_PREFLAGS AND mpiexec_version MATCHES "Open MPI|OpenRTE")
+    set(MPIEXEC_PREFLAGS --oversubscribe CACHE STRING
+        "Flags for mpiexec before the program (mpiply defaults them for Open MPI)" FORCE)
+  endif()
+  set(MPIPLY_MPIEXEC_PREFLAGS_DEFAULTED ON CACHE INTERNAL "")
 endif()
 
 # Environment for every MPI test (also used by tests/exit and the install-consumer test):
@@ -26,8 +39,7 @@ set(MPIPLY_MPI_TEST_ENVIRONMENT
 
 # Prefix of an mpiexec command line for <n> ranks, in <out>.
 function(mpiply_mpiexec_command out n)
-  set(${out} ${MPIEXEC_EXECUTABLE} --oversubscribe ${MPIEXEC_NUMPROC_FLAG} ${n}
-      ${MPIEXEC_PREFLAGS} PARENT_SCOPE)
+  set(${out} ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} ${MPIEXEC_PREFLAGS} PARENT_SCOPE)
 endfunction()
 
 # Common test properties. PROCESSORS = ranks, so `ctest -jN` does not stack several
@@ -75,7 +87,7 @@ endfunction()
 #
 # builds SOURCE into an executable linked to mpiply (one per source file, shared by all
 # calls that name it) and registers `<name>-<n>` for each rank count, which runs
-# `mpiexec --oversubscribe -n <n> <exe> <args>` under expect_exit.cmake.
+# `mpiexec -n <n> ${MPIEXEC_PREFLAGS} <exe> <args>` under expect_exit.cmake.
 # EXPECT_REGEX: one regex per argument; no ';' and balanced '[' ']' in each (CMake lists).
 set(MPIPLY_EXPECT_EXIT_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/../tests/exit/expect_exit.cmake)
 
@@ -102,7 +114,7 @@ function(mpiply_add_exit_test)
   if(NOT TARGET ${exe})
     add_executable(${exe} ${arg_SOURCE})
     set_target_properties(${exe} PROPERTIES OUTPUT_NAME ${stem})
-    target_link_libraries(${exe} PRIVATE mpiply::mpiply)
+    target_link_libraries(${exe} PRIVATE mpiply::mpiply MPI::MPI_CXX)
     target_compile_options(${exe} PRIVATE ${MPIPLY_WARNINGS})
   endif()
 

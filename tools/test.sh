@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Set up and build (tools/setup.sh), then run every test. Each test carries its own
-# TIMEOUT; --timeout is only the backstop for one that forgot.
+# Set up and build (tools/setup.sh), run every test, then run the suite again under
+# AddressSanitizer and UndefinedBehaviorSanitizer (tools/test-sanitizers.sh). Each test carries
+# its own TIMEOUT; --timeout is only the backstop for one that forgot.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/setup.sh
 source tools/mpi-env.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 300
+bash tools/test-sanitizers.sh

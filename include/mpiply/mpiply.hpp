@@ -14,3 +14,4 @@
 #include <mpiply/register.hpp>
 #include <mpiply/run.hpp>
 #include <mpiply/time.hpp>
+#include <mpiply/version.hpp>

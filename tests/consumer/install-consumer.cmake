@@ -1,7 +1,7 @@
 # cmake -P script behind the `install-consumer` test:
 #   1. cmake --install <MPIPLY_BUILD_DIR> --prefix <WORK_DIR>/prefix
 #   2. configure + build tests/consumer with CMAKE_PREFIX_PATH=<WORK_DIR>/prefix
-#   3. run it with `mpiexec --oversubscribe -n 2`, expect exit 0 and "twice(21) = 42".
+#   3. run it with `mpiexec -n 2 <MPIEXEC_PREFLAGS>`, expect exit 0 and "twice(21) = 42".
 # The OMPI_* environment comes from the test's ENVIRONMENT property.
 cmake_minimum_required(VERSION 3.21)
 
@@ -46,8 +46,11 @@ endif()
 step("configure consumer" 60 ${CMAKE_COMMAND} ${configure_args})
 step("build consumer" 120 ${CMAKE_COMMAND} --build ${build})
 
-step("run consumer" 50 ${MPIEXEC} --oversubscribe ${MPIEXEC_NUMPROC_FLAG} 2 ${build}/consumer)
+step("run consumer" 50 ${MPIEXEC} ${MPIEXEC_NUMPROC_FLAG} 2 ${MPIEXEC_PREFLAGS} ${build}/consumer)
 message(STATUS "consumer output:\n${step_output}")
 if(NOT step_output MATCHES "twice\\(21\\) = 42")
   message(FATAL_ERROR "install-consumer: expected 'twice(21) = 42' in the output")
+endif()
+if(NOT step_output MATCHES "mpiply ${EXPECT_VERSION}")
+  message(FATAL_ERROR "install-consumer: expected 'mpiply ${EXPECT_VERSION}' (the installed version.hpp)")
 endif()
