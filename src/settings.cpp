@@ -53,13 +53,12 @@ struct Spec {
   const char* what;    // what the variable sets, for the message
   const char* kind;    // "a whole number", ...
   const char* range;   // the valid range, in words
-  const char* deflt;   // the default, in words
 };
 
-std::string bad_value(const Spec& s, const char* value, bool parsed) {
+std::string bad_value(const Spec& s, const char* value, bool parsed, const std::string& deflt) {
   return fmt::format("mpiply: {}='{}' {}; it sets {}. Use {}, or unset it for the default {}",
                      s.name, value, parsed ? "is out of range" : fmt::format("is not {}", s.kind),
-                     s.what, s.range, s.deflt);
+                     s.what, s.range, deflt);
 }
 
 const char* value_of(const char* name) {
@@ -68,14 +67,14 @@ const char* value_of(const char* name) {
 }
 
 constexpr Spec kHwm{"MPIPLY_HWM", "how many tasks one engine may hold at once", "a whole number",
-                    "1 to 1024", "4"};
+                    "1 to 1024"};
 constexpr Spec kMaxBytes{"MPIPLY_MAX_MESSAGE_BYTES",
                          "the largest task or result message in bytes", "a whole number",
-                         "1024 to 2147483647", "2147483647"};
+                         "1024 to 2147483647"};
 constexpr Spec kGrace{"MPIPLY_SHUTDOWN_GRACE",
                       "how many seconds tasks still running after client_main may take before "
                       "the job is ended",
-                      "a number of seconds (such as 30 or 0.5)", "0 to 604800 (a week)", "30"};
+                      "a number of seconds (such as 30 or 0.5)", "0 to 604800 (a week)"};
 
 }  // namespace
 
@@ -86,21 +85,23 @@ Settings read_settings(std::vector<std::string>& problems) {
     if (n && *n >= 1 && *n <= 1024)
       s.hwm = static_cast<int>(*n);
     else
-      problems.push_back(bad_value(kHwm, v, n.has_value()));
+      problems.push_back(bad_value(kHwm, v, n.has_value(), std::to_string(s.hwm)));
   }
   if (const char* v = value_of(kMaxBytes.name)) {
     auto n = parse_whole(v);
     if (n && *n >= 1024 && *n <= 2147483647)
       s.max_message_bytes = *n;
     else
-      problems.push_back(bad_value(kMaxBytes, v, n.has_value()));
+      problems.push_back(
+          bad_value(kMaxBytes, v, n.has_value(), std::to_string(s.max_message_bytes)));
   }
   if (const char* v = value_of(kGrace.name)) {
     auto ms = parse_milli(v);
     if (ms && *ms <= 604'800'000)
       s.shutdown_grace_ms = static_cast<std::int64_t>(*ms);
     else
-      problems.push_back(bad_value(kGrace, v, ms.has_value()));
+      problems.push_back(
+          bad_value(kGrace, v, ms.has_value(), fmt::format("{:g}", s.shutdown_grace_ms / 1e3)));
   }
   return s;
 }

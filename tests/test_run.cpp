@@ -4,6 +4,7 @@
 // rank. The checks after run() execute on every rank.
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -21,6 +22,21 @@ namespace {
 char prog_name[] = "test_run";
 char* dummy_argv[] = {prog_name, nullptr};
 
+// Puts a variable back as the environment of the whole test run had it.
+struct RestoreEnv {
+  std::string name;
+  std::optional<std::string> old;
+  explicit RestoreEnv(const char* n) : name(n) {
+    if (const char* v = std::getenv(n)) old = v;
+  }
+  ~RestoreEnv() {
+    if (old)
+      setenv(name.c_str(), old->c_str(), 1);
+    else
+      unsetenv(name.c_str());
+  }
+};
+
 }  // namespace
 
 int run_sleep_ms(int ms) {
@@ -28,6 +44,9 @@ int run_sleep_ms(int ms) {
   return ms;
 }
 MPIPLY_REGISTER(run_sleep_ms);
+
+std::vector<char> run_bytes(int n) { return std::vector<char>(static_cast<std::size_t>(n), 'x'); }
+MPIPLY_REGISTER(run_bytes);
 
 TEST_CASE("client_main's return value is run's result on every rank", "[run]") {
   int rc = mpiply::run(1, dummy_argv, [](mpiply::Client& c) {
@@ -137,6 +156,7 @@ TEST_CASE("a bad MPIPLY_ setting on one rank stops every rank before client_main
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+  RestoreEnv grace_env("MPIPLY_SHUTDOWN_GRACE");
   // Only the last rank sees the bad value, as when an environment is not passed on uniformly.
   if (rank == size - 1) setenv("MPIPLY_SHUTDOWN_GRACE", "soon", 1);
   bool ran = false;
@@ -144,9 +164,38 @@ TEST_CASE("a bad MPIPLY_ setting on one rank stops every rank before client_main
     ran = true;
     return 0;
   });
-  unsetenv("MPIPLY_SHUTDOWN_GRACE");
   CHECK(rc == mpiply::kExitStartupFailed);
   CHECK_FALSE(ran);
+}
+
+TEST_CASE("valid settings take effect, and rank 0's values hold on every rank", "[run]") {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  RestoreEnv hwm_env("MPIPLY_HWM"), bytes_env("MPIPLY_MAX_MESSAGE_BYTES");
+  setenv("MPIPLY_HWM", "2", 1);
+  // Only rank 0 lowers the message limit: the engines must use its value for their results.
+  if (rank == 0) setenv("MPIPLY_MAX_MESSAGE_BYTES", "100000", 1);
+  int rc = mpiply::run(1, dummy_argv, [](mpiply::Client& c) {
+    CHECK(c.hwm() == 2);
+    try {
+      (void)c[-1].apply(run_bytes, 200000);
+      FAIL_CHECK("a 200 kB result passed a 100 kB limit");
+    } catch (const mpiply::RemoteError& e) {
+      CHECK(e.ename() == "mpiply::MessageTooLarge");
+    }
+    CHECK(c[-1].apply(run_bytes, 1000).size() == 1000u);
+    return 0;
+  });
+  unsetenv("MPIPLY_HWM");
+  unsetenv("MPIPLY_MAX_MESSAGE_BYTES");
+  CHECK(rc == 0);
+  // Unset again: the defaults are back for the next run.
+  rc = mpiply::run(1, dummy_argv, [](mpiply::Client& c) {
+    CHECK(c.hwm() == 4);  // the default
+    CHECK(c[-1].apply(run_bytes, 200000).size() == 200000u);
+    return 0;
+  });
+  CHECK(rc == 0);
 }
 
 TEST_CASE("run can be called again after each of the above", "[run]") {
