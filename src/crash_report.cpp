@@ -8,7 +8,6 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <unistd.h>
 
 namespace mpiply::detail {
@@ -36,7 +35,9 @@ struct Line {
   void add(const char* s, std::size_t len) {
     for (std::size_t i = 0; i < len && n < sizeof buf; ++i) buf[n++] = s[i];
   }
-  void add(const char* s) { add(s, std::strlen(s)); }  // strlen is async-signal-safe in practice
+  void add(const char* s) {  // a plain loop: strlen is not on every list of safe functions
+    while (*s && n < sizeof buf) buf[n++] = *s++;
+  }
   void add(std::uint64_t v) {
     char digits[20];
     int k = 0;
