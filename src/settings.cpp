@@ -56,7 +56,7 @@ struct Spec {
 };
 
 std::string bad_value(const Spec& s, const char* value, bool parsed, const std::string& deflt) {
-  return fmt::format("mpiply: {}='{}' {}; it sets {}. Use {}, or unset it for the default {}",
+  return fmt::format("{}='{}' {}; it sets {}. Use {}, or unset it for the default {}",
                      s.name, value, parsed ? "is out of range" : fmt::format("is not {}", s.kind),
                      s.what, s.range, deflt);
 }
@@ -123,12 +123,15 @@ std::string agree_on_settings(MPI_Comm comm) {
       same = same && r == reports[0];
     }
     // The usual case is one environment for the whole job: say it once, not once per rank.
+    auto add_lines = [&verdict](const std::string& report, const std::string& prefix) {
+      for (std::size_t at = 0, nl; (nl = report.find('\n', at)) != std::string::npos; at = nl + 1)
+        verdict += prefix + report.substr(at, nl + 1 - at);
+    };
     if (any && same) {
-      verdict = reports[0];
+      add_lines(reports[0], "mpiply: ");
     } else if (any) {
       for (std::size_t r = 0; r < reports.size(); ++r)
-        if (!reports[r].empty())
-          verdict += fmt::format("on rank {}:\n{}", r, reports[r]);
+        add_lines(reports[r], fmt::format("mpiply: rank {}: ", r));
     }
     if (!verdict.empty()) verdict.pop_back();  // the caller ends the line
   }
