@@ -49,8 +49,9 @@ class ClientCore {
 
   void start_progress_thread();
   // Drops queued tasks (their items fail as aborted), waits for those on engines, stops the
-  // progress thread and sends every engine the stop message carrying code.
-  void shutdown(int code);
+  // progress thread and sends every engine the stop message carrying code. Returns false, with
+  // the tasks still on engines listed on stderr and no stop sent, if they outlast grace_ms.
+  bool shutdown(int code, std::int64_t grace_ms);
 
   MsgId submit(std::shared_ptr<TaskSource> src);
   bool wait(WaitPred pred, const void* ctx, const std::optional<TimePoint>& deadline);
@@ -82,6 +83,7 @@ class ClientCore {
   void fail_items_locked(TaskRecord& rec, MsgId id, const std::string& ename,
                          const std::string& evalue);
   void progress_main();
+  void report_stuck_locked(std::int64_t grace_ms);
 
   MPI_Comm comm_;
   std::vector<EngineInfo> engines_;

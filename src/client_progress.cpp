@@ -2,7 +2,11 @@
 // thread otherwise; and the orderly shutdown that drains engines before stopping them.
 #include <cstdio>
 
+#include <fmt/format.h>
+
+#include <mpiply/detail/registry.hpp>
 #include <mpiply/detail/wire.hpp>
+#include <mpiply/run.hpp>
 
 #include "backoff.hpp"
 #include "client_core.hpp"
@@ -54,7 +58,8 @@ void ClientCore::progress_main() {
         moved = progress_locked();
       } catch (const std::exception& ex) {
         std::fprintf(stderr, "mpiply: fatal error in the progress thread: %s\n", ex.what());
-        MPI_Abort(MPI_COMM_WORLD, 3);
+        std::fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, kExitInternalError);
       }
       if (moved) {
         b.reset();
@@ -74,7 +79,34 @@ void ClientCore::progress_main() {
   }
 }
 
-void ClientCore::shutdown(int code) {
+// Tasks still on engines when the grace period ran out, one line each. Engines answer in order,
+// so only the head of each ring is running; the others wait behind it on that engine.
+void ClientCore::report_stuck_locked(std::int64_t grace_ms) {
+  std::string out = fmt::format(
+      "mpiply: {} task(s) still on engines {:.3f} s after client_main ended "
+      "(MPIPLY_SHUTDOWN_GRACE={:.3f}):\n",
+      inflight_, grace_ms / 1e3, grace_ms / 1e3);
+  for (std::size_t e = 0; e < slots_.size(); ++e) {
+    const EngineSlot& s = slots_[e];
+    for (unsigned k = 0; k < s.count; ++k) {
+      MsgId id = s.ring[(s.head + k) % s.ring.size()].msg;
+      const TaskRecord& rec = record(id);
+      std::string fn = rec.state ? rec.state->fname : function_name(rec.fn_id);
+      out += fmt::format("  engine {} (rank {} on {}, pid {}): '{}' msg id {} {}\n", e,
+                         engines_[e].rank, engines_[e].hostname, engines_[e].pid, fn, id,
+                         k == 0 ? "running" : "waiting behind it");
+    }
+  }
+  out += fmt::format(
+      "mpiply: ending the job with exit code {} (tasks that never finish cannot be stopped by a "
+      "message); set MPIPLY_SHUTDOWN_GRACE to wait longer, or wait for results in client_main\n",
+      kExitShutdownTimeout);
+  std::fputs(out.c_str(), stderr);
+  std::fflush(stderr);
+}
+
+bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
+  bool drained = true;
   {
     std::unique_lock lk(mu);
     shut_down_ = true;
@@ -92,14 +124,23 @@ void ClientCore::shutdown(int code) {
       s.direct.clear();
     }
     // Tasks already on engines must finish: an engine only reads its stop message after them.
+    // A task that never ends would hold the job forever, so the wait is bounded.
     Backoff b(kDrainBackoff);
-    std::int64_t notice_at = now_ns() + 10'000'000'000;
+    std::int64_t start = now_ns();
+    std::int64_t deadline = start + grace_ms * 1'000'000;
+    std::int64_t notice_at = start + 10'000'000'000;
     while (inflight_ > 0) {
       if (progress_locked()) continue;
-      if (now_ns() > notice_at) {
+      std::int64_t t = now_ns();
+      if (t >= deadline) {
+        report_stuck_locked(grace_ms);
+        drained = false;
+        break;
+      }
+      if (t > notice_at) {
         std::fprintf(stderr, "mpiply: waiting for %zu task(s) still running on engines\n",
                      inflight_);
-        notice_at = now_ns() + 60'000'000'000;
+        notice_at = t + 60'000'000'000;
       }
       lk.unlock();
       b.sleep();
@@ -109,7 +150,8 @@ void ClientCore::shutdown(int code) {
   }
   cv_.notify_all();
   if (progress_.joinable()) progress_.join();
-  if (inline_) return;
+  if (!drained) return false;
+  if (inline_) return true;
   inbox_.reset();
   TaskHeader h{};
   h.kind = Kind::stop;
@@ -117,6 +159,7 @@ void ClientCore::shutdown(int code) {
   for (std::size_t e = 0; e < engines_.size(); ++e)
     mpi_check(MPI_Send(&h, sizeof h, MPI_BYTE, static_cast<int>(e) + 1, kTagTask, comm_),
               "MPI_Send");
+  return true;
 }
 
 }  // namespace mpiply::detail

@@ -12,6 +12,7 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "clock.hpp"
+#include "crash_report.hpp"
 
 namespace mpiply::detail {
 
@@ -46,6 +47,7 @@ void run_item(Writer& w, Body&& body) {
 
 void run_calls(Engine& eng, const TaskHeader& h, Reader& r, Writer& w) {
   const FunctionEntry* fe = find_by_id(h.fn_id);
+  TaskNote note(fe ? fe->name.c_str() : "(unregistered function)", h.msg_id);  // for a crash
   for (std::uint32_t i = 0; i < h.nitems; ++i) {
     Reader item = r.sub(r.u32());
     run_item(w, [&] {

@@ -58,7 +58,8 @@ std::uint64_t hash_name(std::string_view name) noexcept {
 
 void freeze_registry(bool frozen) noexcept { registry().frozen.store(frozen, std::memory_order_release); }
 
-bool add_function(std::string name, const void* key, ErasedFn fn, Invoker invoke) noexcept {
+bool add_function(std::string name, std::string signature, const void* key, ErasedFn fn,
+                  Invoker invoke) noexcept {
   try {
     Registry& r = registry();
     std::lock_guard lk(r.mu);
@@ -81,7 +82,7 @@ bool add_function(std::string name, const void* key, ErasedFn fn, Invoker invoke
                             it->second.name));
       return false;
     }
-    r.by_id.emplace(id, FunctionEntry{name, id, key, fn, invoke});
+    r.by_id.emplace(id, FunctionEntry{name, std::move(signature), id, key, fn, invoke});
     r.by_key[key] = id;
     return true;
   } catch (...) {
@@ -137,6 +138,15 @@ std::vector<std::string> registered_names() {
   Registry& r = registry();
   std::lock_guard lk(r.mu);
   return sorted_names(r);
+}
+
+std::vector<NamedSignature> registered_signatures() {
+  Registry& r = registry();
+  std::lock_guard lk(r.mu);
+  std::vector<NamedSignature> out;
+  for (const auto& [id, e] : r.by_id) out.push_back({e.name, e.signature});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
 }
 
 std::vector<std::string> registration_problems() {

@@ -1,10 +1,12 @@
 // mpiply::run: set up MPI and the library's communicator, agree at start-up, then rank 0 runs the
-// client while the other ranks serve; everyone returns the code client_main produced.
+// client while the other ranks serve; everyone returns the code client_main produced, or one of
+// mpiply's own exit codes (run.hpp).
 #include <mpiply/run.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cxxabi.h>
+#include <optional>
 #include <string>
 
 #include <mpi.h>
@@ -15,44 +17,36 @@
 #include <mpiply/environment.hpp>
 
 #include "client_core.hpp"
+#include "crash_report.hpp"
 #include "engine_loop.hpp"
 #include "mpi_check.hpp"
+#include "settings.hpp"
 #include "startup.hpp"
 
 namespace mpiply {
 
 namespace {
 
-constexpr int kDefaultHwm = 4;
-
-int hwm_from_env() {
-  const char* s = std::getenv("MPIPLY_HWM");
-  if (!s || !*s) return kDefaultHwm;
-  char* end = nullptr;
-  long v = std::strtol(s, &end, 10);
-  if (*end != '\0' || v < 1 || v > 1024)
-    throw UsageError(fmt::format("MPIPLY_HWM='{}' is not a whole number from 1 to 1024 (tasks "
-                                 "one engine may hold); unset it for the default {}",
-                                 s, kDefaultHwm));
-  return static_cast<int>(v);
-}
-
 [[noreturn]] void fatal(int rank, const char* where, const std::exception& e) {
   std::fprintf(stderr, "mpiply: fatal error on rank %d (%s on %s): %s\n", rank, where,
                detail::this_hostname().c_str(), e.what());
   std::fflush(stderr);
-  MPI_Abort(MPI_COMM_WORLD, 3);
-  std::_Exit(3);
+  MPI_Abort(MPI_COMM_WORLD, kExitInternalError);
+  std::_Exit(kExitInternalError);
 }
 
 int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
                const std::function<int(Client&)>& client_main) {
-  int hwm = hwm_from_env();
-  if (engines.empty())
+  const detail::Settings& settings = detail::settings();
+  bool inline_mode = engines.empty();
+  if (inline_mode)
     std::fprintf(stderr,
                  "mpiply: 1 rank, so no engines: tasks run inline on rank 0 (launch with "
                  "mpirun -n N for N-1 engines)\n");
-  auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), hwm);
+  // Inline tasks run on this rank, so a crash here is a task's crash too.
+  std::optional<detail::CrashReporter> crash;
+  if (inline_mode) crash.emplace(0, 0, detail::this_hostname());
+  auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), settings.hwm);
   core->start_progress_thread();
   int code = 0;
   {
@@ -70,10 +64,17 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
       code = kExitClientThrew;
     }
   }
+  bool drained = false;
   try {
-    core->shutdown(code);
+    drained = core->shutdown(code, settings.shutdown_grace_ms);
   } catch (const std::exception& e) {
     fatal(0, "shutting down", e);
+  }
+  // Engines stuck in a task never read a stop message: only MPI_Abort ends them (and mpirun
+  // then exits with this code).
+  if (!drained) {
+    MPI_Abort(MPI_COMM_WORLD, kExitShutdownTimeout);
+    std::_Exit(kExitShutdownTimeout);
   }
   return code;
 }
@@ -96,6 +97,13 @@ int run(int argc, char** argv, std::function<int(Client&)> client_main) {
     // The library's own communicator: its tags never meet the user's traffic.
     detail::mpi_check(MPI_Comm_dup(MPI_COMM_WORLD, &comm), "MPI_Comm_dup");
     detail::mpi_check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    // Settings first: a bad value stops every rank the same way, before anything else runs.
+    std::string bad_settings = detail::agree_on_settings(comm);
+    if (!bad_settings.empty()) {
+      if (rank == 0) std::fprintf(stderr, "%s\n", bad_settings.c_str());
+      detail::mpi_check(MPI_Comm_free(&comm), "MPI_Comm_free");
+      return kExitStartupFailed;
+    }
     detail::StartupResult su = detail::startup(comm);
     if (!su.ok) {
       if (rank == 0) std::fprintf(stderr, "%s\n", su.error.c_str());
@@ -110,6 +118,7 @@ int run(int argc, char** argv, std::function<int(Client&)> client_main) {
       code = run_client(comm, std::move(su.engines), client_main);
     } else {
       Engine eng(rank - 1, rank, detail::this_hostname());
+      detail::CrashReporter crash(eng.id(), rank, eng.hostname());
       code = detail::serve(comm, eng, su.clock_offset_ns);
     }
     detail::mpi_check(MPI_Comm_free(&comm), "MPI_Comm_free");

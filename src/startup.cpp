@@ -1,4 +1,4 @@
-// Start-up handshake: registry agreement, engine host/pid, clock alignment.
+// Start-up handshake: registry agreement (names and signatures), engine host/pid, clock alignment.
 #include "startup.hpp"
 
 #include <algorithm>
@@ -28,9 +28,14 @@ std::string this_hostname() {
 
 namespace {
 
-// What one rank's registry lacks or has in excess of rank 0's, plus its own problems.
-std::string registry_report(const std::vector<std::string>& root, int rank) {
-  std::vector<std::string> mine = registered_names();
+// What one rank's registry lacks or has in excess of rank 0's, the functions it registers with
+// another signature (same name, other parameter or result types: calls would decode as the wrong
+// type), plus its own registration problems.
+std::string registry_report(const std::vector<std::string>& root,
+                            const std::vector<std::string>& root_sigs, int rank) {
+  std::vector<NamedSignature> mine_sigs = registered_signatures();
+  std::vector<std::string> mine;
+  for (const auto& e : mine_sigs) mine.push_back(e.name);
   std::vector<std::string> missing, extra;
   std::set_difference(root.begin(), root.end(), mine.begin(), mine.end(),
                       std::back_inserter(missing));
@@ -44,6 +49,20 @@ std::string registry_report(const std::vector<std::string>& root, int rank) {
   if (!extra.empty())
     out += fmt::format("  rank {} registered functions rank 0 lacks: {}\n", rank,
                        fmt::join(extra, ", "));
+  // Both lists are sorted by name: walk them together.
+  for (std::size_t i = 0, j = 0; i < root.size() && j < mine_sigs.size();) {
+    if (root[i] < mine_sigs[j].name) {
+      ++i;
+    } else if (mine_sigs[j].name < root[i]) {
+      ++j;
+    } else {
+      if (root_sigs[i] != mine_sigs[j].signature)
+        out += fmt::format("  rank {} registers '{}' as {}, rank 0 as {}\n", rank, root[i],
+                           mine_sigs[j].signature, root_sigs[i]);
+      ++i;
+      ++j;
+    }
+  }
   return out;
 }
 
@@ -85,10 +104,15 @@ StartupResult startup(MPI_Comm comm) {
   int rank = world.rank(), size = world.size();
   StartupResult res;
 
-  std::vector<std::string> root_names;
-  if (rank == 0) root_names = registered_names();
+  std::vector<std::string> root_names, root_sigs;
+  if (rank == 0)
+    for (auto& e : registered_signatures()) {
+      root_names.push_back(std::move(e.name));
+      root_sigs.push_back(std::move(e.signature));
+    }
   boost::mpi::broadcast(world, root_names, 0);
-  std::string report = registry_report(root_names, rank);
+  boost::mpi::broadcast(world, root_sigs, 0);
+  std::string report = registry_report(root_names, root_sigs, rank);
   std::string host = this_hostname();
   long pid = static_cast<long>(getpid());
 
@@ -105,7 +129,8 @@ StartupResult startup(MPI_Comm comm) {
       verdict = fmt::format(
           "mpiply: the ranks do not agree on the registered functions:\n{}"
           "Every rank must run the same binary with the same MPIPLY_REGISTER lines (and the same "
-          "register_function calls before mpiply::run). Registered on rank 0: {}",
+          "register_function calls, with the same signatures, before mpiply::run). Registered "
+          "on rank 0: {}",
           verdict, fmt::join(root_names, ", "));
     for (int r = 1; r < size; ++r) res.engines.push_back({r, hosts[r], pids[r]});
   }

@@ -10,6 +10,7 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "mpi_check.hpp"
+#include "settings.hpp"
 
 namespace mpiply::detail {
 
@@ -34,18 +35,8 @@ int message_size(const MPI_Status& st) {
 }
 }  // namespace
 
-std::size_t max_message_bytes() {
-  static const std::size_t limit = [] {
-    std::size_t hard = static_cast<std::size_t>(INT32_MAX);
-    const char* v = std::getenv("MPIPLY_MAX_MESSAGE_BYTES");
-    if (!v || !*v) return hard;
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(v, &end, 10);
-    if (*end != '\0' || n == 0) return hard;
-    return std::min<std::size_t>(hard, static_cast<std::size_t>(n));
-  }();
-  return limit;
-}
+// Read once per mpiply::run with the other settings (src/settings.cpp), which rejects bad values.
+std::size_t max_message_bytes() { return static_cast<std::size_t>(settings().max_message_bytes); }
 
 // A result over the message limit cannot travel: every item of the task becomes an error that
 // says so, and the engine goes on serving.

@@ -1,5 +1,6 @@
 // The function registry: registered functions are callable by name/id; ranks that disagree on
-// what is registered stop at start-up with kExitStartupFailed on every rank, before client_main.
+// what is registered, or on a function's signature, stop at start-up with kExitStartupFailed on
+// every rank, before client_main.
 #include <algorithm>
 #include <functional>
 #include <string>
@@ -136,6 +137,36 @@ TEST_CASE("only the last engine disagreeing is enough to stop every rank", "[reg
   mpiply::detail::remove_function("only_on_last");
   CHECK(rc == mpiply::kExitStartupFailed);
   CHECK_FALSE(ran);
+}
+
+// Same name, other types: engines would decode a double's bytes as a long.
+double reg_sig_double(double x) { return x * 2; }
+long reg_sig_long(long x) { return x * 2; }
+
+TEST_CASE("a function registered with another signature on an engine: start-up fails",
+          "[registry]") {
+  if (world_size() == 1) return;
+  if (world_rank() == world_size() - 1)
+    mpiply::register_function("reg_sig", reg_sig_long);
+  else
+    mpiply::register_function("reg_sig", reg_sig_double);
+  bool ran = false;
+  int rc = run_client([&](mpiply::Client& c) {
+    ran = true;
+    return c[-1].apply(reg_sig_double, 2.5) == 5.0 ? 0 : 1;
+  });
+  mpiply::detail::remove_function("reg_sig");
+  CHECK(rc == mpiply::kExitStartupFailed);
+  CHECK_FALSE(ran);
+}
+
+TEST_CASE("a registered function's signature lists its parameter and result types",
+          "[registry]") {
+  CHECK(mpiply::detail::lookup_by_name("reg_square").signature == "int(int)");
+  CHECK(mpiply::detail::lookup_by_name("physics::reg_step").signature == "double(double)");
+  CHECK(mpiply::detail::signature_name<void, const std::vector<int>&, long>() ==
+        "void(std::vector<int, std::allocator<int> >, long)");
+  CHECK(mpiply::detail::signature_name<int>() == "int()");
 }
 
 TEST_CASE("after a failed start-up, agreeing ranks start normally again", "[registry]") {

@@ -1,7 +1,8 @@
 #pragma once
 // mpiply::run: the entry point of a program. Every rank calls it; rank 0 runs client_main with a
-// Client while the other ranks serve as engines. When client_main returns (or throws: the error
-// is printed and the code is 1) the engines are stopped and every rank returns the same code.
+// Client while the other ranks serve as engines. When client_main returns, the engines are
+// stopped and every rank returns the same code: client_main's own value, or one of the codes
+// below when mpiply ends the job itself (the README lists them with their causes).
 #include <functional>
 #include <type_traits>
 #include <utility>
@@ -10,9 +11,25 @@
 
 namespace mpiply {
 
-// Exit codes mpiply itself returns on every rank.
-inline constexpr int kExitClientThrew = 1;
-inline constexpr int kExitStartupFailed = 2;
+// mpiply's own exit codes. They sit above sysexits.h (64-78) and below the shell's 126-165
+// (128 + signal: 134 abort, 139 segfault, ...), so they do not read as a user's small code
+// (1, 2, 3, ...), a BSD-style code, or a signal. client_main's own return value passes through
+// unchanged, so a client_main that returns one of these numbers is indistinguishable from it.
+//
+// client_main threw; the error was printed and the engines were stopped. Every rank returns it.
+inline constexpr int kExitClientThrew = 80;
+// Start-up failed before client_main ran: a bad MPIPLY_* setting, ranks that disagree on the
+// registered functions or their signatures, MPI without thread support. Every rank returns it.
+inline constexpr int kExitStartupFailed = 81;
+// mpiply's own fatal error (MPI failure, broken protocol); the job ends through MPI_Abort, and
+// mpirun exits with this code.
+inline constexpr int kExitInternalError = 82;
+// Tasks were still running MPIPLY_SHUTDOWN_GRACE seconds after client_main ended; they were
+// listed and the job ended through MPI_Abort (a busy engine cannot read a stop message).
+inline constexpr int kExitShutdownTimeout = 83;
+// Reserved: the job was interrupted (SIGTERM, wall-time limit) and can be resumed from its task
+// database. Not returned yet.
+inline constexpr int kExitInterrupted = 84;
 
 int run(int argc, char** argv, std::function<int(Client&)> client_main);
 

@@ -1,6 +1,6 @@
 // Exit-code program: two different functions registered under one name. Registration cannot
 // throw (static initialisation), so mpiply::run must report it on start-up and every rank must
-// return kExitStartupFailed (2) without running client_main.
+// return kExitStartupFailed without running client_main.
 #include <cstdio>
 #include <cstdlib>
 

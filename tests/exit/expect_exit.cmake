@@ -4,7 +4,7 @@
 #         [-DREQUIRE_RANK_LINES=ON] [-DTIMEOUT=<s>] -P expect_exit.cmake
 #
 # Checks, on the merged stdout+stderr:
-#   - the exit code of CMD is EXPECT_RC;
+#   - the exit code of CMD is EXPECT_RC (or any nonzero code when EXPECT_RC is "nonzero");
 #   - each regex in EXPECT_REGEX matches at least one line (^ and $ anchor to a line);
 #     CMake list rules apply: no ';' in a regex and '[' ']' balanced within each one
 #     (write "\\[rank 0\\]" or use '.');
@@ -26,7 +26,13 @@ execute_process(COMMAND ${CMD} TIMEOUT ${TIMEOUT}
 
 set(problems "")
 
-if(NOT "${rc}" STREQUAL "${EXPECT_RC}")
+# EXPECT_RC "nonzero": any failing exit (e.g. whatever Open MPI makes of a signal), but not a
+# timeout, which execute_process reports as text.
+if(EXPECT_RC STREQUAL "nonzero")
+  if(NOT rc MATCHES "^[0-9]+$" OR rc EQUAL 0)
+    list(APPEND problems "exit code was '${rc}', expected a nonzero exit code")
+  endif()
+elseif(NOT "${rc}" STREQUAL "${EXPECT_RC}")
   list(APPEND problems "exit code was '${rc}', expected ${EXPECT_RC}")
 endif()
 

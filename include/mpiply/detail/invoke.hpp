@@ -9,6 +9,7 @@
 
 #include <mpiply/detail/codec.hpp>
 #include <mpiply/detail/registry.hpp>
+#include <mpiply/detail/type_name.hpp>
 #include <mpiply/detail/wire.hpp>
 #include <mpiply/engine.hpp>
 #include <mpiply/reference.hpp>
@@ -120,7 +121,7 @@ template <class R, class... A>
 bool register_fn(std::string name, R (*f)(A...)) noexcept {
   static_assert((allowed_param<A> && ...),
                 "mpiply: registered functions take arguments by value or const reference");
-  return add_function(std::move(name), reinterpret_cast<const void*>(f),
+  return add_function(std::move(name), signature_name<R, A...>(), reinterpret_cast<const void*>(f),
                       reinterpret_cast<ErasedFn>(f), &invoke_fn<R, A...>);
 }
 template <class R, class... A>

@@ -1,7 +1,8 @@
 #pragma once
 // The table of functions engines may run. Functions are registered by name (MPIPLY_REGISTER at
 // namespace scope, or register_function at run time before mpiply::run); the name's 64-bit hash
-// travels on the wire, never a pointer. Every rank must register the same set, checked at start-up.
+// travels on the wire, never a pointer. Every rank must register the same set, with the same
+// signatures, checked at start-up.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@ using Invoker = void (*)(ErasedFn fn, Reader& in, Writer& out, Engine& engine);
 
 struct FunctionEntry {
   std::string name;
+  std::string signature;  // e.g. "double(double)": parameter and result types as they travel
   std::uint64_t id = 0;
   const void* key = nullptr;  // the function's address on this rank, for call-site look-up
   ErasedFn fn = nullptr;
@@ -32,7 +34,8 @@ std::uint64_t hash_name(std::string_view name) noexcept;
 
 // Registration never throws (it runs during static initialisation); problems such as two
 // functions under one name are kept and reported by mpiply::run on every rank.
-bool add_function(std::string name, const void* key, ErasedFn fn, Invoker invoke) noexcept;
+bool add_function(std::string name, std::string signature, const void* key, ErasedFn fn,
+                  Invoker invoke) noexcept;
 // While frozen (during mpiply::run) the table is read without locking and cannot change.
 void freeze_registry(bool frozen) noexcept;
 // Removes a name (tests use it to make ranks disagree).
@@ -43,6 +46,11 @@ const FunctionEntry* find_by_id(std::uint64_t id) noexcept;
 const FunctionEntry& lookup_by_key(const void* key);
 const FunctionEntry& lookup_by_name(std::string_view name);
 std::vector<std::string> registered_names();
+// Name and signature of every registered function, sorted by name.
+struct NamedSignature {
+  std::string name, signature;
+};
+std::vector<NamedSignature> registered_signatures();
 std::vector<std::string> registration_problems();
 std::string function_name(std::uint64_t id);
 

@@ -1,0 +1,147 @@
+// Parsing and agreeing on the MPIPLY_* environment variables. Parsing is strict (digits only, no
+// sign, no spaces, no trailing text) so that a typo is an error rather than a silently different
+// value, and every rank reports the same problem in the same words.
+#include "settings.hpp"
+
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include <boost/mpi/collectives.hpp>
+#include <boost/mpi/communicator.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <fmt/format.h>
+
+#include "mpi_check.hpp"
+
+namespace mpiply::detail {
+
+namespace {
+
+Settings g_active;  // written by run() before any thread of the job starts
+
+// A whole number without sign or spaces; nullopt if it is not one (or overflows 18 digits).
+std::optional<std::uint64_t> parse_whole(const char* s) {
+  std::size_t n = std::strlen(s);
+  if (n == 0 || n > 18) return std::nullopt;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return std::nullopt;
+  return std::strtoull(s, nullptr, 10);
+}
+
+// A plain decimal such as 30, 0.5 or 2.25 (no exponent, inf or nan), in thousandths.
+std::optional<std::uint64_t> parse_milli(const char* s) {
+  const char* dot = std::strchr(s, '.');
+  std::string whole = dot ? std::string(s, dot) : std::string(s);
+  std::string frac = dot ? std::string(dot + 1) : std::string();
+  if (whole.empty() && frac.empty()) return std::nullopt;
+  if (frac.size() > 3) return std::nullopt;  // finer than a millisecond means nothing here
+  auto w = whole.empty() ? std::optional<std::uint64_t>(0) : parse_whole(whole.c_str());
+  auto f = frac.empty() ? std::optional<std::uint64_t>(0) : parse_whole(frac.c_str());
+  if (!w || !f || *w > 1'000'000'000) return std::nullopt;
+  while (frac.size() < 3) {
+    frac += '0';
+    *f *= 10;
+  }
+  return *w * 1000 + *f;
+}
+
+struct Spec {
+  const char* name;
+  const char* what;    // what the variable sets, for the message
+  const char* kind;    // "a whole number", ...
+  const char* range;   // the valid range, in words
+};
+
+std::string bad_value(const Spec& s, const char* value, bool parsed, const std::string& deflt) {
+  return fmt::format("{}='{}' {}; it sets {}. Use {}, or unset it for the default {}",
+                     s.name, value, parsed ? "is out of range" : fmt::format("is not {}", s.kind),
+                     s.what, s.range, deflt);
+}
+
+const char* value_of(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : nullptr;
+}
+
+constexpr Spec kHwm{"MPIPLY_HWM", "how many tasks one engine may hold at once", "a whole number",
+                    "1 to 1024"};
+constexpr Spec kMaxBytes{"MPIPLY_MAX_MESSAGE_BYTES",
+                         "the largest task or result message in bytes", "a whole number",
+                         "1024 to 2147483647"};
+constexpr Spec kGrace{"MPIPLY_SHUTDOWN_GRACE",
+                      "how many seconds tasks still running after client_main may take before "
+                      "the job is ended",
+                      "a number of seconds (such as 30 or 0.5)", "0 to 604800 (a week)"};
+
+}  // namespace
+
+Settings read_settings(std::vector<std::string>& problems) {
+  Settings s;
+  if (const char* v = value_of(kHwm.name)) {
+    auto n = parse_whole(v);
+    if (n && *n >= 1 && *n <= 1024)
+      s.hwm = static_cast<int>(*n);
+    else
+      problems.push_back(bad_value(kHwm, v, n.has_value(), std::to_string(s.hwm)));
+  }
+  if (const char* v = value_of(kMaxBytes.name)) {
+    auto n = parse_whole(v);
+    if (n && *n >= 1024 && *n <= 2147483647)
+      s.max_message_bytes = *n;
+    else
+      problems.push_back(
+          bad_value(kMaxBytes, v, n.has_value(), std::to_string(s.max_message_bytes)));
+  }
+  if (const char* v = value_of(kGrace.name)) {
+    auto ms = parse_milli(v);
+    if (ms && *ms <= 604'800'000)
+      s.shutdown_grace_ms = static_cast<std::int64_t>(*ms);
+    else
+      problems.push_back(
+          bad_value(kGrace, v, ms.has_value(), fmt::format("{:g}", s.shutdown_grace_ms / 1e3)));
+  }
+  return s;
+}
+
+std::string agree_on_settings(MPI_Comm comm) {
+  boost::mpi::communicator world(comm, boost::mpi::comm_attach);
+  std::vector<std::string> problems;
+  Settings mine = read_settings(problems);
+  std::string report;
+  for (const auto& p : problems) report += p + "\n";
+
+  std::vector<std::string> reports;
+  boost::mpi::gather(world, report, reports, 0);
+  std::string verdict;
+  if (world.rank() == 0) {
+    bool any = false, same = true;
+    for (const auto& r : reports) {
+      any = any || !r.empty();
+      same = same && r == reports[0];
+    }
+    // The usual case is one environment for the whole job: say it once, not once per rank.
+    auto add_lines = [&verdict](const std::string& report, const std::string& prefix) {
+      for (std::size_t at = 0, nl; (nl = report.find('\n', at)) != std::string::npos; at = nl + 1)
+        verdict += prefix + report.substr(at, nl + 1 - at);
+    };
+    if (any && same) {
+      add_lines(reports[0], "mpiply: ");
+    } else if (any) {
+      for (std::size_t r = 0; r < reports.size(); ++r)
+        add_lines(reports[r], fmt::format("mpiply: rank {}: ", r));
+    }
+    if (!verdict.empty()) verdict.pop_back();  // the caller ends the line
+  }
+  boost::mpi::broadcast(world, verdict, 0);
+  if (!verdict.empty()) return verdict;
+  mpi_check(MPI_Bcast(&mine, sizeof mine, MPI_BYTE, 0, comm), "MPI_Bcast");
+  g_active = mine;
+  return {};
+}
+
+const Settings& settings() noexcept { return g_active; }
+
+}  // namespace mpiply::detail

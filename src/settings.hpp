@@ -1,0 +1,30 @@
+#pragma once
+// The MPIPLY_* environment variables, read in one place. At the start of mpiply::run every rank
+// parses its own environment and the ranks agree: a bad value on any rank stops every rank with
+// kExitStartupFailed and one message from rank 0; otherwise rank 0's values hold everywhere.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <mpi.h>
+
+namespace mpiply::detail {
+
+struct Settings {
+  int hwm = 4;                                      // MPIPLY_HWM: tasks one engine may hold
+  std::uint64_t max_message_bytes = 2147483647;     // MPIPLY_MAX_MESSAGE_BYTES (MPI counts are int)
+  std::int64_t shutdown_grace_ms = 30'000;          // MPIPLY_SHUTDOWN_GRACE, in seconds
+};
+
+// Reads every MPIPLY_* variable; each bad one adds a line to problems (what, why, the fix) and
+// leaves its default in place. An empty value counts as unset.
+Settings read_settings(std::vector<std::string>& problems);
+
+// Collective on comm. Returns "" once every rank's settings parsed, with rank 0's values in
+// effect (settings() returns them); otherwise the message, the same on every rank.
+std::string agree_on_settings(MPI_Comm comm);
+
+// The settings in effect: those of the current (or last) mpiply::run, defaults before any.
+const Settings& settings() noexcept;
+
+}  // namespace mpiply::detail
