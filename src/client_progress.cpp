@@ -11,7 +11,7 @@
 
 namespace mpiply::detail {
 
-bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<TimePoint>& deadline) {
+bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<Deadline>& deadline) {
   std::unique_lock lk(mu);
   if (pred(ctx)) return true;
   ++driving_;
@@ -23,7 +23,7 @@ bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<TimePo
   for (;;) {
     bool moved = progress_locked();
     if (pred(ctx)) return true;
-    if (deadline && Clock::now() >= *deadline) return false;
+    if (deadline && SteadyClock::now() >= *deadline) return false;
     if (!moved && idle_locked())
       throw Error("mpiply: waiting for a result that no task will deliver (the client has shut "
                   "down, or the result was aborted)");
@@ -80,7 +80,7 @@ void ClientCore::shutdown(int code) {
     shut_down_ = true;
     auto abort_task = [&](TaskSource& src, std::uint32_t t) {
       MsgId id = src.first_msg + t;
-      fail_items_locked(record(id), id, "mpiply::Aborted",
+      fail_items_locked(record(id), id, ErrorKind::aborted,
                         "client_main returned before this task was sent to an engine");
       --queued_;
     };
