@@ -157,7 +157,7 @@ TEST_CASE("tasks still queued when client_main returns raise TaskAborted", "[err
     hwm = c.hwm();
     auto e0 = c[0];
     // The first task holds engine 0 while the rest are submitted; what exceeds hwm stays queued.
-    for (int i = 0; i < hwm + 2; ++i) ars.push_back(e0.apply_async(te_hold, i == 0 ? 300 : 1));
+    for (int i = 0; i < hwm + 2; ++i) ars.push_back(e0.apply_async(te_hold, i == 0 ? 1000 : 1));
     for (auto& ar : ars) sent.push_back(ar.sent());
     return 0;
   });
@@ -166,7 +166,7 @@ TEST_CASE("tasks still queued when client_main returns raise TaskAborted", "[err
   for (std::size_t i = 0; i < ars.size(); ++i) {
     INFO("task " << i);
     if (sent[i]) {
-      CHECK(ars[i].get() == (i == 0 ? 300 : 1));
+      CHECK(ars[i].get() == (i == 0 ? 1000 : 1));
       continue;
     }
     ++aborted;
