@@ -267,7 +267,7 @@ void ClientCore::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) 
         continue;
       } catch (const std::exception& ex) {
         st->item_failed(idx, RemoteError(e, host, st->fname, id,
-                                         error_kind_ename(ErrorKind::decode),
+                                         error_type_name(ErrorKind::decode),
                                          fmt::format("the result did not decode: {}", ex.what()),
                                          ErrorKind::decode));
       }
@@ -290,7 +290,7 @@ void ClientCore::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
   std::string host = e >= 0 ? engines_[e].hostname : std::string();
   for (std::uint32_t i = 0; i < rec.nitems; ++i)
     st->item_failed(rec.first_item + i,
-                    RemoteError(e, host, st->fname, id, error_kind_ename(kind), evalue, kind));
+                    RemoteError(e, host, st->fname, id, error_type_name(kind), evalue, kind));
 }
 
 bool ClientCore::progress_locked() {

@@ -47,8 +47,7 @@ void RemoteError::raise() const {
   throw RemoteError(*this, ErrorKind::raised);
 }
 
-namespace detail {
-const char* error_kind_ename(ErrorKind kind) noexcept {
+const char* error_type_name(ErrorKind kind) noexcept {
   switch (kind) {
     case ErrorKind::raised: return "mpiply::RemoteError";
     case ErrorKind::message_too_large: return "mpiply::MessageTooLarge";
@@ -58,7 +57,6 @@ const char* error_kind_ename(ErrorKind kind) noexcept {
   }
   return "mpiply::RemoteError";
 }
-}  // namespace detail
 
 namespace {
 std::string composite_message(const std::vector<CompositeError::Item>& items, std::size_t total) {

@@ -62,7 +62,7 @@ void replace_with_too_large(Bytes& out) {
   w.pod(h);
   for (std::uint32_t i = 0; i < h.nitems; ++i)
     write_error_item(w, ErrorKind::message_too_large,
-                     error_kind_ename(ErrorKind::message_too_large), why);
+                     error_type_name(ErrorKind::message_too_large), why);
 }
 
 void isend_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<const char> msg,

@@ -121,10 +121,8 @@ class TaskAborted : public RemoteError {
   explicit TaskAborted(const RemoteError& e) : RemoteError(e, ErrorKind::aborted) {}
 };
 
-namespace detail {
-// The ename mpiply gives errors of a kind it raises itself ("mpiply::MessageTooLarge", ...).
-const char* error_kind_ename(ErrorKind kind) noexcept;
-}  // namespace detail
+// The exception type of a kind, as ename gives it ("mpiply::MessageTooLarge", ...).
+const char* error_type_name(ErrorKind kind) noexcept;
 
 // Several tasks (or map items) raised. Each failure keeps the index of its item; the results that
 // succeeded stay retrievable from the AsyncResult.
