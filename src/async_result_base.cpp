@@ -17,9 +17,9 @@ using detail::ResultStateBase;
 
 namespace {
 
-std::optional<TimePoint> deadline_of(std::optional<Seconds> timeout) {
+std::optional<Deadline> deadline_of(std::optional<Seconds> timeout) {
   if (!timeout) return std::nullopt;
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(*timeout);
+  return deadline_after(*timeout);
 }
 
 bool all_done(const void* ctx) {
@@ -52,19 +52,23 @@ bool AsyncResultBase::wait(std::optional<Seconds> timeout) const {
   return st_->core->wait(&all_done, st_.get(), deadline_of(timeout));
 }
 
+void AsyncResultBase::require_ready_locked(const char* what) const {
+  if (st_->items_done != st_->nitems)
+    throw NotReadyError(fmt::format("{}(): {} has {} of {} items still pending; wait() first or "
+                                    "check ready()",
+                                    what, st_->fname, st_->nitems - st_->items_done, st_->nitems));
+}
+
 bool AsyncResultBase::successful() const {
   std::lock_guard lk(st_->core->mu);
-  if (st_->items_done != st_->nitems)
-    throw NotReadyError(fmt::format("successful(): {} has {} of {} items still pending; wait() "
-                                    "first or check ready()",
-                                    st_->fname, st_->nitems - st_->items_done, st_->nitems));
+  require_ready_locked("successful");
   return st_->errors.empty();
 }
 
 double AsyncResultBase::elapsed() const {
-  auto sub = submitted();
-  if (sub.empty()) return 0.0;
-  return Seconds(Clock::now() - earliest(sub)).count();
+  // On the steady clock: `submitted` is a wall-clock stamp, and a clock step would show here.
+  if (st_->submitted_steady_ns == 0) return 0.0;
+  return static_cast<double>(detail::steady_ns() - st_->submitted_steady_ns) * 1e-9;
 }
 
 std::size_t AsyncResultBase::progress() const {
@@ -77,6 +81,7 @@ std::size_t AsyncResultBase::size() const { return st_->nitems; }
 double AsyncResultBase::serial_time() const {
   auto& core = *st_->core;
   std::lock_guard lk(core.mu);
+  require_ready_locked("serial_time");
   std::int64_t sum = 0;
   for (MsgId id = st_->first_msg; id < st_->first_msg + st_->ntasks; ++id) {
     const auto& r = core.record(id);
@@ -86,8 +91,13 @@ double AsyncResultBase::serial_time() const {
 }
 
 double AsyncResultBase::wall_time() const {
+  {
+    std::lock_guard lk(st_->core->mu);
+    require_ready_locked("wall_time");
+  }
   auto sub = submitted();
   auto rec = received();
+  // Ready with nothing received: every task failed on rank 0 (never sent), so none took time.
   if (sub.empty() || rec.empty()) return 0.0;
   return timedelta(sub, rec);
 }
@@ -169,7 +179,7 @@ void AsyncResultBase::wait_or_throw(std::optional<Seconds> timeout, bool composi
                                    st_->first_msg + st_->ntasks - 1));
   std::lock_guard lk(st_->core->mu);
   if (st_->errors.empty()) return;
-  if (!composite && st_->errors.size() == 1) throw st_->errors.front().error;
+  if (!composite && st_->errors.size() == 1) st_->errors.front().error.raise();
   auto errs = st_->errors;
   std::sort(errs.begin(), errs.end(), [](auto& a, auto& b) { return a.index < b.index; });
   throw CompositeError(std::move(errs), st_->nitems);
@@ -213,7 +223,7 @@ void AsyncResultBase::wait_item(std::size_t i) const {
   std::lock_guard lk(st_->core->mu);
   if (st_->item_state[i] == ItemState::error)
     for (const auto& e : st_->errors)
-      if (e.index == i) throw e.error;
+      if (e.index == i) e.error.raise();
 }
 
 std::size_t AsyncResultBase::wait_arrival(std::size_t pos) const {

@@ -11,11 +11,12 @@
 // loaded machine when a spinning rank lost its core). Capping sleeps at a short interval while
 // work is recent bounds that worst case to about one short sleep per message.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <sched.h>
 #include <time.h>
 
-#include "clock.hpp"
+#include <mpiply/time.hpp>
 
 namespace mpiply::detail {
 
@@ -27,6 +28,10 @@ struct BackoffPolicy {
 
 class Backoff {
  public:
+  // Windows are measured on the steady clock: with the wall clock, a step back made an engine
+  // spin at 100% until the clock caught up, and a step forward cut every window short.
+  using clock = SteadyClock;
+
   explicit Backoff(BackoffPolicy p) : p_(p) {}
   void reset() noexcept {
     idle_since_ = 0;
@@ -38,7 +43,7 @@ class Backoff {
     ++polls_;
     // Reading the clock costs as much as a failed probe; look at it every 16th poll.
     if ((polls_ & 15) != 0 && idle_since_ != 0) return true;
-    std::int64_t t = now_ns();
+    std::int64_t t = tick();
     if (idle_since_ == 0) idle_since_ = t;
     now_ = t;
     if (t - idle_since_ >= p_.spin_ns) return false;
@@ -54,11 +59,15 @@ class Backoff {
     }
     timespec ts{0, static_cast<long>(ns)};
     nanosleep(&ts, nullptr);
-    now_ = now_ns();
+    now_ = tick();
     if (idle_since_ == 0) idle_since_ = now_;
   }
 
  private:
+  static std::int64_t tick() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch())
+        .count();
+  }
   static constexpr std::int64_t kShortSleepNs = 50'000;
   static constexpr std::int64_t kYieldAfterNs = 50'000;
   BackoffPolicy p_;

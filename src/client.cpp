@@ -31,8 +31,8 @@ DirectView Client::operator[](const std::vector<int>& ids) const {
 }
 
 bool Client::wait(std::optional<Seconds> timeout) const {
-  std::optional<TimePoint> deadline;
-  if (timeout) deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(*timeout);
+  std::optional<Deadline> deadline;
+  if (timeout) deadline = deadline_after(*timeout);
   {
     std::lock_guard lk(core_->mu);
     if (core_->idle_locked()) return true;

@@ -1,9 +1,9 @@
 #pragma once
 // Rank 0's scheduler and task table. Tasks wait in a load-balanced queue or a per-engine queue;
-// each engine holds at most `hwm` outstanding, sent with nonblocking sends; results are taken with
-// matched probes. Two threads drive it under one mutex: the user's thread while it waits on a
-// result, and a progress thread while it does not, so `received` is stamped on arrival even when
-// the user's code is busy elsewhere.
+// each engine holds at most `hwm` outstanding, sent with nonblocking sends; results land in
+// persistent receives posted per engine (transport.hpp's ResultInbox), no probe. Two threads
+// drive it under one mutex: the user's thread while it waits on a result, and a progress thread
+// while it does not, so `received` is stamped on arrival even when the user's code is busy.
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -48,13 +48,17 @@ class ClientCore {
   ClientCore& operator=(const ClientCore&) = delete;
 
   void start_progress_thread();
+  // Takes one result message from engine e: it answers the oldest task outstanding there. A
+  // malformed message fails that task, never the job. Lock held. (Public so that tests can hand
+  // it bytes the transport would deliver.)
+  void handle_result_locked(int engine, const char* p, std::size_t n, std::int64_t received);
   // Drops queued tasks (their items fail as aborted), waits for those on engines, stops the
   // progress thread and sends every engine the stop message carrying code. Returns false, with
   // the tasks still on engines listed on stderr and no stop sent, if they outlast grace_ms.
   bool shutdown(int code, std::int64_t grace_ms);
 
   MsgId submit(std::shared_ptr<TaskSource> src);
-  bool wait(WaitPred pred, const void* ctx, const std::optional<TimePoint>& deadline);
+  bool wait(WaitPred pred, const void* ctx, const std::optional<Deadline>& deadline);
 
   // With the lock held:
   TaskRecord& record(MsgId id) { return records_[id - base_]; }
@@ -79,9 +83,9 @@ class ClientCore {
   int least_loaded_locked();
   void send_task_locked(int engine, const std::shared_ptr<TaskSource>& src, std::uint32_t task);
   bool poll_results_locked();
-  void handle_result_locked(int engine, const char* p, std::size_t n, std::int64_t received);
-  void fail_items_locked(TaskRecord& rec, MsgId id, const std::string& ename,
-                         const std::string& evalue);
+  void store_items_locked(TaskRecord& rec, int engine, MsgId id, Reader items);
+  // Fails every item of a task with an error of this kind (ename from the kind).
+  void fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind, const std::string& evalue);
   void progress_main();
   void report_stuck_locked(std::int64_t grace_ms);
 

@@ -15,7 +15,7 @@
 
 namespace mpiply::detail {
 
-bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<TimePoint>& deadline) {
+bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<Deadline>& deadline) {
   std::unique_lock lk(mu);
   if (pred(ctx)) return true;
   ++driving_;
@@ -27,7 +27,7 @@ bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<TimePo
   for (;;) {
     bool moved = progress_locked();
     if (pred(ctx)) return true;
-    if (deadline && Clock::now() >= *deadline) return false;
+    if (deadline && SteadyClock::now() >= *deadline) return false;
     if (!moved && idle_locked())
       throw Error("mpiply: waiting for a result that no task will deliver (the client has shut "
                   "down, or the result was aborted)");
@@ -112,7 +112,7 @@ bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
     shut_down_ = true;
     auto abort_task = [&](TaskSource& src, std::uint32_t t) {
       MsgId id = src.first_msg + t;
-      fail_items_locked(record(id), id, "mpiply::Aborted",
+      fail_items_locked(record(id), id, ErrorKind::aborted,
                         "client_main returned before this task was sent to an engine");
       --queued_;
     };
@@ -126,12 +126,12 @@ bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
     // Tasks already on engines must finish: an engine only reads its stop message after them.
     // A task that never ends would hold the job forever, so the wait is bounded.
     Backoff b(kDrainBackoff);
-    std::int64_t start = now_ns();
+    std::int64_t start = steady_ns();  // a wall-clock step must not cut or stretch the grace
     std::int64_t deadline = start + grace_ms * 1'000'000;
     std::int64_t notice_at = start + 10'000'000'000;
     while (inflight_ > 0) {
       if (progress_locked()) continue;
-      std::int64_t t = now_ns();
+      std::int64_t t = steady_ns();
       if (t >= deadline) {
         report_stuck_locked(grace_ms);
         drained = false;

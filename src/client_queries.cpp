@@ -69,7 +69,7 @@ MsgId core_submit(ClientCore& core, std::shared_ptr<TaskSource> src) {
   return core.submit(std::move(src));
 }
 bool core_wait(ClientCore& core, WaitPred pred, const void* ctx,
-               const std::optional<TimePoint>& deadline) {
+               const std::optional<Deadline>& deadline) {
   return core.wait(pred, ctx, deadline);
 }
 std::vector<int> core_ids(const ClientCore& core) { return core.ids(); }

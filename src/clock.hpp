@@ -1,5 +1,7 @@
 #pragma once
-// Wall-clock nanoseconds, the unit of every timestamp on the wire.
+// Nanosecond clocks as integers. now_ns() is the wall clock, the unit of every timestamp on the
+// wire and in the task table; steady_ns() is for measuring intervals (back-off windows,
+// deadlines), where a wall-clock step must not matter.
 #include <chrono>
 #include <cstdint>
 
@@ -9,11 +11,16 @@ namespace mpiply::detail {
 
 inline std::int64_t now_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             Clock::now().time_since_epoch())
+             WallClock::now().time_since_epoch())
+      .count();
+}
+inline std::int64_t steady_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             SteadyClock::now().time_since_epoch())
       .count();
 }
 inline TimePoint to_time_point(std::int64_t ns) noexcept {
-  return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+  return TimePoint(std::chrono::duration_cast<WallClock::duration>(std::chrono::nanoseconds(ns)));
 }
 
 }  // namespace mpiply::detail

@@ -1,5 +1,5 @@
-// The engine loop: matched probe with spin-then-sleep back-off so an idle engine sleeps instead of
-// burning a core, while back-to-back tasks are picked up without any sleep.
+// The engine loop: tests its posted task receives (src/transport.*) with spin-then-sleep back-off,
+// so an idle engine sleeps instead of burning a core while back-to-back tasks need no sleep.
 #include "engine_loop.hpp"
 
 #include <mpiply/detail/wire.hpp>

@@ -21,7 +21,7 @@ MpiError::MpiError(const std::string& routine, int code)
     : Error(mpi_message(routine, code)), code_(code) {}
 
 RemoteError::RemoteError(int engine_id, std::string hostname, std::string function, MsgId msg_id,
-                         std::string ename, std::string evalue)
+                         std::string ename, std::string evalue, ErrorKind kind)
     : Error(fmt::format("{}: {} [engine {} on {}, function {}, msg id {}]", ename, evalue,
                         engine_id, hostname, function, msg_id)),
       engine_id_(engine_id),
@@ -29,7 +29,34 @@ RemoteError::RemoteError(int engine_id, std::string hostname, std::string functi
       function_(std::move(function)),
       msg_id_(msg_id),
       ename_(std::move(ename)),
-      evalue_(std::move(evalue)) {}
+      evalue_(std::move(evalue)),
+      kind_(kind) {}
+
+RemoteError::RemoteError(const RemoteError& base, ErrorKind kind) : RemoteError(base) {
+  kind_ = kind;
+}
+
+void RemoteError::raise() const {
+  switch (kind_) {
+    case ErrorKind::message_too_large: throw MessageTooLarge(*this);
+    case ErrorKind::encode: throw EncodeError(*this);
+    case ErrorKind::decode: throw MessageDecodeError(*this);
+    case ErrorKind::aborted: throw TaskAborted(*this);
+    case ErrorKind::raised: break;
+  }
+  throw RemoteError(*this, ErrorKind::raised);
+}
+
+const char* error_type_name(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::raised: return "mpiply::RemoteError";
+    case ErrorKind::message_too_large: return "mpiply::MessageTooLarge";
+    case ErrorKind::encode: return "mpiply::EncodeError";
+    case ErrorKind::decode: return "mpiply::MessageDecodeError";
+    case ErrorKind::aborted: return "mpiply::TaskAborted";
+  }
+  return "mpiply::RemoteError";
+}
 
 namespace {
 std::string composite_message(const std::vector<CompositeError::Item>& items, std::size_t total) {
@@ -53,7 +80,7 @@ CompositeError::CompositeError(std::vector<Item> items, std::size_t total)
 void CompositeError::raise_exception(std::size_t i) const {
   if (i >= items_.size())
     throw UsageError(fmt::format("raise_exception({}): there are only {} errors", i, items_.size()));
-  throw items_[i].error;
+  items_[i].error.raise();
 }
 
 const char* to_string(TaskStatus s) noexcept {

@@ -1,8 +1,14 @@
-// Runs one task message on an engine: calls, pushes, pulls, clears. A failing item becomes an
-// error item in the result; the engine keeps serving.
+// Runs one task message on an engine: calls, pushes, pulls, clears. Whatever goes wrong with one
+// task, including a message that does not decode, becomes error items in that task's result; the
+// engine keeps serving and rank 0 fails only that task.
 #include "executor.hpp"
 
 #include <cxxabi.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -13,75 +19,147 @@
 
 #include "clock.hpp"
 #include "crash_report.hpp"
+#include "result_codec.hpp"
 
 namespace mpiply::detail {
 
 namespace {
 
+struct Failure {
+  ErrorKind kind;
+  std::string ename, evalue;
+};
+
+// The exception being handled, as an error item says it. DecodeError means the message (or a
+// value in it) did not decode: that is its own kind, so rank 0 raises MessageDecodeError.
+Failure current_failure() {
+  try {
+    throw;
+  } catch (const DecodeError& e) {
+    return {ErrorKind::decode, demangle(typeid(e).name()), e.what()};
+  } catch (const std::exception& e) {
+    return {ErrorKind::raised, demangle(typeid(e).name()), e.what()};
+  } catch (...) {
+    std::type_info* t = abi::__cxa_current_exception_type();
+    return {ErrorKind::raised, t ? demangle(t->name()) : "unknown",
+            "(a value that is not a std::exception was thrown)"};
+  }
+}
+
 // Writes one result item: status, length, then what body() writes, or the exception it raised.
 template <class Body>
 void run_item(Writer& w, Body&& body) {
-  std::size_t at = w.pos();
-  w.u8(static_cast<std::uint8_t>(ItemStatus::ok));
-  w.u32(0);
-  std::string ename, evalue;
+  std::size_t at = begin_item(w);
   try {
     body();
-    w.patch<std::uint32_t>(at + 1, static_cast<std::uint32_t>(w.pos() - at - 5));
+    end_item(w, at);
     return;
-  } catch (const std::exception& e) {
-    ename = demangle(typeid(e).name());
-    evalue = e.what();
   } catch (...) {
-    std::type_info* t = abi::__cxa_current_exception_type();
-    ename = t ? demangle(t->name()) : "unknown";
-    evalue = "(a value that is not a std::exception was thrown)";
+    Failure f = current_failure();
+    write_error_item(w, at, f.kind, f.ename, f.evalue);
   }
-  w.truncate(at);
-  w.u8(static_cast<std::uint8_t>(ItemStatus::error));
-  w.u32(0);
-  w.str(ename);
-  w.str(evalue);
-  w.patch<std::uint32_t>(at + 1, static_cast<std::uint32_t>(w.pos() - at - 5));
 }
 
 void run_calls(Engine& eng, const TaskHeader& h, Reader& r, Writer& w) {
   const FunctionEntry* fe = find_by_id(h.fn_id);
   TaskNote note(fe ? fe->name.c_str() : "(unregistered function)", h.msg_id);  // for a crash
+  std::string broken;  // set once an item's framing failed: the items after it cannot be found
   for (std::uint32_t i = 0; i < h.nitems; ++i) {
-    Reader item = r.sub(r.u32());
+    if (!broken.empty()) {
+      write_error_item(w, ErrorKind::decode, "mpiply::DecodeError",
+                       fmt::format("item {} of the chunk was not run: {}", i, broken));
+      continue;
+    }
+    std::optional<Reader> item;
+    try {
+      item.emplace(r.sub(r.u32()));
+    } catch (const DecodeError& e) {
+      broken = fmt::format("item {} could not be read ({})", i, e.what());
+      write_error_item(w, ErrorKind::decode, "mpiply::DecodeError", broken);
+      continue;
+    }
     run_item(w, [&] {
       if (!fe)
         throw UsageError(fmt::format("engine {} has no function with id {:#x}; every rank must "
                                      "register the same functions",
                                      eng.id(), h.fn_id));
-      fe->invoke(fe->fn, item, w, eng);
+      fe->invoke(fe->fn, *item, w, eng);
     });
   }
 }
 
-// Every entry's segment is read even if an earlier entry failed, so the stream stays in step.
+// One entry of a push, as read from the message (the bytes stay in the message).
+struct PushEntry {
+  std::string name, type;
+  const char* bytes = nullptr;  // inline value, or the prefix before a segment
+  std::uint64_t len = 0;
+  bool segment = false;
+  std::uint64_t segment_len = 0;
+};
+
+PushEntry read_push_entry(Reader& r) {
+  PushEntry e;
+  e.name = r.str();
+  e.type = r.str();
+  auto mode = r.u8();
+  if (mode > 1) throw DecodeError(fmt::format("push entry mode {} is neither 0 nor 1", mode));
+  e.segment = mode == 1;
+  e.len = r.u64();
+  e.bytes = r.take(e.len);
+  if (e.segment) e.segment_len = r.u64();
+  return e;
+}
+
+// A push answers with one item. Entries are stored one by one: an entry that fails (no memory
+// for it, a segment that does not arrive whole) is removed from the namespace and named in the
+// error, and the entries after it are still stored. An entry that cannot be read stops the push
+// there: the entries after it cannot be found in the message. Either way the error says how many
+// entries were stored and names each one that was not. (A failed entry's segment is not drained:
+// with a corrupt length that could block forever; the error says so instead.)
 void run_push(Engine& eng, const TaskHeader& h, Reader& r, SegmentFetcher& segs, Writer& w) {
-  std::string first_error;
-  for (std::uint32_t i = 0; i < h.nitems; ++i) {
-    std::string name(r.str());
-    std::string type(r.str());
-    auto mode = r.u8();
-    if (mode == 0) {
-      auto n = r.u64();
-      const char* p = r.take(n);
-      Bytes& dst = eng.store().set_raw(name, type, n);
-      std::memcpy(dst.data(), p, n);
-    } else {
-      auto plen = r.u64();
-      const char* prefix = r.take(plen);
-      auto slen = r.u64();
-      Bytes& dst = eng.store().set_raw(name, type, plen + slen);
-      std::memcpy(dst.data(), prefix, plen);
-      segs.fetch(dst.data() + plen, slen);
+  std::size_t at = begin_item(w);
+  std::vector<std::string> failed;
+  std::optional<Failure> first;
+  std::uint32_t stored = 0, read = 0;
+  for (; read < h.nitems; ++read) {
+    PushEntry e;
+    try {
+      e = read_push_entry(r);
+    } catch (...) {
+      Failure f = current_failure();
+      failed.push_back(fmt::format("entry {} could not be read ({}), so neither it nor the {} "
+                                   "after it were stored",
+                                   read, f.evalue, h.nitems - read - 1));
+      if (!first) first = std::move(f);
+      break;
     }
+    bool fetched = !e.segment;
+    try {
+      Bytes& dst = eng.store().set_raw(e.name, e.type, e.len + e.segment_len);
+      std::memcpy(dst.data(), e.bytes, e.len);
+      if (e.segment) {
+        fetched = true;  // a fetch that throws has taken what it could of the segment
+        segs.fetch(dst.data() + e.len, e.segment_len);
+      }
+      ++stored;
+      continue;
+    } catch (...) {
+      Failure f = current_failure();
+      failed.push_back(fmt::format("entry {} ('{}') was not stored: {}: {}{}", read, e.name,
+                                   f.ename, f.evalue,
+                                   fetched ? "" : " (its segment was not received: later pushes "
+                                                  "of large arrays to this engine may fail)"));
+      if (!first) first = std::move(f);
+    }
+    eng.store().erase(e.name);  // no half-written value under that name
   }
-  run_item(w, [] {});
+  if (!first) {
+    end_item(w, at);
+    return;
+  }
+  write_error_item(w, at, first->kind, first->ename,
+                   fmt::format("push to engine {}: {} of {} entries stored; {}", eng.id(), stored,
+                               h.nitems, fmt::join(failed, "; ")));
 }
 
 void run_pull(Engine& eng, Reader& r, Writer& w) {
@@ -97,20 +175,55 @@ void run_pull(Engine& eng, Reader& r, Writer& w) {
   });
 }
 
+// A task that cannot be run at all answers with one error item; rank 0 then fails every item of
+// the task, quoting this message.
+void answer_unreadable(Writer& w, MsgId msg, std::int64_t stamp, const std::string& why) {
+  w.truncate(0);
+  ResultHeader rh{};
+  rh.msg_id = msg;
+  rh.started_ns = rh.completed_ns = stamp;
+  rh.nitems = 1;
+  w.pod(rh);
+  write_error_item(w, ErrorKind::decode, "mpiply::DecodeError", why);
+}
+
 }  // namespace
 
 ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetcher& segs,
                         Bytes& out, std::int64_t clock_offset_ns) {
+  out.clear();
+  Writer w(out);
+  std::int64_t started = now_ns() - clock_offset_ns;
+  if (n < sizeof(TaskHeader)) {
+    answer_unreadable(w, 0, started,
+                      fmt::format("engine {} got a task message of {} bytes, shorter than a task "
+                                  "header ({} bytes)",
+                                  eng.id(), n, sizeof(TaskHeader)));
+    return {};
+  }
   Reader r(msg, n);
   auto h = r.pod<TaskHeader>();
   if (h.kind == Kind::stop) return {true, static_cast<int>(static_cast<std::int64_t>(h.fn_id))};
-  out.clear();
-  Writer w(out);
+  bool known = h.kind == Kind::call || h.kind == Kind::push || h.kind == Kind::pull ||
+               h.kind == Kind::clear;
+  if (!known) {
+    answer_unreadable(w, h.msg_id, started,
+                      fmt::format("engine {}: unknown task kind {} in msg {}", eng.id(),
+                                  static_cast<int>(h.kind), h.msg_id));
+    return {};
+  }
+  // Every call item starts with a u32 length: a count the message cannot hold is corrupt, and
+  // answering it item by item could mean billions of error items.
+  if (h.kind == Kind::call && h.nitems > r.remaining() / 4) {
+    answer_unreadable(w, h.msg_id, started,
+                      fmt::format("engine {}: msg {} claims {} calls in {} bytes", eng.id(),
+                                  h.msg_id, h.nitems, r.remaining()));
+    return {};
+  }
   ResultHeader rh{};
   rh.msg_id = h.msg_id;
   rh.nitems = h.kind == Kind::call ? h.nitems : 1;
   w.pod(rh);
-  std::int64_t started = now_ns() - clock_offset_ns;
   CurrentEngine guard(eng);
   switch (h.kind) {
     case Kind::call:
@@ -122,13 +235,10 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
     case Kind::pull:
       run_pull(eng, r, w);
       break;
-    case Kind::clear:
+    default:  // Kind::clear
       eng.store().clear();
       run_item(w, [] {});
       break;
-    default:
-      throw DecodeError(fmt::format("engine {}: unknown task kind {}", eng.id(),
-                                    static_cast<int>(h.kind)));
   }
   std::int64_t completed = now_ns() - clock_offset_ns;
   w.patch(offsetof(ResultHeader, started_ns), started);

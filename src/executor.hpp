@@ -21,7 +21,9 @@ struct ExecResult {
   int stop_code = 0;
 };
 
-// clock_offset_ns is subtracted from local time so stamps are on rank 0's clock.
+// clock_offset_ns is subtracted from local time so stamps are on rank 0's clock. A message that
+// does not decode is answered like any failing task, with error items for its msg id (msg id 0
+// if even the header is missing), never by throwing: one bad task must not stop the engine.
 ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetcher& segs,
                         Bytes& out, std::int64_t clock_offset_ns);
 

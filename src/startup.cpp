@@ -83,15 +83,17 @@ std::int64_t align_clock_engine(MPI_Comm comm) {
 void align_clock_root(MPI_Comm comm, int engine_rank) {
   std::int64_t best_rtt = std::numeric_limits<std::int64_t>::max(), offset = 0;
   for (int k = 0; k < kClockRounds; ++k) {
-    std::int64_t t0 = now_ns();
+    // The round trip is measured on the steady clock (a wall-clock step mid-exchange must not
+    // pick the wrong round); the wall clock gives only the send time to align with.
+    std::int64_t w0 = now_ns(), s0 = steady_ns();
     mpi_check(MPI_Send(nullptr, 0, MPI_BYTE, engine_rank, kTagClock, comm), "MPI_Send");
     std::int64_t t1 = 0;
     mpi_check(MPI_Recv(&t1, 1, MPI_INT64_T, engine_rank, kTagClock, comm, MPI_STATUS_IGNORE),
               "MPI_Recv");
-    std::int64_t t2 = now_ns();
-    if (t2 - t0 < best_rtt) {
-      best_rtt = t2 - t0;
-      offset = t1 - (t0 + (t2 - t0) / 2);
+    std::int64_t rtt = steady_ns() - s0;
+    if (rtt < best_rtt) {
+      best_rtt = rtt;
+      offset = t1 - (w0 + rtt / 2);
     }
   }
   mpi_check(MPI_Send(&offset, 1, MPI_INT64_T, engine_rank, kTagClock, comm), "MPI_Send");

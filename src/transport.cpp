@@ -11,6 +11,7 @@
 
 #include "mpi_check.hpp"
 #include "settings.hpp"
+#include "result_codec.hpp"
 
 namespace mpiply::detail {
 
@@ -50,16 +51,10 @@ void replace_with_too_large(Bytes& out) {
   out.clear();
   Writer w(out);
   w.pod(h);
-  for (std::uint32_t i = 0; i < h.nitems; ++i) {
-    std::size_t at = w.pos();
-    w.u8(static_cast<std::uint8_t>(ItemStatus::error));
-    w.u32(0);
-    w.str(kTooLarge);
-    w.str(why);
-    w.patch<std::uint32_t>(at + 1, static_cast<std::uint32_t>(w.pos() - at - 5));
-  }
+  for (std::uint32_t i = 0; i < h.nitems; ++i)
+    write_error_item(w, ErrorKind::message_too_large,
+                     error_type_name(ErrorKind::message_too_large), why);
 }
-
 
 void isend_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<const char> msg,
                    std::size_t inbox_bytes, Envelope& env, MPI_Request& req, MPI_Request& big_req) {

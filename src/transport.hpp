@@ -29,7 +29,6 @@ inline constexpr int kTagBigResult = 16;
 // task over it fails with MessageTooLarge before it is sent; a result over it comes back as that
 // error instead; the job goes on.
 std::size_t max_message_bytes();
-inline constexpr const char* kTooLarge = "mpiply::MessageTooLarge";
 // Turns an over-limit result message into one MessageTooLarge error per item.
 void replace_with_too_large(Bytes& out);
 

@@ -59,6 +59,7 @@ TEST_CASE("a task throwing std::invalid_argument comes back as RemoteError", "[e
       CHECK(e.msg_id() == ar.msg_ids().at(0));
       CHECK(e.ename() == "std::invalid_argument");
       CHECK(e.evalue() == "bad x");
+      CHECK(e.kind() == mpiply::ErrorKind::raised);
       // The message carries the same facts for a user who only prints what().
       std::string what = e.what();
       CHECK_THAT(what, Catch::Contains("std::invalid_argument"));
@@ -134,6 +135,7 @@ TEST_CASE("DirectView apply where every engine throws raises CompositeError", "[
         CHECK(errs[i].error.ename() == "std::invalid_argument");
         CHECK(errs[i].error.evalue() == "bad x");
         CHECK(errs[i].error.msg_id() == ar.msg_ids().at(i));
+        CHECK(errs[i].error.kind() == mpiply::ErrorKind::raised);  // the function threw
       }
       // raise_exception rethrows one failure as the RemoteError it is.
       try {

@@ -39,9 +39,21 @@ TEST_CASE("as many slow tasks as engines land one on each engine", "[scheduler]"
 
 TEST_CASE("an engine holds at most hwm tasks; the rest wait unsent on rank 0", "[scheduler]") {
   int rc = mpiply_test::run_client([](mpiply::Client& c) {
-    if (c.inline_mode()) return;  // one rank runs every task at submission: nothing waits
     auto e = c[0];
     const int hwm = c.hwm();
+    if (c.inline_mode()) {
+      // One rank runs every task at submission: nothing waits, nothing is outstanding.
+      std::vector<mpiply::AsyncResult<int>> ars;
+      for (int i = 0; i < hwm + 3; ++i) ars.push_back(e.apply_async(hold_ms, 1));
+      CHECK(c.outstanding().empty());
+      for (auto& ar : ars) {
+        CHECK(ar.sent());
+        CHECK(ar.ready());
+        CHECK(ar.metadata().at(0).status == mpiply::TaskStatus::ok);
+        CHECK(ar.get() == 0);
+      }
+      return;
+    }
     // The first task blocks the engine long enough for every submission below to happen first.
     std::vector<mpiply::AsyncResult<int>> ars;
     for (int i = 0; i < hwm + 3; ++i) ars.push_back(e.apply_async(hold_ms, i == 0 ? 300 : 1));

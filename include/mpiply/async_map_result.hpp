@@ -30,7 +30,8 @@ class AsyncMapResult : public AsyncResultBase {
     for (auto& v : typed_->values) out.push_back(*v);
     return out;
   }
-  // The value of item i (input order), waiting for it; raises its RemoteError if it failed.
+  // The value of item i (input order), waiting for it; raises its error (RemoteError or the
+  // subclass it is) if it failed.
   const T& value(std::size_t i) const {
     wait_item(i);
     return *typed_->values[i];

@@ -23,14 +23,15 @@ class AsyncResultBase {
   bool wait(std::optional<Seconds> timeout = std::nullopt) const;
   // True when ready and no task raised; throws NotReadyError while pending.
   bool successful() const;
-  // Seconds since the first submission.
+  // Seconds since submission, on the steady clock; defined while pending.
   double elapsed() const;
   // Items finished so far, and items in all (one per apply target, or per map input).
   std::size_t progress() const;
   std::size_t size() const;
-  // Sum over tasks of (completed - started), in seconds.
+  // Sum over tasks of (completed - started), in seconds. NotReadyError while pending: a partial
+  // sum would look like an answer (ipyparallel raises too).
   double serial_time() const;
-  // Latest received minus earliest submitted, in seconds.
+  // Latest received minus earliest submitted, in seconds. NotReadyError while pending.
   double wall_time() const;
   std::vector<TaskMetadata> metadata() const;
   std::vector<MsgId> msg_ids() const;
@@ -52,9 +53,11 @@ class AsyncResultBase {
                           Key start_key = &earliest, Key end_key = &latest);
 
  protected:
-  // Waits (raising TimeoutError) for all items; then throws the single RemoteError or a
-  // CompositeError if any item failed.
+  // Waits (raising TimeoutError) for all items; then throws the single failure as its specific
+  // type (RemoteError or a subclass), or a CompositeError, if any item failed.
   void wait_or_throw(std::optional<Seconds> timeout, bool composite) const;
+  // Throws NotReadyError naming `what` unless every item finished. Lock held.
+  void require_ready_locked(const char* what) const;
   // Engine of each item, for get_dict (raises if an engine ran more than one task).
   std::vector<int> item_engines_for_dict() const;
   // Waits for item i (in input order) and raises its error if it failed.
@@ -72,7 +75,8 @@ class AsyncResult : public AsyncResultBase {
   explicit AsyncResult(std::shared_ptr<detail::ResultState<T>> st)
       : AsyncResultBase(st), typed_(std::move(st)) {}
 
-  // The result; re-raises the task's exception as RemoteError. With a timeout, raises
+  // The result; re-raises the task's exception as RemoteError, or as the subclass it is
+  // (MessageTooLarge, EncodeError, MessageDecodeError, TaskAborted). With a timeout, raises
   // TimeoutError when it passes first.
   T get(std::optional<Seconds> timeout = std::nullopt) const {
     wait_or_throw(timeout, false);

@@ -56,24 +56,73 @@ class MpiError : public Error {
   int code_;
 };
 
-// A task raised on an engine. Carries where it happened and what was raised.
+// What a RemoteError stands for. The kind travels with the error (on the wire for errors made on
+// an engine), so a wait rethrows the specific type below without comparing any text.
+enum class ErrorKind : std::uint8_t {
+  raised = 0,             // the task's function threw: a plain RemoteError
+  message_too_large = 1,  // MessageTooLarge
+  encode = 2,             // EncodeError
+  decode = 3,             // MessageDecodeError
+  aborted = 4,            // TaskAborted
+};
+inline constexpr std::uint8_t kErrorKindCount = 5;
+
+// A task failed: it raised on an engine, or mpiply could not run it or bring its value back.
+// Carries where it happened and what was raised.
 class RemoteError : public Error {
  public:
   RemoteError(int engine_id, std::string hostname, std::string function, MsgId msg_id,
-              std::string ename, std::string evalue);
+              std::string ename, std::string evalue, ErrorKind kind = ErrorKind::raised);
   int engine_id() const noexcept { return engine_id_; }
   const std::string& hostname() const noexcept { return hostname_; }
   const std::string& function() const noexcept { return function_; }
   MsgId msg_id() const noexcept { return msg_id_; }
   const std::string& ename() const noexcept { return ename_; }    // demangled exception type
   const std::string& evalue() const noexcept { return evalue_; }  // its what()
+  ErrorKind kind() const noexcept { return kind_; }
+  // Throws this error as its most specific type (MessageTooLarge, TaskAborted, ...), as kind()
+  // says: a handler for the subclass catches it, one for RemoteError still does.
+  [[noreturn]] void raise() const;
+
+ protected:
+  RemoteError(const RemoteError& base, ErrorKind kind);
 
  private:
   int engine_id_;
   std::string hostname_, function_;
   MsgId msg_id_;
   std::string ename_, evalue_;
+  ErrorKind kind_;
 };
+
+// A task's message or its result is over the largest one MPI message can carry (2 GiB, or
+// MPIPLY_MAX_MESSAGE_BYTES). Push large inputs once and pass a Reference; return results in parts.
+class MessageTooLarge : public RemoteError {
+ public:
+  explicit MessageTooLarge(const RemoteError& e) : RemoteError(e, ErrorKind::message_too_large) {}
+};
+
+// Rank 0 could not encode the task's arguments; the task never left rank 0.
+class EncodeError : public RemoteError {
+ public:
+  explicit EncodeError(const RemoteError& e) : RemoteError(e, ErrorKind::encode) {}
+};
+
+// A task's message on the engine, or its result on rank 0, did not decode: a corrupt message, or
+// ranks running different builds of the program. Only that task fails.
+class MessageDecodeError : public RemoteError {
+ public:
+  explicit MessageDecodeError(const RemoteError& e) : RemoteError(e, ErrorKind::decode) {}
+};
+
+// The task was dropped before it ran (e.g. still queued when client_main returned).
+class TaskAborted : public RemoteError {
+ public:
+  explicit TaskAborted(const RemoteError& e) : RemoteError(e, ErrorKind::aborted) {}
+};
+
+// The exception type of a kind, as ename gives it ("mpiply::MessageTooLarge", ...).
+const char* error_type_name(ErrorKind kind) noexcept;
 
 // Several tasks (or map items) raised. Each failure keeps the index of its item; the results that
 // succeeded stay retrievable from the AsyncResult.
@@ -85,7 +134,8 @@ class CompositeError : public Error {
   };
   CompositeError(std::vector<Item> items, std::size_t total);
   const std::vector<Item>& errors() const noexcept { return items_; }
-  // Rethrows the i-th failure as the RemoteError it is (ipyparallel's raise_exception).
+  // Rethrows the i-th failure as the error it is: its specific type (MessageTooLarge, ...) when
+  // it has one, else RemoteError (ipyparallel's raise_exception).
   [[noreturn]] void raise_exception(std::size_t i = 0) const;
 
  private:

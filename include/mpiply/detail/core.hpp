@@ -51,7 +51,7 @@ MsgId core_submit(ClientCore& core, std::shared_ptr<TaskSource> src);
 // Drives progress on this thread until pred(ctx) holds, checked with the lock held. False when
 // the deadline passed first.
 bool core_wait(ClientCore& core, WaitPred pred, const void* ctx,
-               const std::optional<TimePoint>& deadline);
+               const std::optional<Deadline>& deadline);
 std::vector<int> core_ids(const ClientCore& core);
 
 }  // namespace mpiply::detail

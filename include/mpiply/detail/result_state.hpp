@@ -31,6 +31,7 @@ class ResultStateBase {
   std::string fname;
   MsgId first_msg = 0;
   std::uint32_t ntasks = 0;
+  std::int64_t submitted_steady_ns = 0;  // steady clock at submission, for elapsed()
   std::size_t nitems;
   std::size_t items_done = 0;
   std::vector<ItemState> item_state;

@@ -36,7 +36,8 @@ struct ResultHeader {
   std::uint32_t pad;
 };
 
-// Each result item: u8 status, u32 length, then the value, or two strings (ename, evalue).
+// Each result item: u8 status, u32 length, then the value, or an error: u8 ErrorKind (errors.hpp)
+// and two strings (ename, evalue). src/result_codec.* writes and checks them.
 enum class ItemStatus : std::uint8_t { ok = 0, error = 1 };
 
 // Pull items: u8 which requested type matched, then the value bytes.
