@@ -67,11 +67,14 @@ template <class T>
 concept HasSerializeFree = requires(T& t, ProbeArchive& ar) { serialize(ar, t, 0u); };
 
 template <class T>
-inline constexpr bool wire_ok =
-    !is_string_view<T>::value && !is_span<T>::value && !std::is_pointer_v<T> &&
-    !std::is_member_pointer_v<T> && !std::is_array_v<T> &&
-    (!std::is_trivially_copyable_v<T> || Bitwise<T> || HasSerializeMember<T> ||
-     HasSerializeFree<T>);
+inline constexpr bool points_elsewhere = is_string_view<T>::value || is_span<T>::value ||
+                                         std::is_pointer_v<T> || std::is_member_pointer_v<T> ||
+                                         std::is_array_v<T>;
+template <class T>
+inline constexpr bool bytes_allowed = !std::is_trivially_copyable_v<T> || Bitwise<T> ||
+                                      HasSerializeMember<T> || HasSerializeFree<T>;
+template <class T>
+inline constexpr bool wire_ok = !points_elsewhere<T> && bytes_allowed<T>;
 
 // Compile-time refusals, one message per kind of mistake; every value type that reaches the wire
 // passes through here.
@@ -87,8 +90,7 @@ constexpr void check_wire_type() {
                 "mpiply: a pointer cannot be sent: the address means nothing on another rank; "
                 "send the value itself, std::string for text (not const char*) or std::vector "
                 "for an array");
-  static_assert(!std::is_trivially_copyable_v<T> || Bitwise<T> || HasSerializeMember<T> ||
-                    HasSerializeFree<T>,
+  static_assert(points_elsewhere<T> || bytes_allowed<T>,
                 "mpiply: this trivially copyable type is not sent as raw bytes unless it opts "
                 "in, since it may hold pointers: if its bytes mean the same on every rank, "
                 "specialise mpiply::is_bitwise<T> as std::true_type (or use "
