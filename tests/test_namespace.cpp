@@ -286,6 +286,19 @@ TEST_CASE("scatter and gather of megabytes per engine arrive element for element
   REQUIRE(rc == 0);
 }
 
+TEST_CASE("a NamedValue borrows a large lvalue and owns a large rvalue", "[namespace][large]") {
+  auto big = pattern(std::size_t(1) << 17, 0.0);  // 1 MiB: over the segment threshold
+  mpiply::NamedValue lv("lv", big);
+  CHECK(lv.borrowed());  // a blocking push sends it from big's memory, no copy
+  mpiply::NamedValue rv("rv", std::move(big));
+  CHECK_FALSE(rv.borrowed());  // moved in (not copied) and kept alive by the value itself
+  mpiply::NamedValue small("s", std::vector<double>(10));
+  CHECK_FALSE(small.borrowed());
+  auto copy = lv;
+  copy.own();
+  CHECK_FALSE(copy.borrowed());
+}
+
 TEST_CASE("push and push_async of large temporaries and lvalues arrive intact",
           "[namespace][large]") {
   int rc = mpiply::run(1, argv, [&](mpiply::Client& c) {

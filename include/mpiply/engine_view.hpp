@@ -26,7 +26,7 @@ class EngineView : public detail::MapMethods<EngineView> {
   const std::vector<int>& targets() const noexcept { return dv_.targets(); }
   std::size_t size() const noexcept { return 1; }
   // The same engine as a DirectView (results one per target, i.e. in a vector of one).
-  const DirectView& as_direct_view() const noexcept { return dv_; }
+  DirectView as_direct_view() const { return dv_; }
 
   template <class F, class... A>
   AsyncResult<detail::result_value_t<F>> apply_async(F f, A&&... a) {
