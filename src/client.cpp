@@ -1,13 +1,17 @@
 // Client: engine ids, views, and job-wide waiting and history.
 #include <mpiply/client.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "client_core.hpp"
 
 namespace mpiply {
 
 std::vector<int> Client::ids() const { return core_->ids(); }
+std::size_t Client::size() const { return core_->num_engines(); }
 bool Client::inline_mode() const { return core_->inline_mode(); }
 int Client::hwm() const { return core_->hwm(); }
 
@@ -22,6 +26,24 @@ int Client::check_id(int id) const {
 }
 
 EngineView Client::operator[](int id) const { return EngineView(core_, check_id(id)); }
+
+DirectView Client::direct_view() const { return DirectView(core_, ids()); }
+DirectView Client::direct_view(int id) const { return DirectView(core_, {check_id(id)}); }
+
+LoadBalancedView Client::load_balanced_view() const { return LoadBalancedView(core_, ids()); }
+
+LoadBalancedView Client::load_balanced_view(const std::vector<int>& ids) const {
+  std::vector<int> t;
+  for (int id : ids) t.push_back(check_id(id));
+  std::sort(t.begin(), t.end());
+  t.erase(std::unique(t.begin(), t.end()), t.end());
+  if (t != this->ids())
+    throw UsageError(fmt::format("load_balanced_view({{{}}}): balancing over a subset of the "
+                                 "engines is not supported yet (the scheduler balances over all "
+                                 "{}); use load_balanced_view() or a DirectView on those engines",
+                                 fmt::join(ids, ", "), size()));
+  return LoadBalancedView(core_, std::move(t));
+}
 
 DirectView Client::operator[](const std::vector<int>& ids) const {
   if (ids.empty()) throw UsageError("client[{}]: a DirectView needs at least one engine id");

@@ -1,6 +1,9 @@
-// Messages of fixed tasks (apply, push, pull, clear, scatter) and the partitioning of inputs.
+// Messages of fixed tasks (apply, push, pull, clear, scatter), NamedValue's encoding and the
+// partitioning of inputs.
 #include <mpiply/detail/sources.hpp>
-#include <mpiply/direct_view.hpp>
+#include <mpiply/engine_view.hpp>
+
+#include <fmt/format.h>
 
 namespace mpiply::detail {
 
@@ -53,8 +56,28 @@ std::shared_ptr<FixedSource> make_push_source(const std::vector<const NamedValue
   auto src = std::make_shared<FixedSource>();
   Writer w(src->msg);
   write_header(w, Kind::push, static_cast<std::uint32_t>(values.size()), 0);
-  for (const NamedValue* v : values) v->write(w, src->segs);
+  for (const NamedValue* v : values) v->write(w, src->segs, src->keep);
   return src;
+}
+
+namespace {
+// A push that owns everything it sends: borrowed arrays are copied, owned ones shared.
+std::shared_ptr<FixedSource> make_owned_push_source(std::vector<NamedValue>& values) {
+  std::vector<const NamedValue*> ptrs;
+  for (auto& v : values) {
+    v.own();
+    ptrs.push_back(&v);
+  }
+  return make_push_source(ptrs);
+}
+}  // namespace
+
+void check_pull_names(const std::string* names, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (names[i].empty())
+      throw UsageError(fmt::format("pull: name {} of {} is empty; give one name per type, e.g. "
+                                   "pull<int, std::string>({{\"a\", \"s\"}})",
+                                   i + 1, n));
 }
 
 std::shared_ptr<FixedSource> make_pull_source(const std::string& name,
@@ -75,12 +98,12 @@ std::shared_ptr<FixedSource> make_clear_source() {
   return src;
 }
 
-std::shared_ptr<PerTargetSource> make_scatter_source(std::vector<NamedValue> parts) {
+std::shared_ptr<PerTargetSource> make_scatter_source(const std::vector<NamedValue>& parts) {
   auto src = std::make_shared<PerTargetSource>();
   for (const NamedValue& v : parts) {
     Writer w(src->msgs.emplace_back());
     write_header(w, Kind::push, 1, 0);
-    v.write(w, src->segs.emplace_back());
+    v.write(w, src->segs.emplace_back(), src->keep);
   }
   return src;
 }
@@ -90,13 +113,16 @@ std::shared_ptr<PerTargetSource> make_scatter_source(std::vector<NamedValue> par
 namespace mpiply {
 
 void NamedValue::own() {
-  if (!seg_.data) return;
-  // The inline form is the u64 count already written followed by the elements.
-  bytes_.append(seg_.data, seg_.size);
-  seg_ = {nullptr, 0};
+  if (!borrowed()) return;
+  // Still sent as a segment: a copy inline would make the task message as large as the array.
+  auto copy = std::make_shared<detail::Bytes>();
+  copy->append(seg_.data, seg_.size);
+  seg_.data = copy->data();
+  keep_ = std::move(copy);
 }
 
-void NamedValue::write(detail::Writer& w, std::vector<detail::Segment>& segs) const {
+void NamedValue::write(detail::Writer& w, std::vector<detail::Segment>& segs,
+                       std::vector<std::shared_ptr<const void>>& keep) const {
   w.str(name_);
   w.str(type_);
   if (!seg_.data) {
@@ -109,12 +135,18 @@ void NamedValue::write(detail::Writer& w, std::vector<detail::Segment>& segs) co
     w.raw(bytes_.data(), bytes_.size());
     w.u64(seg_.size);
     segs.push_back(seg_);
+    if (keep_) keep.push_back(keep_);
   }
 }
 
 AsyncMapResult<None> DirectView::push_async(std::vector<NamedValue> values) {
-  for (auto& v : values) v.own();
-  return push_async_borrowed(values);
+  return AsyncMapResult<None>(start_fixed<detail::ResultState<None>>(
+                                  detail::make_owned_push_source(values), "push"),
+                              true);
+}
+
+AsyncResult<None> EngineView::push_async(std::vector<NamedValue> values) {
+  return single<detail::ResultState<None>>(detail::make_owned_push_source(values), "push");
 }
 
 AsyncMapResult<None> DirectView::clear_async() {

@@ -82,12 +82,14 @@ std::tuple<std::string, int, double> rotate(std::tuple<int, double, std::string>
 }
 MPIPLY_REGISTER(rotate);
 
-// Trivially copyable: travels as raw bytes, no serialize() needed.
+// Trivially copyable and opted in to raw-byte transfer: no serialize() needed.
 struct Vec3 {
   double x, y, z;
   int tag;
 };
 static_assert(std::is_trivially_copyable_v<Vec3>);
+template <>
+struct mpiply::is_bitwise<Vec3> : std::true_type {};
 Vec3 cross(Vec3 a, const Vec3& b) {
   return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x, a.tag + b.tag};
 }

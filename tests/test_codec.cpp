@@ -4,6 +4,9 @@
 // checks on its own.
 #include <array>
 #include <atomic>
+#include <complex>
+#include <span>
+#include <string_view>
 #include <cstdint>
 #include <cstdlib>
 #include <new>
@@ -18,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/serialization/is_bitwise_serializable.hpp>
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -58,6 +62,21 @@ void* operator new(std::size_t n) {
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
+// The other forms allocate through the one above, so every delete meets a malloc'd block (a
+// sanitizer checks that each allocation is freed by its own family).
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(n);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 using mpiply::DecodeError;
 using mpiply::detail::Bytes;
@@ -67,12 +86,37 @@ using mpiply::detail::Writer;
 
 namespace {
 
-struct Plain {  // trivially copyable, with padding: copied as bytes
+struct Plain {  // trivially copyable, with padding, opted in below: copied as bytes
   char c;
   double d;
   int i;
   bool operator==(const Plain& o) const { return c == o.c && d == o.d && i == o.i; }
 };
+
+struct ViaBoostTrait {  // opted in through Boost's trait instead
+  float x, y;
+  bool operator==(const ViaBoostTrait&) const = default;
+};
+
+struct TrivialWithSerialize {  // trivially copyable but not opted in: goes through serialize()
+  int a;
+  double b;
+  template <class Ar>
+  void serialize(Ar& ar, unsigned) {
+    ar & a & b;
+  }
+  bool operator==(const TrivialWithSerialize&) const = default;
+};
+
+enum class Colour : std::uint8_t { red = 1, blue = 7 };
+
+}  // namespace
+
+template <>
+struct mpiply::is_bitwise<Plain> : std::true_type {};
+BOOST_IS_BITWISE_SERIALIZABLE(ViaBoostTrait)
+
+namespace {
 
 struct Record {  // needs Boost.Serialization
   std::string name;
@@ -148,6 +192,37 @@ TEST_CASE("arithmetic and trivially copyable values round-trip", "[codec]") {
   CHECK(roundtrip(std::array<int, 3>{1, 2, 3}) == std::array<int, 3>{1, 2, 3});
   // Plain data costs exactly its size.
   CHECK(encode(3.0).size() == sizeof(double));
+}
+
+TEST_CASE("which types travel as raw bytes", "[codec]") {
+  using mpiply::detail::Bitwise;
+  // Automatic: arithmetic, enums, std::complex and std::array of them.
+  STATIC_REQUIRE(Bitwise<double>);
+  STATIC_REQUIRE(Bitwise<Colour>);
+  STATIC_REQUIRE(Bitwise<std::complex<double>>);
+  STATIC_REQUIRE(Bitwise<std::array<std::array<float, 2>, 3>>);
+  // User structs only when they opt in, by either trait.
+  STATIC_REQUIRE(Bitwise<Plain>);
+  STATIC_REQUIRE(Bitwise<ViaBoostTrait>);
+  STATIC_REQUIRE_FALSE(Bitwise<TrivialWithSerialize>);
+  // Views and pointers never, though trivially copyable.
+  STATIC_REQUIRE_FALSE(Bitwise<std::string_view>);
+  STATIC_REQUIRE_FALSE(Bitwise<std::span<const double>>);
+  STATIC_REQUIRE_FALSE(Bitwise<const char*>);
+  STATIC_REQUIRE_FALSE(mpiply::detail::wire_ok<std::string_view>);
+  STATIC_REQUIRE_FALSE(mpiply::detail::wire_ok<std::span<int>>);
+  STATIC_REQUIRE_FALSE(mpiply::detail::wire_ok<double*>);
+
+  CHECK(roundtrip(Colour::blue) == Colour::blue);
+  CHECK(roundtrip(std::complex<double>(1.5, -2)) == std::complex<double>(1.5, -2));
+  CHECK(roundtrip(ViaBoostTrait{1.5f, 2.5f}) == ViaBoostTrait{1.5f, 2.5f});
+  CHECK(encode(ViaBoostTrait{}).size() == sizeof(ViaBoostTrait));
+  // A vector of opted-in structs is its count and its bytes.
+  CHECK(encode(std::vector<Plain>(4)).size() == 8 + 4 * sizeof(Plain));
+  // Not opted in: through Boost, so larger than the raw bytes (blob length and checksum).
+  TrivialWithSerialize t{3, 4.5};
+  CHECK(roundtrip(t) == t);
+  CHECK(encode(t).size() > sizeof(t));
 }
 
 TEST_CASE("strings round-trip, including empty and embedded NULs", "[codec]") {

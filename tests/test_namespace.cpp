@@ -1,7 +1,9 @@
 // The engines' namespaces: push/pull, view["a"], scatter/gather with ipyparallel's partitioning,
 // clear, tasks reading and writing their engine's values, errors that name the engine and the
-// name, and a large array through the zero-copy segment path.
+// name, and large arrays (megabytes per engine) through the segment path, from lvalues and from
+// temporaries, every element checked.
 #include <algorithm>
+#include <cstddef>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -36,6 +38,31 @@ MPIPLY_REGISTER(my_id);
 namespace {
 
 using mpiply_test::iota_vec;
+constexpr mpiply::Seconds kBound{120};
+
+// Distinct, non-integral values, so a block shifted, truncated or read from freed memory shows.
+std::vector<double> pattern(std::size_t n, double salt) {
+  std::vector<double> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = double(i) * 1.0000001 - salt;
+  return v;
+}
+// Index of the first element that differs (or the shorter size); -1 when equal. Comparing this
+// instead of the vectors keeps a failure's message short.
+long first_mismatch(const std::vector<double>& got, const std::vector<double>& want) {
+  std::size_t n = std::min(got.size(), want.size());
+  for (std::size_t i = 0; i < n; ++i)
+    if (got[i] != want[i]) return long(i);
+  return got.size() == want.size() ? -1 : long(n);
+}
+// Every target's copy of name equals want, element for element.
+void check_pulled(mpiply::DirectView& dv, const std::string& name, const std::vector<double>& want) {
+  auto back = dv.pull<std::vector<double>>(name);
+  REQUIRE(back.size() == dv.targets().size());
+  for (std::size_t t = 0; t < back.size(); ++t) {
+    INFO("name " << name << ", target " << dv.targets()[t]);
+    CHECK(first_mismatch(back[t], want) == -1);
+  }
+}
 
 // A failed pull on a DirectView raises one failure per target (CompositeError), or a bare
 // RemoteError; either way every failure must name its engine and the name asked for.
@@ -213,6 +240,94 @@ TEST_CASE("a 1 MiB array push and pull round-trips exactly", "[namespace][large]
     copy.assign(copy.size(), 0.0);
     ar.get();
     for (const auto& b : dv.pull<std::vector<double>>("big2")) CHECK(b == big);
+    dv.clear();
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
+
+TEST_CASE("scatter and gather of megabytes per engine arrive element for element",
+          "[namespace][large]") {
+  int rc = mpiply::run(1, argv, [&](mpiply::Client& c) {
+    for (auto& dv : mpiply_test::all_and_reversed_views(c)) {
+      const std::size_t t = dv.targets().size();
+      // 10^6 doubles (8 MB over the targets), and 1 MiB per target plus a remainder, so the
+      // blocks differ in size.
+      for (std::size_t n : {std::size_t(1000000), t * (std::size_t(1) << 17) + t - 1}) {
+        INFO("targets=" << t << " n=" << n);
+        const auto xs = pattern(n, 0.5);
+        dv.scatter("x", xs);
+        CHECK(first_mismatch(dv.gather<double>("x"), xs) == -1);
+        auto blocks = dv.pull<std::vector<double>>("x");
+        REQUIRE(blocks.size() == t);
+        auto parts = mpiply::detail::partition(n, t);
+        for (std::size_t i = 0; i < t; ++i) {
+          auto [b, len] = parts[i];
+          CHECK(len * sizeof(double) >= (std::size_t(1) << 20));
+          CHECK(first_mismatch(blocks[i], std::vector<double>(xs.begin() + long(b),
+                                                              xs.begin() + long(b + len))) == -1);
+        }
+        // The asynchronous form owns its blocks: the input may go before the scatter lands.
+        auto ar = dv.scatter_async("y", pattern(n, 1.5));
+        ar.get(kBound);
+        CHECK(first_mismatch(dv.gather<double>("y"), pattern(n, 1.5)) == -1);
+      }
+      // Flattened one-item blocks that are themselves large arrays.
+      std::vector<std::vector<double>> rows;
+      for (std::size_t i = 0; i < t; ++i) rows.push_back(pattern(std::size_t(1) << 17, double(i)));
+      dv.scatter("row", rows, true);
+      auto back = dv.pull<std::vector<double>>("row");
+      REQUIRE(back.size() == t);
+      for (std::size_t i = 0; i < t; ++i) CHECK(first_mismatch(back[i], rows[i]) == -1);
+      dv.clear();
+    }
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
+
+TEST_CASE("a NamedValue borrows a large lvalue and owns a large rvalue", "[namespace][large]") {
+  auto big = pattern(std::size_t(1) << 17, 0.0);  // 1 MiB: over the segment threshold
+  mpiply::NamedValue lv("lv", big);
+  CHECK(lv.borrowed());  // a blocking push sends it from big's memory, no copy
+  mpiply::NamedValue rv("rv", std::move(big));
+  CHECK_FALSE(rv.borrowed());  // moved in (not copied) and kept alive by the value itself
+  mpiply::NamedValue small("s", std::vector<double>(10));
+  CHECK_FALSE(small.borrowed());
+  auto copy = lv;
+  copy.own();
+  CHECK_FALSE(copy.borrowed());
+}
+
+TEST_CASE("push and push_async of large temporaries and lvalues arrive intact",
+          "[namespace][large]") {
+  int rc = mpiply::run(1, argv, [&](mpiply::Client& c) {
+    constexpr std::size_t n = 1000000;
+    auto dv = c.direct_view();
+    // Values built from temporaries in one statement and pushed in a later one: the NamedValue
+    // must own what it was given, not point at a vector that is already gone.
+    std::vector<mpiply::NamedValue> vals;
+    vals.emplace_back("t1", pattern(n, 1.5));
+    vals.push_back(mpiply::NamedValue("t2", pattern(n, 2.5)));
+    dv.push(vals);
+    check_pulled(dv, "t1", pattern(n, 1.5));
+    check_pulled(dv, "t2", pattern(n, 2.5));
+    std::vector<mpiply::NamedValue> avals{{"t3", pattern(n, 3.5)}};
+    auto ar = dv.push_async(std::move(avals));
+    ar.get(kBound);
+    check_pulled(dv, "t3", pattern(n, 3.5));
+    mpiply::NamedValue single("t4", pattern(n, 4.5));
+    c[0].push({single});
+    CHECK(first_mismatch(c[0].pull<std::vector<double>>("t4"), pattern(n, 4.5)) == -1);
+
+    // Lvalues: the blocking push borrows, push_async copies, so the source may change at once.
+    auto lv = pattern(n, 5.5);
+    dv.push({{"l1", lv}});
+    check_pulled(dv, "l1", pattern(n, 5.5));
+    auto ar2 = dv.push_async({{"l2", lv}});
+    std::fill(lv.begin(), lv.end(), -1.0);
+    ar2.get(kBound);
+    check_pulled(dv, "l2", pattern(n, 5.5));
     dv.clear();
     return 0;
   });

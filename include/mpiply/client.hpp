@@ -1,11 +1,15 @@
 #pragma once
 // Client: rank 0's view of the job, as ipyparallel's Client. Engine ids are 0..N-2 (engine i is
 // MPI rank i+1); with a single rank there is one inline engine 0 that runs tasks on rank 0.
+// Iterating a Client gives an EngineView per engine: for (mpiply::EngineView e : rc) ...
+#include <cstddef>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include <mpiply/direct_view.hpp>
+#include <mpiply/engine_view.hpp>
 #include <mpiply/load_balanced_view.hpp>
 #include <mpiply/metadata.hpp>
 
@@ -17,9 +21,12 @@ inline constexpr All all{};
 
 class Client {
  public:
+  // Made by mpiply::run; user code receives a Client&.
   explicit Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
 
   std::vector<int> ids() const;
+  // Number of engines.
+  std::size_t size() const;
   // True when the job has one rank and tasks run inline on rank 0.
   bool inline_mode() const;
   // Outstanding tasks one engine may hold before the scheduler keeps the rest on rank 0.
@@ -29,17 +36,48 @@ class Client {
   EngineView operator[](int id) const;
   DirectView operator[](const std::vector<int>& ids) const;
   DirectView operator[](All) const { return direct_view(); }
-  DirectView direct_view() const { return DirectView(core_, ids()); }
+  DirectView direct_view() const;
+  DirectView direct_view(All) const { return direct_view(); }
+  DirectView direct_view(int id) const;
   DirectView direct_view(const std::vector<int>& ids) const { return (*this)[ids]; }
-  LoadBalancedView load_balanced_view() const { return LoadBalancedView(core_); }
+  LoadBalancedView load_balanced_view() const;
+  // Balancing over a subset of the engines needs scheduler support that is not there yet: ids
+  // must name every engine (in any order), else UsageError.
+  LoadBalancedView load_balanced_view(const std::vector<int>& ids) const;
+
+  // Engines in id order, each as an EngineView.
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = EngineView;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    EngineView operator*() const { return (*c_)[id_]; }
+    iterator& operator++() {
+      ++id_;
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator old = *this;
+      ++id_;
+      return old;
+    }
+    bool operator==(const iterator& o) const { return id_ == o.id_; }
+
+   private:
+    friend class Client;
+    iterator(const Client* c, int id) : c_(c), id_(id) {}
+    const Client* c_ = nullptr;
+    int id_ = 0;
+  };
+  iterator begin() const { return iterator(this, 0); }
+  iterator end() const { return iterator(this, static_cast<int>(size())); }
 
   // Waits for every task submitted so far; false if the timeout passed first.
   bool wait(std::optional<Seconds> timeout = std::nullopt) const;
   std::vector<MsgId> history() const;
   std::vector<MsgId> outstanding() const;
   TaskMetadata metadata(MsgId id) const;
-
-  const std::shared_ptr<detail::ClientCore>& core() const noexcept { return core_; }
 
  private:
   int check_id(int id) const;

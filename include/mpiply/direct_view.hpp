@@ -1,67 +1,39 @@
 #pragma once
 // DirectView: explicit targets, as ipyparallel's DirectView. apply runs on every target; map
 // partitions the input across the targets; push/pull/scatter/gather move data in and out of the
-// engines' namespaces. EngineView (client[i]) is the single-engine form whose results are single
-// values instead of one per target.
+// engines' namespaces. client[i] is the single-engine form (engine_view.hpp).
+#include <array>
 #include <initializer_list>
+#include <iterator>
+#include <ranges>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <mpiply/detail/map_methods.hpp>
+#include <mpiply/detail/namespace_sources.hpp>
 #include <mpiply/detail/view_base.hpp>
+#include <mpiply/name_proxy.hpp>
 #include <mpiply/named_value.hpp>
 
 namespace mpiply {
 
-namespace detail {
-// Pulled values carry the index of the requested type that matched; a plain pull asks for one.
-template <class T>
-struct PullState : ResultState<T> {
-  using ResultState<T>::ResultState;
-  void store_value(std::size_t item, Reader& r) override {
-    if (r.u8() != 0) throw DecodeError("pull: engine answered with another type");
-    this->values[item].emplace(Codec<T>::decode(r));
-  }
-};
-// gather accepts an engine holding a vector<T> (a scattered block) or a lone T (flattened).
-template <class T>
-struct GatherState : ResultState<std::vector<T>> {
-  using ResultState<std::vector<T>>::ResultState;
-  void store_value(std::size_t item, Reader& r) override {
-    if (r.u8() == 0)
-      this->values[item].emplace(Codec<std::vector<T>>::decode(r));
-    else
-      this->values[item].emplace(std::vector<T>{Codec<T>::decode(r)});
-  }
-};
-
-std::shared_ptr<FixedSource> make_push_source(const std::vector<const NamedValue*>& values);
-std::shared_ptr<FixedSource> make_pull_source(const std::string& name,
-                                              const std::vector<std::string>& type_tags);
-std::shared_ptr<FixedSource> make_clear_source();
-// One push message per target (scatter): each target gets its own entry.
-struct PerTargetSource : TaskSource {
-  std::vector<Bytes> msgs;
-  std::vector<std::vector<Segment>> segs;
-  std::size_t item_begin(std::uint32_t task) const override { return task; }
-  std::uint32_t item_count(std::uint32_t) const override { return 1; }
-  std::span<const char> encode(std::uint32_t task, Bytes& scratch,
-                               std::vector<Segment>& segments) override;
-};
-std::shared_ptr<PerTargetSource> make_scatter_source(std::vector<NamedValue> parts);
-}  // namespace detail
-
+class Client;
 class EngineView;
 
+namespace detail {
+// Several names pulled at once need one name each, none empty (a braced list shorter than the
+// types leaves empty strings behind).
+void check_pull_names(const std::string* names, std::size_t n);
+}  // namespace detail
+
 class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView> {
-  friend class detail::MapMethods<DirectView>;
-  friend class EngineView;
-
  public:
-  DirectView(std::shared_ptr<detail::ClientCore> core, std::vector<int> targets)
-      : ViewBase(std::move(core)), targets_(std::move(targets)) {}
-
   const std::vector<int>& targets() const noexcept { return targets_; }
+  // Number of targets.
+  std::size_t size() const noexcept { return targets_.size(); }
 
   // Runs f(a...) once on every target; results in target order, get_dict() by engine id.
   template <class F, class... A>
@@ -80,17 +52,16 @@ class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView
     return apply_sync(f, std::forward<A>(a)...);
   }
 
-  // map partitions the input into one contiguous block per target (sizes differ by at most one),
-  // each block sent in chunks of chunksize items.
-  using MapMethods::map;
-  using MapMethods::map_async;
-  using MapMethods::map_sync;
+  // map(f, xs[, ys...][, {.chunksize = k, .ordered = b}]) partitions the input into one
+  // contiguous block per target (sizes differ by at most one), each block sent in chunks of
+  // chunksize items. Inherited from MapMethods: map_async, map_sync, map.
 
-  // Blocking push: returns once every target stored the values. Large arrays are sent from the
-  // caller's memory without a copy.
-  void push(std::initializer_list<NamedValue> values) { push_async_borrowed(values).get(); }
-  void push(const std::vector<NamedValue>& values) { push_async_borrowed(values).get(); }
-  // Non-blocking push of copies of the values.
+  // Blocking push: returns once every target stored the values. Large lvalue arrays are sent
+  // from the caller's memory without a copy.
+  void push(std::initializer_list<NamedValue> values) { push_borrowed(values).get(); }
+  void push(const std::vector<NamedValue>& values) { push_borrowed(values).get(); }
+  // Non-blocking push: takes the values (copying arrays they borrow), so the caller may change
+  // or drop its data at once.
   AsyncMapResult<None> push_async(std::vector<NamedValue> values);
 
   template <class T>
@@ -103,86 +74,123 @@ class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView
   std::vector<T> pull(const std::string& name) {
     return pull_async<T>(name).get();
   }
-
-  // Splits seq into one contiguous block per target (ipyparallel's partitioning) and stores
-  // block i as `name` on target i. With flatten, one-item blocks are stored as the item itself.
-  template <class Seq>
-  AsyncMapResult<None> scatter_async(const std::string& name, const Seq& seq,
-                                     bool flatten = false) {
-    using T = std::remove_cvref_t<decltype(*std::begin(seq))>;
-    std::vector<T> all(std::begin(seq), std::end(seq));
-    auto parts = detail::partition(all.size(), targets_.size());
-    std::vector<NamedValue> values;
-    for (auto [b, n] : parts) {
-      if (flatten && n == 1)
-        values.emplace_back(name, all[b]);
-      else
-        values.emplace_back(name, std::vector<T>(all.begin() + b, all.begin() + b + n));
-      values.back().own();
-    }
-    auto src = detail::make_scatter_source(std::move(values));
-    return AsyncMapResult<None>(start_fixed<detail::ResultState<None>>(std::move(src), "scatter"),
-                                true);
+  // Several names at once, one type each: dv.pull<int, std::string>({"a", "s"}) gives one
+  // std::tuple<int, std::string> per target, in target order. Every pull is sent before any
+  // is waited for.
+  template <class... T>
+    requires(sizeof...(T) >= 2)
+  std::vector<std::tuple<T...>> pull(const std::array<std::string, sizeof...(T)>& names) {
+    detail::check_pull_names(names.data(), names.size());
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      auto pending = std::make_tuple(pull_async<T>(names[I])...);
+      auto values = std::make_tuple(std::get<I>(pending).get()...);
+      std::vector<std::tuple<T...>> out;
+      out.reserve(targets_.size());
+      for (std::size_t t = 0; t < targets_.size(); ++t)
+        out.emplace_back(std::move(std::get<I>(values)[t])...);
+      return out;
+    }(std::index_sequence_for<T...>{});
   }
-  template <class Seq>
-  void scatter(const std::string& name, const Seq& seq, bool flatten = false) {
-    scatter_async(name, seq, flatten).get();
+
+  // Splits seq (any input range) into one contiguous block per target (ipyparallel's
+  // partitioning) and stores block i as `name` on target i, as a std::vector of the range's
+  // value type. With flatten, one-item blocks are stored as the item itself.
+  // The asynchronous form copies or moves the blocks out of seq first.
+  template <std::ranges::input_range Seq>
+  AsyncMapResult<None> scatter_async(const std::string& name, Seq&& seq, bool flatten = false) {
+    return scatter_impl(name, std::forward<Seq>(seq), flatten, false);
+  }
+  // The blocking form sends large blocks of a contiguous range straight from its memory.
+  template <std::ranges::input_range Seq>
+  void scatter(const std::string& name, Seq&& seq, bool flatten = false) {
+    scatter_impl(name, std::forward<Seq>(seq), flatten, true).get();
   }
 
   // Concatenates `name` from every target in target order (blocks or flattened items).
   template <class T>
-  std::vector<T> gather(const std::string& name) {
+  AsyncResult<std::vector<T>> gather_async(const std::string& name) {
     auto src =
         detail::make_pull_source(name, {detail::type_tag<std::vector<T>>(), detail::type_tag<T>()});
-    AsyncMapResult<std::vector<T>> r(
-        start_fixed<detail::GatherState<T>>(std::move(src), "gather"), true);
-    std::vector<T> out;
-    for (auto& block : r.get()) out.insert(out.end(), block.begin(), block.end());
-    return out;
+    return AsyncResult<std::vector<T>>(
+        start_fixed<detail::GatherState<T>>(std::move(src), "gather"));
+  }
+  template <class T>
+  std::vector<T> gather(const std::string& name) {
+    return gather_async<T>(name).get();
   }
 
   // Removes every name from the targets' namespaces.
   AsyncMapResult<None> clear_async();
   void clear() { clear_async().get(); }
 
-  // view["a"] = value pushes; view["a"].get<T>() pulls (one value per target).
-  class NameProxy {
-   public:
-    NameProxy(DirectView& v, std::string name) : v_(v), name_(std::move(name)) {}
-    template <class T>
-    NameProxy& operator=(const T& value) {
-      v_.push({NamedValue(name_, value)});
-      return *this;
-    }
-    template <class T>
-    std::vector<T> get() {
-      return v_.pull<T>(name_);
-    }
-
-   private:
-    DirectView& v_;
-    std::string name_;
-  };
-  NameProxy operator[](std::string name) { return NameProxy(*this, std::move(name)); }
+  NameProxy<DirectView> operator[](std::string name) const {
+    return NameProxy<DirectView>(*this, std::move(name));
+  }
 
  private:
+  friend class Client;
+  friend class EngineView;
+  template <class, std::size_t, class>
+  friend class detail::MapArity;
+
+  DirectView(std::shared_ptr<detail::ClientCore> core, std::vector<int> targets)
+      : ViewBase(std::move(core)), targets_(std::move(targets)) {}
+
   template <class State>
   std::shared_ptr<State> start_fixed(std::shared_ptr<detail::TaskSource> src, std::string fname) {
     src->targets = targets_;
     src->ntasks = static_cast<std::uint32_t>(targets_.size());
     return start<State>(std::move(src), std::move(fname), targets_.size());
   }
-  AsyncMapResult<None> push_async_borrowed(const auto& values) {
+  AsyncMapResult<None> push_borrowed(const auto& values) {
     std::vector<const NamedValue*> ptrs;
     for (const auto& v : values) ptrs.push_back(&v);
     return AsyncMapResult<None>(
         start_fixed<detail::ResultState<None>>(detail::make_push_source(ptrs), "push"), true);
   }
 
-  template <class F, class... S>
-  AsyncMapResult<detail::result_value_t<F>> run_map(F f, const MapOptions& o, const S&... s) {
+  template <class Seq>
+  AsyncMapResult<None> scatter_impl(const std::string& name, Seq&& seq, bool flatten,
+                                    bool borrow) {
+    using T = std::ranges::range_value_t<Seq>;
+    std::vector<NamedValue> parts;
+    if constexpr (std::ranges::contiguous_range<Seq> && std::ranges::sized_range<Seq> &&
+                  detail::Bitwise<T>) {
+      const T* p = std::ranges::data(seq);
+      for (auto [b, n] : detail::partition(std::ranges::size(seq), targets_.size())) {
+        if (flatten && n == 1)
+          parts.emplace_back(name, T(p[b]));
+        else if (borrow)
+          parts.push_back(NamedValue(NamedValue::BorrowTag{}, name, p + b, n));
+        else
+          parts.emplace_back(name, std::vector<T>(p + b, p + b + n));
+      }
+    } else {
+      std::vector<T> all;
+      if constexpr (std::is_same_v<std::remove_cvref_t<Seq>, std::vector<T>> &&
+                    !std::is_lvalue_reference_v<Seq>) {
+        all = std::move(seq);
+      } else {
+        if constexpr (std::ranges::sized_range<Seq>) all.reserve(std::ranges::size(seq));
+        for (auto&& x : seq) all.push_back(std::forward<decltype(x)>(x));
+      }
+      for (auto [b, n] : detail::partition(all.size(), targets_.size())) {
+        auto first = std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(b));
+        if (flatten && n == 1)
+          parts.emplace_back(name, T(std::move(all[b])));
+        else
+          parts.emplace_back(name, std::vector<T>(first, first + static_cast<std::ptrdiff_t>(n)));
+      }
+    }
+    return AsyncMapResult<None>(start_fixed<detail::ResultState<None>>(
+                                    detail::make_scatter_source(parts), "scatter"),
+                                true);
+  }
+
+  template <class F, class... In>
+  AsyncMapResult<detail::result_value_t<F>> run_map(F f, const MapOptions& o, In&&... in) {
     using V = detail::result_value_t<F>;
-    auto [src, name] = build_map(f, o, s...);
+    auto [src, name] = build_map(f, o, std::move(in)...);
     auto parts = detail::partition(src->n, targets_.size());
     for (std::size_t t = 0; t < targets_.size(); ++t) {
       auto [b, n] = parts[t];
@@ -198,67 +206,5 @@ class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView
 
   std::vector<int> targets_;
 };
-
-// client[i]: one engine. Like a DirectView, but apply and pull give single values.
-class EngineView {
-  // Wraps a one-target submission as a single-value AsyncResult (State's value type).
-  template <class State>
-  auto single(std::shared_ptr<detail::TaskSource> src, const char* fname) {
-    using V = typename decltype(std::declval<State&>().values)::value_type::value_type;
-    return AsyncResult<V>(dv_.start_fixed<State>(std::move(src), fname));
-  }
-
- public:
-  EngineView(std::shared_ptr<detail::ClientCore> core, int id) : dv_(std::move(core), {id}) {}
-  int id() const noexcept { return dv_.targets()[0]; }
-  DirectView& as_direct_view() noexcept { return dv_; }
-
-  template <class F, class... A>
-  AsyncResult<detail::result_value_t<F>> apply_async(F f, A&&... a);
-  template <class F, class... A>
-  detail::result_value_t<F> apply_sync(F f, A&&... a) {
-    return apply_async(f, std::forward<A>(a)...).get();
-  }
-  template <class F, class... A>
-  detail::result_value_t<F> apply(F f, A&&... a) {
-    return apply_sync(f, std::forward<A>(a)...);
-  }
-  template <class F, class... S>
-  auto map_async(F f, const S&... s) {
-    return dv_.map_async(f, s...);
-  }
-  template <class F, class... S>
-  auto map(F f, const S&... s) {
-    return dv_.map(f, s...);
-  }
-  // Single-engine data movement: errors come back as the engine's RemoteError.
-  void push(std::initializer_list<NamedValue> values) {
-    std::vector<const NamedValue*> ptrs;
-    for (const auto& v : values) ptrs.push_back(&v);
-    single<detail::ResultState<None>>(detail::make_push_source(ptrs), "push").get();
-  }
-  template <class T>
-  AsyncResult<T> pull_async(const std::string& name) {
-    return single<detail::PullState<T>>(detail::make_pull_source(name, {detail::type_tag<T>()}),
-                                        "pull");
-  }
-  template <class T>
-  T pull(const std::string& name) {
-    return pull_async<T>(name).get();
-  }
-  void clear() { single<detail::ResultState<None>>(detail::make_clear_source(), "clear").get(); }
-  DirectView::NameProxy operator[](std::string name) { return dv_[std::move(name)]; }
-
- private:
-  DirectView dv_;
-};
-
-template <class F, class... A>
-AsyncResult<detail::result_value_t<F>> EngineView::apply_async(F f, A&&... a) {
-  using V = detail::result_value_t<F>;
-  const auto& e = detail::entry_of(f);
-  auto src = detail::make_apply_source<F>(e.id, std::forward<A>(a)...);
-  return AsyncResult<V>(dv_.start_fixed<detail::ResultState<V>>(std::move(src), e.name));
-}
 
 }  // namespace mpiply

@@ -2,24 +2,25 @@
 // LoadBalancedView: tasks go to whichever engine has the fewest outstanding, as ipyparallel's
 // load-balanced view. map cuts the input into chunks that go to engines as they free up.
 #include <utility>
+#include <vector>
 
 #include <mpiply/detail/map_methods.hpp>
 #include <mpiply/detail/view_base.hpp>
 
 namespace mpiply {
 
-class LoadBalancedView : public detail::ViewBase,
-                         public detail::MapMethods<LoadBalancedView> {
-  friend class detail::MapMethods<LoadBalancedView>;
+class Client;
 
+class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<LoadBalancedView> {
  public:
-  using ViewBase::ViewBase;
+  // The engines this view balances over, and how many there are.
+  const std::vector<int>& targets() const noexcept { return targets_; }
+  std::size_t size() const noexcept { return targets_.size(); }
 
-  // map(f, xs[, ys[, zs]], {.chunksize = k, .ordered = b}): Python map over zipped sequences; a
-  // Reference in place of a sequence is passed unchanged to every call. Chunks go to free engines.
-  using MapMethods::map;
-  using MapMethods::map_async;
-  using MapMethods::map_sync;
+  // map(f, xs[, ys...][, {.chunksize = k, .ordered = b}]): Python map over zipped sequences (any
+  // input ranges); a Reference in place of a sequence is passed unchanged to every call, a
+  // sequence of References is resolved item by item. Chunks go to free engines. Inherited from
+  // MapMethods: map_async, map_sync, map.
 
   // f must be registered; arguments are checked against its parameters at compile time.
   template <class F, class... A>
@@ -40,14 +41,23 @@ class LoadBalancedView : public detail::ViewBase,
   }
 
  private:
-  template <class F, class... S>
-  AsyncMapResult<detail::result_value_t<F>> run_map(F f, const MapOptions& o, const S&... s) {
+  friend class Client;
+  template <class, std::size_t, class>
+  friend class detail::MapArity;
+
+  LoadBalancedView(std::shared_ptr<detail::ClientCore> core, std::vector<int> targets)
+      : ViewBase(std::move(core)), targets_(std::move(targets)) {}
+
+  template <class F, class... In>
+  AsyncMapResult<detail::result_value_t<F>> run_map(F f, const MapOptions& o, In&&... in) {
     using V = detail::result_value_t<F>;
-    auto [src, name] = build_map(f, o, s...);
+    auto [src, name] = build_map(f, o, std::move(in)...);
     std::size_t n = src->n;
     src->ntasks = static_cast<std::uint32_t>((n + src->chunk - 1) / src->chunk);
     return AsyncMapResult<V>(start<detail::ResultState<V>>(std::move(src), name, n), o.ordered);
   }
+
+  std::vector<int> targets_;
 };
 
 }  // namespace mpiply

@@ -1,7 +1,9 @@
 #pragma once
 // Reference<T>("name") passed as an argument stands for that name's value in the namespace of the
 // engine that runs the task (ipyparallel's Reference). T is the value's type; Reference<> takes the
-// type of the parameter it is passed to.
+// type of the parameter it is passed to. A std::vector of References passed for a std::vector
+// parameter is resolved element by element; in map, a Reference in place of a sequence goes to
+// every call, and a sequence of References is resolved item by item.
 #include <string>
 #include <type_traits>
 #include <utility>

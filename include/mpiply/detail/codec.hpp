@@ -1,8 +1,9 @@
 #pragma once
 // How values travel: a compact binary encoding, bounds-checked on decode. Plain data (arithmetic
-// types, trivially copyable structs, contiguous vectors of them) is copied as bytes with no
-// per-element work; standard containers are encoded element-wise; any other type goes through
-// Boost.Serialization (it needs a serialize() member or free function).
+// types, enums, std::array of them, user structs that opted in through mpiply::is_bitwise, and
+// contiguous vectors of all these) is copied as bytes with no per-element work; standard
+// containers are encoded element-wise; any other type goes through Boost.Serialization (it needs
+// a serialize() member or free function). Views and pointers are refused (wire_types.hpp).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include <mpiply/detail/bytes.hpp>
+#include <mpiply/detail/wire_types.hpp>
 #include <mpiply/errors.hpp>
 
 namespace mpiply {
@@ -103,10 +105,6 @@ class Reader {
   const char* end_;
 };
 
-template <class T>
-concept Bitwise = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
-                  !std::is_member_pointer_v<T> && !std::is_same_v<T, None>;
-
 void boost_save_error(const char* what);
 
 // Boost.Serialization fallback, defined in boost_codec.hpp (included by users only when needed).
@@ -115,17 +113,20 @@ struct BoostCodec;
 
 template <class T>
 struct Codec {
+  static_assert((check_wire_type<T>(), true));
   static void encode(Writer& w, const T& v) {
     if constexpr (Bitwise<T>)
       w.pod(v);
-    else
+    else if constexpr (wire_ok<T>)  // a refused type stops at its own message, not in Boost
       BoostCodec<T>::encode(w, v);
   }
   static T decode(Reader& r) {
     if constexpr (Bitwise<T>)
       return r.pod<T>();
-    else
+    else if constexpr (wire_ok<T>)
       return BoostCodec<T>::decode(r);
+    else
+      throw DecodeError("unreachable");
   }
 };
 

@@ -1,11 +1,14 @@
 #pragma once
 // Typed glue between a registered function's signature and the wire: the client encodes arguments
-// checked against the parameter types at compile time; the engine decodes them (values inline, or
-// References resolved in its namespace) and calls the function.
+// checked against the parameter types at compile time; the engine decodes them (values inline,
+// References resolved in its namespace, or a vector of References resolved element by element)
+// and calls the function.
 #include <optional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <mpiply/detail/codec.hpp>
 #include <mpiply/detail/registry.hpp>
@@ -37,6 +40,18 @@ template <class P>
 inline constexpr bool allowed_param =
     !(std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>);
 
+template <class T>
+struct is_std_vector : std::false_type {};
+template <class T, class A>
+struct is_std_vector<std::vector<T, A>> : std::true_type {};
+// A std::vector of References, for a vector parameter: each element resolved on the engine.
+template <class A>
+struct is_reference_list : std::false_type {};
+template <class T, class Al>
+struct is_reference_list<std::vector<Reference<T>, Al>> : std::true_type {};
+template <class A>
+inline constexpr bool is_reference_list_v = is_reference_list<std::remove_cvref_t<A>>::value;
+
 // One argument on the engine: owns a decoded value, or points at a namespace value.
 template <class P>
 struct ArgSlot {
@@ -52,6 +67,19 @@ struct ArgSlot {
     } else if (tag == ArgTag::reference) {
       std::string name(r.str());
       ptr = &eng.get<D>(name);
+    } else if (tag == ArgTag::reference_list) {
+      if constexpr (is_std_vector<D>::value) {
+        auto n = r.count(sizeof(std::uint64_t));
+        own.emplace();
+        own->reserve(n);
+        for (std::uint64_t i = 0; i < n; ++i) {
+          std::string name(r.str());
+          own->push_back(eng.get<typename D::value_type>(name));
+        }
+        ptr = &*own;
+      } else {
+        throw DecodeError("a list of references for a parameter that is not a std::vector");
+      }
     } else {
       throw DecodeError("argument tag is neither value nor reference");
     }
@@ -76,6 +104,18 @@ void encode_arg(Writer& w, A&& a) {
                   "or Reference<parameter type>");
     w.u8(static_cast<std::uint8_t>(ArgTag::reference));
     w.str(a.name());
+  } else if constexpr (is_reference_list_v<A>) {
+    using T = typename std::remove_cvref_t<A>::value_type::value_type;
+    static_assert(is_std_vector<D>::value,
+                  "mpiply: a std::vector of References is passed for a parameter that is not a "
+                  "std::vector");
+    if constexpr (is_std_vector<D>::value)
+      static_assert(std::is_void_v<T> || std::is_same_v<T, typename D::value_type>,
+                    "mpiply: Reference<T> passed for a parameter of another type; use "
+                    "Reference<> or Reference<parameter type>");
+    w.u8(static_cast<std::uint8_t>(ArgTag::reference_list));
+    w.u64(a.size());
+    for (const auto& ref : a) w.str(ref.name());
   } else {
     static_assert(std::is_convertible_v<A&&, D>,
                   "mpiply: an argument does not convert to the registered function's parameter "
@@ -121,6 +161,10 @@ template <class R, class... A>
 bool register_fn(std::string name, R (*f)(A...)) noexcept {
   static_assert((allowed_param<A> && ...),
                 "mpiply: registered functions take arguments by value or const reference");
+  // Views and pointers are refused here, where the function is named, rather than deep inside
+  // the codec.
+  (check_wire_type<std::remove_cvref_t<A>>(), ...);
+  if constexpr (!std::is_void_v<R>) check_wire_type<std::remove_cvref_t<R>>();
   return add_function(std::move(name), signature_name<R, A...>(), reinterpret_cast<const void*>(f),
                       reinterpret_cast<ErasedFn>(f), &invoke_fn<R, A...>);
 }

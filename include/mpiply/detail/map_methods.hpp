@@ -1,62 +1,118 @@
 #pragma once
-// The map overload set shared by both views: map_async / map_sync / map over one to three
-// sequences with trailing MapOptions, which may be written as {.chunksize = 4, .ordered = false}.
-// Derived provides run_map(f, options, sequences...).
+// The map methods shared by the views: map_async / map_sync / map(f, seq..., options), one
+// sequence (or Reference) per parameter of f and then, optionally, MapOptions, which may be
+// written {.chunksize = 4, .ordered = false}. A braced list cannot be deduced as part of a
+// parameter pack, so the sequences are not deduced at all: MapArity<N> declares, for a function
+// of N parameters, N parameters of type MapInput<parameter type> (each converting from any input
+// range) and a trailing MapOptions. MapMethods gathers MapArity<1..kMaxMapArity>; a call that fits
+// none of them meets a static_assert that says what map expects. Derived provides
+// run_map(f, options, inputs...).
+#include <cstddef>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
 #include <mpiply/async_map_result.hpp>
 #include <mpiply/detail/invoke.hpp>
+#include <mpiply/detail/sources.hpp>
 #include <mpiply/map_options.hpp>
 
 namespace mpiply::detail {
 
-template <class Derived>
-class MapMethods {
+inline constexpr std::size_t kMaxMapArity = 8;
+
+// Parameters of F, or "not a registered function" for anything else.
+template <class F>
+inline constexpr std::size_t fn_arity = std::numeric_limits<std::size_t>::max();
+template <class R, class... A>
+inline constexpr std::size_t fn_arity<R (*)(A...)> = sizeof...(A);
+template <class R, class... A>
+inline constexpr std::size_t fn_arity<R (*)(A...) noexcept> = sizeof...(A);
+
+template <class F, std::size_t I>
+using param_t = std::tuple_element_t<I, typename fn_traits<F>::params>;
+
+template <class Derived, std::size_t N, class = std::make_index_sequence<N>>
+class MapArity;
+
+template <class Derived, std::size_t N, std::size_t... I>
+class MapArity<Derived, N, std::index_sequence<I...>> {
  public:
-  template <class F, class S1>
-  AsyncMapResult<result_value_t<F>> map_async(F f, const S1& s1, MapOptions o = {}) {
-    return self().run_map(f, o, s1);
-  }
-  template <class F, class S1, class S2>
-  AsyncMapResult<result_value_t<F>> map_async(F f, const S1& s1, const S2& s2,
+  template <class F>
+    requires(fn_arity<F> == N)
+  AsyncMapResult<result_value_t<F>> map_async(F f, MapInput<param_t<F, I>>... s,
                                               MapOptions o = {}) {
-    return self().run_map(f, o, s1, s2);
+    return static_cast<Derived&>(*this).run_map(f, o, std::move(s)...);
   }
-  template <class F, class S1, class S2, class S3>
-  AsyncMapResult<result_value_t<F>> map_async(F f, const S1& s1, const S2& s2, const S3& s3,
-                                              MapOptions o = {}) {
-    return self().run_map(f, o, s1, s2, s3);
+  template <class F>
+    requires(fn_arity<F> == N)
+  std::vector<result_value_t<F>> map_sync(F f, MapInput<param_t<F, I>>... s, MapOptions o = {}) {
+    return map_async(f, std::move(s)..., o).get();
   }
-
-  template <class F, class S1>
-  std::vector<result_value_t<F>> map_sync(F f, const S1& s1, MapOptions o = {}) {
-    return map_async(f, s1, o).get();
-  }
-  template <class F, class S1, class S2>
-  std::vector<result_value_t<F>> map_sync(F f, const S1& s1, const S2& s2, MapOptions o = {}) {
-    return map_async(f, s1, s2, o).get();
-  }
-  template <class F, class S1, class S2, class S3>
-  std::vector<result_value_t<F>> map_sync(F f, const S1& s1, const S2& s2, const S3& s3,
-                                          MapOptions o = {}) {
-    return map_async(f, s1, s2, s3, o).get();
-  }
-
   // map blocks, as map_sync.
-  template <class F, class S1>
-  std::vector<result_value_t<F>> map(F f, const S1& s1, MapOptions o = {}) {
-    return map_sync(f, s1, o);
+  template <class F>
+    requires(fn_arity<F> == N)
+  std::vector<result_value_t<F>> map(F f, MapInput<param_t<F, I>>... s, MapOptions o = {}) {
+    return map_async(f, std::move(s)..., o).get();
   }
-  template <class F, class S1, class S2>
-  std::vector<result_value_t<F>> map(F f, const S1& s1, const S2& s2, MapOptions o = {}) {
-    return map_sync(f, s1, s2, o);
+};
+
+// Whether map(f, a...) fits one of the MapArity overloads (a braced MapOptions never reaches the
+// catch-all: it cannot be deduced, so such calls are only ever checked by MapArity).
+template <class F, class... A>
+constexpr bool map_call_fits() {
+  constexpr std::size_t n = fn_arity<F>;
+  if constexpr (n == 0 || n > kMaxMapArity) {
+    return false;
+  } else if constexpr (sizeof...(A) == n + 1) {
+    using Last = std::remove_cvref_t<std::tuple_element_t<n, std::tuple<A...>>>;
+    return std::is_same_v<Last, MapOptions>;
+  } else {
+    return sizeof...(A) == n;
   }
-  template <class F, class S1, class S2, class S3>
-  std::vector<result_value_t<F>> map(F f, const S1& s1, const S2& s2, const S3& s3,
-                                     MapOptions o = {}) {
-    return map_sync(f, s1, s2, s3, o);
+}
+
+template <class Derived, class = std::make_index_sequence<kMaxMapArity>>
+class MapMethods;
+
+template <class Derived, std::size_t... I>
+class MapMethods<Derived, std::index_sequence<I...>> : public MapArity<Derived, I + 1>... {
+ public:
+  using MapArity<Derived, I + 1>::map_async...;
+  using MapArity<Derived, I + 1>::map_sync...;
+  using MapArity<Derived, I + 1>::map...;
+
+  // Misuse lands here, for a message instead of a list of candidates.
+  template <class F, class... A>
+    requires(!map_call_fits<F, A...>())
+  void map_async(F, A&&...) {
+    misuse<F, A...>();
+  }
+  template <class F, class... A>
+    requires(!map_call_fits<F, A...>())
+  void map_sync(F, A&&...) {
+    misuse<F, A...>();
+  }
+  template <class F, class... A>
+    requires(!map_call_fits<F, A...>())
+  void map(F, A&&...) {
+    misuse<F, A...>();
   }
 
  private:
-  Derived& self() { return static_cast<Derived&>(*this); }
+  template <class F, class... A>
+  static void misuse() {
+    static_assert(fn_arity<F> != std::numeric_limits<std::size_t>::max(),
+                  "mpiply: map's first argument must be a registered function (a function "
+                  "pointer, not a lambda or functor)");
+    static_assert(fn_arity<F> == std::numeric_limits<std::size_t>::max() ||
+                      fn_arity<F> <= kMaxMapArity,
+                  "mpiply: map supports functions of at most 8 parameters");
+    static_assert(fn_arity<F> == std::numeric_limits<std::size_t>::max() ||
+                      map_call_fits<F, A...>(),
+                  "mpiply: map needs one sequence (or Reference) per parameter of the function, "
+                  "then optionally MapOptions");
+  }
 };
 
 }  // namespace mpiply::detail

@@ -1,8 +1,10 @@
 #pragma once
 // Task sources: how each kind of submission turns into messages. An apply is encoded once at
-// submission (its arguments may be temporaries); a map keeps its inputs and encodes each chunk
-// when the scheduler dispatches it.
+// submission (its arguments may be temporaries); a map keeps its inputs, converted to the
+// parameter types, and encodes each chunk when the scheduler dispatches it.
 #include <cstring>
+#include <initializer_list>
+#include <ranges>
 #include <span>
 #include <string>
 #include <tuple>
@@ -23,6 +25,7 @@ void write_header(Writer& w, Kind kind, std::uint32_t nitems, std::uint64_t fn_i
 struct FixedSource : TaskSource {
   Bytes msg;
   std::vector<Segment> segs;
+  std::vector<std::shared_ptr<const void>> keep;  // owners of the segments' memory
   std::size_t item_begin(std::uint32_t task) const override { return task; }
   std::uint32_t item_count(std::uint32_t) const override { return 1; }
   std::span<const char> encode(std::uint32_t task, Bytes& scratch,
@@ -39,40 +42,81 @@ std::shared_ptr<FixedSource> make_apply_source(std::uint64_t fn_id, A&&... a) {
   return src;
 }
 
-// Per map argument: the input sequence converted to the parameter type, or a Reference name
-// passed unchanged to every call.
-template <class P, class A>
-struct MapArg {
+// One map argument, converted at submission to the parameter type P (the map is encoded chunk
+// by chunk later, and the caller may change or drop its range meanwhile): the items of any input
+// range, sized or not (a views pipeline is walked once), an rvalue std::vector<P> moved in, a
+// Reference passed unchanged to every call, or a sequence of References resolved per item.
+template <class P>
+class MapInput {
+ public:
   using D = std::remove_cvref_t<P>;
-  std::vector<D> items;
-  explicit MapArg(const A& seq) {
-    reserve_huge(items, std::size(seq));
-    for (auto&& x : seq) items.push_back(static_cast<D>(x));
+
+  template <class S>
+    requires(!std::is_same_v<std::remove_cvref_t<S>, MapInput>)
+  MapInput(S&& s) {  // NOLINT: implicit, so map(f, xs) converts each sequence
+    using X = std::remove_cvref_t<S>;
+    if constexpr (is_reference_arg_v<X>) {
+      check_reference<typename X::value_type>();
+      names_.push_back(s.name());
+      broadcast_ = true;
+    } else {
+      static_assert(std::ranges::input_range<S&>,
+                    "mpiply: each map argument must be a sequence (any input range: a container, "
+                    "a views pipeline) or a Reference");
+      using E = std::remove_cvref_t<std::ranges::range_reference_t<S&>>;
+      if constexpr (is_reference_arg_v<E>) {
+        check_reference<typename E::value_type>();
+        if constexpr (std::ranges::sized_range<S&>) names_.reserve(std::ranges::size(s));
+        for (auto&& r : s) names_.push_back(r.name());
+      } else if constexpr (std::is_same_v<X, std::vector<D>> && !std::is_lvalue_reference_v<S>) {
+        items_ = std::move(s);
+      } else {
+        static_assert(std::is_convertible_v<std::ranges::range_reference_t<S&>, D>,
+                      "mpiply: the items of a map sequence do not convert to the registered "
+                      "function's parameter type");
+        if constexpr (std::ranges::sized_range<S&>)
+          reserve_huge(items_, static_cast<std::size_t>(std::ranges::size(s)));
+        for (auto&& x : s) items_.push_back(static_cast<D>(x));
+      }
+    }
   }
-  std::size_t length() const { return items.size(); }
-  void write(Writer& w, std::size_t i) const { encode_arg<P>(w, items[i]); }
-  static constexpr bool is_sequence = true;
-};
-template <class P, class T>
-struct MapArg<P, Reference<T>> {
-  Reference<T> ref;
-  explicit MapArg(const Reference<T>& r) : ref(r) {}
-  std::size_t length() const { return 0; }
-  void write(Writer& w, std::size_t) const { encode_arg<P>(w, ref); }
-  static constexpr bool is_sequence = false;
+  MapInput(std::initializer_list<D> items) : items_(items) {}
+
+  bool is_sequence() const { return !broadcast_; }
+  std::size_t length() const { return names_.empty() ? items_.size() : names_.size(); }
+  void write(Writer& w, std::size_t i) const {
+    if (names_.empty()) {
+      encode_arg<P>(w, items_[i]);
+    } else {
+      w.u8(static_cast<std::uint8_t>(ArgTag::reference));
+      w.str(names_[broadcast_ ? 0 : i]);
+    }
+  }
+
+ private:
+  template <class T>
+  static constexpr void check_reference() {
+    static_assert(std::is_void_v<T> || std::is_same_v<T, D>,
+                  "mpiply: Reference<T> passed for a parameter of another type; use Reference<> "
+                  "or Reference<parameter type>");
+  }
+  std::vector<D> items_;
+  std::vector<std::string> names_;  // References: one name per item, or one for all
+  bool broadcast_ = false;
 };
 
 // A map: items [0, n) cut into tasks of up to `chunk` items. Load-balanced maps cut the whole
 // range; a DirectView map first partitions it into one block per target, then cuts each block.
-template <class F, class... Args>
-struct MapSource : TaskSource {
-  using Params = typename fn_traits<F>::params;
-  std::tuple<Args...> args;
+template <class F, class Params = typename fn_traits<F>::params>
+struct MapSource;
+template <class F, class... P>
+struct MapSource<F, std::tuple<P...>> : TaskSource {
+  std::tuple<MapInput<P>...> args;
   std::size_t n = 0;
   std::size_t chunk = 1;
   std::vector<std::pair<std::size_t, std::uint32_t>> ranges;  // only for partitioned maps
 
-  explicit MapSource(Args... a) : args(std::move(a)...) {}
+  explicit MapSource(MapInput<P>... a) : args(std::move(a)...) {}
 
   std::size_t item_begin(std::uint32_t task) const override {
     return ranges.empty() ? std::size_t(task) * chunk : ranges[task].first;

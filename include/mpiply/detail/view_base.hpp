@@ -14,10 +14,9 @@
 namespace mpiply::detail {
 
 class ViewBase {
- public:
+ protected:
   explicit ViewBase(std::shared_ptr<ClientCore> core) : core_(std::move(core)) {}
 
- protected:
   template <class State>
   std::shared_ptr<State> start(std::shared_ptr<TaskSource> src, std::string fname,
                                std::size_t nitems) {
@@ -27,47 +26,42 @@ class ViewBase {
     return st;
   }
 
-  template <class F, class... S>
-  auto build_map(F f, const MapOptions& opt, const S&... seqs) {
-    using Params = typename fn_traits<F>::params;
-    static_assert(std::tuple_size_v<Params> == sizeof...(S),
-                  "mpiply: map needs one sequence (or Reference) per parameter of the function");
+  // The inputs' lengths must agree and chunksize be positive, checked before anything is sent.
+  template <class F, class... In>
+  auto build_map(F f, const MapOptions& opt, In&&... inputs) {
     const FunctionEntry& e = entry_of(f);
     if (opt.chunksize < 1)
       throw UsageError(fmt::format("map({}): chunksize is {}, it must be at least 1", e.name,
                                    opt.chunksize));
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      using Src = MapSource<F, MapArg<std::tuple_element_t<I, Params>, S>...>;
-      auto src = std::make_shared<Src>(MapArg<std::tuple_element_t<I, Params>, S>(seqs)...);
-      src->fn_id = e.id;
-      src->chunk = static_cast<std::size_t>(opt.chunksize);
-      // Every sequence must have the length of the first; References broadcast.
-      bool have = false;
-      std::size_t k = 0;
-      std::apply(
-          [&](const auto&... a) {
-            (
-                [&](const auto& arg) {
-                  ++k;
-                  if (!arg.is_sequence) return;
-                  if (!have) {
-                    src->n = arg.length();
-                    have = true;
-                  } else if (arg.length() != src->n) {
-                    throw UsageError(fmt::format(
-                        "map({}): sequence {} has {} items but the first has {}; every sequence "
-                        "must have the same length",
-                        e.name, k, arg.length(), src->n));
-                  }
-                }(a),
-                ...);
-          },
-          src->args);
-      if (!have)
-        throw UsageError(fmt::format(
-            "map({}): no sequence to map over (all arguments are References)", e.name));
-      return std::make_pair(src, e.name);
-    }(std::index_sequence_for<S...>{});
+    auto src = std::make_shared<MapSource<F>>(std::move(inputs)...);
+    src->fn_id = e.id;
+    src->chunk = static_cast<std::size_t>(opt.chunksize);
+    // Every sequence must have the length of the first; References broadcast.
+    bool have = false;
+    std::size_t k = 0;
+    std::apply(
+        [&](const auto&... a) {
+          (
+              [&](const auto& arg) {
+                ++k;
+                if (!arg.is_sequence()) return;
+                if (!have) {
+                  src->n = arg.length();
+                  have = true;
+                } else if (arg.length() != src->n) {
+                  throw UsageError(fmt::format(
+                      "map({}): sequence {} has {} items but the first has {}; every sequence "
+                      "must have the same length",
+                      e.name, k, arg.length(), src->n));
+                }
+              }(a),
+              ...);
+        },
+        src->args);
+    if (!have)
+      throw UsageError(fmt::format(
+          "map({}): no sequence to map over (all arguments are References)", e.name));
+    return std::make_pair(src, e.name);
   }
 
   std::shared_ptr<ClientCore> core_;

@@ -25,8 +25,9 @@ struct TaskHeader {
   std::uint64_t msg_id;
 };
 
-// Each item of a call: u32 length, then per argument a tag and its value.
-enum class ArgTag : std::uint8_t { value = 0, reference = 1 };
+// Each item of a call: u32 length, then per argument a tag and its value: the encoded value, a
+// name (reference), or u64 count + names (a vector of references, resolved element by element).
+enum class ArgTag : std::uint8_t { value = 0, reference = 1, reference_list = 2 };
 
 struct ResultHeader {
   std::uint64_t msg_id;
