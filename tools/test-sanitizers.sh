@@ -8,10 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPIPLY_SANITIZE=address,undefined
 cmake --build build-asan -j"$(nproc)"
 source tools/mpi-env.sh
-# alloc_dealloc_mismatch=0: Catch2 2.13 allocates test invokers with nothrow new and GCC 12's
-#   ASan then reports their ordinary delete as free(), in Catch2's code, never ours.
 # disable_dlclose: Open MPI keeps its plugins loaded, so their frames stay nameable.
-export ASAN_OPTIONS="alloc_dealloc_mismatch=0:fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export OMPI_MCA_mca_base_component_disable_dlclose=1
