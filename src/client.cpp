@@ -37,12 +37,10 @@ LoadBalancedView Client::load_balanced_view(const std::vector<int>& ids) const {
   for (int id : ids) t.push_back(check_id(id));
   std::sort(t.begin(), t.end());
   t.erase(std::unique(t.begin(), t.end()), t.end());
-  if (t != this->ids())
-    throw UsageError(fmt::format("load_balanced_view({{{}}}): balancing over a subset of the "
-                                 "engines is not supported yet (the scheduler balances over all "
-                                 "{}); use load_balanced_view() or a DirectView on those engines",
-                                 fmt::join(ids, ", "), size()));
-  return LoadBalancedView(core_, std::move(t));
+  if (t.empty())
+    throw UsageError("load_balanced_view({}): a view needs at least one engine id");
+  bool subset = t != this->ids();
+  return LoadBalancedView(core_, std::move(t), subset);
 }
 
 DirectView Client::operator[](const std::vector<int>& ids) const {

@@ -89,7 +89,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   }
   queued_ += src->ntasks;
   if (src->targets.empty()) {
-    lb_.push_back(src);
+    (src->candidates.empty() ? lb_ : lb_subset_).push_back(src);
   } else {
     for (std::uint32_t t = 0; t < src->ntasks; ++t) slots_[src->targets[t]].direct.emplace_back(src, t);
   }
@@ -120,8 +120,34 @@ int ClientCore::least_loaded_locked() {
   return best;
 }
 
+int ClientCore::least_loaded_of_locked(const std::vector<int>& candidates) const {
+  int best = -1;
+  unsigned best_count = static_cast<unsigned>(hwm_);
+  for (int e : candidates) {
+    unsigned c = slots_[static_cast<std::size_t>(e)].count;
+    if (c < best_count) {
+      best = e;
+      best_count = c;
+    }
+  }
+  return best;
+}
+
+// A source whose engines are all full is passed over, not waited on: a later source with other
+// candidates still gets its turn (no head-of-line blocking).
+void ClientCore::dispatch_subsets_locked() {
+  for (auto it = lb_subset_.begin(); it != lb_subset_.end();) {
+    std::shared_ptr<TaskSource> src = *it;
+    int e;
+    while (src->next < src->ntasks && (e = least_loaded_of_locked(src->candidates)) >= 0)
+      send_task_locked(e, src, src->next++);
+    it = src->next == src->ntasks ? lb_subset_.erase(it) : std::next(it);
+  }
+}
+
 void ClientCore::dispatch_locked() {
   if (queued_ == 0) return;
+  if (!lb_subset_.empty()) dispatch_subsets_locked();
   for (std::size_t e = 0; e < slots_.size(); ++e) {
     auto& s = slots_[e];
     while (!s.direct.empty() && s.count < static_cast<unsigned>(hwm_)) {

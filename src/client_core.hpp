@@ -81,6 +81,8 @@ class ClientCore {
   bool progress_locked();
   void dispatch_locked();
   int least_loaded_locked();
+  int least_loaded_of_locked(const std::vector<int>& candidates) const;
+  void dispatch_subsets_locked();
   void send_task_locked(int engine, const std::shared_ptr<TaskSource>& src, std::uint32_t task);
   bool poll_results_locked();
   void store_items_locked(TaskRecord& rec, int engine, MsgId id, Reader items);
@@ -99,6 +101,9 @@ class ClientCore {
   MsgId base_ = 0;
   std::vector<EngineSlot> slots_;
   std::deque<std::shared_ptr<TaskSource>> lb_;
+  // Load-balanced over a subset of engines (LoadBalancedView of some ids). Apart from lb_ so the
+  // common all-engine queue keeps its O(1) head; dispatched first, as they have fewer choices.
+  std::deque<std::shared_ptr<TaskSource>> lb_subset_;
   std::size_t queued_ = 0, inflight_ = 0;
   unsigned rr_ = 0;
   std::unique_ptr<ResultInbox> inbox_;  // gone after shutdown: it must not outlive the communicator

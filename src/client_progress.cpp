@@ -116,9 +116,11 @@ bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
                         "client_main returned before this task was sent to an engine");
       --queued_;
     };
-    for (auto& src : lb_)
-      for (std::uint32_t t = src->next; t < src->ntasks; ++t) abort_task(*src, t);
-    lb_.clear();
+    for (auto* queue : {&lb_, &lb_subset_}) {
+      for (auto& src : *queue)
+        for (std::uint32_t t = src->next; t < src->ntasks; ++t) abort_task(*src, t);
+      queue->clear();
+    }
     for (auto& s : slots_) {
       for (auto& [src, t] : s.direct) abort_task(*src, t);
       s.direct.clear();

@@ -25,6 +25,12 @@
 
 namespace mpiply {
 
+namespace detail {
+struct ClientFactory {
+  static Client make(std::shared_ptr<ClientCore> core) { return Client(std::move(core)); }
+};
+}  // namespace detail
+
 namespace {
 
 [[noreturn]] void fatal(int rank, const char* where, const std::exception& e) {
@@ -50,7 +56,7 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
   core->start_progress_thread();
   int code = 0;
   {
-    Client client(core);
+    Client client = detail::ClientFactory::make(core);
     try {
       code = client_main(client);
     } catch (const std::exception& e) {

@@ -105,13 +105,51 @@ TEST_CASE("views report their targets and size", "[views]") {
     auto lb = c.load_balanced_view();
     CHECK(lb.targets() == ids);
     CHECK(lb.size() == ids.size());
-    // Every engine, in any order, is the whole job; a strict subset is refused for now, since
-    // the scheduler balances over all engines.
+    // Every engine, in any order, is the whole job.
     std::vector<int> reversed(ids.rbegin(), ids.rend());
     CHECK(c.load_balanced_view(reversed).targets() == ids);
     CHECK(c.load_balanced_view(reversed).apply(square, 3) == 9);
-    if (ids.size() >= 2) CHECK_THROWS_AS(c.load_balanced_view({ids[0]}), mpiply::UsageError);
+    CHECK_THROWS_AS(c.load_balanced_view(std::vector<int>{}), mpiply::UsageError);
+    CHECK_THROWS_AS(c.load_balanced_view({int(ids.size())}), mpiply::UsageError);
     CHECK_THROWS_AS(c.direct_view(int(ids.size())), mpiply::UsageError);
+  });
+  REQUIRE(rc == 0);
+}
+
+TEST_CASE("a load-balanced view over some engines runs its tasks only there", "[views]") {
+  int rc = run_client([](mpiply::Client& c) {
+    auto ids = c.ids();
+    // The last engine alone, and (with three or more) every engine but the first.
+    std::vector<std::vector<int>> subsets{{ids.back()}};
+    if (ids.size() >= 3) subsets.emplace_back(ids.begin() + 1, ids.end());
+    for (const auto& subset : subsets) {
+      auto lb = c.load_balanced_view(subset);
+      CHECK(lb.targets() == subset);
+      // 64 chunks of a 1 MiB input: far more than hwm per engine, so the scheduler must hold
+      // the rest back for these engines instead of handing them to idle others.
+      std::vector<double> xs(std::size_t(1) << 17);
+      std::iota(xs.begin(), xs.end(), 0.0);
+      auto amr = lb.map_async(twice, xs, {.chunksize = 2048});
+      auto ys = amr.get(kBound);
+      for (std::size_t i = 0; i < xs.size(); ++i) REQUIRE(ys[i] == 2 * xs[i]);
+      std::set<int> used;
+      for (const auto& md : amr.metadata()) used.insert(md.engine_id);
+      CHECK(used.size() >= 1);
+      for (int e : used) CHECK(std::find(subset.begin(), subset.end(), e) != subset.end());
+      std::vector<mpiply::AsyncResult<int>> ones;
+      for (int k = 0; k < 20; ++k) ones.push_back(lb.apply_async(my_id));
+      for (auto& ar : ones)
+        CHECK(std::find(subset.begin(), subset.end(), ar.get(kBound)) != subset.end());
+    }
+    // Tasks kept for a busy subset do not hold up the all-engine queue behind them.
+    if (ids.size() >= 2) {
+      auto first_only = c.load_balanced_view({ids.front()});
+      std::vector<mpiply::AsyncResult<int>> held;
+      for (int k = 0; k < 4 * c.hwm() + 4; ++k) held.push_back(first_only.apply_async(my_id));
+      auto rest = c.load_balanced_view(std::vector<int>(ids.begin() + 1, ids.end()));
+      CHECK(rest.apply_async(my_id).get(kBound) != ids.front());
+      for (auto& ar : held) CHECK(ar.get(kBound) == ids.front());
+    }
   });
   REQUIRE(rc == 0);
 }

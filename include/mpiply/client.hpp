@@ -19,11 +19,13 @@ struct All {};
 // client[mpiply::all]: a DirectView on every engine.
 inline constexpr All all{};
 
+namespace detail {
+struct ClientFactory;  // src/run.cpp: the one place a Client is made
+}
+
+// Made by mpiply::run only; user code receives a Client& and may copy it within client_main.
 class Client {
  public:
-  // Made by mpiply::run; user code receives a Client&.
-  explicit Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
-
   std::vector<int> ids() const;
   // Number of engines.
   std::size_t size() const;
@@ -41,8 +43,7 @@ class Client {
   DirectView direct_view(int id) const;
   DirectView direct_view(const std::vector<int>& ids) const { return (*this)[ids]; }
   LoadBalancedView load_balanced_view() const;
-  // Balancing over a subset of the engines needs scheduler support that is not there yet: ids
-  // must name every engine (in any order), else UsageError.
+  // Balances over the given engines only (ids checked, duplicates dropped, any order).
   LoadBalancedView load_balanced_view(const std::vector<int>& ids) const;
 
   // Engines in id order, each as an EngineView.
@@ -80,6 +81,8 @@ class Client {
   TaskMetadata metadata(MsgId id) const;
 
  private:
+  friend struct detail::ClientFactory;
+  explicit Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
   int check_id(int id) const;
   std::shared_ptr<detail::ClientCore> core_;
 };

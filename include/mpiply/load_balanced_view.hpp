@@ -29,6 +29,7 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
     const auto& e = detail::entry_of(f);
     auto src = detail::make_apply_source<F>(e.id, std::forward<A>(a)...);
     src->ntasks = 1;
+    if (subset_) src->candidates = targets_;
     return AsyncResult<V>(start<detail::ResultState<V>>(std::move(src), e.name, 1));
   }
   template <class F, class... A>
@@ -45,8 +46,10 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
   template <class, std::size_t, class>
   friend class detail::MapArity;
 
-  LoadBalancedView(std::shared_ptr<detail::ClientCore> core, std::vector<int> targets)
-      : ViewBase(std::move(core)), targets_(std::move(targets)) {}
+  // subset: targets are some of the engines, so the scheduler must keep tasks to them.
+  LoadBalancedView(std::shared_ptr<detail::ClientCore> core, std::vector<int> targets,
+                   bool subset = false)
+      : ViewBase(std::move(core)), targets_(std::move(targets)), subset_(subset) {}
 
   template <class F, class... In>
   AsyncMapResult<detail::result_value_t<F>> run_map(F f, const MapOptions& o, In&&... in) {
@@ -54,10 +57,12 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
     auto [src, name] = build_map(f, o, std::move(in)...);
     std::size_t n = src->n;
     src->ntasks = static_cast<std::uint32_t>((n + src->chunk - 1) / src->chunk);
+    if (subset_) src->candidates = targets_;
     return AsyncMapResult<V>(start<detail::ResultState<V>>(std::move(src), name, n), o.ordered);
   }
 
   std::vector<int> targets_;
+  bool subset_ = false;
 };
 
 }  // namespace mpiply

@@ -33,6 +33,7 @@ struct TaskSource {
   std::uint64_t fn_id = 0;
   std::uint32_t ntasks = 0;
   std::vector<int> targets;  // one engine per task; empty = load-balanced
+  std::vector<int> candidates;  // load-balanced over these engines only; empty = over all
   MsgId first_msg = 0;       // set by submit
   std::uint32_t next = 0;    // next undispatched task (load-balanced queue)
 
