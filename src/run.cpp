@@ -17,6 +17,7 @@
 #include <mpiply/environment.hpp>
 
 #include "client_core.hpp"
+#include "client_factory.hpp"
 #include "crash_report.hpp"
 #include "engine_loop.hpp"
 #include "mpi_check.hpp"
@@ -24,12 +25,6 @@
 #include "startup.hpp"
 
 namespace mpiply {
-
-namespace detail {
-struct ClientFactory {
-  static Client make(std::shared_ptr<ClientCore> core) { return Client(std::move(core)); }
-};
-}  // namespace detail
 
 namespace {
 

@@ -18,6 +18,7 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "client_core.hpp"
+#include "client_factory.hpp"
 #include "executor.hpp"
 #include "result_codec.hpp"
 #include "transport.hpp"
@@ -365,7 +366,7 @@ TEST_CASE("rank 0: a malformed result fails its task's items, and the job goes o
     std::vector<d::EngineInfo> engines;
     for (int r = 1; r < size; ++r) engines.push_back({r, "fake", 0});
     auto core = std::make_shared<d::ClientCore>(comm, engines, 4);
-    mpiply::Client c(core);
+    mpiply::Client c = d::ClientFactory::make(core);
     auto e0 = c[0];
     CHECK(e0.apply(wire_twice, 1) == 2);
     check_decode_error(e0.apply_async(wire_twice, 2), "2 items for a task of 1");
