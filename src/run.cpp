@@ -83,6 +83,11 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
 }  // namespace
 
 int run(int argc, char** argv, std::function<int(Client&)> client_main) {
+  return run(argc, argv, RunOptions{}, std::move(client_main));
+}
+
+int run(int argc, char** argv, const RunOptions& options,
+        std::function<int(Client&)> client_main) {
   std::unique_ptr<Environment> env;
   try {
     env = std::make_unique<Environment>(argc, argv);
@@ -100,6 +105,7 @@ int run(int argc, char** argv, std::function<int(Client&)> client_main) {
     detail::mpi_check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
     // Settings first: a bad value stops every rank the same way, before anything else runs.
     std::string bad_settings = detail::agree_on_settings(comm);
+    if (bad_settings.empty()) bad_settings = detail::apply_run_options(options);
     if (!bad_settings.empty()) {
       if (rank == 0) std::fprintf(stderr, "%s\n", bad_settings.c_str());
       detail::mpi_check(MPI_Comm_free(&comm), "MPI_Comm_free");

@@ -13,6 +13,7 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "mpi_check.hpp"
 
@@ -140,6 +141,31 @@ std::string agree_on_settings(MPI_Comm comm) {
   mpi_check(MPI_Bcast(&mine, sizeof mine, MPI_BYTE, 0, comm), "MPI_Bcast");
   g_active = mine;
   return {};
+}
+
+std::string apply_run_options(const RunOptions& o) {
+  std::vector<std::string> problems;
+  Settings s = g_active;
+  if (o.hwm) {
+    if (*o.hwm >= 1 && *o.hwm <= 1024)
+      s.hwm = *o.hwm;
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::hwm is {}; it must be from 1 to 1024 "
+                                     "(tasks one engine may hold)",
+                                     *o.hwm));
+  }
+  if (o.shutdown_grace) {
+    double sec = o.shutdown_grace->count();
+    if (sec >= 0 && sec <= 604'800)
+      s.shutdown_grace_ms = static_cast<std::int64_t>(sec * 1000);
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::shutdown_grace is {:g} s; it must be "
+                                     "from 0 to 604800 (7 days)",
+                                     sec));
+  }
+  if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "\n"));
+  g_active = s;
+  return "";
 }
 
 const Settings& settings() noexcept { return g_active; }

@@ -8,6 +8,8 @@
 
 #include <mpi.h>
 
+#include <mpiply/run_options.hpp>
+
 namespace mpiply::detail {
 
 struct Settings {
@@ -23,6 +25,10 @@ Settings read_settings(std::vector<std::string>& problems);
 // Collective on comm. Returns "" once every rank's settings parsed, with rank 0's values in
 // effect (settings() returns them); otherwise the message, the same on every rank.
 std::string agree_on_settings(MPI_Comm comm);
+
+// Puts the options given to run() over the agreed settings. Returns "" or what is wrong with
+// them; the same on every rank, since every rank passes the same options.
+std::string apply_run_options(const RunOptions& options);
 
 // The settings in effect: those of the current (or last) mpiply::run, defaults before any.
 const Settings& settings() noexcept;

@@ -197,6 +197,31 @@ TEST_CASE("valid settings take effect, and rank 0's values hold on every rank", 
   CHECK(rc == 0);
 }
 
+TEST_CASE("RunOptions win over the environment, and bad ones stop every rank", "[run]") {
+  RestoreEnv hwm_env("MPIPLY_HWM");
+  setenv("MPIPLY_HWM", "2", 1);
+  int rc = mpiply::run(1, dummy_argv, {.hwm = 7, .shutdown_grace = mpiply::Seconds(5)},
+                       [](mpiply::Client& c) {
+                         CHECK(c.hwm() == 7);
+                         return 0;
+                       });
+  CHECK(rc == 0);
+  // Options left empty fall back to the environment.
+  rc = mpiply::run(1, dummy_argv, mpiply::RunOptions{}, [](mpiply::Client& c) {
+    CHECK(c.hwm() == 2);
+    return 0;
+  });
+  CHECK(rc == 0);
+  unsetenv("MPIPLY_HWM");
+  for (mpiply::RunOptions bad : {mpiply::RunOptions{.hwm = 0},
+                                 mpiply::RunOptions{.shutdown_grace = mpiply::Seconds(-1)}}) {
+    bool ran = false;
+    rc = mpiply::run(1, dummy_argv, bad, [&](mpiply::Client&) { ran = true; });
+    CHECK(rc == mpiply::kExitStartupFailed);
+    CHECK_FALSE(ran);
+  }
+}
+
 TEST_CASE("run can be called again after each of the above", "[run]") {
   int rc = mpiply::run(1, dummy_argv, [](mpiply::Client& c) {
     CHECK(c.load_balanced_view().apply(run_sleep_ms, 1) == 1);

@@ -13,5 +13,6 @@
 #include <mpiply/reference.hpp>
 #include <mpiply/register.hpp>
 #include <mpiply/run.hpp>
+#include <mpiply/run_options.hpp>
 #include <mpiply/time.hpp>
 #include <mpiply/version.hpp>

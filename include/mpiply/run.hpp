@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <mpiply/client.hpp>
+#include <mpiply/run_options.hpp>
 
 namespace mpiply {
 
@@ -32,15 +33,24 @@ inline constexpr int kExitShutdownTimeout = 83;
 inline constexpr int kExitInterrupted = 84;
 
 int run(int argc, char** argv, std::function<int(Client&)> client_main);
+// The same with settings fixed in code: run(argc, argv, {.shutdown_grace = Seconds(5)}, main).
+int run(int argc, char** argv, const RunOptions& options,
+        std::function<int(Client&)> client_main);
 
 template <class F>
   requires std::is_invocable_v<F&, Client&> &&
            std::is_void_v<std::invoke_result_t<F&, Client&>>
-int run(int argc, char** argv, F&& client_main) {
-  return run(argc, argv, std::function<int(Client&)>([&client_main](Client& c) {
+int run(int argc, char** argv, const RunOptions& options, F&& client_main) {
+  return run(argc, argv, options, std::function<int(Client&)>([&client_main](Client& c) {
                client_main(c);
                return 0;
              }));
+}
+template <class F>
+  requires std::is_invocable_v<F&, Client&> &&
+           std::is_void_v<std::invoke_result_t<F&, Client&>>
+int run(int argc, char** argv, F&& client_main) {
+  return run(argc, argv, RunOptions{}, std::forward<F>(client_main));
 }
 
 }  // namespace mpiply

@@ -1,0 +1,19 @@
+#pragma once
+// Settings a program fixes in code, passed to mpiply::run. Each one given here wins over its
+// MPIPLY_* environment variable; one left empty falls back to the variable, then the default.
+// Every rank runs the same code, so every rank sees the same options.
+#include <optional>
+
+#include <mpiply/time.hpp>
+
+namespace mpiply {
+
+struct RunOptions {
+  // Tasks one engine may hold (MPIPLY_HWM): 1 to 1024.
+  std::optional<int> hwm;
+  // How long shutdown waits for tasks still running after client_main ends before it names
+  // them and ends the job with kExitShutdownTimeout (MPIPLY_SHUTDOWN_GRACE): 0 to 7 days.
+  std::optional<Seconds> shutdown_grace;
+};
+
+}  // namespace mpiply
