@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
-          libboost-serialization-dev libfmt-dev catch2)
+          libboost-serialization-dev libboost-program-options-dev libfmt-dev catch2)
 
 missing=()
 for p in "${packages[@]}"; do
