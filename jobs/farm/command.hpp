@@ -4,6 +4,7 @@
 // the command at 64 KiB while we wait for it), and a timeout kills the whole group.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -70,8 +71,12 @@ inline std::string read_all(int fd) {
 }
 
 // In the forked child: only async-signal-safe calls until exec, and never MPI.
-[[noreturn]] inline void exec_shell(const char* cmd, int in, int out, int err) {
+[[noreturn]] inline void exec_shell(const char* cmd, int in, int out, int err, pid_t parent) {
   ::setpgid(0, 0);
+  // If the engine dies (a crashed rank takes the MPI job down), the command goes too rather than
+  // running on unwatched; the check covers an engine that died before this line.
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != parent) ::_exit(127);
   // The engine's handlers (Open MPI installs some) and blocked signals must not leak into the
   // command: a command expects default dispositions, e.g. to die on SIGTERM.
   for (int s = 1; s < NSIG; ++s)
@@ -121,10 +126,11 @@ inline Outcome run_shell(const std::string& cmd, double timeout_s, double grace_
   if (out.fd < 0 || err.fd < 0) fail("memfd_create for the command's output");
   if (in.fd < 0) fail("open /dev/null");
 
+  const pid_t self = ::getpid();
   auto t0 = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid < 0) fail("fork");
-  if (pid == 0) exec_shell(cmd.c_str(), in.fd, out.fd, err.fd);
+  if (pid == 0) exec_shell(cmd.c_str(), in.fd, out.fd, err.fd, self);
   ::setpgid(pid, pid);  // also here, so that kill(-pid) works even before the child ran
   Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 
