@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -230,5 +231,8 @@ class Farm {
 int main(int argc, char** argv) {
   farm::Options opts;
   if (auto code = farm::parse_options(argc, argv, opts)) return *code;
+  // Commands may run for hours: an engine should hold only the command it runs, or commands
+  // queued behind a long one wait while other engines idle. A MPIPLY_HWM the user set wins.
+  ::setenv("MPIPLY_HWM", "1", 0);
   return mpiply::run(argc, argv, [&](mpiply::Client& rc) { return Farm(rc, opts).run(); });
 }
