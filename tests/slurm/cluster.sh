@@ -100,7 +100,8 @@ all_idle() { [ "$(sinfo -h -N -o '%T' 2>/dev/null | sort -u)" = idle ]; }
 
 start() {  # NODES PORT
   [ "$(id -u)" = 0 ] || die "needs root (slurmd runs jobs as their users)"
-  [ -z "$(our_pid "$dir/run/slurmctld.pid" slurmctld)" ] || die "a cluster already runs in $dir"
+  # A cluster left from this DIR (a run that was killed before it could clean up) goes first.
+  if [ -e "$dir/run" ]; then stop; fi
   [ ${#sock} -lt 100 ] || die "$dir is too deep for munge's socket path (at most ~100 bytes)"
   rm -rf "$dir"
   write_config "$1" "$2"

@@ -26,6 +26,9 @@ fi
 rm -rf "$work"
 mkdir -p "$work/jobs"
 trap 'cluster stop' EXIT
+# The daemons are not our children: if ctest killed this script at its TIMEOUT they would outlive
+# it. CMakeLists.txt runs it under `timeout`, whose SIGTERM comes first and ends here, via EXIT.
+trap 'echo "slurm_test.sh: stopped by a signal (over time?)" >&2; exit 1' TERM INT
 t0=$SECONDS
 cluster start "$nodes" "$port"
 echo "cluster with $nodes node(s) up in $((SECONDS - t0)) s"
