@@ -196,10 +196,12 @@ class Farm {
       std::fflush(joblog_.get());  // a killed job keeps every line written so far
     }
     if (out.timed_out)
-      out.err += fmt::format("farm: command {} timed out after {} s and was killed (signal {})\n",
-                             r.cmd->seq, o_.timeout, out.signal);
+      out.err += fmt::format(
+          "farm: command {} timed out after {} s on engine {} ({}) and was killed (signal {})\n",
+          r.cmd->seq, o_.timeout, meta.engine_id, meta.hostname, out.signal);
     if (!error.empty())
-      out.err += fmt::format("farm: command {} did not run: {}\n", r.cmd->seq, error);
+      out.err += fmt::format("farm: command {} did not run on engine {} ({}): {}\n", r.cmd->seq,
+                             meta.engine_id, meta.hostname, error);
     if (!o_.results.empty()) {
       std::ofstream(fmt::format("{}/{}.out", o_.results, r.cmd->seq), std::ios::binary) << out.out;
       std::ofstream(fmt::format("{}/{}.err", o_.results, r.cmd->seq), std::ios::binary) << out.err;

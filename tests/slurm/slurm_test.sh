@@ -29,6 +29,17 @@ trap 'cluster stop' EXIT
 # The daemons are not our children: if ctest killed this script at its TIMEOUT they would outlive
 # it. CMakeLists.txt runs it under `timeout`, whose SIGTERM comes first and ends here, via EXIT.
 trap 'echo "slurm_test.sh: stopped by a signal (over time?)" >&2; exit 1' TERM INT
+# PORT is where to start looking: another checkout's tests may be using it right now.
+port_free() {  # FIRST COUNT: no one listens on FIRST..FIRST+COUNT-1 (a connect is refused)
+  local p
+  for ((p = $1; p < $1 + $2; p++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then return 1; fi
+  done
+}
+for ((tries = 0; tries < 50; tries++)); do
+  port_free "$port" $((nodes + 1)) && break
+  port=$((port + 100))
+done
 t0=$SECONDS
 cluster start "$nodes" "$port"
 echo "cluster with $nodes node(s) up in $((SECONDS - t0)) s"
