@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -28,6 +29,7 @@
 
 #include <mpi.h>
 
+#include <boost/program_options.hpp>
 #include <fmt/core.h>
 
 #include <mpiply/mpiply.hpp>
@@ -166,47 +168,40 @@ bool first_rank_hint() {
   return true;
 }
 
-void usage(std::FILE* to) {
-  std::fprintf(to,
-               "usage: mpirun -n N bench [--quick] [--json FILE]   (N >= 2; targets are set for "
-               "N = 2)\n\n"
-               "Measures mpiply next to raw MPI in one run: ping-pong vs apply round trip, a "
-               "hand-written\n"
-               "task farm vs load-balanced map (chunksize 1, 64, 1024), MPI_Send vs push "
-               "bandwidth (64 MiB),\n"
-               "idle CPU of client and engines, wall time per task for 1e3 and 1e6 tasks, and "
-               "rank 0 memory\n"
-               "per task record. Rank 0 prints a table of figures, ratios and targets.\n\n"
-               "  --quick       small sizes (CI: checks the job works; timings are not judged)\n"
-               "  --json FILE   also write the figures to FILE as JSON\n"
-               "  --help        this text\n\n"
-               "MPIPLY_HWM (default 4) sets the tasks outstanding per engine, for mpiply and the "
-               "farm alike.\n");
-}
+constexpr const char* kAbout =
+    "usage: mpirun -n N bench [--quick] [--json FILE]   (N >= 2; targets are set for N = 2)\n\n"
+    "Measures mpiply next to raw MPI in one run: ping-pong vs apply round trip, a hand-written\n"
+    "task farm vs load-balanced map (chunksize 1, 64, 1024), MPI_Send vs push bandwidth (64 MiB),\n"
+    "idle CPU of client and engines, wall time per task for 1e3 and 1e6 tasks, and rank 0 memory\n"
+    "per task record. Rank 0 prints a table of figures, ratios and targets.\n\n";
+constexpr const char* kHwmNote =
+    "\nMPIPLY_HWM (default 4) sets the tasks outstanding per engine, for mpiply and the farm "
+    "alike.\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Config cfg;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      if (first_rank_hint()) usage(stdout);
-      return 0;
-    } else if (a == "--quick") {
-      cfg.make_quick();
-    } else if (a == "--json") {
-      if (i + 1 >= argc) {
-        if (first_rank_hint()) std::fprintf(stderr, "bench: --json needs a file name\n");
-        return 2;
-      }
-      cfg.json = argv[++i];
-    } else {
-      if (first_rank_hint())
-        std::fprintf(stderr, "bench: unknown argument '%s'; try --help\n", argv[i]);
-      return 2;
-    }
+  namespace po = boost::program_options;
+  bool quick = false;
+  po::options_description opts("options");
+  opts.add_options()
+    ("quick", po::bool_switch(&quick), "small sizes (CI: checks the job works; timings are not judged)")
+    ("json", po::value(&cfg.json)->value_name("FILE"), "also write the figures to FILE as JSON")
+    ("help,h", "this text");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    if (first_rank_hint()) std::fprintf(stderr, "bench: %s; try --help\n", e.what());
+    return 2;
   }
+  if (vm.count("help")) {
+    if (first_rank_hint()) std::cout << kAbout << opts << kHwmNote;
+    return 0;
+  }
+  if (quick) cfg.make_quick();
 
   mpiply::Environment env(argc, argv);
   int rank = 0, size = 0;

@@ -7,13 +7,13 @@
 // The reference sleeps for `id` seconds and for 0.01*t seconds over 100 items (about a minute on
 // three engines); here a time "unit" is --scale seconds (default 0.1) to keep a run short.
 #include <chrono>
-#include <cstdlib>
-#include <cstring>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include <boost/program_options.hpp>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -51,46 +51,40 @@ void print_tasks(const mpiply::AsyncMapResult<std::pair<int, double>>& amr,
   for (const auto& r : amr) fmt::print("task {} on engine {}: {:.3f}\n", i++, r.first, since(tic));
 }
 
-int usage(FILE* out) {
-  fmt::print(out,
-             "usage: mpirun -n N itermap [--scale S] [--quick]\n\n"
-             "Scatters 'id' to the engines, sleeps `id` units on each through Reference(\"id\"),\n"
-             "then maps sleep_here over 100 items of 0.01*t units: one call per task, four calls\n"
-             "per task, and two calls per task with unordered results, printing each result as it\n"
-             "arrives.\n\n"
-             "  --scale S  seconds per time unit (default 0.1)\n"
-             "  --quick    20 items and --scale 0.01, for CI\n");
-  return out == stdout ? 0 : 2;
-}
+constexpr const char* kAbout =
+    "usage: mpirun -n N itermap [--scale S] [--quick]\n\n"
+    "Scatters 'id' to the engines, sleeps `id` units on each through Reference(\"id\"),\n"
+    "then maps sleep_here over 100 items of 0.01*t units: one call per task, four calls\n"
+    "per task, and two calls per task with unordered results, printing each result as it\n"
+    "arrives.\n\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace po = boost::program_options;
   double scale = 0.1;
-  bool scale_given = false, quick = false;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) return usage(stdout);
-    if (std::strcmp(argv[i], "--quick") == 0) {
-      quick = true;
-    } else if (std::strcmp(argv[i], "--scale") == 0) {
-      if (i + 1 == argc) {
-        fmt::print(stderr, "itermap: --scale needs a value; try --help\n");
-        return 2;
-      }
-      char* end = nullptr;
-      scale = std::strtod(argv[++i], &end);
-      if (*end != '\0' || !(scale >= 0 && scale < 1e6)) {
-        fmt::print(stderr, "itermap: --scale needs a number >= 0, got '{}'\n", argv[i]);
-        return 2;
-      }
-      scale_given = true;
-    } else {
-      fmt::print(stderr, "itermap: unknown argument '{}'; try --help\n", argv[i]);
-      return 2;
-    }
+  bool quick = false;
+  po::options_description opts("options");
+  opts.add_options()
+    ("help,h", "print this text")
+    ("scale", po::value(&scale)->value_name("S"), "seconds per time unit (default 0.1)")
+    ("quick", po::bool_switch(&quick), "20 items and --scale 0.01, for CI");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    po::notify(vm);
+    if (!(scale >= 0 && scale < 1e6)) throw po::error("--scale needs a number >= 0");
+  } catch (const po::error& e) {
+    fmt::print(stderr, "itermap: {}; try --help\n", e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    fmt::print("{}", kAbout);
+    std::cout << opts;
+    return 0;
   }
   const int nitems = quick ? 20 : 100;
-  if (quick && !scale_given) scale = 0.01;
+  if (quick && !vm.count("scale")) scale = 0.01;
 
   return mpiply::run(argc, argv, [&](mpiply::Client& rc) {
     auto dv = rc[mpiply::all];

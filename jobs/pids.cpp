@@ -6,9 +6,10 @@
 //   ./build/jobs/pids                      (one rank: tasks run inline on rank 0)
 #include <unistd.h>
 
-#include <cstring>
+#include <iostream>
 #include <map>
 
+#include <boost/program_options.hpp>
 #include <fmt/core.h>
 
 #include <mpiply/mpiply.hpp>
@@ -26,16 +27,24 @@ bool check_pid_map() {
 MPIPLY_REGISTER(check_pid_map);
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      fmt::print(
-          "usage: mpirun -n N pids\n\n"
-          "Gathers the pid of every engine with get_dict(), pushes the map to every engine as\n"
-          "'pid_map', and has each engine check its own entry. Exits 0 when all agree.\n");
-      return 0;
-    }
-    fmt::print(stderr, "pids: unknown argument '{}'; try --help\n", argv[i]);
+  namespace po = boost::program_options;
+  po::options_description opts("options");
+  opts.add_options()("help,h", "print this text");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "pids: {}; try --help\n", e.what());
     return 2;
+  }
+  if (vm.count("help")) {
+    fmt::print(
+        "usage: mpirun -n N pids\n\n"
+        "Gathers the pid of every engine with get_dict(), pushes the map to every engine as\n"
+        "'pid_map', and has each engine check its own entry. Exits 0 when all agree.\n\n");
+    std::cout << opts;
+    return 0;
   }
   return mpiply::run(argc, argv, [](mpiply::Client& rc) {
     auto dv = rc[mpiply::all];

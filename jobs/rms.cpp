@@ -10,10 +10,11 @@
 // left to right, as Python's reduce does, so the last digit matches the reference.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
+#include <iostream>
 #include <numeric>
 #include <vector>
 
+#include <boost/program_options.hpp>
 #include <fmt/core.h>
 
 #include <mpiply/mpiply.hpp>
@@ -42,17 +43,25 @@ double rms_of_squares(const std::vector<double>& squares) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      fmt::print(
-          "usage: mpirun -n N rms\n\n"
-          "Computes the RMS of 50 evenly spaced points from 0 to 100 locally (std::transform)\n"
-          "and through load_balanced_view().map, prints both with 17 significant digits\n"
-          "(58.028845747399714), and exits 1 if they differ.\n");
-      return 0;
-    }
-    fmt::print(stderr, "rms: unknown argument '{}'; try --help\n", argv[i]);
+  namespace po = boost::program_options;
+  po::options_description opts("options");
+  opts.add_options()("help,h", "print this text");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, opts), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "rms: {}; try --help\n", e.what());
     return 2;
+  }
+  if (vm.count("help")) {
+    fmt::print(
+        "usage: mpirun -n N rms\n\n"
+        "Computes the RMS of 50 evenly spaced points from 0 to 100 locally (std::transform)\n"
+        "and through load_balanced_view().map, prints both with 17 significant digits\n"
+        "(58.028845747399714), and exits 1 if they differ.\n\n");
+    std::cout << opts;
+    return 0;
   }
   return mpiply::run(argc, argv, [](mpiply::Client& rc) {
     const auto X = linspace_0_100();

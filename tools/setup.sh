@@ -6,25 +6,38 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
-          libboost-serialization-dev libfmt-dev catch2)
+          libboost-serialization-dev libboost-program-options-dev libfmt-dev catch2)
 
-missing=()
-for p in "${packages[@]}"; do
-  # dpkg-query is the cheap, offline check; apt is touched only if something is missing.
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [ "$status" = "install ok installed" ] || missing+=("$p")
-done
+# The Slurm daemons and client, for the tests that run slurm/ on a throw-away local cluster
+# (tests/slurm). Without recommends: the set the local-cluster recipe was verified with.
+slurm_packages=(slurmctld slurmd slurm-client munge)
 
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}" >&2
+# dpkg-query is the cheap, offline check; apt is touched only if something is missing.
+missing_of() {
+  local p status
+  for p in "$@"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || echo "$p"
+  done
+}
+mapfile -t missing < <(missing_of "${packages[@]}")
+mapfile -t missing_slurm < <(missing_of "${slurm_packages[@]}")
+
+if [ ${#missing[@]} -gt 0 ] || [ ${#missing_slurm[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} ${missing_slurm[*]}" >&2
   sudo=()
   if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]} ${missing_slurm[*]}" >&2; exit 1; }
     sudo=(sudo -E)   # -E keeps DEBIAN_FRONTEND
   fi
   "${sudo[@]}" apt-get update
   # With recommends: the configuration the tests are run against (Open MPI plugins and all).
-  "${sudo[@]}" apt-get install -y "${missing[@]}"
+  if [ ${#missing[@]} -gt 0 ]; then "${sudo[@]}" apt-get install -y "${missing[@]}"; fi
+  # The packages may try to start their system services; ours never use them (tests/slurm
+  # starts its own daemons with their own configuration, socket and ports).
+  if [ ${#missing_slurm[@]} -gt 0 ]; then
+    "${sudo[@]}" apt-get install -y --no-install-recommends "${missing_slurm[@]}"
+  fi
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -2,7 +2,8 @@
 # The whole test suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer into
 # ./build-asan (tools/test.sh runs this after the normal pass). Any sanitizer report fails the
 # test that caused it. Left out: the benchmark (timings mean nothing under ASan), the install
-# test (its consumer is built without sanitizers) and the compile-fail tests (no code runs).
+# test (its consumer is built without sanitizers), the compile-fail tests (no code runs) and the
+# Slurm tests (they run the normal build's jobs on a local cluster, and take minutes).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPIPLY_SANITIZE=address,undefined
@@ -13,4 +14,4 @@ export ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export OMPI_MCA_mca_base_component_disable_dlclose=1
-ctest --test-dir build-asan --output-on-failure -j2 --timeout 300 -LE 'bench|install|compile-fail'
+ctest --test-dir build-asan --output-on-failure -j2 --timeout 300 -LE 'bench|install|compile-fail|slurm'

@@ -1,0 +1,159 @@
+#pragma once
+// farm: running one shell command on an engine. The command runs as `/bin/sh -c CMD` in its own
+// process group, its stdout and stderr go to two memory files (never a pipe: a pipe would block
+// the command at 64 KiB while we wait for it), and a timeout kills the whole group.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include <boost/serialization/string.hpp>
+
+namespace farm {
+
+// What one run of a command gave; travels back to rank 0 as the task's value.
+struct Outcome {
+  int exitval = 0;         // exit status; 0 when a signal ended the command (as GNU parallel)
+  int signal = 0;          // the signal that ended it; on a timeout, the last one we sent
+  bool timed_out = false;
+  double runtime = 0;      // seconds from fork to reaping the shell
+  std::string out, err;    // everything the command wrote to stdout and stderr
+
+  bool ok() const { return exitval == 0 && signal == 0; }
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & exitval & signal & timed_out & runtime & out & err;
+  }
+};
+
+namespace detail {
+
+[[noreturn]] inline void fail(const char* what) {
+  throw std::runtime_error(std::string("farm: ") + what + ": " + std::strerror(errno));
+}
+
+// Closes on scope exit; the fds are CLOEXEC, so the command only sees what we dup2 for it.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+inline std::string read_all(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail("fstat of captured output");
+  std::string s(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < s.size()) {
+    ssize_t n = ::pread(fd, s.data() + got, s.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  s.resize(got);
+  return s;
+}
+
+// In the forked child: only async-signal-safe calls until exec, and never MPI.
+[[noreturn]] inline void exec_shell(const char* cmd, int in, int out, int err, pid_t parent) {
+  ::setpgid(0, 0);
+  // If the engine dies (a crashed rank takes the MPI job down), the command goes too rather than
+  // running on unwatched; the check covers an engine that died before this line.
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != parent) ::_exit(127);
+  // The engine's handlers (Open MPI installs some) and blocked signals must not leak into the
+  // command: a command expects default dispositions, e.g. to die on SIGTERM.
+  for (int s = 1; s < NSIG; ++s)
+    if (s != SIGKILL && s != SIGSTOP) ::signal(s, SIG_DFL);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(127);
+  ::close_range(3, ~0U, 0);  // MPI's sockets and shared-memory files stay out of the command
+  ::execl("/bin/sh", "sh", "-c", cmd, static_cast<char*>(nullptr));
+  ::_exit(127);
+}
+
+// Waits up to `ms` milliseconds (forever if negative) for the child to exit; true if it did.
+// A pidfd lets poll() wait on the process with a timeout and no SIGCHLD handler.
+inline bool wait_exit(pid_t pid, int pidfd, long ms, int& status) {
+  if (ms >= 0 && pidfd >= 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    int r;
+    while ((r = ::poll(&p, 1, static_cast<int>(ms))) < 0 && errno == EINTR) {
+    }
+    if (r == 0) return false;
+  } else if (ms >= 0) {
+    // No pidfd (kernel before 5.3): check every 10 ms.
+    for (long waited = 0;; waited += 10) {
+      pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid) return true;
+      if (r < 0 && errno != EINTR) fail("waitpid");
+      if (waited >= ms) return false;
+      ::usleep(10000);
+    }
+  }
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) fail("waitpid");
+  return true;
+}
+
+}  // namespace detail
+
+// Runs `cmd` with /bin/sh -c; after timeout_s seconds (0: never) its process group gets SIGTERM,
+// and SIGKILL grace_s seconds later if the shell is still there.
+inline Outcome run_shell(const std::string& cmd, double timeout_s, double grace_s) {
+  using namespace detail;
+  Fd out(::memfd_create("farm-stdout", MFD_CLOEXEC));
+  Fd err(::memfd_create("farm-stderr", MFD_CLOEXEC));
+  Fd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));  // commands must not read the job's stdin
+  if (out.fd < 0 || err.fd < 0) fail("memfd_create for the command's output");
+  if (in.fd < 0) fail("open /dev/null");
+
+  const pid_t self = ::getpid();
+  auto t0 = std::chrono::steady_clock::now();
+  pid_t pid = ::fork();
+  if (pid < 0) fail("fork");
+  if (pid == 0) exec_shell(cmd.c_str(), in.fd, out.fd, err.fd, self);
+  ::setpgid(pid, pid);  // also here, so that kill(-pid) works even before the child ran
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+
+  Outcome o;
+  int status = 0;
+  long timeout_ms = timeout_s > 0 ? static_cast<long>(timeout_s * 1000) : -1;
+  if (!wait_exit(pid, pidfd.fd, timeout_ms, status)) {
+    o.timed_out = true;
+    o.signal = SIGTERM;
+    ::kill(-pid, SIGTERM);
+    if (!wait_exit(pid, pidfd.fd, static_cast<long>(grace_s * 1000), status)) {
+      o.signal = SIGKILL;
+      ::kill(-pid, SIGKILL);
+      wait_exit(pid, pidfd.fd, -1, status);
+    }
+    ::kill(-pid, SIGKILL);  // whatever else the command left in its group
+  }
+  o.runtime = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (WIFEXITED(status)) o.exitval = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
+  o.out = read_all(out.fd);
+  o.err = read_all(err.fd);
+  return o;
+}
+
+}  // namespace farm

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# The slurm/ scripts on a real, throw-away Slurm cluster (tests/slurm/cluster.sh):
+#   slurm_test.sh SUITE NODES PORT WORKDIR REPO BUILD
+# SUITE jobs:    every slurm/<job>.sbatch and <job>-srun.sbatch, and the two templates with a
+#                program given by absolute and by relative path; each must end COMPLETED 0:0
+#                with the expected output in <name>-<jobid>.out.
+# SUITE signals: SIGUSR1 sent to the batch script (scancel --batch, and --signal=B:USR1@N)
+#                reaches every task through both templates; a cancelled job keeps the output it
+#                printed; a requeued job appends to its first attempt's output.
+# The cluster is stopped on every exit, failed or not.
+set -euo pipefail
+suite=$1 nodes=$2 port=$3 work=$4 repo=$5 build=$6
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cluster() { bash "$here/cluster.sh" "$1" "$work/cluster" "${@:2}"; }
+
+fail() {
+  echo "FAIL ($suite, $nodes node(s)): $*" >&2
+  for f in "$work"/jobs/*.out; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done >&2
+  exit 1
+}
+
+if [ "$(id -u)" != 0 ] || ! command -v slurmctld >/dev/null; then
+  echo "skipped: needs root and the Slurm packages (tools/setup.sh)"
+  exit 77
+fi
+rm -rf "$work"
+mkdir -p "$work/jobs"
+trap 'cluster stop' EXIT
+# The daemons are not our children: if ctest killed this script at its TIMEOUT they would outlive
+# it. CMakeLists.txt runs it under `timeout`, whose SIGTERM comes first and ends here, via EXIT.
+trap 'echo "slurm_test.sh: stopped by a signal (over time?)" >&2; exit 1' TERM INT
+# PORT is where to start looking: another checkout's tests may be using it right now.
+port_free() {  # FIRST COUNT: no one listens on FIRST..FIRST+COUNT-1 (a connect is refused)
+  local p
+  for ((p = $1; p < $1 + $2; p++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then return 1; fi
+  done
+}
+for ((tries = 0; tries < 50; tries++)); do
+  port_free "$port" $((nodes + 1)) && break
+  port=$((port + 100))
+done
+t0=$SECONDS
+cluster start "$nodes" "$port"
+echo "cluster with $nodes node(s) up in $((SECONDS - t0)) s"
+eval "$(cluster env)"
+# The scripts find the programs through these (they are not submitted from the repository).
+export MPIPLY_ROOT=$repo MPIPLY_BUILD_DIR=$build
+cd "$work/jobs"
+
+# With several nodes, spread the tasks so that the job really crosses "nodes".
+spread=()
+[ "$nodes" = 1 ] || spread=(-N "$nodes" --ntasks-per-node=$((4 / nodes)))
+
+submit() { sbatch --parsable "${spread[@]}" "$@"; }
+# expect_end ID STATE: waits (bounded) for the job and checks its final state and exit code.
+expect_end() {
+  local got
+  got=$(cluster wait-job "$1" 180) || true
+  [ "$got" = "$2" ] || fail "job $1 ended '$got', expected '$2'"
+}
+# wait_for ID FILE [PATTERN]: waits (bounded) until FILE exists and, if given, contains
+# PATTERN, i.e. until job ID got that far; fails at once if the job ended first.
+wait_for() {
+  local deadline=$((SECONDS + 90))
+  until [ -e "$2" ] && { [ -z "${3:-}" ] || grep -q -- "$3" "$2"; }; do
+    [ $SECONDS -lt $deadline ] || fail "timed out waiting for $2 ${3:+to contain '$3'}"
+    scontrol -o show job "$1" | grep -qE 'JobState=(PENDING|RUNNING|CONFIGURING)' ||
+      fail "job $1 ended before $2 ${3:+contained '$3'}"
+    sleep 0.2
+  done
+}
+output_has() {  # FILE PATTERN...
+  local f=$1 p
+  shift
+  [ -e "$f" ] || fail "no output file $f (files: $(ls))"
+  for p in "$@"; do grep -q -- "$p" "$f" || fail "$f lacks '$p'"; done
+}
+
+case $suite in
+jobs)
+  printf '%s\n' '# two commands' 'echo farm-says-hello' 'echo on $(hostname) >&2' >farm-cmds.txt
+  declare -A ids
+  for job in pids itermap rms farm; do
+    args=()
+    [ $job = itermap ] && args=(--quick)
+    for l in "" -srun; do
+      [ $job = farm ] && args=(--joblog "farm$l.log" farm-cmds.txt)
+      ids[$job$l]=$(submit "$repo/slurm/$job$l.sbatch" "${args[@]}")
+    done
+  done
+  # Your own program, by absolute and by relative path (here: the rms job's binary).
+  ids[abs]=$(submit -J myprog "$repo/slurm/mpirun.sbatch" "$build/jobs/rms")
+  ids[rel]=$(submit -J myprog-srun "$repo/slurm/srun.sbatch" "$(realpath --relative-to=. "$build/jobs/rms")")
+  # A bare name that is no job: a clear error, exit 2.
+  ids[bad]=$(submit -J bad "$repo/slurm/mpirun.sbatch" no-such-job)
+
+  for key in "${!ids[@]}"; do
+    case $key in bad) expect_end "${ids[$key]}" "FAILED 2:0" ;; *) expect_end "${ids[$key]}" "COMPLETED 0:0" ;; esac
+  done
+  for l in "" -srun; do
+    # The output file is named after the job that ran, and says where it ran.
+    output_has "pids-${ids[pids$l]}.out" "3 engines" "every engine found its own pid" "== job ${ids[pids$l]} (pids) attempt 1"
+    output_has "itermap-${ids[itermap$l]}.out" "running with two calls per task, with unordered results"
+    [ "$(grep -c '^58\.028845747399714$' "rms-${ids[rms$l]}.out")" = 2 ] || fail "rms output"
+    output_has "farm-${ids[farm$l]}.out" "farm-says-hello" "on $(hostname)" "2/2 done, 0 failed"
+    [ "$(grep -c $'\t0\t0\techo farm-says-hello$' "farm$l.log")" = 1 ] || fail "farm$l.log"
+  done
+  [ "$(grep -c '^58\.028845747399714$' "myprog-${ids[abs]}.out")" = 2 ] || fail "absolute path"
+  [ "$(grep -c '^58\.028845747399714$' "myprog-srun-${ids[rel]}.out")" = 2 ] || fail "relative path"
+  output_has "bad-${ids[bad]}.out" "no-such-job is not an executable program"
+  if [ "$nodes" != 1 ]; then
+    output_has "pids-${ids[pids]}.out" "on 4 tasks (n\[1-$nodes\])"
+    echo "host names the engines report with $nodes fake nodes:"
+    awk '$1 ~ /^[0-9]+$/ && NF == 5 { print "  engine " $1 " rank " $2 " host " $3 }' "pids-${ids[pids]}.out"
+  fi
+  ;;
+
+signals)
+  probe=$here/usr1_probe.sh
+  # SIGUSR1 the scheduler sends before the time limit (B: to the batch shell). Slurm checks
+  # every 30 s, so this one runs while the others below are tested.
+  mkdir -p timed
+  timed=$(sbatch --parsable -J timed -n 1 --time=00:02:00 --signal=B:USR1@110 --chdir="$PWD/timed" \
+    "$repo/slurm/mpirun.sbatch" "$probe" 2>&1) || fail "sbatch: $timed"
+  for l in mpirun srun; do
+    mkdir -p "$l" && cd "$l"
+    id=$(submit -J usr1-$l -n 2 "$repo/slurm/$l.sbatch" "$probe")
+    wait_for "$id" ready.0 && wait_for "$id" ready.1
+    scancel --signal=USR1 --batch "$id"
+    expect_end "$id" "COMPLETED 0:0"
+    [ -e usr1.0 ] && [ -e usr1.1 ] || fail "$l: SIGUSR1 did not reach every task ($(ls))"
+    output_has "usr1-$l-$id.out" "forwarding SIGUSR1" "task 0 got SIGUSR1" "task 1 got SIGUSR1"
+    cd ..
+  done
+
+  # A cancelled job keeps what it printed: the farm prints a command's output when the command
+  # ends, and the job is cancelled while the second command still runs.
+  printf '%s\n' 'echo first-command-done' 'sleep 300' >slow.txt
+  for s in farm farm-srun; do
+    id=$(submit "$repo/slurm/$s.sbatch" slow.txt)
+    wait_for "$id" "farm-$id.out" first-command-done
+    scancel "$id"
+    expect_end "$id" "CANCELLED 0:15"
+    output_has "farm-$id.out" first-command-done
+  done
+
+  # A requeued job appends its second attempt to the first one's output. Slurm holds a requeued
+  # job back for a while (BeginTime); StartTime=now lets it go at once.
+  printf '%s\n' 'echo attempt-${SLURM_RESTART_COUNT:-0}' \
+    '[ "${SLURM_RESTART_COUNT:-0}" != 0 ] || sleep 300' >requeue.txt
+  id=$(submit --requeue "$repo/slurm/farm-srun.sbatch" requeue.txt)
+  wait_for "$id" "farm-$id.out" attempt-0
+  scontrol requeue "$id"
+  deadline=$((SECONDS + 60))
+  until scontrol -o show job "$id" | grep -q 'JobState=PENDING'; do
+    [ $SECONDS -lt $deadline ] || fail "job $id was not requeued"
+    sleep 0.2
+  done
+  scontrol update JobId="$id" StartTime=now
+  expect_end "$id" "COMPLETED 0:0"
+  output_has "farm-$id.out" "attempt 1," "attempt-0" "attempt 2," "attempt-1"
+
+  expect_end "$timed" "COMPLETED 0:0"
+  [ -e timed/usr1.0 ] || fail "--signal=B:USR1@110 did not reach the task"
+  output_has "timed/timed-$timed.out" "forwarding SIGUSR1" "task 0 got SIGUSR1"
+  ;;
+*) fail "unknown suite" ;;
+esac
+echo "ok: slurm $suite with $nodes node(s) in $((SECONDS - t0)) s"
