@@ -2,6 +2,7 @@
 #include "startup.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <set>
 #include <unistd.h>
@@ -20,7 +21,11 @@
 
 namespace mpiply::detail {
 
+// Under Slurm the node name it gave this rank wins: it is what squeue, sacct and the user's
+// job script name, and on clusters (or test set-ups) whose nodes share a kernel host name it is
+// the only name that tells them apart.
 std::string this_hostname() {
+  if (const char* node = std::getenv("SLURMD_NODENAME"); node && *node) return node;
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
   return buf;

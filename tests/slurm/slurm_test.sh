@@ -113,6 +113,14 @@ jobs)
     output_has "pids-${ids[pids]}.out" "on 4 tasks (n\[1-$nodes\])"
     echo "host names the engines report with $nodes fake nodes:"
     awk '$1 ~ /^[0-9]+$/ && NF == 5 { print "  engine " $1 " rank " $2 " host " $3 }' "pids-${ids[pids]}.out"
+    # Engines report the node Slurm gave them (SLURMD_NODENAME), not the shared kernel host
+    # name: with tasks spread over every node, each node name appears.
+    for l in "" -srun; do
+      hosts=$(awk '$1 ~ /^[0-9]+$/ && NF == 5 { print $3 }' "pids-${ids[pids$l]}.out" | sort -u | tr '\n' ' ')
+      for n in $(seq 1 "$nodes"); do
+        case " $hosts" in *" n$n "*) ;; *) fail "pids$l: no engine reports node n$n (hosts: $hosts)" ;; esac
+      done
+    done
   fi
   ;;
 
