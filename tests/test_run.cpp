@@ -200,7 +200,10 @@ TEST_CASE("valid settings take effect, and rank 0's values hold on every rank", 
 TEST_CASE("RunOptions win over the environment, and bad ones stop every rank", "[run]") {
   RestoreEnv hwm_env("MPIPLY_HWM");
   setenv("MPIPLY_HWM", "2", 1);
-  int rc = mpiply::run(1, dummy_argv, {.hwm = 7, .shutdown_grace = mpiply::Seconds(5)},
+  mpiply::RunOptions options;
+  options.hwm = 7;
+  options.shutdown_grace = mpiply::Seconds(5);
+  int rc = mpiply::run(1, dummy_argv, options,
                        [](mpiply::Client& c) {
                          CHECK(c.hwm() == 7);
                          return 0;
@@ -213,8 +216,10 @@ TEST_CASE("RunOptions win over the environment, and bad ones stop every rank", "
   });
   CHECK(rc == 0);
   unsetenv("MPIPLY_HWM");
-  for (mpiply::RunOptions bad : {mpiply::RunOptions{.hwm = 0},
-                                 mpiply::RunOptions{.shutdown_grace = mpiply::Seconds(-1)}}) {
+  mpiply::RunOptions zero_hwm, negative_grace;
+  zero_hwm.hwm = 0;
+  negative_grace.shutdown_grace = mpiply::Seconds(-1);
+  for (const mpiply::RunOptions& bad : {zero_hwm, negative_grace}) {
     bool ran = false;
     rc = mpiply::run(1, dummy_argv, bad, [&](mpiply::Client&) { ran = true; });
     CHECK(rc == mpiply::kExitStartupFailed);
