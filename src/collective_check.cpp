@@ -44,8 +44,8 @@ void throw_collective_misuse(const ClientCore& core, const FunctionEntry& e, Col
   throw UsageError(fmt::format(
       "mpiply: '{0}' is registered as collective (MPIPLY_REGISTER_COLLECTIVE): it calls MPI "
       "collectives on mpiply::engine_comm(), so every engine must run it at the same time, but "
-      "{1}; the engines left out would never join and the others would wait for ever. Nothing "
-      "was sent. Run it on every engine with rc[mpiply::all].apply({0}, ...)",
+      "{1}; otherwise some engines would wait in the collective for partners that never come. "
+      "Nothing was sent. Run it on every engine with rc[mpiply::all].apply({0}, ...)",
       e.name, what));
 }
 
