@@ -20,6 +20,7 @@ Engine& this_engine() {
 }
 
 namespace detail {
+bool in_task() noexcept { return current != nullptr; }
 CurrentEngine::CurrentEngine(Engine& eng) : prev_(current) { current = &eng; }
 CurrentEngine::~CurrentEngine() { current = prev_; }
 

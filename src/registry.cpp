@@ -59,7 +59,7 @@ std::uint64_t hash_name(std::string_view name) noexcept {
 void freeze_registry(bool frozen) noexcept { registry().frozen.store(frozen, std::memory_order_release); }
 
 bool add_function(std::string name, std::string signature, const void* key, ErasedFn fn,
-                  Invoker invoke) noexcept {
+                  Invoker invoke, bool collective) noexcept {
   try {
     Registry& r = registry();
     std::lock_guard lk(r.mu);
@@ -72,7 +72,14 @@ bool add_function(std::string name, std::string signature, const void* key, Eras
     std::uint64_t id = hash_name(name);
     auto it = r.by_id.find(id);
     if (it != r.by_id.end()) {
-      if (it->second.key == key) return true;  // the same function again
+      if (it->second.key == key) {  // the same function again
+        if (it->second.collective == collective) return true;
+        r.problems.push_back(fmt::format(
+            "'{}' is registered both with MPIPLY_REGISTER and MPIPLY_REGISTER_COLLECTIVE; keep "
+            "one",
+            name));
+        return false;
+      }
       r.problems.push_back(
           it->second.name == name
               ? fmt::format("two different functions are registered as '{}'; give one "
@@ -82,7 +89,7 @@ bool add_function(std::string name, std::string signature, const void* key, Eras
                             it->second.name));
       return false;
     }
-    r.by_id.emplace(id, FunctionEntry{name, std::move(signature), id, key, fn, invoke});
+    r.by_id.emplace(id, FunctionEntry{name, std::move(signature), id, key, fn, invoke, collective});
     r.by_key[key] = id;
     return true;
   } catch (...) {
@@ -144,7 +151,8 @@ std::vector<NamedSignature> registered_signatures() {
   Registry& r = registry();
   std::lock_guard lk(r.mu);
   std::vector<NamedSignature> out;
-  for (const auto& [id, e] : r.by_id) out.push_back({e.name, e.signature});
+  for (const auto& [id, e] : r.by_id)
+    out.push_back({e.name, e.collective ? e.signature + " [collective]" : e.signature});
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
 }

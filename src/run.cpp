@@ -19,6 +19,7 @@
 #include "client_core.hpp"
 #include "client_factory.hpp"
 #include "crash_report.hpp"
+#include "engine_comm.hpp"
 #include "engine_loop.hpp"
 #include "mpi_check.hpp"
 #include "settings.hpp"
@@ -121,12 +122,17 @@ int run(int argc, char** argv, const RunOptions& options,
     struct Thaw {
       ~Thaw() { detail::freeze_registry(false); }
     } thaw;
-    if (rank == 0) {
-      code = run_client(comm, std::move(su.engines), client_main);
-    } else {
-      Engine eng(rank - 1, rank, detail::this_hostname());
-      detail::CrashReporter crash(eng.id(), rank, eng.hostname());
-      code = detail::serve(comm, eng, su.clock_offset_ns);
+    {
+      // The engines' own communicator for collectives in tasks (engine_comm.hpp); made here, on
+      // every rank, before any task can run, and freed on every rank once none can.
+      detail::EngineTeam team(comm);
+      if (rank == 0) {
+        code = run_client(comm, std::move(su.engines), client_main);
+      } else {
+        Engine eng(rank - 1, rank, detail::this_hostname());
+        detail::CrashReporter crash(eng.id(), rank, eng.hostname());
+        code = detail::serve(comm, eng, su.clock_offset_ns);
+      }
     }
     detail::mpi_check(MPI_Comm_free(&comm), "MPI_Comm_free");
   } catch (const std::exception& e) {

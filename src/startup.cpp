@@ -135,9 +135,9 @@ StartupResult startup(MPI_Comm comm) {
     if (!verdict.empty())
       verdict = fmt::format(
           "mpiply: the ranks do not agree on the registered functions:\n{}"
-          "Every rank must run the same binary with the same MPIPLY_REGISTER lines (and the same "
-          "register_function calls, with the same signatures, before mpiply::run). Registered "
-          "on rank 0: {}",
+          "Every rank must run the same binary with the same MPIPLY_REGISTER and "
+          "MPIPLY_REGISTER_COLLECTIVE lines (and the same register_function calls, with the "
+          "same signatures, before mpiply::run). Registered on rank 0: {}",
           verdict, fmt::join(root_names, ", "));
     for (int r = 1; r < size; ++r) res.engines.push_back({r, hosts[r], pids[r]});
   }

@@ -36,10 +36,12 @@ class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView
   std::size_t size() const noexcept { return targets_.size(); }
 
   // Runs f(a...) once on every target; results in target order, get_dict() by engine id.
+  // A collective function (MPIPLY_REGISTER_COLLECTIVE) must target every engine, once each.
   template <class F, class... A>
   AsyncMapResult<detail::result_value_t<F>> apply_async(F f, A&&... a) {
     using V = detail::result_value_t<F>;
     const auto& e = detail::entry_of(f);
+    detail::check_collective_use(*core_, e, detail::CollectiveUse::direct_apply, targets_);
     auto src = detail::make_apply_source<F>(e.id, std::forward<A>(a)...);
     return AsyncMapResult<V>(start_fixed<detail::ResultState<V>>(std::move(src), e.name), true);
   }

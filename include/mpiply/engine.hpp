@@ -46,6 +46,8 @@ class Engine {
 Engine& this_engine();
 
 namespace detail {
+// Whether this thread is running a task (engine_comm() is refused otherwise).
+bool in_task() noexcept;
 // Marks eng as the engine of the tasks run on this thread while the guard lives.
 class CurrentEngine {
  public:

@@ -32,6 +32,9 @@ class EngineView : public detail::MapMethods<EngineView> {
   AsyncResult<detail::result_value_t<F>> apply_async(F f, A&&... a) {
     using V = detail::result_value_t<F>;
     const auto& e = detail::entry_of(f);
+    // A collective function only when this engine is the whole team.
+    detail::check_collective_use(*dv_.core_, e, detail::CollectiveUse::engine_apply,
+                                 dv_.targets_);
     auto src = detail::make_apply_source<F>(e.id, std::forward<A>(a)...);
     return AsyncResult<V>(dv_.start_fixed<detail::ResultState<V>>(std::move(src), e.name));
   }

@@ -22,11 +22,13 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
   // sequence of References is resolved item by item. Chunks go to free engines. Inherited from
   // MapMethods: map_async, map_sync, map.
 
-  // f must be registered; arguments are checked against its parameters at compile time.
+  // f must be registered, and not collective; arguments are checked against its parameters at
+  // compile time.
   template <class F, class... A>
   AsyncResult<detail::result_value_t<F>> apply_async(F f, A&&... a) {
     using V = detail::result_value_t<F>;
     const auto& e = detail::entry_of(f);
+    detail::check_collective_use(*core_, e, detail::CollectiveUse::load_balanced_apply);
     auto src = detail::make_apply_source<F>(e.id, std::forward<A>(a)...);
     src->ntasks = 1;
     if (subset_) src->candidates = targets_;

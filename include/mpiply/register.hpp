@@ -3,6 +3,8 @@
 //   double square(double x) { return x * x; }
 //   MPIPLY_REGISTER(square);
 // or at run time, on every rank, before mpiply::run: mpiply::register_function("square", square).
+// A function that calls MPI collectives on mpiply::engine_comm() is registered with
+// MPIPLY_REGISTER_COLLECTIVE, so the views refuse to run it anywhere but on every engine at once.
 #include <string>
 
 #include <mpiply/detail/invoke.hpp>
@@ -12,6 +14,11 @@ namespace mpiply {
 template <class F>
 bool register_function(std::string name, F f) {
   return detail::register_fn(std::move(name), +f);
+}
+// The run-time form of MPIPLY_REGISTER_COLLECTIVE.
+template <class F>
+bool register_collective_function(std::string name, F f) {
+  return detail::register_fn(std::move(name), +f, true);
 }
 
 }  // namespace mpiply
@@ -26,3 +33,10 @@ bool register_function(std::string name, F f) {
 #define MPIPLY_REGISTER_AS(name, fnptr)                                         \
   [[maybe_unused]] static const bool MPIPLY_DETAIL_CAT(mpiply_registered_, __COUNTER__) = \
       ::mpiply::detail::register_fn(name, fnptr)
+// Registers fn as collective: it may be applied only to every engine at once
+// (rc[mpiply::all].apply(fn, ...)); any other view, a subset of engines or a map raises
+// mpiply::UsageError before anything is sent, since the engines left out would never enter the
+// collective and the others would wait for them for ever.
+#define MPIPLY_REGISTER_COLLECTIVE(fn)                                          \
+  [[maybe_unused]] static const bool MPIPLY_DETAIL_CAT(mpiply_registered_, __COUNTER__) = \
+      ::mpiply::detail::register_fn(#fn, &fn, true)

@@ -2,7 +2,7 @@
 // The table of functions engines may run. Functions are registered by name (MPIPLY_REGISTER at
 // namespace scope, or register_function at run time before mpiply::run); the name's 64-bit hash
 // travels on the wire, never a pointer. Every rank must register the same set, with the same
-// signatures, checked at start-up.
+// signatures and the same collective flags, checked at start-up.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,6 +28,9 @@ struct FunctionEntry {
   const void* key = nullptr;  // the function's address on this rank, for call-site look-up
   ErasedFn fn = nullptr;
   Invoker invoke = nullptr;
+  // Calls MPI collectives on engine_comm(), so it must run once on every engine at the same
+  // time: the views refuse to send it any other way (MPIPLY_REGISTER_COLLECTIVE).
+  bool collective = false;
 };
 
 std::uint64_t hash_name(std::string_view name) noexcept;
@@ -35,7 +38,7 @@ std::uint64_t hash_name(std::string_view name) noexcept;
 // Registration never throws (it runs during static initialisation); problems such as two
 // functions under one name are kept and reported by mpiply::run on every rank.
 bool add_function(std::string name, std::string signature, const void* key, ErasedFn fn,
-                  Invoker invoke) noexcept;
+                  Invoker invoke, bool collective = false) noexcept;
 // While frozen (during mpiply::run) the table is read without locking and cannot change.
 void freeze_registry(bool frozen) noexcept;
 // Removes a name (tests use it to make ranks disagree).
@@ -46,7 +49,9 @@ const FunctionEntry* find_by_id(std::uint64_t id) noexcept;
 const FunctionEntry& lookup_by_key(const void* key);
 const FunctionEntry& lookup_by_name(std::string_view name);
 std::vector<std::string> registered_names();
-// Name and signature of every registered function, sorted by name.
+// Name and signature of every registered function, sorted by name: what the ranks compare at
+// start-up. A collective function's signature ends in " [collective]", so ranks that disagree on
+// the flag stop there too (one would wait in a collective the others never enter).
 struct NamedSignature {
   std::string name, signature;
 };

@@ -1,6 +1,7 @@
 #pragma once
 // What every view shares: the scheduler it submits to, and turning a map call into a checked
-// MapSource (lengths agree, chunksize positive) before anything is sent.
+// MapSource (lengths agree, chunksize positive, not a collective function) before anything is
+// sent.
 #include <memory>
 #include <string>
 
@@ -8,6 +9,7 @@
 
 #include <mpiply/async_map_result.hpp>
 #include <mpiply/async_result.hpp>
+#include <mpiply/detail/collective.hpp>
 #include <mpiply/detail/sources.hpp>
 #include <mpiply/map_options.hpp>
 
@@ -30,6 +32,7 @@ class ViewBase {
   template <class F, class... In>
   auto build_map(F f, const MapOptions& opt, In&&... inputs) {
     const FunctionEntry& e = entry_of(f);
+    check_collective_use(*core_, e, CollectiveUse::map);
     if (opt.chunksize < 1)
       throw UsageError(fmt::format("map({}): chunksize is {}, it must be at least 1", e.name,
                                    opt.chunksize));

@@ -1,0 +1,19 @@
+#pragma once
+// The engines as an MPI team. Inside a task, engine_comm() is a communicator of every engine,
+// with rank = engine id, apart from mpiply's own traffic and from MPI_COMM_WORLD, so a function
+// registered with MPIPLY_REGISTER_COLLECTIVE and run by rc[mpiply::all].apply(f, ...) can call
+// MPI_Allreduce or swap halos with its neighbours. With one rank the inline engine 0 has a team
+// of one, so the same code runs without mpirun.
+//
+// Not part of mpiply.hpp: this is the one public header that includes <mpi.h>, and a program
+// that uses it calls MPI itself; the rest of mpiply's API stays free of MPI's names and macros.
+#include <mpi.h>
+
+namespace mpiply {
+
+// The engine communicator of the task running on this thread. Throws UsageError outside a task
+// (e.g. on rank 0's client thread). Collectives on it belong only in collective functions, since
+// every engine must make the same calls in the same order.
+MPI_Comm engine_comm();
+
+}  // namespace mpiply
