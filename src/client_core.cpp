@@ -267,6 +267,7 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
   } else {
     rec.started = h.started_ns;
     rec.completed = h.completed_ns;
+    rec.thread = static_cast<std::uint16_t>(std::min<std::uint32_t>(h.thread, 0xffff));
     store_items_locked(rec, e, id, Reader(p + sizeof h, n - sizeof h));
   }
   f.src.reset();

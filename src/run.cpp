@@ -3,6 +3,7 @@
 // mpiply's own exit codes (run.hpp).
 #include <mpiply/run.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cxxabi.h>
@@ -47,7 +48,9 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
   // Inline tasks run on this rank, so a crash here is a task's crash too.
   std::optional<detail::CrashReporter> crash;
   if (inline_mode) crash.emplace(0, 0, detail::this_hostname());
-  auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), settings.hwm);
+  // An engine with several worker threads must be able to hold a task for each of them.
+  int hwm = std::max(settings.hwm, settings.engine_threads);
+  auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), hwm);
   core->start_progress_thread();
   int code = 0;
   {

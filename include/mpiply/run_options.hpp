@@ -14,6 +14,11 @@ struct RunOptions {
   // How long shutdown waits for tasks still running after client_main ends before it names
   // them and ends the job with kExitShutdownTimeout (MPIPLY_SHUTDOWN_GRACE): 0 to 7 days.
   std::optional<Seconds> shutdown_grace;
+  // Tasks one engine runs at once, each in its own worker thread (MPIPLY_ENGINE_THREADS, else
+  // SLURM_CPUS_PER_TASK, else 1): 1 to 1024. Each engine then holds at least this many tasks,
+  // whatever hwm says, so no thread waits for work. See Engine in engine.hpp for what tasks
+  // sharing an engine may do at once.
+  std::optional<int> engine_threads;
 };
 
 }  // namespace mpiply
