@@ -80,6 +80,10 @@ constexpr Spec kGrace{"MPIPLY_SHUTDOWN_GRACE",
 constexpr Spec kThreads{"MPIPLY_ENGINE_THREADS", "how many tasks one engine runs at once, each in "
                         "its own thread", "a whole number", "1 to 1024"};
 
+constexpr Spec kClientRuns{"MPIPLY_CLIENT_RUNS_TASKS",
+                           "whether rank 0 also runs tasks, as the last engine", "0 or 1",
+                           "0 or 1"};
+
 }  // namespace
 
 Settings read_settings(std::vector<std::string>& problems) {
@@ -119,6 +123,12 @@ Settings read_settings(std::vector<std::string>& problems) {
       s.engine_threads = static_cast<int>(*n);
     else
       problems.push_back(bad_value(kThreads, v, n.has_value(), "1 (or SLURM_CPUS_PER_TASK)"));
+  }
+  if (const char* v = value_of(kClientRuns.name)) {
+    if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
+      s.client_runs_tasks = v[0] == '1';
+    else
+      problems.push_back(bad_value(kClientRuns, v, false, "0"));
   }
   return s;
 }
@@ -187,6 +197,7 @@ std::string apply_run_options(const RunOptions& o) {
                                      "1 to 1024 (tasks one engine runs at once)",
                                      *o.engine_threads));
   }
+  if (o.client_runs_tasks) s.client_runs_tasks = *o.client_runs_tasks;
   if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "\n"));
   g_active = s;
   return "";

@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <mpi.h>
 
 #include <mpiply/mpiply.hpp>
 
@@ -36,6 +39,12 @@ bool meet(int key) {
 }
 
 long twice(long x) { return 2 * x; }
+int engine_id() { return mpiply::this_engine().id(); }
+double sum_of(std::string name) {
+  double t = 0;
+  for (double x : mpiply::this_engine().get<std::vector<double>>(name)) t += x;
+  return t;
+}
 
 // Sets a name of its own and reads it back, and reads the shared pushed "base": many tasks do
 // this at once on each engine.
@@ -54,6 +63,8 @@ long own_name(long i) {
 MPIPLY_REGISTER(meet);
 MPIPLY_REGISTER(twice);
 MPIPLY_REGISTER(own_name);
+MPIPLY_REGISTER(engine_id);
+MPIPLY_REGISTER(sum_of);
 
 namespace {
 
@@ -221,4 +232,48 @@ TEST_CASE("engine_threads: bad RunOptions stop every rank; SLURM_CPUS_PER_TASK i
     return 0;
   });
   CHECK(rc == 0);
+}
+
+TEST_CASE("rank 0 runs tasks too, as the last engine", "[threads][client_runs_tasks]") {
+  int ranks = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  for (int threads : {1, 2}) {
+    mpiply::RunOptions o = with_threads(threads);
+    o.client_runs_tasks = true;
+    int rc = mpiply::run(1, argv, o, [&](mpiply::Client& c) {
+      INFO("threads " << threads);
+      // One rank: the inline engine 0 already is rank 0. More: ranks 1..N-1 are engines
+      // 0..N-2 and rank 0 is engine N-1.
+      REQUIRE(c.ids().size() == static_cast<std::size_t>(ranks));
+      int last = ranks - 1;
+      auto r = c[last].apply_async(engine_id);
+      CHECK(r.get(kBound) == last);
+      auto md = r.metadata().at(0);
+      CHECK(md.engine_id == last);
+      CHECK(md.rank == 0);
+      CHECK(md.pid == static_cast<long>(getpid()));
+      for (int e = 0; e + 1 < ranks; ++e) CHECK(c[e].apply(engine_id) == e);
+      // Load-balanced work reaches every engine, rank 0's too, and comes back right.
+      std::vector<long> xs(20'000);
+      for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<long>(i);
+      auto amr = c.load_balanced_view().map_async(twice, xs, {.chunksize = 1});
+      auto got = amr.get(kBound);
+      std::size_t wrong = 0;
+      for (std::size_t i = 0; i < xs.size(); ++i) wrong += got[i] != 2 * xs[i];
+      CHECK(wrong == 0);
+      std::set<int> engines;
+      for (const auto& m : amr.metadata()) engines.insert(m.engine_id);
+      CHECK(engines.count(last) == 1);
+      // A large push (segment path) lands on rank 0's engine as on the others.
+      std::vector<double> big(300'000, 0.5);
+      auto dv = c.direct_view();
+      dv.push({{"big", big}});
+      auto sums = dv.apply(sum_of, std::string("big"));
+      CHECK(sums == std::vector<double>(c.ids().size(), 150'000.0));
+      CHECK(c[last].pull<std::vector<double>>("big") == big);
+      dv.clear();
+      return 0;
+    });
+    REQUIRE(rc == 0);
+  }
 }

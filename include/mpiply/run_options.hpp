@@ -19,6 +19,10 @@ struct RunOptions {
   // whatever hwm says, so no thread waits for work. See Engine in engine.hpp for what tasks
   // sharing an engine may do at once.
   std::optional<int> engine_threads;
+  // Rank 0 also runs tasks, as the last engine (id N-1 with N ranks; ranks 1..N-1 keep ids
+  // 0..N-2), on a thread of its own that never calls MPI (MPIPLY_CLIENT_RUNS_TASKS=1). It runs
+  // one task at a time. With one rank, tasks run on rank 0 anyway.
+  std::optional<bool> client_runs_tasks;
 };
 
 }  // namespace mpiply
