@@ -52,13 +52,21 @@ class Backoff {
   }
   // Sleeps: briefly while the last message was recent, then for doubling intervals.
   void sleep() noexcept {
+    sleep_with([](std::int64_t ns) {
+      timespec ts{0, static_cast<long>(ns)};
+      nanosleep(&ts, nullptr);
+    });
+  }
+  // The same, but wait(ns) does the waiting: a caller that can also be woken by another thread
+  // (an engine's worker finishing a task) waits on that for at most ns.
+  template <class Wait>
+  void sleep_with(Wait&& wait) {
     std::int64_t ns = kShortSleepNs;
     if (idle_since_ != 0 && now_ - idle_since_ >= p_.recent_ns) {
       ns = sleep_ns_;
       sleep_ns_ = std::min(sleep_ns_ * 2, p_.max_sleep_ns);
     }
-    timespec ts{0, static_cast<long>(ns)};
-    nanosleep(&ts, nullptr);
+    wait(ns);
     now_ = tick();
     if (idle_since_ == 0) idle_since_ = now_;
   }

@@ -21,7 +21,7 @@ int Client::check_id(int id) const {
   if (e < 0 || e >= n)
     throw UsageError(fmt::format("engine {} does not exist: this job has engines 0..{} ({} "
                                  "ranks); launch with more ranks for more engines",
-                                 id, n - 1, core_->inline_mode() ? 1 : n + 1));
+                                 id, n - 1, core_->num_ranks()));
   return e;
 }
 

@@ -37,15 +37,23 @@ class MemorySegments : public SegmentFetcher {
 
 }  // namespace
 
-ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm)
-    : comm_(comm), engines_(std::move(engines)), inline_(engines_.empty()), hwm_(hwm) {
+ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
+                       bool client_runs_tasks)
+    : comm_(comm), engines_(std::move(engines)), inline_(engines_.empty()), hwm_(hwm),
+      mpi_engines_(static_cast<int>(engines_.size())) {
+  // With one rank the inline engine already runs every task on rank 0.
+  if (client_runs_tasks && !inline_) {
+    local_id_ = mpi_engines_;
+    engines_.push_back({0, this_hostname(), static_cast<long>(getpid())});
+    local_engine_ = std::make_unique<LocalEngine>(local_id_, engines_.back().hostname);
+  }
   if (inline_) {
     engines_.push_back({0, this_hostname(), static_cast<long>(getpid())});
     local_ = std::make_unique<Engine>(0, 0, engines_[0].hostname);
   }
   slots_.resize(engines_.size());
   for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(hwm_));
-  if (!inline_) inbox_ = std::make_unique<ResultInbox>(comm_, static_cast<int>(engines_.size()));
+  if (!inline_) inbox_ = std::make_unique<ResultInbox>(comm_, mpi_engines_);
 }
 
 ClientCore::~ClientCore() {
@@ -209,6 +217,10 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
     handle_result_locked(e, inline_out_.data(), inline_out_.size(), now_ns());
     return;
   }
+  if (e == local_id_) {
+    local_engine_->submit(msg, segs);
+    return;
+  }
   int dest = e + 1;
   isend_message(comm_, dest, kTagTask, kTagBigTask, msg, kTaskInboxBytes, f.env, f.req, f.big_req);
   f.seg_reqs.clear();
@@ -229,6 +241,10 @@ bool ClientCore::poll_results_locked() {
   int n = inbox_->poll([this](int e, const char* p, std::size_t len) {
     handle_result_locked(e, p, len, now_ns());
   });
+  if (local_engine_)
+    n += local_engine_->poll([this](const char* p, std::size_t len) {
+      handle_result_locked(local_id_, p, len, now_ns());
+    });
   return n > 0;
 }
 
@@ -267,6 +283,7 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
   } else {
     rec.started = h.started_ns;
     rec.completed = h.completed_ns;
+    rec.thread = static_cast<std::uint16_t>(std::min<std::uint32_t>(h.thread, 0xffff));
     store_items_locked(rec, e, id, Reader(p + sizeof h, n - sizeof h));
   }
   f.src.reset();

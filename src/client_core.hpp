@@ -18,6 +18,7 @@
 #include <mpiply/engine.hpp>
 #include <mpiply/metadata.hpp>
 
+#include "local_engine.hpp"
 #include "record_table.hpp"
 #include "transport.hpp"
 #include "startup.hpp"
@@ -42,7 +43,11 @@ struct EngineSlot {
 
 class ClientCore {
  public:
-  ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm);
+  // With client_runs_tasks (and at least one engine rank), rank 0 also serves as the last
+  // engine, id engines.size(), on a thread of its own (local_engine.hpp): ranks 1..N-1 keep ids
+  // 0..N-2, so adding it changes no other engine's id.
+  ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
+             bool client_runs_tasks = false);
   ~ClientCore();
   ClientCore(const ClientCore&) = delete;
   ClientCore& operator=(const ClientCore&) = delete;
@@ -74,6 +79,9 @@ class ClientCore {
   int hwm() const { return hwm_; }
   const EngineInfo& engine_info(int id) const { return engines_[id]; }
   std::size_t num_engines() const { return engines_.size(); }
+  int num_ranks() const { return inline_ ? 1 : mpi_engines_ + 1; }
+  // The engine id served on rank 0 by a LocalEngine, or -1.
+  int local_id() const { return local_id_; }
 
   std::mutex mu;
 
@@ -96,6 +104,9 @@ class ClientCore {
   bool inline_;
   int hwm_;
   std::unique_ptr<Engine> local_;  // the inline engine when there is one rank
+  int mpi_engines_ = 0;            // engine ranks: ids 0..mpi_engines_-1
+  int local_id_ = -1;
+  std::unique_ptr<LocalEngine> local_engine_;
 
   RecordTable records_;
   MsgId base_ = 0;

@@ -154,12 +154,13 @@ bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
   if (progress_.joinable()) progress_.join();
   if (!drained) return false;
   if (inline_) return true;
+  local_engine_.reset();  // drained: its worker is idle
   inbox_.reset();
   TaskHeader h{};
   h.kind = Kind::stop;
   h.fn_id = static_cast<std::uint64_t>(static_cast<std::int64_t>(code));
-  for (std::size_t e = 0; e < engines_.size(); ++e)
-    mpi_check(MPI_Send(&h, sizeof h, MPI_BYTE, static_cast<int>(e) + 1, kTagTask, comm_),
+  for (int e = 0; e < mpi_engines_; ++e)
+    mpi_check(MPI_Send(&h, sizeof h, MPI_BYTE, e + 1, kTagTask, comm_),
               "MPI_Send");
   return true;
 }

@@ -35,6 +35,7 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
     m.hostname = info.hostname;
     m.pid = info.pid;
   }
+  m.thread = r.thread;
   return m;
 }
 

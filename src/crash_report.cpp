@@ -1,13 +1,19 @@
 // The crash line. Everything the signal handler touches is prepared beforehand: the engine part
 // of the line is formatted when the reporter is installed, and a task start stores only a
-// pointer and a number. The handler then uses nothing but plain stores, loops and write(2),
-// all async-signal-safe.
+// pointer and a number. The handler then uses nothing but plain stores, loops, gettid and
+// write(2), all async-signal-safe.
+//
+// An engine with worker threads runs several tasks at once, so each thread that runs tasks owns
+// a slot (its kernel thread id, function, msg id). The handler finds the crashing thread's slot by
+// its thread id rather than through a thread_local, whose first touch in a signal handler may
+// allocate.
 #include "crash_report.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace mpiply::detail {
@@ -21,9 +27,52 @@ constexpr int kNumSignals = 5;
 struct sigaction g_previous[kNumSignals];
 char g_prefix[512];  // "mpiply: engine 0 (rank 1 on host, pid 42) died of "
 std::size_t g_prefix_len = 0;
-std::atomic<const char*> g_function{nullptr};
-std::atomic<std::uint64_t> g_msg_id{0};
 std::atomic<bool> g_reported{false};
+
+// One slot per thread that has run a task: engine workers (at most 1024), the engine's own
+// thread and rank 0's inline engine. A thread gives its slot back when it ends.
+struct TaskSlot {
+  std::atomic<long> tid{0};  // 0: free
+  std::atomic<const char*> function{nullptr};
+  std::atomic<std::uint64_t> msg_id{0};
+};
+constexpr int kSlots = 1100;
+TaskSlot g_slots[kSlots];
+
+long current_tid() noexcept { return syscall(SYS_gettid); }
+
+// Gives the slot back when its thread ends.
+struct SlotOwner {
+  TaskSlot* slot = nullptr;
+  ~SlotOwner() {
+    if (!slot) return;
+    slot->function.store(nullptr);
+    slot->tid.store(0);
+  }
+};
+
+// A plain pointer, so the per-task path reads it without a thread_local init guard.
+thread_local TaskSlot* t_slot = nullptr;
+
+// Claims this thread's slot on its first task; nullptr if all are taken (the crash line then
+// says less, nothing else changes).
+[[gnu::noinline]] TaskSlot* claim_slot() noexcept {
+  thread_local SlotOwner owner;
+  long tid = current_tid();
+  for (auto& s : g_slots) {
+    long free = 0;
+    if (s.tid.compare_exchange_strong(free, tid)) {
+      owner.slot = t_slot = &s;
+      break;
+    }
+  }
+  return t_slot;
+}
+
+TaskSlot* my_slot() noexcept {
+  TaskSlot* s = t_slot;
+  return s ? s : claim_slot();
+}
 
 // A stack for the handler, so a task that overflows its own stack is still reported.
 alignas(16) char g_alt_stack[64 * 1024];
@@ -57,11 +106,20 @@ void on_fatal_signal(int sig, siginfo_t* info, void* ctx) {
     Line l;
     l.add(g_prefix, g_prefix_len);
     l.add(kSignalNames[which]);
-    if (const char* fn = g_function.load(std::memory_order_relaxed)) {
+    long tid = current_tid();
+    const char* fn = nullptr;
+    std::uint64_t msg = 0;
+    for (auto& slot : g_slots) {
+      if (slot.tid.load(std::memory_order_relaxed) != tid) continue;
+      fn = slot.function.load(std::memory_order_relaxed);
+      msg = slot.msg_id.load(std::memory_order_relaxed);
+      break;
+    }
+    if (fn) {
       l.add(" while running '");
       l.add(fn);
       l.add("' (msg id ");
-      l.add(g_msg_id.load(std::memory_order_relaxed));
+      l.add(msg);
       l.add(")\n");
     } else {
       l.add(" outside any task\n");
@@ -91,7 +149,6 @@ CrashReporter::CrashReporter(int engine_id, int rank, const std::string& hostnam
                         "mpiply: engine %d (rank %d on %s, pid %ld) died of ", engine_id, rank,
                         hostname.c_str(), static_cast<long>(getpid()));
   g_prefix_len = n < 0 ? 0 : std::min(static_cast<std::size_t>(n), sizeof g_prefix - 1);
-  g_function.store(nullptr);
   g_reported.store(false);
 
   stack_t ss{};
@@ -111,13 +168,17 @@ CrashReporter::~CrashReporter() {
   sigaltstack(&g_previous_stack, nullptr);
 }
 
-TaskNote::TaskNote(const char* function, std::uint64_t msg_id) noexcept {
-  g_msg_id.store(msg_id, std::memory_order_relaxed);
+TaskNote::TaskNote(const char* function, std::uint64_t msg_id) noexcept : slot_(my_slot()) {
+  if (!slot_) return;
+  auto* s = static_cast<TaskSlot*>(slot_);
+  s->msg_id.store(msg_id, std::memory_order_relaxed);
   // The handler runs on this thread: a compiler fence keeps the two stores in this order.
   std::atomic_signal_fence(std::memory_order_release);
-  g_function.store(function, std::memory_order_relaxed);
+  s->function.store(function, std::memory_order_relaxed);
 }
 
-TaskNote::~TaskNote() { g_function.store(nullptr, std::memory_order_relaxed); }
+TaskNote::~TaskNote() {
+  if (slot_) static_cast<TaskSlot*>(slot_)->function.store(nullptr, std::memory_order_relaxed);
+}
 
 }  // namespace mpiply::detail

@@ -17,13 +17,17 @@ class CrashReporter {
 };
 
 // Marks the task the engine is running, for the crash line: two stores, no formatting, so it
-// costs nothing measurable per task. function must outlive the note (registry names do).
+// costs nothing measurable per task. function must outlive the note (registry names do). Each
+// thread has its own note, so worker threads of one engine each name their own task.
 class TaskNote {
  public:
   TaskNote(const char* function, std::uint64_t msg_id) noexcept;
   ~TaskNote();
   TaskNote(const TaskNote&) = delete;
   TaskNote& operator=(const TaskNote&) = delete;
+
+ private:
+  void* slot_;  // this thread's slot in crash_report.cpp
 };
 
 }  // namespace mpiply::detail

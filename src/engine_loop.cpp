@@ -5,33 +5,26 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "backoff.hpp"
+#include "engine_workers.hpp"
 #include "executor.hpp"
 #include "mpi_check.hpp"
+#include "settings.hpp"
 #include "transport.hpp"
 
 namespace mpiply::detail {
 
-namespace {
-
-class MpiSegments : public SegmentFetcher {
- public:
-  explicit MpiSegments(MPI_Comm comm) : comm_(comm) {}
-  void fetch(char* dst, std::size_t n) override {
-    for (std::size_t off = 0; off < n; off += kSegmentPiece) {
-      std::size_t len = std::min<std::size_t>(kSegmentPiece, n - off);
-      mpi_check(MPI_Recv(dst + off, static_cast<int>(len), MPI_BYTE, 0, kTagSegment, comm_,
-                         MPI_STATUS_IGNORE),
-                "MPI_Recv");
-    }
+void MpiSegments::fetch(char* dst, std::size_t n) {
+  for (std::size_t off = 0; off < n; off += kSegmentPiece) {
+    std::size_t len = std::min<std::size_t>(kSegmentPiece, n - off);
+    mpi_check(MPI_Recv(dst + off, static_cast<int>(len), MPI_BYTE, 0, kTagSegment, comm_,
+                       MPI_STATUS_IGNORE),
+              "MPI_Recv");
   }
-
- private:
-  MPI_Comm comm_;
-};
-
-}  // namespace
+}
 
 int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
+  if (int threads = settings().engine_threads; threads > 1)
+    return serve_threaded(comm, eng, clock_offset_ns, threads);
   Bytes out;
   MpiSegments segs(comm);
   TaskInbox inbox(comm);

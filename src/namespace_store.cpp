@@ -16,7 +16,7 @@ std::string list_names(const std::vector<std::string>& names) {
 void NamespaceStore::throw_missing(std::string_view name) const {
   throw UsageError(fmt::format("engine {} has no '{}' in its namespace ({}); push or scatter it "
                                "first",
-                               engine_id_, name, list_names(names())));
+                               engine_id_, name, list_names(names_locked())));
 }
 
 NamespaceStore::Entry& NamespaceStore::find(std::string_view name, const char* tag,
@@ -34,6 +34,7 @@ NamespaceStore::Entry& NamespaceStore::find(std::string_view name, const char* t
 NamespaceStore::Entry& NamespaceStore::slot(std::string name) { return entries_[std::move(name)]; }
 
 Bytes& NamespaceStore::set_raw(const std::string& name, std::string_view type, std::size_t size) {
+  std::lock_guard lk(mu_);
   Entry& e = entries_[name];
   e.type = type;
   e.value.reset();
@@ -44,25 +45,28 @@ Bytes& NamespaceStore::set_raw(const std::string& name, std::string_view type, s
 }
 
 bool NamespaceStore::erase(std::string_view name) {
+  std::lock_guard lk(mu_);
   auto it = entries_.find(name);
   if (it == entries_.end()) return false;
   entries_.erase(it);
   return true;
 }
 
-std::vector<std::string> NamespaceStore::names() const {
+std::vector<std::string> NamespaceStore::names_locked() const {
   std::vector<std::string> out;
   for (const auto& [k, v] : entries_) out.push_back(k);
   return out;
 }
 
 std::string NamespaceStore::type_of(std::string_view name) const {
+  std::lock_guard lk(mu_);
   auto it = entries_.find(name);
   return it == entries_.end() ? std::string() : demangle(it->second.type.c_str());
 }
 
 std::size_t NamespaceStore::encode_for_pull(std::string_view name,
                                             const std::vector<std::string>& types, Writer& w) {
+  std::lock_guard lk(mu_);
   auto it = entries_.find(name);
   if (it == entries_.end())
     throw_missing(name);

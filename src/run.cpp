@@ -3,6 +3,7 @@
 // mpiply's own exit codes (run.hpp).
 #include <mpiply/run.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cxxabi.h>
@@ -47,8 +48,14 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
                  "mpirun -n N for N-1 engines)\n");
   // Inline tasks run on this rank, so a crash here is a task's crash too.
   std::optional<detail::CrashReporter> crash;
+  bool local_engine = !inline_mode && settings.client_runs_tasks;
   if (inline_mode) crash.emplace(0, 0, detail::this_hostname());
-  auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), settings.hwm);
+  // So do those of rank 0's own engine slot, the last engine id.
+  if (local_engine) crash.emplace(static_cast<int>(engines.size()), 0, detail::this_hostname());
+  // An engine with several worker threads must be able to hold a task for each of them.
+  int hwm = std::max(settings.hwm, settings.engine_threads);
+  auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), hwm,
+                                                      settings.client_runs_tasks);
   core->start_progress_thread();
   int code = 0;
   {

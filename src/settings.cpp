@@ -77,6 +77,13 @@ constexpr Spec kGrace{"MPIPLY_SHUTDOWN_GRACE",
                       "the job is ended",
                       "a number of seconds (such as 30 or 0.5)", "0 to 604800 (a week)"};
 
+constexpr Spec kThreads{"MPIPLY_ENGINE_THREADS", "how many tasks one engine runs at once, each in "
+                        "its own thread", "a whole number", "1 to 1024"};
+
+constexpr Spec kClientRuns{"MPIPLY_CLIENT_RUNS_TASKS",
+                           "whether rank 0 also runs tasks, as the last engine", "0 or 1",
+                           "0 or 1"};
+
 }  // namespace
 
 Settings read_settings(std::vector<std::string>& problems) {
@@ -103,6 +110,25 @@ Settings read_settings(std::vector<std::string>& problems) {
     else
       problems.push_back(
           bad_value(kGrace, v, ms.has_value(), fmt::format("{:g}", s.shutdown_grace_ms / 1e3)));
+  }
+  // One rank per node with --cpus-per-task=N should keep N cores busy without a second setting.
+  // Slurm's own variable is not ours to judge: a value we cannot use leaves the default.
+  if (const char* v = value_of("SLURM_CPUS_PER_TASK")) {
+    auto n = parse_whole(v);
+    if (n && *n >= 1 && *n <= 1024) s.engine_threads = static_cast<int>(*n);
+  }
+  if (const char* v = value_of(kThreads.name)) {
+    auto n = parse_whole(v);
+    if (n && *n >= 1 && *n <= 1024)
+      s.engine_threads = static_cast<int>(*n);
+    else
+      problems.push_back(bad_value(kThreads, v, n.has_value(), "1 (or SLURM_CPUS_PER_TASK)"));
+  }
+  if (const char* v = value_of(kClientRuns.name)) {
+    if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
+      s.client_runs_tasks = v[0] == '1';
+    else
+      problems.push_back(bad_value(kClientRuns, v, false, "0"));
   }
   return s;
 }
@@ -163,6 +189,15 @@ std::string apply_run_options(const RunOptions& o) {
                                      "from 0 to 604800 (7 days)",
                                      sec));
   }
+  if (o.engine_threads) {
+    if (*o.engine_threads >= 1 && *o.engine_threads <= 1024)
+      s.engine_threads = *o.engine_threads;
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::engine_threads is {}; it must be from "
+                                     "1 to 1024 (tasks one engine runs at once)",
+                                     *o.engine_threads));
+  }
+  if (o.client_runs_tasks) s.client_runs_tasks = *o.client_runs_tasks;
   if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "\n"));
   g_active = s;
   return "";

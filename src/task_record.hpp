@@ -17,6 +17,7 @@ struct TaskRecord {
   std::int32_t engine = -1;
   std::uint32_t nitems = 0;
   TaskStatus status = TaskStatus::queued;
+  std::uint16_t thread = 0;  // engine worker thread (at most 1024), fits in the padding
 };
 
 }  // namespace mpiply::detail

@@ -1,6 +1,7 @@
 #pragma once
 // Client: rank 0's view of the job, as ipyparallel's Client. Engine ids are 0..N-2 (engine i is
 // MPI rank i+1); with a single rank there is one inline engine 0 that runs tasks on rank 0.
+// With RunOptions::client_runs_tasks, rank 0 is also engine N-1 (ids 0..N-1).
 // Iterating a Client gives an EngineView per engine: for (mpiply::EngineView e : rc) ...
 #include <cstddef>
 #include <iterator>

@@ -10,6 +10,17 @@
 
 namespace mpiply {
 
+// With MPIPLY_ENGINE_THREADS (RunOptions::engine_threads) above 1, several tasks run at once on
+// one engine, each on its own worker thread, and share this object. What is safe then:
+// - id(), rank(), hostname(): always;
+// - get, set, contains, erase, names: each takes the namespace's lock, so tasks may call them at
+//   once, on the same or different names;
+// - but get returns a reference into the namespace, read without the lock: a name must not be
+//   set again or erased while another task may still read it. Give each task's scratch values
+//   their own names, or set shared ones before the tasks that read them (a push from the
+//   client is safe: it waits for the engine's earlier tasks and runs before later ones);
+// - the values themselves are the task's business: reading one const object from many tasks is
+//   fine, changing it (through a const_cast, or a pointer inside it) needs its own lock.
 class Engine {
  public:
   Engine(int id, int rank, std::string hostname)

@@ -21,6 +21,7 @@ struct TaskMetadata {
   int rank = -1;  // MPI rank of the engine (engine_id + 1, or 0 when tasks run inline)
   std::string hostname;
   long pid = 0;
+  int thread = 0;  // which of the engine's worker threads ran it (0 to MPIPLY_ENGINE_THREADS-1)
   std::size_t items = 0;  // map items carried by this task (1 for apply)
   std::string error;      // "ename: evalue" of the first failing item, empty if none
 };

@@ -14,6 +14,15 @@ struct RunOptions {
   // How long shutdown waits for tasks still running after client_main ends before it names
   // them and ends the job with kExitShutdownTimeout (MPIPLY_SHUTDOWN_GRACE): 0 to 7 days.
   std::optional<Seconds> shutdown_grace;
+  // Tasks one engine runs at once, each in its own worker thread (MPIPLY_ENGINE_THREADS, else
+  // SLURM_CPUS_PER_TASK, else 1): 1 to 1024. Each engine then holds at least this many tasks,
+  // whatever hwm says, so no thread waits for work. See Engine in engine.hpp for what tasks
+  // sharing an engine may do at once.
+  std::optional<int> engine_threads;
+  // Rank 0 also runs tasks, as the last engine (id N-1 with N ranks; ranks 1..N-1 keep ids
+  // 0..N-2), on a thread of its own that never calls MPI (MPIPLY_CLIENT_RUNS_TASKS=1). It runs
+  // one task at a time. With one rank, tasks run on rank 0 anyway.
+  std::optional<bool> client_runs_tasks;
 };
 
 }  // namespace mpiply

@@ -2,9 +2,15 @@
 // One engine's namespace: named values pushed by the client or set by tasks. A pushed value is
 // kept as its encoded bytes and decoded on first typed use; a value set by a task is kept as the
 // object and encoded only when pulled. Types are checked by tag on every access.
+//
+// Tasks running at once on one engine (MPIPLY_ENGINE_THREADS > 1) share it: every member takes
+// the store's mutex, so lookups, sets and erases of different names never race. get() returns a
+// reference into the entry, read after the lock is released: a name must not be set again or
+// erased while other tasks may still read it (entries of other names never move).
 #include <any>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +35,7 @@ class NamespaceStore {
 
   template <class T>
   const T& get(std::string_view name) {
+    std::lock_guard lk(mu_);
     Entry& e = find(name, type_tag<T>(), type_name<T>());
     if (!e.value.has_value()) {
       Reader r(e.raw.data(), e.raw.size());
@@ -43,6 +50,7 @@ class NamespaceStore {
 
   template <class T>
   void set(std::string name, T value) {
+    std::lock_guard lk(mu_);
     Entry& e = slot(std::move(name));
     e.type = type_tag<T>();
     e.raw = Bytes();
@@ -52,13 +60,23 @@ class NamespaceStore {
   }
 
   // Stores encoded bytes received from the client. Reuses the old buffer of that name when the
-  // new value fits, so repeated pushes of one array land in warm memory.
+  // new value fits, so repeated pushes of one array land in warm memory. The caller fills the
+  // buffer without the lock: engines run pushes only while no task runs (engine_workers.cpp).
   Bytes& set_raw(const std::string& name, std::string_view type, std::size_t size);
 
-  bool contains(std::string_view name) const { return entries_.find(name) != entries_.end(); }
+  bool contains(std::string_view name) const {
+    std::lock_guard lk(mu_);
+    return entries_.find(name) != entries_.end();
+  }
   bool erase(std::string_view name);
-  void clear() { entries_.clear(); }
-  std::vector<std::string> names() const;
+  void clear() {
+    std::lock_guard lk(mu_);
+    entries_.clear();
+  }
+  std::vector<std::string> names() const {
+    std::lock_guard lk(mu_);
+    return names_locked();
+  }
   std::string type_of(std::string_view name) const;
 
   // For pull: writes the encoded value of name into w if its type is one of types, returning the
@@ -74,8 +92,10 @@ class NamespaceStore {
   Entry& find(std::string_view name, const char* tag, const std::string& readable);
   [[noreturn]] void throw_missing(std::string_view name) const;
   Entry& slot(std::string name);
+  std::vector<std::string> names_locked() const;
 
   int engine_id_;
+  mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> entries_;
 };
 

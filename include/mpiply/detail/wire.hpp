@@ -34,7 +34,7 @@ struct ResultHeader {
   std::int64_t started_ns;  // rank-0-aligned wall clock, ns since the epoch
   std::int64_t completed_ns;
   std::uint32_t nitems;
-  std::uint32_t pad;
+  std::uint32_t thread;  // the engine's worker thread that ran the task (0 when single-threaded)
 };
 
 // Each result item: u8 status, u32 length, then the value, or an error: u8 ErrorKind (errors.hpp)
