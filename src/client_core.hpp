@@ -82,6 +82,7 @@ class ClientCore {
   int num_ranks() const { return inline_ ? 1 : mpi_engines_ + 1; }
   // The engine id served on rank 0 by a LocalEngine, or -1.
   int local_id() const { return local_id_; }
+  bool client_runs_tasks() const { return local_id_ >= 0; }
 
   std::mutex mu;
 

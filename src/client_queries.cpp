@@ -74,5 +74,6 @@ bool core_wait(ClientCore& core, WaitPred pred, const void* ctx,
   return core.wait(pred, ctx, deadline);
 }
 std::vector<int> core_ids(const ClientCore& core) { return core.ids(); }
+bool core_client_runs_tasks(const ClientCore& core) { return core.client_runs_tasks(); }
 
 }  // namespace mpiply::detail

@@ -22,6 +22,14 @@ bool targets_every_engine(const ClientCore& core, const std::vector<int>& target
 void throw_collective_misuse(const ClientCore& core, const FunctionEntry& e, CollectiveUse use,
                              const std::vector<int>& targets) {
   std::size_t n = core_ids(core).size();
+  if (core_client_runs_tasks(core))
+    throw UsageError(fmt::format(
+        "mpiply: '{0}' is registered as collective (MPIPLY_REGISTER_COLLECTIVE), but this job "
+        "runs tasks on rank 0 too (client_runs_tasks): rank 0's engine {1} is not in "
+        "mpiply::engine_comm() and may not call MPI while the client runs, so a collective "
+        "cannot include it. Nothing was sent. Turn client_runs_tasks off "
+        "(MPIPLY_CLIENT_RUNS_TASKS=0) for jobs with collective functions",
+        e.name, n - 1));
   std::string what;
   switch (use) {
     case CollectiveUse::direct_apply:

@@ -7,10 +7,11 @@
 //   oldest outstanding task and checks its msg id. The cost is that a slow task delays the
 //   results (not the running) of later ones; rank 0 keeps at least `threads` tasks on the engine
 //   (effective hwm = max(hwm, threads)), so workers do not starve behind it.
-// - Only calls run on workers. A push, pull or clear (or a message that does not decode) waits
-//   until every earlier task has finished and been answered, then runs on the main thread: its
-//   segments arrive over MPI, and tasks see the namespace as they would on a one-thread engine
-//   (a task sent after a push sees the pushed value; one sent before it never sees it change).
+// - Only calls run on workers. A push, pull, clear, a call of a collective function (it calls
+//   MPI) or a message that does not decode waits until every earlier task has finished and been
+//   answered, then runs on the main thread: its segments arrive over MPI, and tasks see the
+//   namespace as they would on a one-thread engine (a task sent after a push sees the pushed
+//   value; one sent before it never sees it change).
 #include "engine_workers.hpp"
 
 #include <atomic>
@@ -22,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include <mpiply/detail/registry.hpp>
 #include <mpiply/detail/wire.hpp>
 
 #include "backoff.hpp"
@@ -160,11 +162,15 @@ class ThreadedEngine {
   }
 
  private:
+  // A call that may run on a worker. A collective function's call is not one: it calls MPI (on
+  // engine_comm), which only this thread may do, so it runs here after the tasks before it.
   static bool is_call(std::span<const char> msg) {
     if (msg.size() < sizeof(TaskHeader)) return false;
     TaskHeader h;
     std::memcpy(&h, msg.data(), sizeof h);
-    return h.kind == Kind::call;
+    if (h.kind != Kind::call) return false;
+    const FunctionEntry* fe = find_by_id(h.fn_id);
+    return !(fe && fe->collective);
   }
 
   void start(std::span<const char> msg) {

@@ -62,6 +62,15 @@ int ring_pass(int bytes) {
   return left;
 }
 
+// 1 when the task runs on the thread that initialised MPI, the only one that may call it
+// (MPI_THREAD_SERIALIZED); checked with an allreduce so every engine's answer counts.
+int on_mpi_thread() {
+  int mine = 0, all = 0;
+  MPI_Is_thread_main(&mine);
+  MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, mpiply::engine_comm());
+  return all;
+}
+
 // Registered as collective on some ranks only, by a test below.
 int flag_probe() { return 1; }
 
@@ -70,6 +79,7 @@ int flag_probe() { return 1; }
 MPIPLY_REGISTER_COLLECTIVE(team_id_sum);
 MPIPLY_REGISTER_COLLECTIVE(team_scaled_sum);
 MPIPLY_REGISTER_COLLECTIVE(ring_pass);
+MPIPLY_REGISTER_COLLECTIVE(on_mpi_thread);
 MPIPLY_REGISTER(team_shape);
 
 namespace {
@@ -214,5 +224,55 @@ TEST_CASE("ranks that disagree on whether a function is collective stop at start
     CHECK(c[mpiply::all].apply(flag_probe) == std::vector<int>(c.size(), 1));
   });
   mpiply::detail::remove_function("flag_probe");
+  REQUIRE(rc == 0);
+}
+
+// With several threads per engine, a collective runs on the engine's MPI thread (workers never
+// call MPI), in its place among the ordinary tasks around it.
+TEST_CASE("collective functions on engines with several threads", "[engine_comm][threads]") {
+  mpiply::RunOptions o;
+  o.engine_threads = 3;
+  int rc = mpiply::run(1, mpiply_test::test_argv(), o, [](mpiply::Client& c) {
+    long n = static_cast<long>(c.size());
+    auto lb = c.load_balanced_view();
+    for (int round = 0; round < 10; ++round) {
+      // Ordinary tasks in flight on every engine while the collectives arrive.
+      std::vector<mpiply::AsyncResult<std::array<int, 3>>> shapes;
+      for (int k = 0; k < 64; ++k) shapes.push_back(lb.apply_async(team_shape));
+      auto sums = c[mpiply::all].apply_async(team_scaled_sum, long(round + 1));
+      auto ring = c[mpiply::all].apply_async(ring_pass, 1 << 20);
+      for (int main_thread : c[mpiply::all].apply(on_mpi_thread)) CHECK(main_thread == 1);
+      for (long s : sums.get(mpiply::Seconds(120))) CHECK(s == (round + 1) * id_sum(n));
+      auto lefts = ring.get(mpiply::Seconds(120));
+      for (long e = 0; e < n; ++e) CHECK(lefts[std::size_t(e)] == (e + n - 1) % n);
+      for (auto& sh : shapes) CHECK(sh.get(mpiply::Seconds(120))[0] == n);
+    }
+  });
+  REQUIRE(rc == 0);
+}
+
+// Rank 0's own engine is not in the engine communicator and may not call MPI, so a job that
+// runs tasks on rank 0 refuses collectives before sending anything, and says what to change.
+TEST_CASE("collective functions are refused when rank 0 runs tasks too", "[engine_comm]") {
+  mpiply::RunOptions o;
+  o.client_runs_tasks = true;
+  int rc = mpiply::run(1, mpiply_test::test_argv(), o, [](mpiply::Client& c) {
+    if (world_size() == 1) {  // no engine ranks: the option does nothing, tasks run inline
+      CHECK(c[mpiply::all].apply(team_id_sum) == std::vector<long>{0});
+      return;
+    }
+    auto before = c.history().size();
+    try {
+      (void)c[mpiply::all].apply(team_id_sum);
+      FAIL_CHECK("a collective was accepted with client_runs_tasks");
+    } catch (const mpiply::UsageError& e) {
+      CHECK_THAT(std::string(e.what()), Catch::Contains("client_runs_tasks"));
+      CHECK_THAT(std::string(e.what()), Catch::Contains("'team_id_sum'"));
+    }
+    CHECK(c.history().size() == before);
+    // Ordinary tasks still run everywhere, rank 0's engine included.
+    auto shapes = c[mpiply::all].apply(team_shape);
+    CHECK(shapes.size() == c.size());
+  });
   REQUIRE(rc == 0);
 }

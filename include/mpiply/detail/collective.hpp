@@ -21,13 +21,15 @@ enum class CollectiveUse {
 [[noreturn]] void throw_collective_misuse(const ClientCore& core, const FunctionEntry& e,
                                           CollectiveUse use, const std::vector<int>& targets);
 bool targets_every_engine(const ClientCore& core, const std::vector<int>& targets);
+// True when rank 0 also serves as an engine (RunOptions::client_runs_tasks).
+bool core_client_runs_tasks(const ClientCore& core);
 
 // Inline so that an ordinary function pays one flag test per call.
 inline void check_collective_use(const ClientCore& core, const FunctionEntry& e,
                                  CollectiveUse use, const std::vector<int>& targets = {}) {
   if (!e.collective) return;
   bool ok = (use == CollectiveUse::direct_apply || use == CollectiveUse::engine_apply) &&
-            targets_every_engine(core, targets);
+            targets_every_engine(core, targets) && !core_client_runs_tasks(core);
   if (!ok) throw_collective_misuse(core, e, use, targets);
 }
 
