@@ -81,9 +81,11 @@ case $suite in
 jobs)
   printf '%s\n' '# two commands' 'echo farm-says-hello' 'echo on $(hostname) >&2' >farm-cmds.txt
   declare -A ids
-  for job in pids itermap rms farm; do
+  for job in pids itermap rms farm heat bench; do
     args=()
     [ $job = itermap ] && args=(--quick)
+    [ $job = heat ] && args=(--points 100000 --steps 50)
+    [ $job = bench ] && args=(--quick)
     for l in "" -srun; do
       [ $job = farm ] && args=(--joblog "farm$l.log" farm-cmds.txt)
       ids[$job$l]=$(submit "$repo/slurm/$job$l.sbatch" "${args[@]}")
@@ -104,6 +106,8 @@ jobs)
     output_has "itermap-${ids[itermap$l]}.out" "running with two calls per task, with unordered results"
     [ "$(grep -c '^58\.028845747399714$' "rms-${ids[rms$l]}.out")" = 2 ] || fail "rms output"
     output_has "farm-${ids[farm$l]}.out" "farm-says-hello" "on $(hostname)" "2/2 done, 0 failed"
+    output_has "heat-${ids[heat$l]}.out" "heat: PASS"
+    output_has "bench-${ids[bench$l]}.out" "apply"
     [ "$(grep -c $'\t0\t0\techo farm-says-hello$' "farm$l.log")" = 1 ] || fail "farm$l.log"
   done
   [ "$(grep -c '^58\.028845747399714$' "myprog-${ids[abs]}.out")" = 2 ] || fail "absolute path"
