@@ -92,26 +92,26 @@ class Farm {
       if (!in) return usage_error(fmt::format("cannot read the command file '{}'", o_.input));
       cmds = farm::read_commands(in);
     }
-    std::deque<const Command*> todo;
+    std::deque<const Command*> pending;
     std::set<std::pair<long, std::string>> skip;
     if (o_.resume) skip = farm::succeeded_in_joblog(o_.joblog);
     for (const auto& c : cmds)
-      if (!skip.count({c.seq, c.text})) todo.push_back(&c);
+      if (!skip.count({c.seq, c.text})) pending.push_back(&c);
     if (o_.resume)
       fmt::print(stderr, "farm: --resume: {} of {} commands already succeeded, {} to run\n",
-                 cmds.size() - todo.size(), cmds.size(), todo.size());
+                 cmds.size() - pending.size(), cmds.size(), pending.size());
     if (!open_outputs()) return farm::kExitUsage;
 
-    Progress progress(todo.size());
+    Progress progress(pending.size());
     // Enough handles in flight to keep every engine's queue full; the rest wait here, so
     // finding a finished one stays cheap however many commands there are.
     const std::size_t window = std::max<std::size_t>(8, 2 * rc_.ids().size() * rc_.hwm());
     std::vector<Running> running;
     auto pause = std::chrono::microseconds(100);
-    while (!todo.empty() || !running.empty()) {
-      while (running.size() < window && !todo.empty()) {
-        running.push_back(submit(todo.front(), 1));
-        todo.pop_front();
+    while (!pending.empty() || !running.empty()) {
+      while (running.size() < window && !pending.empty()) {
+        running.push_back(submit(pending.front(), 1));
+        pending.pop_front();
       }
       auto it = std::find_if(running.begin(), running.end(), [](const Running& r) {
         return r.ar.ready();

@@ -2,9 +2,14 @@
 // Shared by the Catch2 tests: run a client body in a fresh mpiply::run. MPI is set up once by
 // tests/main.cpp, so every TEST_CASE may start and stop mpiply as often as it likes; every rank
 // returns run's exit code, which the test then checks on every rank.
+#include <cstdlib>
 #include <numeric>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
+
+#include <mpi.h>
 
 #include <mpiply/mpiply.hpp>
 
@@ -37,5 +42,31 @@ inline std::vector<mpiply::DirectView> all_and_reversed_views(const mpiply::Clie
   if (ids.size() >= 2) views.push_back(c[std::vector<int>{ids.back(), ids.front()}]);
   return views;
 }
+
+inline int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+inline int world_size() {
+  int n = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  return n;
+}
+
+// Puts an environment variable back, when it goes, as the whole test run had it.
+struct RestoreEnv {
+  std::string name;
+  std::optional<std::string> old;
+  explicit RestoreEnv(const char* n) : name(n) {
+    if (const char* v = std::getenv(n)) old = v;
+  }
+  ~RestoreEnv() {
+    if (old)
+      setenv(name.c_str(), old->c_str(), 1);
+    else
+      unsetenv(name.c_str());
+  }
+};
 
 }  // namespace mpiply_test

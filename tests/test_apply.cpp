@@ -19,15 +19,11 @@
 
 #include "support.hpp"
 
+using mpiply_test::world_size;
+
 namespace {
 
 using mpiply_test::run_client;
-
-int world_size() {
-  int n = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
 
 // The engine ids the job must have: 0..N-2, or the single inline engine 0 with one rank.
 std::vector<int> expected_ids() {

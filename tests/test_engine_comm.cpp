@@ -16,6 +16,9 @@
 
 #include "support.hpp"
 
+using mpiply_test::world_rank;
+using mpiply_test::world_size;
+
 namespace {
 
 int team_rank() {
@@ -87,17 +90,6 @@ namespace {
 using mpiply_test::run_client;
 
 long id_sum(long n) { return n * (n - 1) / 2; }
-
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int n = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
 
 // f raises a UsageError that names the function and the fix, and nothing reaches the scheduler.
 template <class F>

@@ -22,6 +22,8 @@
 
 #include "support.hpp"
 
+using mpiply_test::RestoreEnv;
+
 namespace {
 
 // Two tasks with the same key meet here: each arrives, then waits (at most 30 s) for the other.
@@ -79,20 +81,6 @@ mpiply::RunOptions with_threads(int threads, std::optional<int> hwm = std::nullo
   o.hwm = hwm;
   return o;
 }
-
-struct RestoreEnv {
-  std::string name;
-  std::optional<std::string> old;
-  explicit RestoreEnv(const char* n) : name(n) {
-    if (const char* v = std::getenv(n)) old = v;
-  }
-  ~RestoreEnv() {
-    if (old)
-      setenv(name.c_str(), old->c_str(), 1);
-    else
-      unsetenv(name.c_str());
-  }
-};
 
 }  // namespace
 

@@ -13,20 +13,12 @@
 
 #include "support.hpp"
 
+using mpiply_test::world_rank;
+using mpiply_test::world_size;
+
 namespace {
 
 using mpiply_test::run_client;
-
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int n = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
 
 }  // namespace
 

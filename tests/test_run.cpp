@@ -15,27 +15,16 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "support.hpp"
+
+using mpiply_test::RestoreEnv;
+
 using namespace std::chrono_literals;
 
 namespace {
 
 char prog_name[] = "test_run";
 char* dummy_argv[] = {prog_name, nullptr};
-
-// Puts a variable back as the environment of the whole test run had it.
-struct RestoreEnv {
-  std::string name;
-  std::optional<std::string> old;
-  explicit RestoreEnv(const char* n) : name(n) {
-    if (const char* v = std::getenv(n)) old = v;
-  }
-  ~RestoreEnv() {
-    if (old)
-      setenv(name.c_str(), old->c_str(), 1);
-    else
-      unsetenv(name.c_str());
-  }
-};
 
 }  // namespace
 
