@@ -31,6 +31,12 @@ void check_pull_names(const std::string* names, std::size_t n);
 
 class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView> {
  public:
+  // A copy of this view with flags f set on top of its own, for one call.
+  DirectView with_flags(const TaskFlags& f) const {
+    DirectView v = *this;
+    v.set_flags(f);
+    return v;
+  }
   const std::vector<int>& targets() const noexcept { return targets_; }
   // Number of targets.
   std::size_t size() const noexcept { return targets_.size(); }

@@ -27,6 +27,17 @@ class EngineView : public detail::MapMethods<EngineView> {
   std::size_t size() const noexcept { return 1; }
   // The same engine as a DirectView (results one per target, i.e. in a vector of one).
   DirectView as_direct_view() const { return dv_; }
+  // The view's flags (task_flags.hpp), as on every view.
+  const TaskFlags& flags() const noexcept { return dv_.flags(); }
+  void set_flags(const TaskFlags& f) { dv_.set_flags(f); }
+  [[nodiscard]] detail::ViewBase::FlagsGuard temp_flags(const TaskFlags& f) {
+    return dv_.temp_flags(f);
+  }
+  EngineView with_flags(const TaskFlags& f) const {
+    EngineView v = *this;
+    v.set_flags(f);
+    return v;
+  }
 
   template <class F, class... A>
   AsyncResult<detail::result_value_t<F>> apply_async(F f, A&&... a) {

@@ -16,6 +16,13 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
   // The engines this view balances over, and how many there are.
   const std::vector<int>& targets() const noexcept { return targets_; }
   std::size_t size() const noexcept { return targets_.size(); }
+  // A copy of this view with flags f set on top of its own, for one call:
+  // view.with_flags({.retries = 2}).apply_async(f, x).
+  LoadBalancedView with_flags(const TaskFlags& f) const {
+    LoadBalancedView v = *this;
+    v.set_flags(f);
+    return v;
+  }
 
   // map(f, xs[, ys...][, {.chunksize = k, .ordered = b}]): Python map over zipped sequences (any
   // input ranges); a Reference in place of a sequence is passed unchanged to every call, a

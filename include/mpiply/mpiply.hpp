@@ -3,6 +3,7 @@
 #include <mpiply/async_map_result.hpp>
 #include <mpiply/async_result.hpp>
 #include <mpiply/client.hpp>
+#include <mpiply/dependency.hpp>
 #include <mpiply/direct_view.hpp>
 #include <mpiply/engine.hpp>
 #include <mpiply/environment.hpp>
@@ -14,5 +15,6 @@
 #include <mpiply/register.hpp>
 #include <mpiply/run.hpp>
 #include <mpiply/run_options.hpp>
+#include <mpiply/task_flags.hpp>
 #include <mpiply/time.hpp>
 #include <mpiply/version.hpp>

@@ -11,6 +11,7 @@
 
 #include <mpiply/detail/bytes.hpp>
 #include <mpiply/errors.hpp>
+#include <mpiply/task_flags.hpp>
 #include <mpiply/time.hpp>
 
 namespace mpiply::detail {
@@ -36,6 +37,7 @@ struct TaskSource {
   std::vector<int> candidates;  // load-balanced over these engines only; empty = over all
   MsgId first_msg = 0;       // set by submit
   std::uint32_t next = 0;    // next undispatched task (load-balanced queue)
+  TaskFlags flags;           // the view's flags merged with the call's, copied at submission
 
   virtual std::size_t item_begin(std::uint32_t task) const = 0;
   virtual std::uint32_t item_count(std::uint32_t task) const = 0;

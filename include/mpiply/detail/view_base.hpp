@@ -12,10 +12,30 @@
 #include <mpiply/detail/collective.hpp>
 #include <mpiply/detail/sources.hpp>
 #include <mpiply/map_options.hpp>
+#include <mpiply/task_flags.hpp>
 
 namespace mpiply::detail {
 
 class ViewBase {
+ public:
+  // The view's flags (task_flags.hpp); set fields replace the view's, empty ones keep them.
+  const TaskFlags& flags() const noexcept { return flags_; }
+  void set_flags(const TaskFlags& f) { flags_ = merge_flags(flags_, f); }
+
+  // Restores the view's flags when it goes out of scope: { auto g = v.temp_flags({...}); ... }
+  class FlagsGuard {
+   public:
+    FlagsGuard(ViewBase& v, const TaskFlags& f) : v_(v), saved_(v.flags_) { v.set_flags(f); }
+    ~FlagsGuard() { v_.flags_ = saved_; }
+    FlagsGuard(const FlagsGuard&) = delete;
+    FlagsGuard& operator=(const FlagsGuard&) = delete;
+
+   private:
+    ViewBase& v_;
+    TaskFlags saved_;
+  };
+  [[nodiscard]] FlagsGuard temp_flags(const TaskFlags& f) { return FlagsGuard(*this, f); }
+
  protected:
   explicit ViewBase(std::shared_ptr<ClientCore> core) : core_(std::move(core)) {}
 
@@ -24,6 +44,7 @@ class ViewBase {
                                std::size_t nitems) {
     auto st = std::make_shared<State>(core_, std::move(fname), nitems);
     src->state = st;
+    src->flags = flags_;
     if (src->ntasks) core_submit(*core_, std::move(src));
     return st;
   }
@@ -68,6 +89,7 @@ class ViewBase {
   }
 
   std::shared_ptr<ClientCore> core_;
+  TaskFlags flags_;
 };
 
 }  // namespace mpiply::detail
