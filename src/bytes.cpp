@@ -24,6 +24,7 @@ void advise_huge(void* p, std::size_t n) noexcept {
 void* alloc_bytes(std::size_t n, std::size_t& granted) {
   void* p = nullptr;
   if (n >= kHugeFrom) {
+    if (n > SIZE_MAX - kHuge) throw std::bad_alloc();  // rounding up would wrap to a tiny size
     granted = (n + kHuge - 1) & ~(kHuge - 1);
     p = std::aligned_alloc(kHuge, granted);
     if (p) advise_huge(p, granted);

@@ -5,6 +5,7 @@
 
 #include <cxxabi.h>
 
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -107,6 +108,9 @@ PushEntry read_push_entry(Reader& r) {
   e.len = r.u64();
   e.bytes = r.take(e.len);
   if (e.segment) e.segment_len = r.u64();
+  if (e.segment_len > SIZE_MAX - e.len)  // the sum sizes the value: it must not wrap
+    throw DecodeError(fmt::format("push entry '{}' claims a {}-byte segment", e.name,
+                                  e.segment_len));
   return e;
 }
 
@@ -136,7 +140,7 @@ void run_push(Engine& eng, const TaskHeader& h, Reader& r, SegmentFetcher& segs,
     bool fetched = !e.segment;
     try {
       Bytes& dst = eng.store().set_raw(e.name, e.type, e.len + e.segment_len);
-      std::memcpy(dst.data(), e.bytes, e.len);
+      if (e.len) std::memcpy(dst.data(), e.bytes, e.len);  // an empty value has no buffer
       if (e.segment) {
         fetched = true;  // a fetch that throws has taken what it could of the segment
         segs.fetch(dst.data() + e.len, e.segment_len);
