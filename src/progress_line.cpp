@@ -14,6 +14,7 @@
 #include <mpiply/progress.hpp>
 
 #include "client_core.hpp"
+#include "terminal.hpp"
 
 namespace mpiply {
 
@@ -46,7 +47,7 @@ bool interactive_wait(const std::function<bool(Seconds)>& wait_step,
                                  "std::chrono::seconds(1))",
                                  interval.count()));
   if (out == nullptr) throw UsageError("wait_interactive: the output stream is null");
-  bool tty = ::isatty(::fileno(out)) == 1;
+  bool tty = detail::is_terminal(::fileno(out));
   std::optional<Deadline> deadline;
   if (timeout) deadline = deadline_after(*timeout);
   for (;;) {

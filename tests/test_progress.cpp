@@ -176,6 +176,44 @@ TEST_CASE("wait_interactive on a terminal redraws one line", "[progress]") {
   REQUIRE(rc == 0);
 }
 
+TEST_CASE("MPIPLY_PROGRESS forces plain lines or redraws, whatever the stream", "[progress]") {
+  int rc = run_client([](mpiply::Client& c) {
+    mpiply_test::RestoreEnv keep("MPIPLY_PROGRESS");
+    auto ar = c.load_balanced_view().map_async(prog_square, mpiply_test::iota_vec(5));
+    ar.wait();
+    setenv("MPIPLY_PROGRESS", "redraw", 1);
+    std::FILE* f = std::tmpfile();
+    CHECK(ar.wait_interactive(0.01s, std::nullopt, f));
+    std::string text = slurp(f);
+    std::fclose(f);
+    CHECK(text.rfind("\r5/5 items", 0) == 0);
+    CHECK(text.find("\x1b[K\n") != std::string::npos);
+
+    int master = -1, slave = -1;
+    REQUIRE(openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+    std::FILE* tty = fdopen(slave, "w");
+    setenv("MPIPLY_PROGRESS", "lines", 1);
+    CHECK(ar.wait_interactive(0.01s, std::nullopt, tty));
+    std::fclose(tty);
+    std::string out;
+    char buf[1024];
+    pollfd p{master, POLLIN, 0};
+    while (out.find('\n') == std::string::npos && ::poll(&p, 1, 10000) > 0) {
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(master);
+    CHECK(out.rfind("5/5 items", 0) == 0);
+    CHECK(out.find('\x1b') == std::string::npos);
+
+    setenv("MPIPLY_PROGRESS", "sometimes", 1);
+    CHECK_THROWS_AS(ar.wait_interactive(0.01s), mpiply::UsageError);
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
+
 TEST_CASE("get(return_exceptions) gives every item's value or its error", "[progress]") {
   int rc = run_client([](mpiply::Client& c) {
     auto lv = c.load_balanced_view();
