@@ -102,6 +102,19 @@ TEST_CASE("add_done_callback runs once, outside the client lock; at once when al
     CHECK(seen_ok);
     CHECK(calls == 1);
 
+    // Nobody waits on this thread: the progress thread brings the result in and runs the
+    // callback. (Asserted only when the result was still pending after the callback was added,
+    // so the callback was certainly queued rather than run here at once.)
+    if (!c.inline_mode()) {
+      auto ar2 = lv.apply_async(fut_sleep, 0.3);
+      std::promise<std::thread::id> p2;
+      ar2.add_done_callback([&](const auto&) { p2.set_value(std::this_thread::get_id()); });
+      bool queued = !ar2.ready();
+      auto f2 = p2.get_future();
+      REQUIRE(f2.wait_for(60s) == std::future_status::ready);  // a std::future: no mpiply wait
+      if (queued) CHECK(f2.get() != std::this_thread::get_id());
+    }
+
     // Already finished: runs before add_done_callback returns, on this thread.
     std::thread::id where;
     int now = 0;
