@@ -3,6 +3,11 @@
 //
 //   mpirun -n 4 ./build/jobs/itermap            (one client, three engines; a few seconds)
 //   mpirun -n 4 ./build/jobs/itermap --quick    (the same in well under a second, for CI)
+//   mpirun -n 4 ./build/jobs/itermap --timeline itermap.json   (open it in ui.perfetto.dev)
+//
+// At the end it watches one more map with wait_interactive (a redrawing line on a terminal, a
+// line per interval in a log), prints where the time went (summary) and can write every task
+// as a Chrome-trace timeline.
 //
 // The reference sleeps for `id` seconds and for 0.01*t seconds over 100 items (about a minute on
 // three engines); here a time "unit" is --scale seconds (default 0.1) to keep a run short.
@@ -56,7 +61,9 @@ constexpr const char* kAbout =
     "Scatters 'id' to the engines, sleeps `id` units on each through Reference(\"id\"),\n"
     "then maps sleep_here over 100 items of 0.01*t units: one call per task, four calls\n"
     "per task, and two calls per task with unordered results, printing each result as it\n"
-    "arrives.\n\n";
+    "arrives. Then it watches one more map with wait_interactive, prints its summary (per\n"
+    "engine busy time, slowest tasks) and, with --timeline FILE, writes every task of the run\n"
+    "as a Chrome trace (open it in ui.perfetto.dev or chrome://tracing).\n\n";
 
 }  // namespace
 
@@ -64,11 +71,14 @@ int main(int argc, char** argv) {
   namespace po = boost::program_options;
   double scale = 0.1;
   bool quick = false;
+  std::string timeline;
   po::options_description opts("options");
   opts.add_options()
     ("help,h", "print this text")
     ("scale", po::value(&scale)->value_name("S"), "seconds per time unit (default 0.1)")
-    ("quick", po::bool_switch(&quick), "20 items and --scale 0.01, for CI");
+    ("quick", po::bool_switch(&quick), "20 items and --scale 0.01, for CI")
+    ("timeline", po::value(&timeline)->value_name("FILE"),
+     "write every task as a Chrome trace to FILE");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -120,6 +130,23 @@ int main(int argc, char** argv) {
     // We can even iterate through faster results first, with ordered = false
     tic = std::chrono::steady_clock::now();
     print_tasks(v.map_async(sleep_here, reversed, {.chunksize = 2, .ordered = false}), tic);
+
+    // Watching a map: progress counts items (not the chunks that carry them); the done callback
+    // runs on rank 0's progress thread or on the waiting thread, once the map has finished.
+    fmt::print("watching a map of {} items with wait_interactive\n", 2 * nitems);
+    std::vector<double> more;
+    for (int t = 0; t < 2 * nitems; ++t) more.push_back(0.01 * (t % 10) * scale);
+    auto watched = v.map_async(sleep_here, more, {.chunksize = 2});
+    watched.add_done_callback([](const mpiply::AsyncMapResult<std::pair<int, double>>& r) {
+      fmt::print(stderr, "done callback: {} items finished\n", r.size());
+    });
+    watched.wait_interactive(std::chrono::duration<double>(quick ? 0.05 : 0.5));
+    fmt::print("where the time went:\n");
+    watched.summary(3).print();
+    if (!timeline.empty()) {
+      rc.write_timeline(timeline);
+      fmt::print("wrote the timeline of {} tasks to {}\n", rc.history().size(), timeline);
+    }
     return 0;
   });
 }

@@ -18,6 +18,7 @@
 #include <mpiply/engine.hpp>
 #include <mpiply/metadata.hpp>
 
+#include "callback_queue.hpp"
 #include "local_engine.hpp"
 #include "record_table.hpp"
 #include "transport.hpp"
@@ -85,6 +86,10 @@ class ClientCore {
   bool client_runs_tasks() const { return local_id_ >= 0; }
 
   std::mutex mu;
+  // Done callbacks of finished results, to run once the lock is released (callback_queue.hpp).
+  std::vector<PendingCallback> ready_callbacks;
+  // Wakes the progress thread so it runs ready_callbacks (src/client_progress.cpp). Lock held.
+  void callbacks_queued_locked();
 
  private:
   bool progress_locked();

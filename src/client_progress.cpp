@@ -1,6 +1,7 @@
 // Who drives MPI on rank 0 and when: the user's thread while it waits on a result, the progress
 // thread otherwise; and the orderly shutdown that drains engines before stopping them.
 #include <cstdio>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -15,9 +16,35 @@
 
 namespace mpiply::detail {
 
+namespace {
+
+// Runs the queued done callbacks with the lock released (lock held on entry and on return).
+// `driving` is the caller's share of driving_: given up while the callbacks run, so that the
+// progress thread keeps results coming in meanwhile.
+void drain_callbacks(ClientCore& core, std::unique_lock<std::mutex>& lk, int& driving_count,
+                     int driving) {
+  while (!core.ready_callbacks.empty()) {
+    std::vector<PendingCallback> cbs = std::exchange(core.ready_callbacks, {});
+    driving_count -= driving;
+    lk.unlock();
+    run_callbacks(cbs);
+    lk.lock();
+    driving_count += driving;
+  }
+}
+
+}  // namespace
+
+void ClientCore::callbacks_queued_locked() {
+  if (bg_idle_) cv_.notify_one();
+}
+
 bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<Deadline>& deadline) {
   std::unique_lock lk(mu);
-  if (pred(ctx)) return true;
+  if (pred(ctx)) {
+    drain_callbacks(*this, lk, driving_, 0);
+    return true;
+  }
   ++driving_;
   struct Leave {
     int& d;
@@ -26,6 +53,8 @@ bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<Deadli
   Backoff b(kClientBackoff);
   for (;;) {
     bool moved = progress_locked();
+    // Callbacks of results this thread just finished run here, on the waiting thread.
+    if (!ready_callbacks.empty()) drain_callbacks(*this, lk, driving_, 1);
     if (pred(ctx)) return true;
     if (deadline && SteadyClock::now() >= *deadline) return false;
     if (!moved && idle_locked())
@@ -45,6 +74,11 @@ void ClientCore::progress_main() {
   std::unique_lock lk(mu);
   Backoff b(kProgressBackoff);
   while (!stop_thread_) {
+    if (!ready_callbacks.empty()) {
+      // Results finished by this thread (or by an abort): their callbacks run here.
+      drain_callbacks(*this, lk, driving_, 0);
+      continue;
+    }
     if (idle_locked()) {
       bg_idle_ = true;
       cv_.wait(lk);
@@ -152,6 +186,11 @@ bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
   }
   cv_.notify_all();
   if (progress_.joinable()) progress_.join();
+  {
+    // Callbacks of the last results (and of tasks aborted above) still run, on this thread.
+    std::unique_lock lk(mu);
+    drain_callbacks(*this, lk, driving_, 0);
+  }
   if (!drained) return false;
   if (inline_) return true;
   local_engine_.reset();  // drained: its worker is idle

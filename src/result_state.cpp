@@ -15,14 +15,14 @@ ResultStateBase::~ResultStateBase() = default;
 void ResultStateBase::item_ok(std::size_t item) {
   item_state[item] = ItemState::ok;
   arrival.push_back(static_cast<std::uint32_t>(item));
-  ++items_done;
+  if (++items_done == nitems) on_complete_locked();
 }
 
 void ResultStateBase::item_failed(std::size_t item, RemoteError err) {
   item_state[item] = ItemState::error;
   arrival.push_back(static_cast<std::uint32_t>(item));
   errors.push_back({item, std::move(err)});
-  ++items_done;
+  if (++items_done == nitems) on_complete_locked();
 }
 
 }  // namespace mpiply::detail

@@ -30,6 +30,43 @@ class AsyncMapResult : public AsyncResultBase {
     for (auto& v : typed_->values) out.push_back(*v);
     return out;
   }
+  // get(mpiply::return_exceptions): every item's value or its error, in input order; nothing
+  // thrown for failed items (TimeoutError when the timeout passes first).
+  std::vector<Outcome<T>> get(ReturnExceptions, std::optional<Seconds> timeout = std::nullopt) const {
+    auto errs = item_errors(timeout);
+    std::vector<Outcome<T>> out;
+    out.reserve(errs.size());
+    for (std::size_t i = 0; i < errs.size(); ++i) {
+      if (errs[i])
+        out.emplace_back(std::move(*errs[i]));
+      else
+        out.emplace_back(*typed_->values[i]);
+    }
+    return out;
+  }
+  // Calls f(result) once every item finished (see AsyncResult::add_done_callback for which
+  // thread runs it: never under the client's lock; a throwing f is reported, not propagated).
+  template <class F>
+  void add_done_callback(F f) const {
+    on_done([self = *this, f = std::move(f)]() mutable { f(self); });
+  }
+  // A Future of f(values) (all values in input order); if an item failed, f is skipped and the
+  // Future's get() rethrows the error (CompositeError for several).
+  template <class F>
+  Future<detail::then_value_t<F, const std::vector<T>&>> then(F f) const {
+    using V = detail::then_value_t<F, const std::vector<T>&>;
+    auto next = std::make_shared<detail::FutureState<V>>();
+    AsyncMapResult self = *this;
+    next->upstream_wait = [self](std::optional<Seconds> t) { return self.wait(t); };
+    on_done([self, next, f = std::move(f)]() mutable {
+      next->complete_with([&]() -> decltype(auto) {
+        std::vector<T> v = self.get();
+        return f(v);
+      });
+    });
+    return Future<V>(next);
+  }
+
   // The value of item i (input order), waiting for it; raises its error (RemoteError or the
   // subclass it is) if it failed.
   const T& value(std::size_t i) const {

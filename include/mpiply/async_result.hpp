@@ -2,16 +2,26 @@
 // AsyncResult: the handle a non-blocking apply returns, as ipyparallel's AsyncResult. It waits for
 // results, re-raises remote errors, and reports timing metadata. Handles are cheap to copy; the
 // destructor never blocks or throws.
+#include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <mpiply/detail/result_state.hpp>
+#include <mpiply/future.hpp>
 #include <mpiply/metadata.hpp>
+#include <mpiply/outcome.hpp>
+#include <mpiply/summary.hpp>
 #include <mpiply/time.hpp>
 
 namespace mpiply {
+
+namespace detail {
+struct WaitAccess;  // src/wait.cpp: wait_any, wait_all, as_completed
+}
 
 // Everything that does not depend on the value type (src/async_result_base.cpp).
 class AsyncResultBase {
@@ -52,7 +62,27 @@ class AsyncResultBase {
   static double timedelta(const std::vector<TimePoint>& start, const std::vector<TimePoint>& end,
                           Key start_key = &earliest, Key end_key = &latest);
 
+  // Waits like wait(), showing progress on `out` every `interval`: on a terminal one line that
+  // redraws (items done / total, percent, rate, elapsed, ETA); otherwise one plain line per
+  // interval and a last one when done (src/progress_line.cpp).
+  bool wait_interactive(Seconds interval = Seconds(1), std::optional<Seconds> timeout = std::nullopt,
+                        std::FILE* out = stdout) const;
+  // Per engine: tasks, items, busy time and share; the slowest tasks (src/summary.cpp). Counts
+  // the tasks finished so far when called while pending.
+  ResultSummary summary(std::size_t slowest = 5) const;
+  // Every task of this result as Chrome trace events (Perfetto, chrome://tracing).
+  void write_timeline(const std::string& path) const;
+
  protected:
+  friend struct detail::WaitAccess;
+  // Runs fn once every item has finished (src/callbacks.cpp): queued under the lock and run
+  // after it is released, by the progress thread or a waiting thread; at once on this thread
+  // if already finished. An exception from fn is reported on stderr, never propagated.
+  void on_done(std::function<void()> fn) const;
+  // After waiting (TimeoutError if the timeout passes): each item's error, empty where it
+  // succeeded (src/outcomes.cpp).
+  std::vector<std::optional<RemoteError>> item_errors(std::optional<Seconds> timeout) const;
+
   // Waits (raising TimeoutError) for all items; then throws the single failure as its specific
   // type (RemoteError or a subclass), or a CompositeError, if any item failed.
   void wait_or_throw(std::optional<Seconds> timeout, bool composite) const;
@@ -88,8 +118,43 @@ class AsyncResult : public AsyncResultBase {
     auto engines = item_engines_for_dict();
     return {{engines[0], *typed_->values[0]}};
   }
+  // get(mpiply::return_exceptions): the value or the task's error, never a throw (but
+  // TimeoutError when the timeout passes first).
+  Outcome<T> get(ReturnExceptions, std::optional<Seconds> timeout = std::nullopt) const {
+    auto errs = item_errors(timeout);
+    if (errs[0]) return Outcome<T>(std::move(*errs[0]));
+    return Outcome<T>(*typed_->values[0]);
+  }
+
+  // Calls f(result) once the task finished, successfully or not. Which thread runs it: the
+  // thread that saw the result arrive once it has released the client's lock (rank 0's progress
+  // thread, or a thread waiting on any result), or this thread at once if it already finished.
+  // Never under the lock; an exception from f is reported on stderr (function, msg id) and the
+  // job goes on. Keep callbacks short: results wait while one runs on the progress thread.
+  template <class F>
+  void add_done_callback(F f) const {
+    on_done([self = *this, f = std::move(f)]() mutable { f(self); });
+  }
+  // A Future of f(value), run as a done callback; if the task failed, f is skipped and the
+  // Future's get() rethrows the task's error.
+  template <class F>
+  Future<detail::then_value_t<F, const T&>> then(F f) const {
+    using V = detail::then_value_t<F, const T&>;
+    auto next = std::make_shared<detail::FutureState<V>>();
+    AsyncResult self = *this;
+    next->upstream_wait = [self](std::optional<Seconds> t) { return self.wait(t); };
+    on_done([self, next, f = std::move(f)]() mutable {
+      next->complete_with([&]() -> decltype(auto) { return f(*self.get_checked()); });
+    });
+    return Future<V>(next);
+  }
 
  private:
+  // The value slot once finished, raising the task's error (for then()).
+  const std::optional<T>& get_checked() const {
+    wait_or_throw(std::nullopt, false);
+    return typed_->values[0];
+  }
   std::shared_ptr<detail::ResultState<T>> typed_;
 };
 

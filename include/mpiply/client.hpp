@@ -4,7 +4,9 @@
 // With RunOptions::client_runs_tasks, rank 0 is also engine N-1 (ids 0..N-1).
 // Iterating a Client gives an EngineView per engine: for (mpiply::EngineView e : rc) ...
 #include <cstddef>
+#include <cstdio>
 #include <iterator>
+#include <string>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -13,6 +15,7 @@
 #include <mpiply/engine_view.hpp>
 #include <mpiply/load_balanced_view.hpp>
 #include <mpiply/metadata.hpp>
+#include <mpiply/summary.hpp>
 
 namespace mpiply {
 
@@ -81,10 +84,20 @@ class Client {
   std::vector<MsgId> outstanding() const;
   TaskMetadata metadata(MsgId id) const;
 
+  // wait() with a progress line over every task so far, counting items (src/progress_line.cpp;
+  // see AsyncResultBase::wait_interactive).
+  bool wait_interactive(Seconds interval = Seconds(1), std::optional<Seconds> timeout = std::nullopt,
+                        std::FILE* out = stdout) const;
+  // summary() and the Chrome-trace timeline over every task so far (src/summary.cpp,
+  // src/timeline.cpp).
+  ResultSummary summary(std::size_t slowest = 5) const;
+  void write_timeline(const std::string& path) const;
+
  private:
   friend struct detail::ClientFactory;
   explicit Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
   int check_id(int id) const;
+  std::vector<TaskMetadata> all_metadata() const;  // src/summary.cpp
   std::shared_ptr<detail::ClientCore> core_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <mpiply/detail/map_methods.hpp>
 #include <mpiply/detail/view_base.hpp>
+#include <mpiply/imap.hpp>
 
 namespace mpiply {
 
@@ -28,6 +29,14 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
   // input ranges); a Reference in place of a sequence is passed unchanged to every call, a
   // sequence of References is resolved item by item. Chunks go to free engines. Inherited from
   // MapMethods: map_async, map_sync, map.
+
+  // imap(f, range[, {.chunksize, .ordered, .max_outstanding}]): a lazy map over one input range,
+  // possibly endless, with at most max_outstanding items on engines (include/mpiply/imap.hpp).
+  template <class F, std::ranges::input_range R>
+    requires(detail::fn_arity<F> == 1)
+  ImapResult<detail::result_value_t<F>> imap(F f, R&& range, ImapOptions o = {}) const {
+    return detail::make_imap(*this, f, std::forward<R>(range), o, targets_.size());
+  }
 
   // f must be registered, and not collective; arguments are checked against its parameters at
   // compile time.

@@ -1,9 +1,13 @@
 #pragma once
 // bench: the table of figures, baselines, ratios and targets, and the JSON file.
 #include <cmath>
+#include <fstream>
 #include <optional>
+#include <stdexcept>
+#include <string>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "common.hpp"
 
@@ -24,6 +28,14 @@ inline std::string num(double v) {
   if (a >= 100) return fmt::format("{:.0f}", v);
   if (a >= 10) return fmt::format("{:.1f}", v);
   return fmt::format("{:.2f}", v);
+}
+
+// Writes j to path (pretty, two-space indent); throws naming the path if it cannot.
+inline void write_json_file(const std::string& path, const nlohmann::ordered_json& j) {
+  std::ofstream f(path, std::ios::trunc);
+  f << j.dump(2) << '\n';
+  f.close();
+  if (!f) throw std::runtime_error("bench: cannot write " + path);
 }
 
 inline void report(const Config& cfg, int size, int hwm, const Baselines& b, const Figures& f) {
@@ -88,9 +100,11 @@ inline void report(const Config& cfg, int size, int hwm, const Baselines& b, con
       "  ipyparallel 7: 250 items/s, 4.6 ms round trip; Dask: 560 items/s, 10.7 ms\n");
 
   if (!cfg.json.empty()) {
-    std::string out = "{\n";
-    auto add = [&out](const char* key, double v, bool last = false) {
-      out += fmt::format("  \"{}\": {:.6g}{}\n", key, v, last ? "" : ",");
+    // A figure that is not finite (a ratio over a zero baseline, a rate over no time) is null:
+    // JSON has no inf or nan, and a reader must not mistake it for a measurement.
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();  // keys in this order
+    auto add = [&out](const char* key, double v) {
+      out[key] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
     };
     add("pingpong_rtt_us", b.pingpong_rtt_us);
     add("apply_rtt_us", f.apply_rtt_us);
@@ -109,11 +123,8 @@ inline void report(const Config& cfg, int size, int hwm, const Baselines& b, con
     add("ratio_map_chunk1_to_farm", r_map1);
     add("ratio_map_chunk1024_to_chunk64", r_1024);
     add("ratio_push_bw_to_mpi_bw", r_push);
-    add("ratio_task_cost_1e6_to_1e3", r_cost, true);
-    out += "}\n";
-    std::FILE* fp = std::fopen(cfg.json.c_str(), "w");
-    if (!fp || std::fputs(out.c_str(), fp) < 0 || std::fclose(fp) != 0)
-      throw std::runtime_error("bench: cannot write " + cfg.json);
+    add("ratio_task_cost_1e6_to_1e3", r_cost);
+    write_json_file(cfg.json, out);
     fmt::print("wrote {}\n", cfg.json);
   }
 }

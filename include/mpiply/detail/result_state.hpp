@@ -3,6 +3,7 @@
 // (with the client lock held). The untyped part lives in src/result_state.cpp; the typed part only
 // knows how to decode and keep a value.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,13 @@ class ResultStateBase {
   std::vector<ItemState> item_state;
   std::vector<std::uint32_t> arrival;  // item indices in arrival order
   std::vector<CompositeError::Item> errors;
+
+  // Done callbacks (src/callbacks.cpp). Added and taken under the client lock; when the last
+  // item finishes, on_complete_locked hands them to the scheduler's queue, which runs them after
+  // the lock is released (never under it). done_seq orders results by completion (as_completed).
+  std::vector<std::function<void()>> done_callbacks;
+  std::uint64_t done_seq = 0;
+  void on_complete_locked();
 };
 
 template <class V>
