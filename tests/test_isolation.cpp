@@ -374,3 +374,37 @@ TEST_CASE("isolation: bad RunOptions::time_limit stops every rank", "[isolation]
     CHECK_FALSE(ran);
   }
 }
+
+TEST_CASE("isolation on rank 0's own engine slot (client_runs_tasks)", "[isolation]") {
+  mpiply::RunOptions o;
+  o.client_runs_tasks = true;
+  int rc = mpiply::run(1, argv, o, [](mpiply::Client& c) {
+    int last = c.ids().back();  // rank 0's slot when there are engine ranks
+    auto view = c[last].with_flags(isolated());
+    std::string what = error_of<mpiply::TaskCrashed>(view.apply_async(die, 0));
+    CHECK_THAT(what, Catch::Contains("SIGSEGV"));
+    CHECK(view.apply_async(square, 6L).get(kBound) == 36);
+    CHECK(view.apply_async(my_pid).get(kBound) != static_cast<long>(getpid()));
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
+
+TEST_CASE("MPIPLY_ISOLATE=1 isolates every task; TaskFlags::isolate = false opts out",
+          "[isolation][settings]") {
+  mpiply_test::RestoreEnv env("MPIPLY_ISOLATE");
+  setenv("MPIPLY_ISOLATE", "1", 1);
+  int rc = run_client([](mpiply::Client& c) {
+    for (int e : c.ids()) {
+      INFO("engine " << e);
+      auto r = c[e].apply_async(my_pid);
+      long engine_pid = r.metadata().pid;
+      CHECK(r.get(kBound) != engine_pid);
+      mpiply::TaskFlags off;
+      off.isolate = false;
+      CHECK(c[e].with_flags(off).apply_async(my_pid).get(kBound) == engine_pid);
+    }
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
