@@ -398,8 +398,10 @@ TEST_CASE("MPIPLY_ISOLATE=1 isolates every task; TaskFlags::isolate = false opts
     for (int e : c.ids()) {
       INFO("engine " << e);
       auto r = c[e].apply_async(my_pid);
-      long engine_pid = r.metadata().pid;
-      CHECK(r.get(kBound) != engine_pid);
+      long worker_pid = r.get(kBound);
+      long engine_pid = r.metadata().at(0).pid;
+      CHECK(engine_pid > 0);
+      CHECK(worker_pid != engine_pid);
       mpiply::TaskFlags off;
       off.isolate = false;
       CHECK(c[e].with_flags(off).apply_async(my_pid).get(kBound) == engine_pid);
