@@ -232,7 +232,8 @@ WorkerProcess::Outcome WorkerProcess::run(std::span<const char> msg, Bytes& out,
   for (int i = 0; !ch_->replied(seq); ++i) {
     std::int64_t now = steady_ns();
     if (now - t0 < kEngineSpinNs) {
-      if (i % 64 == 63) sched_yield();
+      // The worker may need this core (one rank per core is the usual layout): let it run.
+      if (i >= 16) sched_yield();
       continue;
     }
     if (deadline && now >= deadline) {
