@@ -5,6 +5,7 @@
 // megabyte travels both ways through the shared memory. With one rank the inline engine forks
 // from rank 0, so every case holds at every rank count.
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,12 +30,17 @@ using mpiply_test::run_client;
 
 namespace {
 
-volatile std::uintptr_t g_zero = 0;
+// A write to a page the process may not touch: a real segfault, which no sanitizer check stops
+// first (a null pointer write would be caught by UBSan and end the worker with exit(1)).
+void segfault() {
+  void* page = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  *static_cast<volatile int*>(page) = 1;
+}
 
-// How each test task dies: a null pointer write, abort, exit(3), SIGKILL of itself.
+// How each test task dies: a segfault, abort, exit(3), SIGKILL of itself.
 long die(int how) {
   switch (how) {
-    case 0: *reinterpret_cast<volatile int*>(g_zero) = 1; break;
+    case 0: segfault(); break;
     case 1: std::abort();
     case 2: std::exit(3);
     case 3: kill(getpid(), SIGKILL); break;
