@@ -124,6 +124,37 @@ Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<
     f.map_chunk1024_items_per_s = double(items.size()) / timed_map(rc, items, 1024);
   }
 
+  // The apply round trip and the chunksize-1 and -64 maps again, every task isolated: run in the
+  // engine's worker process, through shared memory (docs/isolation.md).
+  {
+    mpiply::TaskFlags iso;
+    iso.isolate = true;
+    auto ie0 = e0.with_flags(iso);
+    for (int i = 0; i < cfg.apply_warmup; ++i) ie0.apply_async(noop).get();
+    std::vector<double> rtts;
+    for (int i = 0; i < cfg.apply_rounds; ++i) {
+      auto t0 = SteadyClock::now();
+      ie0.apply_async(noop).get();
+      rtts.push_back(seconds_since(t0) * 1e6);
+    }
+    f.iso_apply_rtt_us = median(rtts);
+    auto ilv = rc.load_balanced_view().with_flags(iso);
+    auto timed = [&](const std::vector<std::int64_t>& items, long chunk) {
+      auto t0 = SteadyClock::now();
+      auto out = ilv.map_async(noop_item, items, {.chunksize = chunk}).get();
+      double dt = seconds_since(t0);
+      if (out.size() != items.size() || (!out.empty() && out.back() != items.back()))
+        throw std::runtime_error("bench: isolated map returned wrong results");
+      return dt;
+    };
+    auto items1 = iota_items(cfg.map1_items);
+    std::vector<double> rates;
+    for (int r = 0; r < cfg.map1_repeats; ++r) rates.push_back(double(items1.size()) / timed(items1, 1));
+    f.iso_map_chunk1_items_per_s = median(rates);
+    auto items64 = iota_items(cfg.map64_items);
+    f.iso_map_chunk64_items_per_s = double(items64.size()) / timed(items64, 64);
+  }
+
   // push of the same array, repeated under the same name (warm on both sides after the first);
   // the best of the repeats, as for MPI_Send.
   {

@@ -210,7 +210,7 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
     inline_out_.clear();
     {
       CurrentEngine guard(*local_);
-      execute_task(*local_, msg.data(), msg.size(), ms, inline_out_, 0);
+      inline_iso_.run(*local_, msg.data(), msg.size(), ms, inline_out_, 0);
     }
     // No MPI here, but the job must fail as it would on a cluster.
     if (inline_out_.size() > max_message_bytes()) replace_with_too_large(inline_out_);

@@ -19,6 +19,7 @@
 #include <mpiply/metadata.hpp>
 
 #include "callback_queue.hpp"
+#include "isolation.hpp"
 #include "local_engine.hpp"
 #include "record_table.hpp"
 #include "transport.hpp"
@@ -83,6 +84,7 @@ class ClientCore {
   int num_ranks() const { return inline_ ? 1 : mpi_engines_ + 1; }
   // The engine id served on rank 0 by a LocalEngine, or -1.
   int local_id() const { return local_id_; }
+  MPI_Comm comm() const { return comm_; }  // the library's communicator; MPI under `mu` only
   bool client_runs_tasks() const { return local_id_ >= 0; }
 
   std::mutex mu;
@@ -125,6 +127,7 @@ class ClientCore {
   unsigned rr_ = 0;
   std::unique_ptr<ResultInbox> inbox_;  // gone after shutdown: it must not outlive the communicator
   Bytes inline_out_;
+  Isolation inline_iso_;  // the inline engine's worker process (isolated tasks, one rank)
 
   std::thread progress_;
   std::condition_variable cv_;

@@ -5,8 +5,10 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "backoff.hpp"
+#include "engine_control.hpp"
 #include "engine_workers.hpp"
 #include "executor.hpp"
+#include "isolation.hpp"
 #include "mpi_check.hpp"
 #include "settings.hpp"
 #include "transport.hpp"
@@ -28,6 +30,10 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   Bytes out;
   MpiSegments segs(comm);
   TaskInbox inbox(comm);
+  // Control messages matter only while an isolated task runs, which is when the hook reads them.
+  ControlInbox control(comm);
+  WaitHook hook{&ControlInbox::poll_hook, &control};
+  Isolation iso;
   Backoff b(kEngineBackoff);
   for (;;) {
     std::span<const char> msg;
@@ -36,7 +42,7 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
       continue;
     }
     b.reset();
-    ExecResult res = execute_task(eng, msg.data(), msg.size(), segs, out, clock_offset_ns);
+    ExecResult res = iso.run(eng, msg.data(), msg.size(), segs, out, clock_offset_ns, hook);
     if (res.stop) return res.stop_code;
     if (out.size() > max_message_bytes()) replace_with_too_large(out);
     send_message(comm, 0, kTagResult, kTagBigResult, {out.data(), out.size()}, kResultInboxBytes);

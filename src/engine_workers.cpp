@@ -12,6 +12,9 @@
 //   answered, then runs on the main thread: its segments arrive over MPI, and tasks see the
 //   namespace as they would on a one-thread engine (a task sent after a push sees the pushed
 //   value; one sent before it never sees it change).
+// - Isolated calls (isolation.hpp) run on workers too, each worker thread with its own worker
+//   process. The main thread reads control messages (send_signal) while it waits, so a signal
+//   reaches the worker processes of whichever isolated tasks run at that moment.
 #include "engine_workers.hpp"
 
 #include <atomic>
@@ -27,8 +30,10 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "backoff.hpp"
+#include "engine_control.hpp"
 #include "engine_loop.hpp"
 #include "executor.hpp"
+#include "isolation.hpp"
 #include "transport.hpp"
 
 namespace mpiply::detail {
@@ -85,6 +90,7 @@ class WorkerPool {
  private:
   void work(int index) {
     NoSegments none;
+    Isolation iso;  // this thread's worker process, forked at its first isolated task
     for (;;) {
       Job* j;
       {
@@ -94,7 +100,7 @@ class WorkerPool {
         j = queue_.front();
         queue_.pop_front();
       }
-      execute_task(eng_, j->msg.data(), j->msg.size(), none, j->out, offset_);
+      iso.run(eng_, j->msg.data(), j->msg.size(), none, j->out, offset_);
       if (j->out.size() >= sizeof(ResultHeader)) {
         auto thread = static_cast<std::uint32_t>(index);
         std::memcpy(j->out.data() + offsetof(ResultHeader, thread), &thread, sizeof thread);
@@ -124,7 +130,8 @@ class WorkerPool {
 class ThreadedEngine {
  public:
   ThreadedEngine(MPI_Comm comm, Engine& eng, std::int64_t offset, int threads)
-      : comm_(comm), eng_(eng), offset_(offset), segs_(comm), pool_(std::make_unique<WorkerPool>(eng, threads, offset)) {}
+      : comm_(comm), eng_(eng), offset_(offset), segs_(comm), control_(comm),
+        pool_(std::make_unique<WorkerPool>(eng, threads, offset)) {}
   ~ThreadedEngine() {
     // On an error path workers may still be inside tasks that never return; joining them would
     // hang the rank before run() can end the job with MPI_Abort. Leak the pool instead.
@@ -136,12 +143,19 @@ class ThreadedEngine {
   int serve() {
     TaskInbox inbox(comm_);
     Backoff b(kEngineBackoff);
-    for (;;) {
+    bool slept = false;
+    for (unsigned loops = 0;; ++loops) {
       bool moved = send_finished();
+      // Control messages are for the isolated tasks running when they are read (one read while
+      // none runs is dropped): look after every sleep and every 16th busy loop.
+      if (slept || (loops & 15) == 0) control_.poll();
+      slept = false;
       std::span<const char> msg;
       if (inbox.poll(msg)) {
         moved = true;
         if (is_call(msg)) {
+          // A signal sent before this task is not for it: read those first.
+          if (is_isolated(msg)) control_.poll();
           start(msg);
         } else {
           drain();
@@ -153,6 +167,7 @@ class ThreadedEngine {
       if (moved) {
         b.reset();
       } else if (!b.spinning()) {
+        slept = true;
         if (order_.empty())
           b.sleep();
         else  // a finishing task wakes us at once; a new message is found at the next poll
@@ -171,6 +186,12 @@ class ThreadedEngine {
     if (h.kind != Kind::call) return false;
     const FunctionEntry* fe = find_by_id(h.fn_id);
     return !(fe && fe->collective);
+  }
+
+  static bool is_isolated(std::span<const char> msg) {
+    TaskHeader h;
+    std::memcpy(&h, msg.data(), sizeof h);  // is_call checked the size
+    return (h.run & kRunIsolated) != 0;
   }
 
   void start(std::span<const char> msg) {
@@ -215,6 +236,7 @@ class ThreadedEngine {
   Engine& eng_;
   std::int64_t offset_;
   MpiSegments segs_;
+  ControlInbox control_;
   std::deque<std::unique_ptr<Job>> order_;  // tasks handed to workers, in arrival order
   std::vector<std::unique_ptr<Job>> free_;  // finished jobs, reused with their buffers
   std::unique_ptr<WorkerPool> pool_;        // after the jobs: joined before they go

@@ -42,6 +42,8 @@ void RemoteError::raise() const {
     case ErrorKind::encode: throw EncodeError(*this);
     case ErrorKind::decode: throw MessageDecodeError(*this);
     case ErrorKind::aborted: throw TaskAborted(*this);
+    case ErrorKind::crashed: throw TaskCrashed(*this);
+    case ErrorKind::time_limit: throw TaskTimeout(*this);
     case ErrorKind::raised: break;
   }
   throw RemoteError(*this, ErrorKind::raised);
@@ -54,6 +56,8 @@ const char* error_type_name(ErrorKind kind) noexcept {
     case ErrorKind::encode: return "mpiply::EncodeError";
     case ErrorKind::decode: return "mpiply::MessageDecodeError";
     case ErrorKind::aborted: return "mpiply::TaskAborted";
+    case ErrorKind::crashed: return "mpiply::TaskCrashed";
+    case ErrorKind::time_limit: return "mpiply::TaskTimeout";
   }
   return "mpiply::RemoteError";
 }

@@ -193,6 +193,23 @@ void answer_unreadable(Writer& w, MsgId msg, std::int64_t stamp, const std::stri
 
 }  // namespace
 
+void answer_failed_call(const char* msg, std::size_t n, Bytes& out, std::int64_t started_ns,
+                        std::int64_t completed_ns, ErrorKind kind, std::string_view evalue) {
+  TaskHeader h{};
+  if (n >= sizeof h) std::memcpy(&h, msg, sizeof h);
+  out.clear();
+  Writer w(out);
+  ResultHeader rh{};
+  rh.msg_id = h.msg_id;
+  rh.started_ns = started_ns;
+  rh.completed_ns = completed_ns;
+  // A count the message cannot hold was answered by the executor itself, with one item.
+  rh.nitems = n >= sizeof h && h.nitems <= (n - sizeof h) / 4 ? h.nitems : 1;
+  w.pod(rh);
+  for (std::uint32_t i = 0; i < rh.nitems; ++i)
+    write_error_item(w, kind, error_type_name(kind), evalue);
+}
+
 ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetcher& segs,
                         Bytes& out, std::int64_t clock_offset_ns) {
   out.clear();

@@ -3,9 +3,11 @@
 // and, in single-rank mode, by rank 0 itself, so both exercise the same wire format.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include <mpiply/detail/bytes.hpp>
 #include <mpiply/engine.hpp>
+#include <mpiply/errors.hpp>
 
 namespace mpiply::detail {
 
@@ -26,5 +28,10 @@ struct ExecResult {
 // if even the header is missing), never by throwing: one bad task must not stop the engine.
 ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetcher& segs,
                         Bytes& out, std::int64_t clock_offset_ns);
+
+// The result of a call message none of whose items came back (its worker process died, or ran
+// past its time limit): every item fails with this error. Stamps are on rank 0's clock.
+void answer_failed_call(const char* msg, std::size_t n, Bytes& out, std::int64_t started_ns,
+                        std::int64_t completed_ns, ErrorKind kind, std::string_view evalue);
 
 }  // namespace mpiply::detail

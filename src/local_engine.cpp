@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "executor.hpp"
+#include "isolation.hpp"
 #include "transport.hpp"
 
 namespace mpiply::detail {
@@ -57,6 +58,7 @@ void LocalEngine::submit(std::span<const char> msg, const std::vector<Segment>& 
 }
 
 void LocalEngine::work() {
+  Isolation iso;  // forks from this thread; send_signal reaches it through signal_running_tasks
   for (;;) {
     std::unique_ptr<Job> j;
     {
@@ -68,7 +70,7 @@ void LocalEngine::work() {
     }
     CopiedSegments segs(j->segs);
     // Rank 0's clock is the reference: no offset.
-    execute_task(eng_, j->msg.data(), j->msg.size(), segs, j->out, 0);
+    iso.run(eng_, j->msg.data(), j->msg.size(), segs, j->out, 0);
     if (j->out.size() > max_message_bytes()) replace_with_too_large(j->out);
     j->msg = Bytes();
     j->segs.clear();

@@ -41,6 +41,7 @@ Bytes& NamespaceStore::set_raw(const std::string& name, std::string_view type, s
   e.encode_any = nullptr;
   e.raw.resize(size);
   e.has_raw = true;
+  changed();
   return e.raw;
 }
 
@@ -49,6 +50,7 @@ bool NamespaceStore::erase(std::string_view name) {
   auto it = entries_.find(name);
   if (it == entries_.end()) return false;
   entries_.erase(it);
+  changed();
   return true;
 }
 

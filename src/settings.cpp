@@ -84,6 +84,17 @@ constexpr Spec kClientRuns{"MPIPLY_CLIENT_RUNS_TASKS",
                            "whether rank 0 also runs tasks, as the last engine", "0 or 1",
                            "0 or 1"};
 
+constexpr Spec kIsolate{"MPIPLY_ISOLATE",
+                        "whether tasks run in a worker process each engine forks, so that a crash "
+                        "or a hang fails the task instead of the job",
+                        "0 or 1", "0 or 1"};
+
+constexpr Spec kTaskTimeout{"MPIPLY_TASK_TIMEOUT",
+                            "how many seconds a task may run before its worker process is killed "
+                            "(TaskTimeout; implies isolation)",
+                            "a number of seconds (such as 60 or 0.5)",
+                            "0 (no limit) to 4000000"};
+
 }  // namespace
 
 Settings read_settings(std::vector<std::string>& problems) {
@@ -129,6 +140,19 @@ Settings read_settings(std::vector<std::string>& problems) {
       s.client_runs_tasks = v[0] == '1';
     else
       problems.push_back(bad_value(kClientRuns, v, false, "0"));
+  }
+  if (const char* v = value_of(kIsolate.name)) {
+    if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
+      s.isolate = v[0] == '1';
+    else
+      problems.push_back(bad_value(kIsolate, v, false, "0"));
+  }
+  if (const char* v = value_of(kTaskTimeout.name)) {
+    auto ms = parse_milli(v);
+    if (ms && *ms <= kMaxTimeLimitMs)
+      s.time_limit_ms = static_cast<std::int64_t>(*ms);
+    else
+      problems.push_back(bad_value(kTaskTimeout, v, ms.has_value(), "0 (no limit)"));
   }
   return s;
 }
@@ -198,6 +222,16 @@ std::string apply_run_options(const RunOptions& o) {
                                      *o.engine_threads));
   }
   if (o.client_runs_tasks) s.client_runs_tasks = *o.client_runs_tasks;
+  if (o.isolate) s.isolate = *o.isolate;
+  if (o.time_limit) {
+    double sec = o.time_limit->count();
+    if (sec >= 0 && sec * 1000 <= double(kMaxTimeLimitMs))
+      s.time_limit_ms = static_cast<std::int64_t>(sec * 1000 + 0.5);
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::time_limit is {:g} s; it must be from "
+                                     "0 (no limit) to 4000000 seconds",
+                                     sec));
+  }
   if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "\n"));
   g_active = s;
   return "";

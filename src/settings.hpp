@@ -12,12 +12,17 @@
 
 namespace mpiply::detail {
 
+// The longest run-time limit a task message can carry (u32 milliseconds): about 46 days.
+inline constexpr std::uint64_t kMaxTimeLimitMs = 4'000'000'000;
+
 struct Settings {
   int hwm = 4;                                      // MPIPLY_HWM: tasks one engine may hold
   std::uint64_t max_message_bytes = 2147483647;     // MPIPLY_MAX_MESSAGE_BYTES (MPI counts are int)
   std::int64_t shutdown_grace_ms = 30'000;          // MPIPLY_SHUTDOWN_GRACE, in seconds
   bool client_runs_tasks = false;  // MPIPLY_CLIENT_RUNS_TASKS: rank 0 is also the last engine
   int engine_threads = 1;  // MPIPLY_ENGINE_THREADS, else SLURM_CPUS_PER_TASK: tasks an engine runs at once
+  bool isolate = false;    // MPIPLY_ISOLATE: calls run in each engine's worker process
+  std::int64_t time_limit_ms = 0;  // MPIPLY_TASK_TIMEOUT, in seconds: a call's run-time limit; 0 none
 };
 
 // Reads every MPIPLY_* variable; each bad one adds a line to problems (what, why, the fix) and

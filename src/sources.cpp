@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "settings.hpp"
+
 namespace mpiply::detail {
 
 void write_header(Writer& w, Kind kind, std::uint32_t nitems, std::uint64_t fn_id) {
@@ -15,8 +17,30 @@ void write_header(Writer& w, Kind kind, std::uint32_t nitems, std::uint64_t fn_i
   w.pod(h);
 }
 
+void stamp_run(char* msg, const TaskFlags& flags) {
+  TaskHeader h;
+  std::memcpy(&h, msg, sizeof h);
+  if (h.kind != Kind::call) return;  // pushes, pulls and clears always run in the engine
+  const Settings& s = settings();
+  std::uint64_t limit_ms = static_cast<std::uint64_t>(s.time_limit_ms);
+  if (flags.time_limit) {
+    double sec = flags.time_limit->count();
+    if (!(sec >= 0) || sec * 1000 > double(kMaxTimeLimitMs))
+      throw UsageError(fmt::format("TaskFlags::time_limit is {:g} s; give 0 (no limit) up to "
+                                   "4000000 seconds",
+                                   sec));
+    limit_ms = static_cast<std::uint64_t>(sec * 1000 + 0.5);
+    if (limit_ms == 0 && sec > 0) limit_ms = 1;
+  }
+  bool isolate = flags.isolate.value_or(s.isolate) || limit_ms > 0;
+  h.run = isolate ? kRunIsolated : 0;
+  h.time_limit_ms = static_cast<std::uint32_t>(limit_ms);
+  std::memcpy(msg, &h, sizeof h);
+}
+
 namespace {
-std::span<const char> stamped(Bytes& msg, MsgId id, bool shared, Bytes& scratch) {
+std::span<const char> stamped(Bytes& msg, MsgId id, bool shared, Bytes& scratch,
+                              const TaskFlags& flags) {
   Bytes* out = &msg;
   if (shared) {
     scratch.clear();
@@ -24,6 +48,7 @@ std::span<const char> stamped(Bytes& msg, MsgId id, bool shared, Bytes& scratch)
     out = &scratch;
   }
   std::memcpy(out->data() + offsetof(TaskHeader, msg_id), &id, sizeof id);
+  stamp_run(out->data(), flags);
   return {out->data(), out->size()};
 }
 }  // namespace
@@ -31,13 +56,13 @@ std::span<const char> stamped(Bytes& msg, MsgId id, bool shared, Bytes& scratch)
 std::span<const char> FixedSource::encode(std::uint32_t task, Bytes& scratch,
                                           std::vector<Segment>& segments) {
   segments = segs;
-  return stamped(msg, first_msg + task, ntasks > 1, scratch);
+  return stamped(msg, first_msg + task, ntasks > 1, scratch, flags);
 }
 
 std::span<const char> PerTargetSource::encode(std::uint32_t task, Bytes& scratch,
                                               std::vector<Segment>& segments) {
   segments = segs[task];
-  return stamped(msgs[task], first_msg + task, false, scratch);
+  return stamped(msgs[task], first_msg + task, false, scratch, flags);
 }
 
 std::vector<std::pair<std::size_t, std::size_t>> partition(std::size_t n, std::size_t parts) {

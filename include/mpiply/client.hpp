@@ -92,6 +92,14 @@ class Client {
   // src/timeline.cpp).
   ResultSummary summary(std::size_t slowest = 5) const;
   void write_timeline(const std::string& path) const;
+  // Sends signal signum to the isolated tasks running on the given engines (all by default), as
+  // ipyparallel's send_signal interrupts a running cell: each such task's worker process gets it
+  // when its engine next reads control messages (within ~20 ms). With the default action of
+  // SIGINT, SIGTERM, SIGKILL... the task fails with TaskCrashed naming the signal; a task may
+  // also handle it. Tasks that are not isolated are not signalled (their engine process runs
+  // MPI), nor are tasks that start later. Fire and forget. See docs/isolation.md.
+  void send_signal(int signum) const;
+  void send_signal(int signum, const std::vector<int>& targets) const;
 
  private:
   friend struct detail::ClientFactory;

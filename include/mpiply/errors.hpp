@@ -64,8 +64,10 @@ enum class ErrorKind : std::uint8_t {
   encode = 2,             // EncodeError
   decode = 3,             // MessageDecodeError
   aborted = 4,            // TaskAborted
+  crashed = 5,            // TaskCrashed
+  time_limit = 6,         // TaskTimeout
 };
-inline constexpr std::uint8_t kErrorKindCount = 5;
+inline constexpr std::uint8_t kErrorKindCount = 7;
 
 // A task failed: it raised on an engine, or mpiply could not run it or bring its value back.
 // Carries where it happened and what was raised.
@@ -119,6 +121,23 @@ class MessageDecodeError : public RemoteError {
 class TaskAborted : public RemoteError {
  public:
   explicit TaskAborted(const RemoteError& e) : RemoteError(e, ErrorKind::aborted) {}
+};
+
+// An isolated task's worker process died while running it: a signal (SIGSEGV, SIGABRT, SIGKILL
+// from the out-of-memory killer or send_signal, ...) or a call of exit(). evalue names the signal
+// or the exit status; the error itself names engine, host, function and msg id. The engine forks
+// a fresh worker and goes on; every item of the task (a map chunk) fails with this error.
+class TaskCrashed : public RemoteError {
+ public:
+  explicit TaskCrashed(const RemoteError& e) : RemoteError(e, ErrorKind::crashed) {}
+};
+
+// An isolated task ran past its time limit (TaskFlags::time_limit, RunOptions::time_limit,
+// MPIPLY_TASK_TIMEOUT): its worker process was killed and the engine went on. This is the only
+// way mpiply stops code that is running.
+class TaskTimeout : public RemoteError {
+ public:
+  explicit TaskTimeout(const RemoteError& e) : RemoteError(e, ErrorKind::time_limit) {}
 };
 
 // The exception type of a kind, as ename gives it ("mpiply::MessageTooLarge", ...).

@@ -23,6 +23,14 @@ struct RunOptions {
   // 0..N-2), on a thread of its own that never calls MPI (MPIPLY_CLIENT_RUNS_TASKS=1). It runs
   // one task at a time. With one rank, tasks run on rank 0 anyway.
   std::optional<bool> client_runs_tasks;
+  // Every task runs in a worker process its engine forks once and reuses, so a task that
+  // crashes fails with TaskCrashed and the job goes on (MPIPLY_ISOLATE=1; docs/isolation.md).
+  // TaskFlags::isolate overrides it per view or call.
+  std::optional<bool> isolate;
+  // The run-time limit of every task, 0 for none (MPIPLY_TASK_TIMEOUT, seconds): past it the
+  // task's worker process is killed and the task fails with TaskTimeout. A limit implies
+  // isolation. TaskFlags::time_limit overrides it per view or call.
+  std::optional<Seconds> time_limit;
 };
 
 }  // namespace mpiply

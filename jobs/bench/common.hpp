@@ -112,6 +112,9 @@ struct Figures {
   double task_cost_us_1e3 = 0, task_cost_us_1e6 = 0;
   double record_bytes_per_task = 0;
   long cost_large_items = 0;
+  // The same apply and maps with every task isolated (docs/isolation.md), in the same run.
+  double iso_apply_rtt_us = 0;
+  double iso_map_chunk1_items_per_s = 0, iso_map_chunk64_items_per_s = 0;
 };
 
 }  // namespace bench

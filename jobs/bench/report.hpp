@@ -64,6 +64,12 @@ inline void report(const Config& cfg, int size, int hwm, const Baselines& b, con
        r_cost <= 1.25},
       {"record_bytes_per_task", f.record_bytes_per_task, {}, "<= 256",
        f.record_bytes_per_task <= 256.0},
+      // Isolation: ratios against the same figure without it, measured above.
+      {"iso_apply_rtt_us", f.iso_apply_rtt_us, f.apply_rtt_us, "", {}},
+      {"iso_map_chunk1_items_per_s", f.iso_map_chunk1_items_per_s, f.map_chunk1_items_per_s,
+       "", {}},
+      {"iso_map_chunk64_items_per_s", f.iso_map_chunk64_items_per_s, f.map_chunk64_items_per_s,
+       "", {}},
   };
 
   fmt::print("mpiply bench: {} ranks ({} engine{}), hwm {}, {} mode{}\n", size, size - 1,
@@ -119,6 +125,9 @@ inline void report(const Config& cfg, int size, int hwm, const Baselines& b, con
     add("task_cost_us_1e3", f.task_cost_us_1e3);
     add("task_cost_us_1e6", f.task_cost_us_1e6);
     add("record_bytes_per_task", f.record_bytes_per_task);
+    add("iso_apply_rtt_us", f.iso_apply_rtt_us);
+    add("iso_map_chunk1_items_per_s", f.iso_map_chunk1_items_per_s);
+    add("iso_map_chunk64_items_per_s", f.iso_map_chunk64_items_per_s);
     add("ratio_apply_rtt_to_pingpong", r_apply);
     add("ratio_map_chunk1_to_farm", r_map1);
     add("ratio_map_chunk1024_to_chunk64", r_1024);

@@ -8,6 +8,8 @@
 // reference into the entry, read after the lock is released: a name must not be set again or
 // erased while other tasks may still read it (entries of other names never move).
 #include <any>
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -57,6 +59,7 @@ class NamespaceStore {
     e.has_raw = false;
     e.value = std::move(value);
     e.encode_any = &encode_as<T>;
+    changed();
   }
 
   // Stores encoded bytes received from the client. Reuses the old buffer of that name when the
@@ -72,7 +75,11 @@ class NamespaceStore {
   void clear() {
     std::lock_guard lk(mu_);
     entries_.clear();
+    changed();
   }
+  // Counts the changes of names and values (set, set_raw, erase, clear; not first decodes). An
+  // engine's worker process holds a copy of the namespace: it is replaced once this moves on.
+  std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
   std::vector<std::string> names() const {
     std::lock_guard lk(mu_);
     return names_locked();
@@ -94,7 +101,10 @@ class NamespaceStore {
   Entry& slot(std::string name);
   std::vector<std::string> names_locked() const;
 
+  void changed() noexcept { generation_.fetch_add(1, std::memory_order_acq_rel); }
+
   int engine_id_;
+  std::atomic<std::uint64_t> generation_{0};
   mutable std::mutex mu_;
   std::map<std::string, Entry, std::less<>> entries_;
 };

@@ -19,6 +19,9 @@
 namespace mpiply::detail {
 
 void write_header(Writer& w, Kind kind, std::uint32_t nitems, std::uint64_t fn_id);
+// Writes how the engine runs a call (TaskHeader::run, time_limit_ms) into an encoded message's
+// header: the task's flags, else the run's settings. Throws UsageError for a negative limit.
+void stamp_run(char* msg, const TaskFlags& flags);
 
 // A message encoded once and sent to one or more engines. Its header's msg id is stamped per task:
 // in place when there is one task, in a scratch copy when several sends share the message.
@@ -134,6 +137,7 @@ struct MapSource<F, std::tuple<P...>> : TaskSource {
     std::uint32_t k = item_count(task);
     write_header(w, Kind::call, k, fn_id);
     w.patch<std::uint64_t>(offsetof(TaskHeader, msg_id), first_msg + task);
+    stamp_run(scratch.data(), flags);
     for (std::size_t i = b; i < b + k; ++i) {
       std::size_t at = w.pos();
       w.u32(0);

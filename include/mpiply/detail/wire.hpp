@@ -13,16 +13,34 @@ inline constexpr int kTagTask = 11;
 inline constexpr int kTagSegment = 12;
 inline constexpr int kTagResult = 13;
 inline constexpr int kTagClock = 14;
+// Control messages from rank 0 to an engine, read while tasks run (ControlMessage below). Tags
+// 15 and 16 are the transport's (src/transport.hpp).
+inline constexpr int kTagControl = 17;
 
 // Largest piece of a segment sent in one MPI message (MPI counts are int).
 inline constexpr std::uint64_t kSegmentPiece = std::uint64_t(1) << 30;
 
+// TaskHeader::run bits: how an engine runs a call. Rank 0 resolves them from the task's flags
+// and the run's settings (MPIPLY_ISOLATE, MPIPLY_TASK_TIMEOUT), so engines only obey them.
+inline constexpr std::uint8_t kRunIsolated = 1;  // in the engine's worker process (isolation.hpp)
+
 struct TaskHeader {
   Kind kind;
-  std::uint8_t pad[3];
+  std::uint8_t run;  // kRun* bits; calls only
+  std::uint8_t pad[2];
   std::uint32_t nitems;  // calls in this chunk, or entries of a push
   std::uint64_t fn_id;   // call: registered function id; stop: exit code
   std::uint64_t msg_id;
+  std::uint32_t time_limit_ms;  // isolated call: its worker is killed past this; 0 = no limit
+  std::uint32_t reserved;
+};
+
+// What rank 0 asks of an engine outside its task stream (kTagControl).
+enum class ControlKind : std::uint8_t { signal = 1 };
+struct ControlMessage {
+  ControlKind kind;
+  std::uint8_t pad[3];
+  std::int32_t value;  // signal: the signal number to deliver to the running isolated tasks
 };
 
 // Each item of a call: u32 length, then per argument a tag and its value: the encoded value, a

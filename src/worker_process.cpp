@@ -1,0 +1,272 @@
+// The worker process and the engine's side of it. Facts this rests on (measured on this stack,
+// see /work/shared/DESIGN.md): fork after MPI_Init works with vader and tcp as long as the child
+// never calls MPI and leaves with _exit; the child inherits Open MPI's SIGSEGV handler, so the
+// worker resets every handler; a child's death reaches the engine through waitpid and MPI goes on;
+// one fork + wait costs about 1 ms, hence one worker reused for many tasks.
+#include "worker_process.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdio_ext.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include <mpiply/errors.hpp>
+
+#include "executor.hpp"
+
+namespace mpiply::detail {
+
+namespace {
+
+// The engine polls for the reply this long before it sleeps: short tasks answer within it.
+constexpr std::int64_t kEngineSpinNs = 50'000;
+// While a task runs the engine wakes at these intervals (doubling from the first to the second)
+// to run its wait hook; a finishing task or a dying worker wakes it at once.
+constexpr std::int64_t kHookFirstNs = 1'000'000;
+constexpr std::int64_t kHookMaxNs = 20'000'000;
+// The worker checks this often whether its engine still exists (PR_SET_PDEATHSIG covers the
+// usual case; this covers a forking thread that ended before the engine).
+constexpr int kParentCheckMs = 500;
+// The worker's exit status when it cannot go on (e.g. no memory for a result in shared memory).
+constexpr int kWorkerBroken = 121;
+
+std::int64_t steady_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// The workers of this process that run a task now, for send_signal. A slot's pid is set while
+// its task runs. Reaping a worker first clears its slot under g_mu, and signal_running_tasks
+// kills under g_mu, so a pid read there is never one that was reaped (and perhaps reused).
+constexpr int kSlots = 1100;
+std::atomic<pid_t> g_busy[kSlots];
+bool g_claimed[kSlots];
+std::mutex g_mu;
+
+int claim_slot() {
+  std::lock_guard lk(g_mu);
+  for (int i = 0; i < kSlots; ++i)
+    if (!g_claimed[i]) {
+      g_claimed[i] = true;
+      g_busy[i].store(0);
+      return i;
+    }
+  return -1;  // send_signal then misses this worker; nothing else changes
+}
+
+void release_slot(int i) {
+  if (i < 0) return;
+  std::lock_guard lk(g_mu);
+  g_busy[i].store(0);
+  g_claimed[i] = false;
+}
+
+// Calls never read pushed segments; a call message that claims one is answered with an error.
+class NoSegments : public SegmentFetcher {
+ public:
+  void fetch(char*, std::size_t) override {
+    throw DecodeError("a call message cannot carry pushed segments");
+  }
+};
+
+// exit() in a task: leave at once with its status. Registered last in the worker, so it runs
+// before every handler inherited from the engine (Open MPI's among them: they must not run in a
+// copy of the engine). What the task printed is flushed first.
+void leave_now(int status, void*) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  _exit(status);
+}
+
+[[noreturn]] void worker_main(Engine& eng, ShmChannel& ch, std::int64_t offset, pid_t parent) {
+  // Output the engine had buffered but not written belongs to the engine, not to this copy.
+  __fpurge(stdout);
+  __fpurge(stderr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int s = 1; s < NSIG; ++s)
+    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, nullptr);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(0);
+  on_exit(leave_now, nullptr);
+
+  std::uint64_t generation = eng.store().generation();
+  NoSegments no_segments;
+  Bytes out;
+  try {
+    for (;;) {
+      std::span<const char> msg;
+      while (!ch.wait_request(kParentCheckMs, msg))
+        if (getppid() != parent) _exit(0);
+      execute_task(eng, msg.data(), msg.size(), no_segments, out, offset);
+      std::fflush(stdout);
+      std::fflush(stderr);
+      char* dst = ch.reply_buffer(out.size());
+      std::memcpy(dst, out.data(), out.size());
+      ch.post_reply(out.size(), eng.store().generation() != generation
+                                    ? ShmChannel::kNamespaceChanged
+                                    : 0);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mpiply: engine %d's worker process cannot go on: %s\n", eng.id(),
+                 e.what());
+  }
+  std::fflush(stderr);
+  _exit(kWorkerBroken);
+}
+
+std::string describe(int status) {
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    const char* text = strsignal(sig);
+    std::string s = fmt::format("died of signal {} ({}: {})", sig, signal_name(sig),
+                                text ? text : "unknown");
+    if (sig == SIGKILL)
+      s += " - the out-of-memory killer, send_signal or a kill -9 sends that";
+    return s;
+  }
+  if (WIFEXITED(status)) {
+    int code = WEXITSTATUS(status);
+    if (code == kWorkerBroken)
+      return fmt::format("exited with status {} (it could not go on: see the engine's stderr)",
+                         code);
+    return fmt::format("exited with status {} (the task called exit)", code);
+  }
+  return fmt::format("ended with wait status {:#x}", status);
+}
+
+}  // namespace
+
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
+
+int signal_running_tasks(int sig) {
+  std::lock_guard lk(g_mu);
+  int n = 0;
+  for (int i = 0; i < kSlots; ++i) {
+    if (!g_claimed[i]) continue;
+    pid_t p = g_busy[i].load();
+    if (p > 0 && kill(p, sig) == 0) ++n;
+  }
+  return n;
+}
+
+WorkerProcess::WorkerProcess(Engine& eng, std::int64_t clock_offset_ns)
+    : eng_(&eng), generation_(eng.store().generation()), ch_(std::make_unique<ShmChannel>()) {
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0)
+    throw Error(fmt::format("mpiply: engine {} could not fork its worker process: {}", eng.id(),
+                            std::strerror(errno)));
+  if (pid == 0) worker_main(eng, *ch_, clock_offset_ns, parent);
+  pid_ = pid;
+  pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));  // -1 on old kernels: we poll
+  slot_ = claim_slot();
+}
+
+WorkerProcess::~WorkerProcess() {
+  if (!reaped_) kill_now();
+  if (pidfd_ >= 0) close(pidfd_);
+  release_slot(slot_);
+}
+
+bool WorkerProcess::exited() const {
+  siginfo_t info{};
+  if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+    return errno == ECHILD;  // not ours any more: gone
+  return info.si_pid == pid_;
+}
+
+void WorkerProcess::reap() {
+  if (slot_ >= 0) {
+    std::lock_guard lk(g_mu);
+    g_busy[slot_].store(0);
+  }
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid_, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  reaped_ = true;
+  how_ = r == pid_ ? describe(status) : std::string("vanished (it was reaped elsewhere)");
+}
+
+void WorkerProcess::kill_now() {
+  if (slot_ >= 0) {
+    std::lock_guard lk(g_mu);
+    g_busy[slot_].store(0);
+  }
+  kill(pid_, SIGKILL);
+  reap();
+}
+
+WorkerProcess::Outcome WorkerProcess::run(std::span<const char> msg, Bytes& out,
+                                          std::uint32_t time_limit_ms, const WaitHook& hook,
+                                          bool& namespace_changed) {
+  namespace_changed = false;
+  if (slot_ >= 0) g_busy[slot_].store(pid_);
+  std::uint32_t seq = ch_->post_request(msg);
+  std::int64_t t0 = steady_ns();
+  std::int64_t deadline = time_limit_ms ? t0 + std::int64_t(time_limit_ms) * 1'000'000 : 0;
+  std::int64_t hook_ns = kHookFirstNs;
+  for (int i = 0; !ch_->replied(seq); ++i) {
+    std::int64_t now = steady_ns();
+    if (now - t0 < kEngineSpinNs) {
+      // The worker may need this core (one rank per core is the usual layout): let it run.
+      if (i >= 16) sched_yield();
+      continue;
+    }
+    if (deadline && now >= deadline) {
+      if (ch_->replied(seq)) break;
+      kill_now();
+      return Outcome::timed_out;
+    }
+    std::int64_t wait_ns = hook_ns;
+    if (deadline) wait_ns = std::min(wait_ns, deadline - now);
+    if (pidfd_ < 0) wait_ns = std::min<std::int64_t>(wait_ns, 2'000'000);
+    if (ch_->begin_sleep(seq)) {
+      pollfd fds[2] = {{ch_->wake_fd(), POLLIN, 0}, {pidfd_, POLLIN, 0}};
+      timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
+      ppoll(fds, pidfd_ >= 0 ? 2 : 1, &ts, nullptr);
+      ch_->end_sleep();
+    }
+    if (ch_->replied(seq)) break;
+    if (exited()) {
+      if (ch_->replied(seq)) break;
+      bool started = ch_->taken(seq);
+      reap();
+      return started ? Outcome::died : Outcome::died_before_start;
+    }
+    hook();
+    hook_ns = std::min(hook_ns * 2, kHookMaxNs);
+  }
+  if (slot_ >= 0) g_busy[slot_].store(0);
+  std::uint32_t flags = 0;
+  std::span<const char> r = ch_->reply(flags);
+  out.clear();
+  out.append(r.data(), r.size());
+  namespace_changed = (flags & ShmChannel::kNamespaceChanged) != 0;
+  return Outcome::replied;
+}
+
+}  // namespace mpiply::detail
