@@ -20,6 +20,7 @@
 
 #include "local_engine.hpp"
 #include "record_table.hpp"
+#include "scheduler.hpp"
 #include "transport.hpp"
 #include "startup.hpp"
 
@@ -85,8 +86,11 @@ class ClientCore {
   bool client_runs_tasks() const { return local_id_ >= 0; }
 
   std::mutex mu;
+  // Flags, dependencies, retries, schemes, retired engines (scheduler.hpp). Lock held.
+  Scheduler& scheduler() noexcept { return sched_; }
 
  private:
+  friend class Scheduler;
   bool progress_locked();
   void dispatch_locked();
   int least_loaded_locked();
@@ -127,6 +131,7 @@ class ClientCore {
   bool bg_idle_ = false;
   int driving_ = 0;
   bool shut_down_ = false;
+  Scheduler sched_{*this};  // last: it goes first, before the queues it refers to
 };
 
 }  // namespace mpiply::detail

@@ -42,6 +42,8 @@ void RemoteError::raise() const {
     case ErrorKind::encode: throw EncodeError(*this);
     case ErrorKind::decode: throw MessageDecodeError(*this);
     case ErrorKind::aborted: throw TaskAborted(*this);
+    case ErrorKind::impossible_dependency: throw ImpossibleDependency(*this);
+    case ErrorKind::dependency_timeout: throw DependencyTimeout(*this);
     case ErrorKind::raised: break;
   }
   throw RemoteError(*this, ErrorKind::raised);
@@ -54,6 +56,8 @@ const char* error_type_name(ErrorKind kind) noexcept {
     case ErrorKind::encode: return "mpiply::EncodeError";
     case ErrorKind::decode: return "mpiply::MessageDecodeError";
     case ErrorKind::aborted: return "mpiply::TaskAborted";
+    case ErrorKind::impossible_dependency: return "mpiply::ImpossibleDependency";
+    case ErrorKind::dependency_timeout: return "mpiply::DependencyTimeout";
   }
   return "mpiply::RemoteError";
 }

@@ -84,6 +84,12 @@ constexpr Spec kClientRuns{"MPIPLY_CLIENT_RUNS_TASKS",
                            "whether rank 0 also runs tasks, as the last engine", "0 or 1",
                            "0 or 1"};
 
+constexpr Spec kScheme{"MPIPLY_SCHEME", "how load-balanced tasks are placed on engines",
+                       "a scheme name", "leastload, lru, twobin, weighted or plainrandom"};
+
+constexpr Scheme kSchemes[] = {Scheme::leastload, Scheme::lru, Scheme::twobin, Scheme::weighted,
+                               Scheme::plainrandom};
+
 }  // namespace
 
 Settings read_settings(std::vector<std::string>& problems) {
@@ -129,6 +135,15 @@ Settings read_settings(std::vector<std::string>& problems) {
       s.client_runs_tasks = v[0] == '1';
     else
       problems.push_back(bad_value(kClientRuns, v, false, "0"));
+  }
+  if (const char* v = value_of(kScheme.name)) {
+    bool known = false;
+    for (Scheme k : kSchemes)
+      if (std::strcmp(v, to_string(k)) == 0) {
+        s.scheme = k;
+        known = true;
+      }
+    if (!known) problems.push_back(bad_value(kScheme, v, false, "leastload"));
   }
   return s;
 }
@@ -198,6 +213,14 @@ std::string apply_run_options(const RunOptions& o) {
                                      *o.engine_threads));
   }
   if (o.client_runs_tasks) s.client_runs_tasks = *o.client_runs_tasks;
+  if (o.scheme) {
+    if (static_cast<unsigned>(*o.scheme) <= static_cast<unsigned>(Scheme::plainrandom))
+      s.scheme = *o.scheme;
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::scheme is {}; it must be one of "
+                                     "Scheme::leastload, lru, twobin, weighted, plainrandom",
+                                     static_cast<unsigned>(*o.scheme)));
+  }
   if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "\n"));
   g_active = s;
   return "";
@@ -206,3 +229,18 @@ std::string apply_run_options(const RunOptions& o) {
 const Settings& settings() noexcept { return g_active; }
 
 }  // namespace mpiply::detail
+
+namespace mpiply {
+
+const char* to_string(Scheme s) noexcept {
+  switch (s) {
+    case Scheme::leastload: return "leastload";
+    case Scheme::lru: return "lru";
+    case Scheme::twobin: return "twobin";
+    case Scheme::weighted: return "weighted";
+    case Scheme::plainrandom: return "plainrandom";
+  }
+  return "unknown";
+}
+
+}  // namespace mpiply

@@ -18,6 +18,7 @@ struct Settings {
   std::int64_t shutdown_grace_ms = 30'000;          // MPIPLY_SHUTDOWN_GRACE, in seconds
   bool client_runs_tasks = false;  // MPIPLY_CLIENT_RUNS_TASKS: rank 0 is also the last engine
   int engine_threads = 1;  // MPIPLY_ENGINE_THREADS, else SLURM_CPUS_PER_TASK: tasks an engine runs at once
+  Scheme scheme = Scheme::leastload;  // MPIPLY_SCHEME: how load-balanced tasks are placed
 };
 
 // Reads every MPIPLY_* variable; each bad one adds a line to problems (what, why, the fix) and

@@ -80,6 +80,10 @@ class Client {
   std::vector<MsgId> history() const;
   std::vector<MsgId> outstanding() const;
   TaskMetadata metadata(MsgId id) const;
+  // Those engines take no more tasks from now on: load-balanced tasks go elsewhere (a task
+  // with no engine left fails), DirectView calls naming them fail with TaskAborted. Tasks they
+  // already hold finish; the engines themselves stop with the job.
+  void shutdown(const std::vector<int>& targets) const;
 
  private:
   friend struct detail::ClientFactory;

@@ -64,8 +64,10 @@ enum class ErrorKind : std::uint8_t {
   encode = 2,             // EncodeError
   decode = 3,             // MessageDecodeError
   aborted = 4,            // TaskAborted
+  impossible_dependency = 5,  // ImpossibleDependency
+  dependency_timeout = 6,     // DependencyTimeout
 };
-inline constexpr std::uint8_t kErrorKindCount = 5;
+inline constexpr std::uint8_t kErrorKindCount = 7;
 
 // A task failed: it raised on an engine, or mpiply could not run it or bring its value back.
 // Carries where it happened and what was raised.
@@ -119,6 +121,22 @@ class MessageDecodeError : public RemoteError {
 class TaskAborted : public RemoteError {
  public:
   explicit TaskAborted(const RemoteError& e) : RemoteError(e, ErrorKind::aborted) {}
+};
+
+// A task's dependencies (LoadBalancedView flags `after` / `follow`) can never be met: a task it
+// depends on ended the wrong way, `follow` tasks ran on different engines, or no engine it may
+// run on is left. The task never ran; it fails at once rather than wait forever.
+class ImpossibleDependency : public RemoteError {
+ public:
+  explicit ImpossibleDependency(const RemoteError& e)
+      : RemoteError(e, ErrorKind::impossible_dependency) {}
+};
+
+// A task waited longer than its `timeout` flag for its dependencies; it never ran.
+class DependencyTimeout : public RemoteError {
+ public:
+  explicit DependencyTimeout(const RemoteError& e)
+      : RemoteError(e, ErrorKind::dependency_timeout) {}
 };
 
 // The exception type of a kind, as ename gives it ("mpiply::MessageTooLarge", ...).
