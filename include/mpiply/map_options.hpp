@@ -9,7 +9,7 @@ namespace mpiply {
 struct MapOptions {
   long chunksize = 1;  // items per task message; must be at least 1
   bool ordered = true;
-  TaskFlags flags;     // e.g. {.chunksize = 8, .flags = {.after = ar, .retries = 2}}
+  TaskFlags flags{};   // e.g. {.chunksize = 8, .flags = {.after = ar, .retries = 2}}
 };
 
 }  // namespace mpiply
