@@ -197,6 +197,7 @@ void Scheduler::fail_job_locked(Job& job, std::uint32_t from, std::uint32_t to, 
   if (from == 0 && to == job.ntasks) job.dead = true;
   for (std::uint32_t t = from; t < to; ++t) {
     MsgId id = job.first + t;
+    if (core_.record(id).status != TaskStatus::queued) continue;  // aborted one by one before
     --core_.queued_;
     core_.fail_items_locked(core_.record(id), id, kind, why);
   }
@@ -264,6 +265,10 @@ bool Scheduler::place_locked(Ready& r) {
   std::size_t n = core_.slots_.size();
   while (r.next < r.end) {
     MsgId id = job.first + r.next;
+    if (core_.record(id).status != TaskStatus::queued) {  // aborted while it waited
+      ++r.next;
+      continue;
+    }
     TaskInfo& ti = tasks_[id];
     // A retry goes to an engine it has not tried while one it may use is in service.
     bool avoid = !ti.tried.empty() &&
@@ -383,6 +388,16 @@ bool Scheduler::refuse_locked(const std::shared_ptr<TaskSource>& src) {
   // All or nothing: the tasks of one DirectView call may be a collective that every target
   // must join.
   for (std::uint32_t t = 0; t < src->ntasks; ++t) fail(t);
+  return true;
+}
+
+bool Scheduler::abort_locked(MsgId id, const std::string& why) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end() || it->second.job->dead) return false;
+  TaskRecord& rec = core_.record(id);
+  if (rec.status != TaskStatus::queued) return false;
+  --core_.queued_;
+  core_.fail_items_locked(rec, id, ErrorKind::aborted, why);
   return true;
 }
 

@@ -75,6 +75,10 @@ class Scheduler {
   // Whether a load-balanced view over these engines still has one in service.
   bool any_in_service(const std::vector<int>& engines) const;
 
+  // Fails task id as aborted if the scheduler holds it (waiting for dependencies, or released
+  // or re-queued for a retry but not yet sent); false if it is not one of its queued tasks.
+  // For rc.abort / ar.abort.
+  bool abort_locked(MsgId id, const std::string& why);
   // client_main returned: every task still held or queued here fails as aborted.
   void abort_all_locked(const std::string& why);
 
