@@ -239,3 +239,27 @@ TEST_CASE("set_flags and temp_flags apply to every call of the view", "[dependen
   });
   REQUIRE(rc == 0);
 }
+
+TEST_CASE("a task waiting for a full engine holds back nobody behind it", "[dependencies]") {
+  TempFile gate("hol");
+  int rc = mpiply_test::run_client([&](mpiply::Client& c) {
+    if (c.ids().size() < 2) return;  // needs one engine to fill and another to use
+    auto lbv = c.load_balanced_view();
+    const int k = c.hwm() + 1;
+    // Engine 0 takes hwm of these, all held at the gate; the last waits on rank 0 for room.
+    auto held = lbv.map_async(gate_item, std::vector<std::string>(static_cast<std::size_t>(k), gate.path),
+                              mpiply_test::iota_vec(k),
+                              {.flags = {.retries = 1, .targets = std::vector<int>{0}}});
+    int queued = 0;
+    for (const auto& m : held.metadata()) queued += m.status == mpiply::TaskStatus::queued;
+    CHECK(queued == 1);
+    // Submitted after it, for another engine: runs now (this would wait for the gate otherwise).
+    auto other = lbv.with_flags({.retries = 1, .targets = std::vector<int>{1}}).apply_async(where);
+    CHECK(other.get(kBound) == 1);
+    CHECK_FALSE(held.ready());
+    touch(gate.path);
+    CHECK(held.get(kBound) == mpiply_test::iota_vec(k));
+    for (const auto& m : held.metadata()) CHECK(m.engine_id == 0);
+  });
+  REQUIRE(rc == 0);
+}
