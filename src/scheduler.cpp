@@ -432,4 +432,9 @@ void Scheduler::fill_metadata_locked(MsgId id, TaskMetadata& m) const {
   m.follow = ti.job->follow.ids;
 }
 
+void Scheduler::forget_locked(MsgId id) {
+  auto it = tasks_.find(id);
+  if (it != tasks_.end() && finished(core_.record(id).status)) tasks_.erase(it);
+}
+
 }  // namespace mpiply::detail

@@ -83,6 +83,9 @@ class Scheduler {
   void abort_all_locked(const std::string& why);
 
   void fill_metadata_locked(MsgId id, TaskMetadata& m) const;
+  // Drops what it keeps about a finished task (~100 bytes: attempts, engines tried, its job's
+  // dependencies), for purge_results. Does nothing to a task that has not finished.
+  void forget_locked(MsgId id);
 
  private:
   struct DepState {
