@@ -189,6 +189,36 @@ Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<
     f.task_cost_us_1e6 = dt / double(items.size()) * 1e6;
     f.record_bytes_per_task = double(rss1 - rss0) / double(items.size());
   }
+
+  // Dependencies. A chain: each apply waits (`after`) for the one before, so tasks run one at a
+  // time, each released when its predecessor's result arrives; compare 1 / apply_rtt_us.
+  {
+    auto lv = rc.load_balanced_view();
+    auto prev = lv.apply_async(noop_item, 0);
+    prev.get();
+    auto t0 = SteadyClock::now();
+    for (long i = 1; i <= cfg.dep_chain_tasks; ++i)
+      prev = lv.with_flags({.after = prev}).apply_async(noop_item, i);
+    if (prev.get() != cfg.dep_chain_tasks) throw std::runtime_error("bench: chain went wrong");
+    f.dep_chain_tasks = cfg.dep_chain_tasks;
+    f.dep_chain_tasks_per_s = double(cfg.dep_chain_tasks) / seconds_since(t0);
+  }
+  // A map of chunksize 1 whose every task waits for one earlier task (still running when the
+  // map is submitted), against the same map without flags.
+  {
+    auto items = iota_items(cfg.dep_map_items);
+    auto lv = rc.load_balanced_view();
+    f.plain_map_items_per_s = double(items.size()) / timed_map(rc, items, 1);
+    auto t0 = SteadyClock::now();
+    auto first = lv.apply_async(noop_item, -1);
+    auto ar = lv.map_async(noop_item, items, {.flags = {.after = first}});
+    auto out = ar.get();
+    double dt = seconds_since(t0);
+    if (out.size() != items.size() || out.back() != items.back())
+      throw std::runtime_error("bench: dependent map returned wrong results");
+    f.dep_map_items = cfg.dep_map_items;
+    f.dep_map_items_per_s = double(items.size()) / dt;
+  }
   return f;
 }
 

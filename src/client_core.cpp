@@ -96,7 +96,11 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
     r.submitted = now;
   }
   queued_ += src->ntasks;
-  if (src->targets.empty()) {
+  if (Scheduler::takes(*src)) {
+    sched_.admit_locked(std::move(src));
+  } else if (!sched_.plain_fast() && sched_.refuse_locked(src)) {
+    // Some of its engines were shut down: the scheduler failed or queued each task.
+  } else if (src->targets.empty()) {
     (src->candidates.empty() ? lb_ : lb_subset_).push_back(src);
   } else {
     for (std::uint32_t t = 0; t < src->ntasks; ++t) slots_[src->targets[t]].direct.emplace_back(src, t);
@@ -108,7 +112,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   dispatch_locked();
   if (!inline_) st.submitted_steady_ns = steady_ns();
   if (bg_idle_ && !idle_locked()) cv_.notify_one();
-  return src->first_msg;
+  return st.first_msg;
 }
 
 int ClientCore::least_loaded_locked() {
@@ -147,7 +151,11 @@ void ClientCore::dispatch_subsets_locked() {
   for (auto it = lb_subset_.begin(); it != lb_subset_.end();) {
     std::shared_ptr<TaskSource> src = *it;
     int e;
-    while (src->next < src->ntasks && (e = least_loaded_of_locked(src->candidates)) >= 0)
+    auto pick = [&] {
+      return sched_.plain_fast() ? least_loaded_of_locked(src->candidates)
+                                 : sched_.pick_plain_locked(src->candidates);
+    };
+    while (src->next < src->ntasks && (e = pick()) >= 0)
       send_task_locked(e, src, src->next++);
     it = src->next == src->ntasks ? lb_subset_.erase(it) : std::next(it);
   }
@@ -164,8 +172,10 @@ void ClientCore::dispatch_locked() {
       send_task_locked(static_cast<int>(e), src, t);
     }
   }
+  if (sched_.busy()) sched_.dispatch_locked();
+  bool fast = sched_.plain_fast();
   while (!lb_.empty()) {
-    int e = least_loaded_locked();
+    int e = fast ? least_loaded_locked() : sched_.pick_plain_locked({});
     if (e < 0) break;
     std::shared_ptr<TaskSource> src = lb_.front();
     std::uint32_t t = src->next++;
@@ -284,7 +294,9 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
     rec.started = h.started_ns;
     rec.completed = h.completed_ns;
     rec.thread = static_cast<std::uint16_t>(std::min<std::uint32_t>(h.thread, 0xffff));
-    store_items_locked(rec, e, id, Reader(p + sizeof h, n - sizeof h));
+    // A task that raised with retries left runs again; its failure is never stored.
+    if (!sched_.retry_locked(rec, e, id, p + sizeof h, n - sizeof h))
+      store_items_locked(rec, e, id, Reader(p + sizeof h, n - sizeof h));
   }
   f.src.reset();
   s.head = (s.head + 1) % static_cast<unsigned>(s.ring.size());
@@ -322,11 +334,13 @@ void ClientCore::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) 
     failed = true;
   }
   rec.status = failed ? TaskStatus::error : TaskStatus::ok;
+  sched_.on_task_done_locked(id);
 }
 
 void ClientCore::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
                                    const std::string& evalue) {
   rec.status = kind == ErrorKind::aborted ? TaskStatus::aborted : TaskStatus::error;
+  sched_.on_task_done_locked(id);
   std::shared_ptr<ResultStateBase> st = std::move(rec.state);
   if (!st) return;
   int e = rec.engine;

@@ -22,6 +22,7 @@
 #include "isolation.hpp"
 #include "local_engine.hpp"
 #include "record_table.hpp"
+#include "scheduler.hpp"
 #include "transport.hpp"
 #include "startup.hpp"
 
@@ -92,8 +93,11 @@ class ClientCore {
   std::vector<PendingCallback> ready_callbacks;
   // Wakes the progress thread so it runs ready_callbacks (src/client_progress.cpp). Lock held.
   void callbacks_queued_locked();
+  // Flags, dependencies, retries, schemes, retired engines (scheduler.hpp). Lock held.
+  Scheduler& scheduler() noexcept { return sched_; }
 
  private:
+  friend class Scheduler;
   bool progress_locked();
   void dispatch_locked();
   int least_loaded_locked();
@@ -135,6 +139,7 @@ class ClientCore {
   bool bg_idle_ = false;
   int driving_ = 0;
   bool shut_down_ = false;
+  Scheduler sched_{*this};  // last: it goes first, before the queues it refers to
 };
 
 }  // namespace mpiply::detail

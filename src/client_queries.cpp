@@ -36,6 +36,7 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
     m.pid = info.pid;
   }
   m.thread = r.thread;
+  sched_.fill_metadata_locked(id, m);
   return m;
 }
 

@@ -44,6 +44,8 @@ void RemoteError::raise() const {
     case ErrorKind::aborted: throw TaskAborted(*this);
     case ErrorKind::crashed: throw TaskCrashed(*this);
     case ErrorKind::time_limit: throw TaskTimeout(*this);
+    case ErrorKind::impossible_dependency: throw ImpossibleDependency(*this);
+    case ErrorKind::dependency_timeout: throw DependencyTimeout(*this);
     case ErrorKind::raised: break;
   }
   throw RemoteError(*this, ErrorKind::raised);
@@ -58,6 +60,8 @@ const char* error_type_name(ErrorKind kind) noexcept {
     case ErrorKind::aborted: return "mpiply::TaskAborted";
     case ErrorKind::crashed: return "mpiply::TaskCrashed";
     case ErrorKind::time_limit: return "mpiply::TaskTimeout";
+    case ErrorKind::impossible_dependency: return "mpiply::ImpossibleDependency";
+    case ErrorKind::dependency_timeout: return "mpiply::DependencyTimeout";
   }
   return "mpiply::RemoteError";
 }

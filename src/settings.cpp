@@ -95,6 +95,12 @@ constexpr Spec kTaskTimeout{"MPIPLY_TASK_TIMEOUT",
                             "a number of seconds (such as 60 or 0.5)",
                             "0 (no limit) to 4000000"};
 
+constexpr Spec kScheme{"MPIPLY_SCHEME", "how load-balanced tasks are placed on engines",
+                       "a scheme name", "leastload, lru, twobin, weighted or plainrandom"};
+
+constexpr Scheme kSchemes[] = {Scheme::leastload, Scheme::lru, Scheme::twobin, Scheme::weighted,
+                               Scheme::plainrandom};
+
 }  // namespace
 
 Settings read_settings(std::vector<std::string>& problems) {
@@ -153,6 +159,15 @@ Settings read_settings(std::vector<std::string>& problems) {
       s.time_limit_ms = static_cast<std::int64_t>(*ms);
     else
       problems.push_back(bad_value(kTaskTimeout, v, ms.has_value(), "0 (no limit)"));
+  }
+  if (const char* v = value_of(kScheme.name)) {
+    bool known = false;
+    for (Scheme k : kSchemes)
+      if (std::strcmp(v, to_string(k)) == 0) {
+        s.scheme = k;
+        known = true;
+      }
+    if (!known) problems.push_back(bad_value(kScheme, v, false, "leastload"));
   }
   return s;
 }
@@ -232,6 +247,14 @@ std::string apply_run_options(const RunOptions& o) {
                                      "0 (no limit) to 4000000 seconds",
                                      sec));
   }
+  if (o.scheme) {
+    if (static_cast<unsigned>(*o.scheme) <= static_cast<unsigned>(Scheme::plainrandom))
+      s.scheme = *o.scheme;
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::scheme is {}; it must be one of "
+                                     "Scheme::leastload, lru, twobin, weighted, plainrandom",
+                                     static_cast<unsigned>(*o.scheme)));
+  }
   if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "\n"));
   g_active = s;
   return "";
@@ -240,3 +263,18 @@ std::string apply_run_options(const RunOptions& o) {
 const Settings& settings() noexcept { return g_active; }
 
 }  // namespace mpiply::detail
+
+namespace mpiply {
+
+const char* to_string(Scheme s) noexcept {
+  switch (s) {
+    case Scheme::leastload: return "leastload";
+    case Scheme::lru: return "lru";
+    case Scheme::twobin: return "twobin";
+    case Scheme::weighted: return "weighted";
+    case Scheme::plainrandom: return "plainrandom";
+  }
+  return "unknown";
+}
+
+}  // namespace mpiply

@@ -96,6 +96,9 @@ class AsyncResultBase {
   std::size_t wait_arrival(std::size_t pos) const;
 
   std::shared_ptr<detail::ResultStateBase> st_;
+
+ private:
+  friend void detail::add_result_ids(const AsyncResultBase&, std::vector<MsgId>&, std::uint64_t&);
 };
 
 template <class T>

@@ -83,6 +83,10 @@ class Client {
   std::vector<MsgId> history() const;
   std::vector<MsgId> outstanding() const;
   TaskMetadata metadata(MsgId id) const;
+  // Those engines take no more tasks from now on: load-balanced tasks go elsewhere (a task
+  // with no engine left fails), DirectView calls naming them fail with TaskAborted. Tasks they
+  // already hold finish; the engines themselves stop with the job.
+  void shutdown(const std::vector<int>& targets) const;
 
   // wait() with a progress line over every task so far, counting items (src/progress_line.cpp;
   // see AsyncResultBase::wait_interactive).

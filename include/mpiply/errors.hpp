@@ -66,8 +66,10 @@ enum class ErrorKind : std::uint8_t {
   aborted = 4,            // TaskAborted
   crashed = 5,            // TaskCrashed
   time_limit = 6,         // TaskTimeout
+  impossible_dependency = 7,  // ImpossibleDependency
+  dependency_timeout = 8,     // DependencyTimeout
 };
-inline constexpr std::uint8_t kErrorKindCount = 7;
+inline constexpr std::uint8_t kErrorKindCount = 9;
 
 // A task failed: it raised on an engine, or mpiply could not run it or bring its value back.
 // Carries where it happened and what was raised.
@@ -138,6 +140,22 @@ class TaskCrashed : public RemoteError {
 class TaskTimeout : public RemoteError {
  public:
   explicit TaskTimeout(const RemoteError& e) : RemoteError(e, ErrorKind::time_limit) {}
+};
+
+// A task's dependencies (LoadBalancedView flags `after` / `follow`) can never be met: a task it
+// depends on ended the wrong way, `follow` tasks ran on different engines, or no engine it may
+// run on is left. The task never ran; it fails at once rather than wait forever.
+class ImpossibleDependency : public RemoteError {
+ public:
+  explicit ImpossibleDependency(const RemoteError& e)
+      : RemoteError(e, ErrorKind::impossible_dependency) {}
+};
+
+// A task waited longer than its `timeout` flag for its dependencies; it never ran.
+class DependencyTimeout : public RemoteError {
+ public:
+  explicit DependencyTimeout(const RemoteError& e)
+      : RemoteError(e, ErrorKind::dependency_timeout) {}
 };
 
 // The exception type of a kind, as ename gives it ("mpiply::MessageTooLarge", ...).

@@ -1,10 +1,14 @@
 #pragma once
 // LoadBalancedView: tasks go to whichever engine has the fewest outstanding, as ipyparallel's
-// load-balanced view. map cuts the input into chunks that go to engines as they free up.
+// load-balanced view (or as RunOptions::scheme / MPIPLY_SCHEME says). map cuts the input into
+// chunks that go to engines as they free up. Flags (task_flags.hpp) add dependencies (after,
+// follow), retries, a timeout for the dependencies and a subset of engines (targets): on the
+// view (set_flags, temp_flags), for one apply (with_flags) or for one map (MapOptions::flags).
 #include <utility>
 #include <vector>
 
 #include <mpiply/detail/map_methods.hpp>
+#include <mpiply/detail/scheduling.hpp>
 #include <mpiply/detail/view_base.hpp>
 #include <mpiply/imap.hpp>
 
@@ -45,6 +49,8 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
     using V = detail::result_value_t<F>;
     const auto& e = detail::entry_of(f);
     detail::check_collective_use(*core_, e, detail::CollectiveUse::load_balanced_apply);
+    if (detail::has_scheduling_flags(flags_))
+      detail::check_task_flags(*core_, flags_, targets_, e.name.c_str());
     auto src = detail::make_apply_source<F>(e.id, std::forward<A>(a)...);
     src->ntasks = 1;
     if (subset_) src->candidates = targets_;
@@ -72,6 +78,9 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
   template <class F, class... In>
   AsyncMapResult<detail::result_value_t<F>> run_map(F f, const MapOptions& o, In&&... in) {
     using V = detail::result_value_t<F>;
+    auto call_flags = temp_flags(o.flags);  // this call's flags, over the view's
+    if (detail::has_scheduling_flags(flags_))
+      detail::check_task_flags(*core_, flags_, targets_, detail::entry_of(f).name.c_str());
     auto [src, name] = build_map(f, o, std::move(in)...);
     std::size_t n = src->n;
     src->ntasks = static_cast<std::uint32_t>((n + src->chunk - 1) / src->chunk);

@@ -2,6 +2,7 @@
 // Per-task metadata, as ipyparallel's AsyncResult.metadata reports it, plus what MPI adds.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <mpiply/errors.hpp>
 #include <mpiply/time.hpp>
@@ -24,6 +25,11 @@ struct TaskMetadata {
   int thread = 0;  // which of the engine's worker threads ran it (0 to MPIPLY_ENGINE_THREADS-1)
   std::size_t items = 0;  // map items carried by this task (1 for apply)
   std::string error;      // "ename: evalue" of the first failing item, empty if none
+  // LoadBalancedView flags: how many times the task was sent to an engine (more than 1 after
+  // retries; 0 while it waits), the engines it was sent to in order, and its dependencies.
+  int attempts = 0;
+  std::vector<int> engines_tried;
+  std::vector<MsgId> after, follow;
 };
 
 }  // namespace mpiply

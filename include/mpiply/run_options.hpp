@@ -2,11 +2,25 @@
 // Settings a program fixes in code, passed to mpiply::run. Each one given here wins over its
 // MPIPLY_* environment variable; one left empty falls back to the variable, then the default.
 // Every rank runs the same code, so every rank sees the same options.
+#include <cstdint>
 #include <optional>
 
 #include <mpiply/time.hpp>
 
 namespace mpiply {
+
+// How a LoadBalancedView picks the engine for a task, as ipyparallel's schemes. Each one only
+// picks among engines holding fewer than hwm tasks.
+enum class Scheme : std::uint8_t {
+  leastload,    // fewest outstanding tasks; ties go to the least recently used (the default)
+  lru,          // least recently used engine, whatever its load
+  twobin,       // two engines drawn at random, the least recently used of the two
+  weighted,     // two engines drawn at random weighted by 1/load, the less loaded of the two
+  plainrandom,  // any engine with room, at random
+};
+
+// "leastload", ... as MPIPLY_SCHEME spells them.
+const char* to_string(Scheme s) noexcept;
 
 struct RunOptions {
   // Tasks one engine may hold (MPIPLY_HWM): 1 to 1024.
@@ -31,6 +45,8 @@ struct RunOptions {
   // task's worker process is killed and the task fails with TaskTimeout. A limit implies
   // isolation. TaskFlags::time_limit overrides it per view or call.
   std::optional<Seconds> time_limit;
+  // How load-balanced tasks are placed (MPIPLY_SCHEME=leastload|lru|twobin|weighted|plainrandom).
+  std::optional<Scheme> scheme;
 };
 
 }  // namespace mpiply

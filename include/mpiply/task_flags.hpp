@@ -13,15 +13,15 @@ namespace mpiply {
 struct TaskFlags {
   // Scheduling (LoadBalancedView): dependencies, retries, the longest wait for dependencies
   // (DependencyTimeout), and the engines to balance over.
-  std::optional<Dependency> after;
-  std::optional<Dependency> follow;
-  std::optional<int> retries;
-  std::optional<Seconds> timeout;
-  std::optional<std::vector<int>> targets;
+  std::optional<Dependency> after{};
+  std::optional<Dependency> follow{};
+  std::optional<int> retries{};
+  std::optional<Seconds> timeout{};
+  std::optional<std::vector<int>> targets{};
   // Running (every view): run the task in the engine's worker process, and its run-time limit
   // (TaskTimeout).
-  std::optional<bool> isolate;
-  std::optional<Seconds> time_limit;
+  std::optional<bool> isolate{};
+  std::optional<Seconds> time_limit{};
 };
 
 // Fields set in `over` replace those of `base`.

@@ -74,6 +74,7 @@ struct Config {
   int cost_small_repeats = 21;
   long cost_large_items = 1000000;
   double idle_seconds = 2.0;
+  long dep_chain_tasks = 10000, dep_map_items = 100000;
 
   void make_quick() {
     quick = true;
@@ -91,6 +92,8 @@ struct Config {
     map1_repeats = 1;
     cost_small_repeats = 3;
     cost_large_items = 10000;
+    dep_chain_tasks = 1000;
+    dep_map_items = 10000;
     idle_seconds = 0.5;
   }
 };
@@ -115,6 +118,10 @@ struct Figures {
   // The same apply and maps with every task isolated (docs/isolation.md), in the same run.
   double iso_apply_rtt_us = 0;
   double iso_map_chunk1_items_per_s = 0, iso_map_chunk64_items_per_s = 0;
+  // Dependencies (LoadBalancedView `after`): a chain where each apply waits for the one before,
+  // and a map whose every task waits for one earlier task; plain map / apply as the baselines.
+  double dep_chain_tasks_per_s = 0, dep_map_items_per_s = 0, plain_map_items_per_s = 0;
+  long dep_chain_tasks = 0, dep_map_items = 0;
 };
 
 }  // namespace bench

@@ -70,6 +70,9 @@ inline void report(const Config& cfg, int size, int hwm, const Baselines& b, con
        "", {}},
       {"iso_map_chunk64_items_per_s", f.iso_map_chunk64_items_per_s, f.map_chunk64_items_per_s,
        "", {}},
+      {"dep_chain_tasks_per_s", f.dep_chain_tasks_per_s, 1e6 / f.apply_rtt_us, "", {}},
+      {"plain_map_items_per_s", f.plain_map_items_per_s, {}, "", {}},
+      {"dep_map_items_per_s", f.dep_map_items_per_s, f.plain_map_items_per_s, "", {}},
   };
 
   fmt::print("mpiply bench: {} ranks ({} engine{}), hwm {}, {} mode{}\n", size, size - 1,
@@ -94,6 +97,9 @@ inline void report(const Config& cfg, int size, int hwm, const Baselines& b, con
   fmt::print("context: MPI_Send into a MADV_HUGEPAGE receive buffer (as mpiply receives pushes): "
              "{:.2f} GB/s; push_bw_gbs / that = {:.3f}\n",
              b.mpi_bw_huge_gbs, f.push_bw_gbs / b.mpi_bw_huge_gbs);
+  fmt::print("note: dep_chain over {} tasks (baseline 1 / apply_rtt_us), dep_map and plain_map "
+             "over {} items at chunksize 1\n",
+             f.dep_chain_tasks, f.dep_map_items);
   if (f.cost_large_items != 1000000)
     fmt::print("note: task_cost_us_1e6 and record_bytes_per_task measured over {} tasks\n",
                f.cost_large_items);
@@ -128,6 +134,9 @@ inline void report(const Config& cfg, int size, int hwm, const Baselines& b, con
     add("iso_apply_rtt_us", f.iso_apply_rtt_us);
     add("iso_map_chunk1_items_per_s", f.iso_map_chunk1_items_per_s);
     add("iso_map_chunk64_items_per_s", f.iso_map_chunk64_items_per_s);
+    add("dep_chain_tasks_per_s", f.dep_chain_tasks_per_s);
+    add("plain_map_items_per_s", f.plain_map_items_per_s);
+    add("dep_map_items_per_s", f.dep_map_items_per_s);
     add("ratio_apply_rtt_to_pingpong", r_apply);
     add("ratio_map_chunk1_to_farm", r_map1);
     add("ratio_map_chunk1024_to_chunk64", r_1024);

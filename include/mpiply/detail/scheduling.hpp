@@ -1,0 +1,22 @@
+#pragma once
+// What a LoadBalancedView asks of rank 0's scheduler before it submits (src/scheduler.cpp):
+// that its flags make sense for this run, so that bad input is a UsageError at the call site.
+#include <vector>
+
+#include <mpiply/task_flags.hpp>
+
+namespace mpiply::detail {
+
+class ClientCore;
+
+// Checks retries, timeout, targets and the msg ids of after / follow (they must be tasks of this
+// run); throws UsageError naming the problem. view_targets: the engines the view balances over.
+void check_task_flags(ClientCore& core, const TaskFlags& flags,
+                      const std::vector<int>& view_targets, const char* function);
+
+// Whether flags ask anything of the scheduler beyond plain load balancing.
+inline bool has_scheduling_flags(const TaskFlags& f) noexcept {
+  return f.after || f.follow || f.retries || f.timeout || f.targets;
+}
+
+}  // namespace mpiply::detail
