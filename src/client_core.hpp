@@ -18,6 +18,7 @@
 #include <mpiply/engine.hpp>
 #include <mpiply/metadata.hpp>
 
+#include "drain.hpp"
 #include "local_engine.hpp"
 #include "record_table.hpp"
 #include "transport.hpp"
@@ -84,9 +85,18 @@ class ClientCore {
   int local_id() const { return local_id_; }
   bool client_runs_tasks() const { return local_id_ >= 0; }
 
+  // Graceful drain (src/client_drain.cpp, docs/drain.md). drain_wait waits until the tasks on
+  // engines finished or the deadline (steady_ns) passed, marks the rest not run and returns
+  // whether all finished; drain_summary is rank 0's done / not run / failed line.
+  bool drain_wait(std::int64_t deadline_ns);
+  std::string drain_summary();
+
   std::mutex mu;
 
  private:
+  void drain_locked();             // drain: queued tasks fail as not run, nothing new starts
+  void drain_check_wait_locked();  // drain: throws Interrupted once a wait cannot be answered
+
   bool progress_locked();
   void dispatch_locked();
   int least_loaded_locked();
@@ -128,5 +138,8 @@ class ClientCore {
   int driving_ = 0;
   bool shut_down_ = false;
 };
+
+// Throws mpiply::Interrupted naming the drain signal and why (client_drain.cpp).
+[[noreturn]] void throw_interrupted(const char* why);
 
 }  // namespace mpiply::detail

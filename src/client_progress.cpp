@@ -27,6 +27,7 @@ bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<Deadli
   for (;;) {
     bool moved = progress_locked();
     if (pred(ctx)) return true;
+    if (drain_requested()) drain_check_wait_locked();  // drain hook: may throw Interrupted
     if (deadline && SteadyClock::now() >= *deadline) return false;
     if (!moved && idle_locked())
       throw Error("mpiply: waiting for a result that no task will deliver (the client has shut "

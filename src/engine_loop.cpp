@@ -5,6 +5,7 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "backoff.hpp"
+#include "drain_engine.hpp"
 #include "engine_workers.hpp"
 #include "executor.hpp"
 #include "mpi_check.hpp"
@@ -36,7 +37,9 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
       continue;
     }
     b.reset();
-    ExecResult res = execute_task(eng, msg.data(), msg.size(), segs, out, clock_offset_ns);
+    ExecResult res;  // drain hook: a call that has not started is answered as not run
+    if (!answer_if_draining(eng, msg.data(), msg.size(), out, clock_offset_ns))
+      res = execute_task(eng, msg.data(), msg.size(), segs, out, clock_offset_ns);
     if (res.stop) return res.stop_code;
     if (out.size() > max_message_bytes()) replace_with_too_large(out);
     send_message(comm, 0, kTagResult, kTagBigResult, {out.data(), out.size()}, kResultInboxBytes);

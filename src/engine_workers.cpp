@@ -27,6 +27,7 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "backoff.hpp"
+#include "drain_engine.hpp"
 #include "engine_loop.hpp"
 #include "executor.hpp"
 #include "transport.hpp"
@@ -94,7 +95,9 @@ class WorkerPool {
         j = queue_.front();
         queue_.pop_front();
       }
-      execute_task(eng_, j->msg.data(), j->msg.size(), none, j->out, offset_);
+      // drain hook: a call still waiting for a worker is answered as not run
+      if (!answer_if_draining(eng_, j->msg.data(), j->msg.size(), j->out, offset_))
+        execute_task(eng_, j->msg.data(), j->msg.size(), none, j->out, offset_);
       if (j->out.size() >= sizeof(ResultHeader)) {
         auto thread = static_cast<std::uint32_t>(index);
         std::memcpy(j->out.data() + offsetof(ResultHeader, thread), &thread, sizeof thread);
