@@ -37,7 +37,8 @@ std::atomic<int> g_wake_fd{-1};
 std::atomic<int> g_actions{0};  // 0 not run, 1 running, 2 done
 std::atomic<bool> g_hurry{false};
 std::atomic<int> g_rank{-1};
-static_assert(std::atomic<int>::is_always_lock_free &&
+std::atomic<pid_t> g_owner{0};  // the process that installed the handlers
+static_assert(std::atomic<int>::is_always_lock_free && std::atomic<pid_t>::is_always_lock_free &&
               std::atomic<std::int64_t>::is_always_lock_free &&
               std::atomic<bool>::is_always_lock_free);
 
@@ -60,6 +61,16 @@ void say(const char* s) noexcept {
 
 extern "C" void on_drain_signal(int sig) {
   int saved = errno;
+  if (::getpid() != g_owner.load()) {
+    // A child forked by a task or an isolated worker: the drain is its parent's business, and
+    // the pipe it inherited would wake the parent's watchdog. Act as if no handler were there.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, nullptr);
+    ::raise(sig);
+    errno = saved;
+    return;
+  }
   if (g_count.fetch_add(1) == 0) {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);  // steady_clock's clock on Linux
@@ -70,7 +81,8 @@ extern "C" void on_drain_signal(int sig) {
   } else if (g_actions.load() == 1) {
     // Never cut a flush of the task database short: exit right after it.
     g_hurry.store(true);
-    if (g_rank.load() == 0) say("mpiply: another signal: exiting as soon as the drain actions end\n");
+    if (g_rank.load() == 0)
+      say("mpiply: another signal: exiting as soon as the drain actions end\n");
   } else {
     if (g_rank.load() == 0) say("mpiply: a second signal: exiting now with code 84\n");
     ::_exit(kExitInterrupted);
@@ -102,14 +114,14 @@ void watch(int rd) {
     ssize_t n = ::read(rd, &c, 1);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0 || c == 'q') return;
-    if (c == 's') break;
+    if (c == 's' && drain_requested()) break;
   }
   int sig = g_signal.load();
   int rank = g_rank.load();
   std::int64_t grace = drain_deadline_ns() - g_signal_ns.load();
   if (rank == 0) {
     std::string why = sig == SIGUSR1
-                          ? std::string("MPIPLY_DRAIN_GRACE")
+                          ? "the drain grace: MPIPLY_DRAIN_GRACE or RunOptions::drain_grace"
                           : fmt::format("after {} at most {:g} s: the launcher kills the job soon",
                                         drain_signal_name(sig), kTermGraceMs / 1e3);
     std::fprintf(stderr,
@@ -225,6 +237,7 @@ void print_drain_summary() noexcept {
 DrainGuard::DrainGuard(int rank, std::int64_t grace_ms) {
   if (g_inst.on || drain_requested()) return;  // nested run, or a process already draining
   g_rank.store(rank);
+  g_owner.store(::getpid());
   g_grace_ms = grace_ms;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return;  // no drain then: signals keep their defaults

@@ -1,11 +1,12 @@
 // Exit-code program for the graceful drain (docs/drain.md), driven by signal_driver.sh, which
 // starts it, waits for "drain-test: task running", then signals mpiexec (or the ranks).
-//   drain [--tasks N] [--task-ms M] [--stuck] [--no-rank-lines]
+//   drain [--tasks N] [--task-ms M] [--stuck] [--grace-option S] [--no-rank-lines]
 // A map of N tasks (chunksize 1) that each take M ms; the first prints "drain-test: task
 // running". With --stuck a task that never returns runs first (from a separate apply) and the
 // client waits on it. Every rank prints its pid first (for signals sent to the ranks), registers
 // a drain action that says it ran, and after run() its `mpiply-exit` line (report_exit.hpp) —
 // unless --no-rank-lines: after SIGTERM no rank returns from run (they end through _exit).
+// --grace-option S passes RunOptions::drain_grace = S seconds, which wins over MPIPLY_DRAIN_GRACE.
 #include <unistd.h>
 
 #include <cstdio>
@@ -56,6 +57,7 @@ MPIPLY_REGISTER(stuck);
 int main(int argc, char** argv) {
   int tasks = 400, task_ms = 50;
   bool stuck_first = false, rank_lines = true;
+  mpiply::RunOptions options;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--tasks") == 0 && i + 1 < argc) {
       tasks = std::atoi(argv[++i]);
@@ -63,6 +65,8 @@ int main(int argc, char** argv) {
       task_ms = std::atoi(argv[++i]);
     } else if (std::strcmp(argv[i], "--stuck") == 0) {
       stuck_first = true;
+    } else if (std::strcmp(argv[i], "--grace-option") == 0 && i + 1 < argc) {
+      options.drain_grace = mpiply::Seconds(std::atof(argv[++i]));
     } else if (std::strcmp(argv[i], "--no-rank-lines") == 0) {
       rank_lines = false;
     } else {
@@ -78,7 +82,7 @@ int main(int argc, char** argv) {
   mpiply::detail::on_drain([rank] {
     if (rank == 0) std::fprintf(stderr, "drain-test: drain action ran on rank 0\n");
   });
-  int rc = mpiply::run(argc, argv, [&](mpiply::Client& c) {
+  int rc = mpiply::run(argc, argv, options, [&](mpiply::Client& c) {
     auto view = c.load_balanced_view();
     std::vector<int> xs(static_cast<std::size_t>(tasks));
     for (int i = 0; i < tasks; ++i) xs[static_cast<std::size_t>(i)] = i;
