@@ -82,6 +82,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   if (shut_down_)
     throw UsageError("mpiply: a task was submitted after mpiply::run returned; submit from "
                      "inside client_main");
+  if (drain_requested()) throw_interrupted("no new task is accepted");  // drain hook
   std::int64_t now = now_ns();
   src->first_msg = next_msg_locked();
   auto& st = *src->state;
@@ -163,6 +164,7 @@ void ClientCore::dispatch_subsets_locked() {
 
 void ClientCore::dispatch_locked() {
   if (queued_ == 0) return;
+  if (drain_requested()) return drain_locked();  // drain hook: no queued task starts
   if (!lb_subset_.empty()) dispatch_subsets_locked();
   for (std::size_t e = 0; e < slots_.size(); ++e) {
     auto& s = slots_[e];
@@ -175,6 +177,7 @@ void ClientCore::dispatch_locked() {
   if (sched_.busy()) sched_.dispatch_locked();
   bool fast = sched_.plain_fast();
   while (!lb_.empty()) {
+    if (inline_ && drain_requested()) return drain_locked();  // drain hook: inline, between tasks
     int e = fast ? least_loaded_locked() : sched_.pick_plain_locked({});
     if (e < 0) break;
     std::shared_ptr<TaskSource> src = lb_.front();
@@ -308,12 +311,18 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
 // their kind.
 void ClientCore::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) {
   std::shared_ptr<ResultStateBase> st = std::move(rec.state);
-  bool failed = false;
+  bool failed = false, not_run = true;
   for (std::uint32_t i = 0; i < rec.nitems; ++i) {
     auto status = static_cast<ItemStatus>(r.u8());
     Reader item = r.sub(r.u32());
     std::size_t idx = rec.first_item + i;
-    if (!st) continue;  // nobody holds this result any more
+    if (!st) {  // nobody holds this result any more; its status still says how it ended
+      if (status != ItemStatus::ok) {
+        failed = true;
+        not_run = not_run && read_error_item(item).kind == ErrorKind::aborted;
+      }
+      continue;
+    }
     const std::string& host = engines_[e].hostname;
     if (status == ItemStatus::ok) {
       try {
@@ -328,12 +337,13 @@ void ClientCore::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) 
       }
     } else {
       ErrorItem err = read_error_item(item);
+      not_run = not_run && err.kind == ErrorKind::aborted;  // drain: the engine did not start it
       st->item_failed(idx, RemoteError(e, host, st->fname, id, std::string(err.ename),
                                        std::string(err.evalue), err.kind));
     }
     failed = true;
   }
-  rec.status = failed ? TaskStatus::error : TaskStatus::ok;
+  rec.status = failed ? (not_run ? TaskStatus::aborted : TaskStatus::error) : TaskStatus::ok;
   sched_.on_task_done_locked(id);
 }
 

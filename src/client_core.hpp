@@ -20,6 +20,7 @@
 
 #include "callback_queue.hpp"
 #include "isolation.hpp"
+#include "drain.hpp"
 #include "local_engine.hpp"
 #include "record_table.hpp"
 #include "scheduler.hpp"
@@ -88,6 +89,12 @@ class ClientCore {
   MPI_Comm comm() const { return comm_; }  // the library's communicator; MPI under `mu` only
   bool client_runs_tasks() const { return local_id_ >= 0; }
 
+  // Graceful drain (src/client_drain.cpp, docs/drain.md). drain_wait waits until the tasks on
+  // engines finished or the deadline (steady_ns) passed, marks the rest not run and returns
+  // whether all finished; drain_summary is rank 0's done / not run / failed line.
+  bool drain_wait(std::int64_t deadline_ns);
+  std::string drain_summary();
+
   std::mutex mu;
   // Done callbacks of finished results, to run once the lock is released (callback_queue.hpp).
   std::vector<PendingCallback> ready_callbacks;
@@ -98,6 +105,9 @@ class ClientCore {
 
  private:
   friend class Scheduler;
+  void drain_locked();             // drain: queued tasks fail as not run, nothing new starts
+  void drain_check_wait_locked();  // drain: throws Interrupted once a wait cannot be answered
+
   bool progress_locked();
   void dispatch_locked();
   int least_loaded_locked();
@@ -141,5 +151,8 @@ class ClientCore {
   bool shut_down_ = false;
   Scheduler sched_{*this};  // last: it goes first, before the queues it refers to
 };
+
+// Throws mpiply::Interrupted naming the drain signal and why (client_drain.cpp).
+[[noreturn]] void throw_interrupted(const char* why);
 
 }  // namespace mpiply::detail

@@ -56,6 +56,7 @@ bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<Deadli
     // Callbacks of results this thread just finished run here, on the waiting thread.
     if (!ready_callbacks.empty()) drain_callbacks(*this, lk, driving_, 1);
     if (pred(ctx)) return true;
+    if (drain_requested()) drain_check_wait_locked();  // drain hook: may throw Interrupted
     if (deadline && SteadyClock::now() >= *deadline) return false;
     if (!moved && idle_locked())
       throw Error("mpiply: waiting for a result that no task will deliver (the client has shut "

@@ -6,6 +6,7 @@
 
 #include "backoff.hpp"
 #include "engine_control.hpp"
+#include "drain_engine.hpp"
 #include "engine_workers.hpp"
 #include "executor.hpp"
 #include "isolation.hpp"
@@ -42,7 +43,9 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
       continue;
     }
     b.reset();
-    ExecResult res = iso.run(eng, msg.data(), msg.size(), segs, out, clock_offset_ns, hook);
+    ExecResult res;  // drain hook: a call that has not started is answered as not run
+    if (!answer_if_draining(eng, msg.data(), msg.size(), out, clock_offset_ns))
+      res = iso.run(eng, msg.data(), msg.size(), segs, out, clock_offset_ns, hook);
     if (res.stop) return res.stop_code;
     if (out.size() > max_message_bytes()) replace_with_too_large(out);
     send_message(comm, 0, kTagResult, kTagBigResult, {out.data(), out.size()}, kResultInboxBytes);

@@ -31,6 +31,7 @@
 
 #include "backoff.hpp"
 #include "engine_control.hpp"
+#include "drain_engine.hpp"
 #include "engine_loop.hpp"
 #include "executor.hpp"
 #include "isolation.hpp"
@@ -100,7 +101,9 @@ class WorkerPool {
         j = queue_.front();
         queue_.pop_front();
       }
-      iso.run(eng_, j->msg.data(), j->msg.size(), none, j->out, offset_);
+      // drain hook: a call still waiting for a worker is answered as not run
+      if (!answer_if_draining(eng_, j->msg.data(), j->msg.size(), j->out, offset_))
+        iso.run(eng_, j->msg.data(), j->msg.size(), none, j->out, offset_);
       if (j->out.size() >= sizeof(ResultHeader)) {
         auto thread = static_cast<std::uint32_t>(index);
         std::memcpy(j->out.data() + offsetof(ResultHeader, thread), &thread, sizeof thread);

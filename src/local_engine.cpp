@@ -5,6 +5,7 @@
 #include <cstring>
 #include <unistd.h>
 
+#include "drain_engine.hpp"
 #include "executor.hpp"
 #include "isolation.hpp"
 #include "transport.hpp"
@@ -70,7 +71,8 @@ void LocalEngine::work() {
     }
     CopiedSegments segs(j->segs);
     // Rank 0's clock is the reference: no offset.
-    iso.run(eng_, j->msg.data(), j->msg.size(), segs, j->out, 0);
+    if (!answer_if_draining(eng_, j->msg.data(), j->msg.size(), j->out, 0))  // drain hook
+      iso.run(eng_, j->msg.data(), j->msg.size(), segs, j->out, 0);
     if (j->out.size() > max_message_bytes()) replace_with_too_large(j->out);
     j->msg = Bytes();
     j->segs.clear();

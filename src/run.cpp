@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <csignal>
 #include <cstdlib>
 #include <cxxabi.h>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "client_core.hpp"
 #include "client_factory.hpp"
 #include "crash_report.hpp"
+#include "drain.hpp"
 #include "engine_comm.hpp"
 #include "engine_loop.hpp"
 #include "mpi_check.hpp"
@@ -36,6 +38,21 @@ namespace {
   std::fflush(stderr);
   MPI_Abort(MPI_COMM_WORLD, kExitInternalError);
   std::_Exit(kExitInternalError);
+}
+
+// client_main has returned after a drain signal: let the tasks on engines finish until the
+// drain deadline, print the summary, run the drain actions, then stop the engines with
+// kExitInterrupted. Without MPI when it may not answer: after SIGTERM/SIGINT (mpirun is tearing
+// the job down), or when a task still runs (its engine cannot read a stop message); mpirun then
+// ends the other ranks, whose handlers exit with the same code.
+int finish_drain(detail::ClientCore& core) {
+  bool all = core.drain_wait(detail::drain_deadline_ns());
+  detail::print_drain_summary();
+  detail::set_drain_summary(nullptr);
+  detail::run_drain_actions();
+  if (!all || detail::drain_signal() != SIGUSR1) detail::exit_interrupted();
+  core.shutdown(kExitInterrupted, 0);
+  return kExitInterrupted;
 }
 
 int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
@@ -57,14 +74,25 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
   auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), hwm,
                                                       settings.client_runs_tasks);
   core->start_progress_thread();
+  // What the drain watchdog prints if client_main never returns (drain.hpp).
+  detail::set_drain_summary([weak = std::weak_ptr<detail::ClientCore>(core)] {
+    auto c = weak.lock();
+    return c ? c->drain_summary() : std::string();
+  });
   int code = 0;
   {
     Client client = detail::ClientFactory::make(core);
     try {
       code = client_main(client);
+    } catch (const Interrupted&) {
+      // The drain told client_main to unwind; finish_drain below says what happened.
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "mpiply: client_main raised %s: %s\nmpiply: stopping the engines\n",
-                   detail::demangle(typeid(e).name()).c_str(), e.what());
+      if (detail::drain_requested())  // e.g. a TaskAborted for a task the drain did not run
+        std::fprintf(stderr, "mpiply: client_main stopped by %s during the drain\n",
+                     detail::demangle(typeid(e).name()).c_str());
+      else
+        std::fprintf(stderr, "mpiply: client_main raised %s: %s\nmpiply: stopping the engines\n",
+                     detail::demangle(typeid(e).name()).c_str(), e.what());
       code = kExitClientThrew;
     } catch (...) {
       std::type_info* t = abi::__cxa_current_exception_type();
@@ -73,6 +101,7 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
       code = kExitClientThrew;
     }
   }
+  if (detail::drain_requested()) return finish_drain(*core);
   bool drained = false;
   try {
     drained = core->shutdown(code, settings.shutdown_grace_ms);
@@ -119,6 +148,8 @@ int run(int argc, char** argv, const RunOptions& options,
       detail::mpi_check(MPI_Comm_free(&comm), "MPI_Comm_free");
       return kExitStartupFailed;
     }
+    // From here on SIGUSR1, SIGTERM and SIGINT drain the job instead of killing the rank.
+    detail::DrainGuard drain(rank, detail::settings().drain_grace_ms);
     detail::StartupResult su = detail::startup(comm);
     if (!su.ok) {
       if (rank == 0) std::fprintf(stderr, "%s\n", su.error.c_str());

@@ -77,6 +77,11 @@ constexpr Spec kGrace{"MPIPLY_SHUTDOWN_GRACE",
                       "the job is ended",
                       "a number of seconds (such as 30 or 0.5)", "0 to 604800 (a week)"};
 
+constexpr Spec kDrainGrace{"MPIPLY_DRAIN_GRACE",
+                           "how many seconds tasks running when a SIGUSR1, SIGTERM or SIGINT "
+                           "arrives may take before the job ends",
+                           "a number of seconds (such as 30 or 0.5)", "0 to 604800 (a week)"};
+
 constexpr Spec kThreads{"MPIPLY_ENGINE_THREADS", "how many tasks one engine runs at once, each in "
                         "its own thread", "a whole number", "1 to 1024"};
 
@@ -127,6 +132,14 @@ Settings read_settings(std::vector<std::string>& problems) {
     else
       problems.push_back(
           bad_value(kGrace, v, ms.has_value(), fmt::format("{:g}", s.shutdown_grace_ms / 1e3)));
+  }
+  if (const char* v = value_of(kDrainGrace.name)) {
+    auto ms = parse_milli(v);
+    if (ms && *ms <= 604'800'000)
+      s.drain_grace_ms = static_cast<std::int64_t>(*ms);
+    else
+      problems.push_back(
+          bad_value(kDrainGrace, v, ms.has_value(), fmt::format("{:g}", s.drain_grace_ms / 1e3)));
   }
   // One rank per node with --cpus-per-task=N should keep N cores busy without a second setting.
   // Slurm's own variable is not ours to judge: a value we cannot use leaves the default.
@@ -225,6 +238,15 @@ std::string apply_run_options(const RunOptions& o) {
       s.shutdown_grace_ms = static_cast<std::int64_t>(sec * 1000);
     else
       problems.push_back(fmt::format("mpiply: RunOptions::shutdown_grace is {:g} s; it must be "
+                                     "from 0 to 604800 (7 days)",
+                                     sec));
+  }
+  if (o.drain_grace) {
+    double sec = o.drain_grace->count();
+    if (sec >= 0 && sec <= 604'800)
+      s.drain_grace_ms = static_cast<std::int64_t>(sec * 1000);
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::drain_grace is {:g} s; it must be "
                                      "from 0 to 604800 (7 days)",
                                      sec));
   }

@@ -19,6 +19,7 @@ struct Settings {
   int hwm = 4;                                      // MPIPLY_HWM: tasks one engine may hold
   std::uint64_t max_message_bytes = 2147483647;     // MPIPLY_MAX_MESSAGE_BYTES (MPI counts are int)
   std::int64_t shutdown_grace_ms = 30'000;          // MPIPLY_SHUTDOWN_GRACE, in seconds
+  std::int64_t drain_grace_ms = 30'000;  // MPIPLY_DRAIN_GRACE, in seconds: see docs/drain.md
   bool client_runs_tasks = false;  // MPIPLY_CLIENT_RUNS_TASKS: rank 0 is also the last engine
   int engine_threads = 1;  // MPIPLY_ENGINE_THREADS, else SLURM_CPUS_PER_TASK: tasks an engine runs at once
   bool isolate = false;    // MPIPLY_ISOLATE: calls run in each engine's worker process

@@ -205,10 +205,11 @@ TEST_CASE("RunOptions win over the environment, and bad ones stop every rank", "
   });
   CHECK(rc == 0);
   unsetenv("MPIPLY_HWM");
-  mpiply::RunOptions zero_hwm, negative_grace;
+  mpiply::RunOptions zero_hwm, negative_grace, long_drain;
   zero_hwm.hwm = 0;
   negative_grace.shutdown_grace = mpiply::Seconds(-1);
-  for (const mpiply::RunOptions& bad : {zero_hwm, negative_grace}) {
+  long_drain.drain_grace = mpiply::Seconds(604'801);  // over a week
+  for (const mpiply::RunOptions& bad : {zero_hwm, negative_grace, long_drain}) {
     bool ran = false;
     rc = mpiply::run(1, dummy_argv, bad, [&](mpiply::Client&) { ran = true; });
     CHECK(rc == mpiply::kExitStartupFailed);

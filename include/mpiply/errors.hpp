@@ -40,6 +40,19 @@ class StartupError : public Error {
   using Error::Error;
 };
 
+// The job is draining after SIGUSR1, SIGTERM or SIGINT (docs/drain.md): a wait that can no
+// longer be answered, or a submission, throws this so that client_main unwinds. Let it
+// propagate (or return): mpiply::run then returns kExitInterrupted (84) on every rank. Results
+// already received stay valid.
+class Interrupted : public Error {
+ public:
+  Interrupted(const std::string& what, int signal) : Error(what), signal_(signal) {}
+  int signal() const noexcept { return signal_; }  // SIGUSR1, SIGTERM or SIGINT
+
+ private:
+  int signal_;
+};
+
 // Bytes on the wire did not decode as the expected type.
 class DecodeError : public Error {
  public:

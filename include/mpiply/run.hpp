@@ -28,8 +28,11 @@ inline constexpr int kExitInternalError = 82;
 // Tasks were still running MPIPLY_SHUTDOWN_GRACE seconds after client_main ended; they were
 // listed and the job ended through MPI_Abort (a busy engine cannot read a stop message).
 inline constexpr int kExitShutdownTimeout = 83;
-// Reserved: the job was interrupted (SIGTERM, wall-time limit) and can be resumed from its task
-// database. Not returned yet.
+// Interrupted, resume me: SIGUSR1, SIGTERM or SIGINT arrived (Slurm's --signal, scancel, the
+// time limit, Ctrl-C). No new task started, running ones had the drain grace to finish
+// (RunOptions::drain_grace, MPIPLY_DRAIN_GRACE), the rest were marked not run, the drain actions
+// ran (the task database flushed) and rank 0 printed a summary. Every rank returns it, or ends
+// with it through _exit when MPI may no longer answer. Rerun the job to resume. docs/drain.md.
 inline constexpr int kExitInterrupted = 84;
 
 int run(int argc, char** argv, std::function<int(Client&)> client_main);

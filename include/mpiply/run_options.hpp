@@ -28,6 +28,11 @@ struct RunOptions {
   // How long shutdown waits for tasks still running after client_main ends before it names
   // them and ends the job with kExitShutdownTimeout (MPIPLY_SHUTDOWN_GRACE): 0 to 7 days.
   std::optional<Seconds> shutdown_grace;
+  // How long tasks already running when SIGUSR1 arrives may take to finish before the job ends
+  // with kExitInterrupted (MPIPLY_DRAIN_GRACE): 0 to 7 days, default 30 s. After SIGTERM or
+  // SIGINT they get at most 0.5 s, since mpirun kills the job 1 s after forwarding those.
+  // docs/drain.md says what happens on each signal.
+  std::optional<Seconds> drain_grace;
   // Tasks one engine runs at once, each in its own worker thread (MPIPLY_ENGINE_THREADS, else
   // SLURM_CPUS_PER_TASK, else 1): 1 to 1024. Each engine then holds at least this many tasks,
   // whatever hwm says, so no thread waits for work. See Engine in engine.hpp for what tasks

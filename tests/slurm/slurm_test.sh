@@ -5,7 +5,7 @@
 #                program given by absolute and by relative path; each must end COMPLETED 0:0
 #                with the expected output in <name>-<jobid>.out.
 # SUITE signals: SIGUSR1 sent to the batch script (scancel --batch, and --signal=B:USR1@N)
-#                reaches every task through both templates; a cancelled job keeps the output it
+#                reaches every task through both templates, and drains an mpiply job (exit 84); a cancelled job keeps the output it
 #                printed; a requeued job appends to its first attempt's output.
 # The cluster is stopped on every exit, failed or not.
 set -euo pipefail
@@ -144,6 +144,19 @@ signals)
     [ -e usr1.0 ] && [ -e usr1.1 ] || fail "$l: SIGUSR1 did not reach every task ($(ls))"
     output_has "usr1-$l-$id.out" "forwarding SIGUSR1" "task 0 got SIGUSR1" "task 1 got SIGUSR1"
     cd ..
+  done
+
+  # A real mpiply drain (docs/drain.md): SIGUSR1 to the batch script reaches every rank through
+  # both templates; rank 0 prints the summary, the drain action runs, and the job ends with 84,
+  # "interrupted, resume me".
+  for l in mpirun srun; do
+    id=$(submit -J drain-$l -n 3 "$repo/slurm/$l.sbatch" "$build/tests/exit/drain" \
+      --tasks 4000 --task-ms 50 --no-rank-lines)
+    wait_for "$id" "drain-$l-$id.out" "drain-test: task running"
+    scancel --signal=USR1 --batch "$id"
+    expect_end "$id" "FAILED 84:0"
+    output_has "drain-$l-$id.out" "forwarding SIGUSR1" "mpiply: interrupted by SIGUSR1" \
+      "not run" "drain-test: drain action ran on rank 0"
   done
 
   # A cancelled job keeps what it printed: the farm prints a command's output when the command
