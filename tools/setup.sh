@@ -6,7 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
-          libboost-serialization-dev libboost-program-options-dev libfmt-dev catch2)
+          libboost-serialization-dev libboost-program-options-dev libfmt-dev catch2
+          libsqlite3-dev)
 
 # The Slurm daemons and client, for the tests that run slurm/ on a throw-away local cluster
 # (tests/slurm). Without recommends: the set the local-cluster recipe was verified with.
