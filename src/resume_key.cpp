@@ -10,8 +10,6 @@ namespace mpiply::detail {
 
 namespace {
 
-constexpr std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
 // A full-avalanche 64-bit finaliser (every input bit flips each output bit with probability ~1/2).
 constexpr std::uint64_t avalanche(std::uint64_t x) {
   x ^= x >> 30;
@@ -22,62 +20,71 @@ constexpr std::uint64_t avalanche(std::uint64_t x) {
   return x;
 }
 
-}  // namespace
-
-void KeyHasher::word(std::uint64_t w) {
-  // Each lane: state -> rotl(state ^ (w * K), r) * M + C, a bijection of the state for a fixed w
-  // (K and M odd), so two inputs that differ in one word never meet again in either lane.
-  a_ = rotl(a_ ^ (w * 0x9e3779b97f4a7c15ull), 29) * 0xff51afd7ed558ccdull + 0x2545f4914f6cdd1dull;
-  b_ = rotl(b_ ^ (w * 0xc2b2ae3d27d4eb4full), 37) * 0xc4ceb9fe1a85ec53ull + 0x165667b19e3779f9ull;
+std::uint64_t load64(const unsigned char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
 }
 
-void KeyHasher::update(const void* p, std::size_t n) {
-  const auto* s = static_cast<const unsigned char*>(p);
+// The n < 8 bytes at p as a little-endian word, zero-padded (no call to memcpy for a variable n).
+std::uint64_t load_partial(const unsigned char* p, std::size_t n) {
+  std::uint64_t w = 0;
+  for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t(p[i]) << (8 * i);
+  return w;
+}
+
+}  // namespace
+
+KeyHasher::KeyHasher(std::string_view function) {
+  const auto* p = reinterpret_cast<const unsigned char*>(function.data());
+  std::size_t n = function.size();
+  for (; n >= 8; p += 8, n -= 8) word(load64(p));
+  if (n > 0) word(load_partial(p, n));
+  word(function.size() ^ 0x8000000000000000ull);  // ends the name: no name/bytes ambiguity
+}
+
+void KeyHasher::update(const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
   len_ += n;
   if (tail_n_ > 0) {
     std::size_t take = std::min<std::size_t>(8 - tail_n_, n);
-    std::memcpy(tail_ + tail_n_, s, take);
+    for (std::size_t i = 0; i < take; ++i) tail_[tail_n_ + i] = p[i];
     tail_n_ += static_cast<unsigned>(take);
-    s += take;
+    p += take;
     n -= take;
     if (tail_n_ < 8) return;
-    std::uint64_t w;
-    std::memcpy(&w, tail_, 8);
-    word(w);
+    word(load64(tail_));
     tail_n_ = 0;
   }
-  for (; n >= 8; s += 8, n -= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s, 8);
-    word(w);
-  }
-  std::memcpy(tail_, s, n);
+  for (; n >= 8; p += 8, n -= 8) word(load64(p));
+  for (std::size_t i = 0; i < n; ++i) tail_[i] = p[i];
   tail_n_ = static_cast<unsigned>(n);
 }
 
 ResumeKey KeyHasher::finish() const {
-  KeyHasher h = *this;
-  if (h.tail_n_ > 0) {
+  std::uint64_t a = a_, b = b_;
+  if (tail_n_ > 0) {
     // Zero padding is unambiguous because the length is mixed in below.
-    std::uint64_t w = 0;
-    std::memcpy(&w, h.tail_, h.tail_n_);
-    h.word(w);
+    std::uint64_t w = load_partial(tail_, tail_n_);
+    a = rotl(a ^ (w * kKa), 29) * kMa + kCa;
+    b = rotl(b ^ (w * kKb), 37) * kMb + kCb;  // as word(), on copies
   }
   ResumeKey k;
-  k.hi = avalanche(h.a_ ^ avalanche(len_ + 0x9e3779b97f4a7c15ull));
-  k.lo = avalanche(h.b_ ^ avalanche(~len_ * 0xc2b2ae3d27d4eb4full));
+  k.hi = avalanche(a ^ (len_ * kKb));
+  k.lo = avalanche(b ^ (~len_ * kKa));
   return k;
 }
 
 std::string ResumeKey::hex() const { return fmt::format("{:016x}{:016x}", hi, lo); }
 
-ResumeKey resume_key(std::string_view function, std::span<const char> args) {
-  KeyHasher h;
-  std::uint64_t n = function.size();
-  h.update(&n, sizeof n);
-  h.update(function);
+ResumeKey resume_key(const KeyHasher& seed, std::span<const char> args) {
+  KeyHasher h = seed;
   h.update(args.data(), args.size());
   return h.finish();
+}
+
+ResumeKey resume_key(std::string_view function, std::span<const char> args) {
+  return resume_key(KeyHasher(function), args);
 }
 
 }  // namespace mpiply::detail

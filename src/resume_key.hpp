@@ -18,18 +18,29 @@ struct ResumeKey {
   std::string hex() const;  // 32 hex digits, for people and tools
 };
 
-// Incremental form: feed bytes in any pieces; the key depends only on their concatenation.
-// Two independent 64-bit lanes (different multipliers, rotations and seeds), each a bijection of
-// its state per 8-byte word, finished with a full-avalanche mix and the total length.
+// Incremental form: the function name first, then the argument bytes in any pieces; the key
+// depends only on the name and the bytes' concatenation. Two independent 64-bit lanes (different
+// multipliers, rotations and seeds), each a bijection of its state per 8-byte word, finished with
+// a full-avalanche mix and the total length.
 class KeyHasher {
  public:
-  KeyHasher() = default;
+  explicit KeyHasher(std::string_view function);
   void update(const void* p, std::size_t n);
   void update(std::string_view s) { update(s.data(), s.size()); }
   ResumeKey finish() const;
 
  private:
-  void word(std::uint64_t w);
+  // Each lane: state -> rotl(state ^ (w * K), r) * M + C, a bijection of the state for a fixed w
+  // (K and M odd), so two inputs that differ in one word never meet again in either lane.
+  static constexpr std::uint64_t kKa = 0x9e3779b97f4a7c15ull, kMa = 0xff51afd7ed558ccdull,
+                                 kCa = 0x2545f4914f6cdd1dull;
+  static constexpr std::uint64_t kKb = 0xc2b2ae3d27d4eb4full, kMb = 0xc4ceb9fe1a85ec53ull,
+                                 kCb = 0x165667b19e3779f9ull;
+  static constexpr std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+  void word(std::uint64_t w) {
+    a_ = rotl(a_ ^ (w * kKa), 29) * kMa + kCa;
+    b_ = rotl(b_ ^ (w * kKb), 37) * kMb + kCb;
+  }
   std::uint64_t a_ = 0x243f6a8885a308d3ull, b_ = 0x13198a2e03707344ull;
   std::uint64_t len_ = 0;
   unsigned char tail_[8] = {};
@@ -37,7 +48,10 @@ class KeyHasher {
 };
 
 // The key of a call of `function` whose message body (after the TaskHeader) is `args`. The name
-// is length-prefixed, so ("ab", "c...") and ("a", "bc...") differ.
+// is hashed with its length before the bytes, so ("ab", "c...") and ("a", "bc...") differ.
 ResumeKey resume_key(std::string_view function, std::span<const char> args);
+// The same, from a hasher already seeded with the function's name: rank 0 can keep one per
+// function (or per submission) and skip hashing the name for every task.
+ResumeKey resume_key(const KeyHasher& seed, std::span<const char> args);
 
 }  // namespace mpiply::detail

@@ -48,7 +48,9 @@ Stmt& Stmt::bind(int i, std::string_view text) {
 }
 Stmt& Stmt::bind_blob(int i, std::string_view bytes) {
   // SQLITE_STATIC: the caller keeps the bytes alive until the statement has run.
-  sqlite_check(db_, sqlite3_bind_blob64(s_, i, bytes.data(), bytes.size(), SQLITE_STATIC), sql_);
+  // A null pointer would bind SQL NULL; an empty blob is still a blob.
+  const char* p = bytes.data() ? bytes.data() : "";
+  sqlite_check(db_, sqlite3_bind_blob64(s_, i, p, bytes.size(), SQLITE_STATIC), sql_);
   return *this;
 }
 

@@ -23,7 +23,8 @@ struct TaskDb::Batch : BlockEncoder {
   std::uint64_t through = 0;  // the appended count once this batch is committed
 };
 
-// 56 bytes per successful task of earlier runs, held while the database is open.
+// 56 bytes per successful task of earlier runs (plus 4-8 in the slot table), held while the
+// database is open.
 struct TaskDb::IndexEntry {
   ResumeKey key;
   std::int64_t block = 0;
@@ -99,14 +100,28 @@ void TaskDb::load_index() {
                                      static_cast<std::uint32_t>(r.items), it->second});
                  });
   }
-  // Sorted by key; of equal keys the latest row wins (the same task run again).
-  std::stable_sort(index_.begin(), index_.end(),
-                   [](const IndexEntry& a, const IndexEntry& b) { return a.key < b.key; });
-  auto last = std::unique(index_.rbegin(), index_.rend(), [](const auto& a, const auto& b) {
-    return a.key == b.key;
-  });
-  index_.erase(index_.begin(), last.base());
   index_.shrink_to_fit();
+  if (index_.size() >= 0xffffffffu)
+    throw_db_error(path_, "holds more successful tasks than one resume index can (2^32)",
+                   "Pass another database path");
+  std::size_t cap = 16;
+  while (cap < index_.size() * 2) cap *= 2;
+  slots_.assign(cap, 0);
+  std::size_t mask = cap - 1;
+  // Rows are read in commit order, so of equal keys (a task run again) the latest wins.
+  for (std::size_t i = 0; i < index_.size(); ++i) {
+    for (std::size_t s = index_[i].key.hi & mask;; s = (s + 1) & mask) {
+      if (slots_[s] == 0) {
+        slots_[s] = static_cast<std::uint32_t>(i + 1);
+        ++distinct_;
+        break;
+      }
+      if (index_[slots_[s] - 1].key == index_[i].key) {
+        slots_[s] = static_cast<std::uint32_t>(i + 1);
+        break;
+      }
+    }
+  }
 }
 
 void TaskDb::seal_locked() {
@@ -184,8 +199,8 @@ void TaskDb::writer_loop() {
               .bind(6, static_cast<std::int64_t>(b->n_failed))
               .bind(7, static_cast<std::int64_t>(b->n_reused))
               .bind_blob(8, strings)
-              .bind_blob(9, b->meta)
-              .bind_blob(10, b->results);
+              .bind_blob(9, {b->meta.data(), b->meta.size()})
+              .bind_blob(10, {b->results.data(), b->results.size()});
           insert->step();
           insert->reset();
           n += b->count;
@@ -294,10 +309,16 @@ void TaskDb::close() {
 }
 
 std::optional<Reusable> TaskDb::lookup(std::string_view function, const ResumeKey& key) {
-  auto it = std::lower_bound(index_.begin(), index_.end(), key,
-                             [](const IndexEntry& e, const ResumeKey& k) { return e.key < k; });
-  if (it == index_.end() || it->key != key || index_functions_[it->function] != function)
-    return std::nullopt;
+  if (index_.empty()) return std::nullopt;
+  const IndexEntry* it = nullptr;
+  std::size_t mask = slots_.size() - 1;
+  for (std::size_t s = key.hi & mask; slots_[s] != 0; s = (s + 1) & mask) {
+    if (index_[slots_[s] - 1].key == key) {
+      it = &index_[slots_[s] - 1];
+      break;
+    }
+  }
+  if (!it || index_functions_[it->function] != function) return std::nullopt;
   Reusable out;
   {
     std::lock_guard db_lk(db_mu_);
@@ -327,7 +348,7 @@ std::optional<Reusable> TaskDb::lookup(std::string_view function, const ResumeKe
   return out;
 }
 
-std::size_t TaskDb::reusable() const { return index_.size(); }
+std::size_t TaskDb::reusable() const { return distinct_; }
 
 TaskDbStats TaskDb::stats() const {
   std::lock_guard lk(mu_);

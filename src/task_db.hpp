@@ -192,8 +192,11 @@ class TaskDb {
   std::int64_t run_ = 0;
   std::int64_t started_ns_ = 0;
 
-  // Resume index over earlier runs' successful tasks, sorted by key; built at open.
+  // Resume index over earlier runs' successful tasks, built at open: the entries, and an
+  // open-addressing table of entry number + 1 (0 = empty) keyed by the key's high word.
   std::vector<IndexEntry> index_;
+  std::vector<std::uint32_t> slots_;
+  std::size_t distinct_ = 0;
   std::vector<std::string> index_functions_;
   std::mutex db_mu_;  // the connection, shared by the writer thread and lookup
   std::int64_t cached_block_ = -1, cached_run_ = 0;  // lookup reads a row's results blob once for its tasks

@@ -20,6 +20,15 @@ void put_varint(std::string& out, std::uint64_t v) {
   buf[n++] = static_cast<char>(v);
   out.append(buf, static_cast<std::size_t>(n));
 }
+// Into room the caller reserved (at most 10 bytes); returns the end.
+inline char* put_varint(char* p, std::uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
 std::uint64_t zigzag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
 }
@@ -61,6 +70,8 @@ struct In {
 };
 
 constexpr std::uint8_t kReusedBit = 0x80;
+// Room for one record's fixed part: 13 varints, two bytes and the 16-byte key.
+constexpr std::size_t kMaxFixed = 13 * 10 + 2 + 16;
 
 }  // namespace
 
@@ -70,6 +81,17 @@ std::uint64_t BlockEncoder::intern(std::string_view s) {
   std::uint64_t id = table_.size();
   table_.emplace_back(s);
   ids_.emplace(table_.back(), id);
+  return id;
+}
+
+std::uint64_t BlockEncoder::intern_host(std::int32_t engine, std::string_view host) {
+  if (engine < 0) return intern(host);
+  auto e = static_cast<std::size_t>(engine);
+  if (e >= host_of_engine_.size()) host_of_engine_.resize(e + 1, 0);
+  std::uint64_t id = host_of_engine_[e];
+  if (id != 0 && table_[id - 1] == host) return id - 1;
+  id = intern(host);
+  host_of_engine_[e] = id + 1;
   return id;
 }
 
@@ -85,32 +107,40 @@ void BlockEncoder::add(const TaskRow& r) {
   else if (r.status == TaskStatus::error || r.status == TaskStatus::aborted) ++n_failed;
   if (r.reused) ++n_reused;
 
-  put_varint(meta, zigzag(static_cast<std::int64_t>(r.msg_id - prev_msg_)));
+  std::uint64_t fn = last_fn_ < table_.size() && table_[last_fn_] == r.function
+                         ? last_fn_
+                         : (last_fn_ = intern(r.function));
+  std::uint64_t host = intern_host(r.engine, r.hostname);
+
+  std::size_t start = meta.size();
+  char* p = meta.grow(kMaxFixed + 10 + r.error.size());
+  p = put_varint(p, zigzag(static_cast<std::int64_t>(r.msg_id - prev_msg_)));
   prev_msg_ = r.msg_id;
-  meta.push_back(static_cast<char>(static_cast<std::uint8_t>(r.status) |
-                                   (r.reused ? kReusedBit : 0)));
-  put_varint(meta, intern(r.function));
-  meta.append(reinterpret_cast<const char*>(&r.key.hi), 8);
-  meta.append(reinterpret_cast<const char*>(&r.key.lo), 8);
+  *p++ = static_cast<char>(static_cast<std::uint8_t>(r.status) | (r.reused ? kReusedBit : 0));
+  p = put_varint(p, fn);
+  std::memcpy(p, &r.key.hi, 8);
+  std::memcpy(p + 8, &r.key.lo, 8);
+  p += 16;
   const std::int64_t times[4] = {r.submitted, r.started, r.completed, r.received};
-  std::uint8_t mask = 0;
-  for (int i = 0; i < 4; ++i)
-    if (times[i] != 0) mask |= std::uint8_t(1u << i);
-  meta.push_back(static_cast<char>(mask));
+  char* mask = p++;
+  *mask = 0;
   // Each time as the difference from the previous one written: micro- to milliseconds apart.
-  for (std::int64_t t : times) {
-    if (t == 0) continue;
-    put_varint(meta, zigzag(t - prev_time_));
-    prev_time_ = t;
+  for (int i = 0; i < 4; ++i) {
+    if (times[i] == 0) continue;
+    *mask = static_cast<char>(*mask | (1 << i));
+    p = put_varint(p, zigzag(times[i] - prev_time_));
+    prev_time_ = times[i];
   }
-  put_varint(meta, zigzag(r.engine));
-  put_varint(meta, r.thread);
-  put_varint(meta, intern(r.hostname));
-  put_varint(meta, zigzag(r.pid));
-  put_varint(meta, r.items);
-  put_varint(meta, r.error.size());
-  meta.append(r.error);
-  put_varint(meta, r.result.size());
+  p = put_varint(p, zigzag(r.engine));
+  p = put_varint(p, r.thread);
+  p = put_varint(p, host);
+  p = put_varint(p, zigzag(r.pid));
+  p = put_varint(p, r.items);
+  p = put_varint(p, r.error.size());
+  if (!r.error.empty()) std::memcpy(p, r.error.data(), r.error.size());
+  p += r.error.size();
+  p = put_varint(p, r.result.size());
+  meta.resize(start + static_cast<std::size_t>(p - (meta.data() + start)));
   results.append(r.result.data(), r.result.size());
 }
 
@@ -131,6 +161,8 @@ void BlockEncoder::clear() {
   min_msg = max_msg = 0;
   table_.clear();
   ids_.clear();
+  last_fn_ = ~std::uint64_t(0);
+  host_of_engine_.assign(host_of_engine_.size(), 0);
   prev_msg_ = 0;
   prev_time_ = 0;
 }

@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <mpiply/detail/bytes.hpp>
+
 #include "task_db.hpp"
 
 namespace mpiply::detail {
@@ -22,12 +24,13 @@ class BlockEncoder {
   std::string finish_strings() const;
   void clear();
 
-  std::string meta, results;
+  Bytes meta, results;
   std::uint64_t count = 0, n_ok = 0, n_failed = 0, n_reused = 0;
   MsgId min_msg = 0, max_msg = 0;
 
  private:
   std::uint64_t intern(std::string_view s);
+  std::uint64_t intern_host(std::int32_t engine, std::string_view host);
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept {
@@ -36,6 +39,10 @@ class BlockEncoder {
   };
   std::vector<std::string> table_;
   std::unordered_map<std::string, std::uint64_t, Hash, std::equal_to<>> ids_;
+  // Fast paths: most tasks share their function with the one before, and an engine's host
+  // never changes (checked, not assumed).
+  std::uint64_t last_fn_ = ~std::uint64_t(0);
+  std::vector<std::uint64_t> host_of_engine_;  // string id + 1, 0 = none yet in this row
   MsgId prev_msg_ = 0;
   std::int64_t prev_time_ = 0;
 };

@@ -217,7 +217,7 @@ ProgramIdentity ProgramIdentity::current() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   p.executable = ec ? std::string(program_invocation_short_name) : exe.filename().string();
-  KeyHasher h;
+  KeyHasher h("mpiply registered functions");
   for (const NamedSignature& s : registered_signatures()) {
     h.update(s.name);
     h.update("\0", 1);
