@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <mpiply/detail/wire.hpp>
+
 namespace mpiply::detail {
 
 namespace {
@@ -76,6 +78,11 @@ ResumeKey KeyHasher::finish() const {
 }
 
 std::string ResumeKey::hex() const { return fmt::format("{:016x}{:016x}", hi, lo); }
+
+std::span<const char> task_arguments(std::span<const char> message) {
+  if (message.size() < sizeof(TaskHeader)) return {};
+  return message.subspan(sizeof(TaskHeader));
+}
 
 ResumeKey resume_key(const KeyHasher& seed, std::span<const char> args) {
   KeyHasher h = seed;

@@ -47,6 +47,10 @@ class KeyHasher {
   unsigned tail_n_ = 0;
 };
 
+// The argument bytes of a task message: everything after its TaskHeader (kind, item count,
+// function id and msg id; the msg id differs between runs). Empty if the message is shorter.
+std::span<const char> task_arguments(std::span<const char> message);
+
 // The key of a call of `function` whose message body (after the TaskHeader) is `args`. The name
 // is hashed with its length before the bytes, so ("ab", "c...") and ("a", "bc...") differ.
 ResumeKey resume_key(std::string_view function, std::span<const char> args);

@@ -4,12 +4,15 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <random>
 #include <sstream>
 
@@ -494,4 +497,41 @@ TEST_CASE("what a process flushed survives it dying without closing", "[taskdb]"
   auto got = db->lookup(t.function, t.key);
   REQUIRE(got);
   CHECK(got->result == t.result);
+}
+
+TEST_CASE("a failed write is reported by flush and close, and appends go on", "[taskdb]") {
+  TempDir tmp;
+  std::string path = tmp.file("full.db");
+  int rc = in_child([&] {
+    ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG, as on a full disk
+    auto db = TaskDb::open(path, kProgram, {.batch_rows = 1});
+    for (std::uint64_t i = 0; i < 2; ++i) db->append(make_task(i).row());
+    db->flush();
+    rlimit lim{};
+    lim.rlim_cur = lim.rlim_max = 3u << 20;
+    if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) return 20;
+    for (std::uint64_t i = 2; i < 10; ++i) db->append(make_task(i, TaskStatus::ok, 1u << 20).row());
+    try {
+      db->flush();
+      return 10;
+    } catch (const UsageError& e) {
+      if (!std::strstr(e.what(), "could not be written") || !std::strstr(e.what(), path.c_str()))
+        return 11;
+    }
+    db->append(make_task(100).row());  // results keep arriving: never an exception here
+    try {
+      db->close();
+      return 12;
+    } catch (const UsageError&) {
+    }
+    return 0;
+  });
+  REQUIRE(rc == 0);
+  // What was committed before the failure is intact.
+  auto rd = TaskDbReader::open(path);
+  auto hist = rd->history(1);
+  REQUIRE(hist.size() >= 2);
+  CHECK(hist.size() < 10);
+  CHECK(hist[0] == 0);
+  CHECK(hist[1] == 1);
 }
