@@ -86,8 +86,26 @@ std::span<const char> task_arguments(std::span<const char> message) {
 
 ResumeKey resume_key(const KeyHasher& seed, std::span<const char> args) {
   KeyHasher h = seed;
-  h.update(args.data(), args.size());
-  return h.finish();
+  if (h.tail_n_ != 0) {  // a seed that was fed bytes after the name: the general path
+    h.update(args.data(), args.size());
+    return h.finish();
+  }
+  // One pass without the tail buffer: whole words, then the last partial word read as the top
+  // bytes of the final 8 (the same zero-padded word finish() would build).
+  const auto* p = reinterpret_cast<const unsigned char*>(args.data());
+  std::size_t n = args.size();
+  h.len_ = n;
+  std::size_t whole = n & ~std::size_t(7);
+  for (std::size_t i = 0; i < whole; i += 8) h.word(load64(p + i));
+  std::size_t rest = n - whole;
+  if (rest > 0) {
+    std::uint64_t w = n >= 8 ? load64(p + n - 8) >> (8 * (8 - rest)) : load_partial(p, rest);
+    h.word(w);
+  }
+  ResumeKey k;
+  k.hi = avalanche(h.a_ ^ (n * KeyHasher::kKb));
+  k.lo = avalanche(h.b_ ^ (~n * KeyHasher::kKa));
+  return k;
 }
 
 ResumeKey resume_key(std::string_view function, std::span<const char> args) {

@@ -30,6 +30,7 @@ class KeyHasher {
   ResumeKey finish() const;
 
  private:
+  friend ResumeKey resume_key(const KeyHasher& seed, std::span<const char> args);
   // Each lane: state -> rotl(state ^ (w * K), r) * M + C, a bijection of the state for a fixed w
   // (K and M odd), so two inputs that differ in one word never meet again in either lane.
   static constexpr std::uint64_t kKa = 0x9e3779b97f4a7c15ull, kMa = 0xff51afd7ed558ccdull,

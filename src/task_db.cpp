@@ -19,8 +19,62 @@
 
 namespace mpiply::detail {
 
-struct TaskDb::Batch : BlockEncoder {
+// A batch as append leaves it: rows copied field by field into fixed-size records, their names
+// and error texts into `text`, their result bytes into `results`. Packing into the row format
+// (varints, interned names) is left to the writer thread, off rank 0's dispatch path.
+struct StagedRow {
+  MsgId msg_id;
+  ResumeKey key;
+  std::int64_t submitted, started, completed, received, pid;
+  std::uint64_t items, result_len;
+  std::int32_t engine;
+  std::uint32_t thread;
+  std::uint32_t function_len, hostname_len, error_len;  // consecutive in `text`
+  TaskStatus status;
+  bool reused;
+};
+
+struct TaskDb::Batch {
+  std::vector<StagedRow> rows;
+  Bytes text, results;
   std::uint64_t through = 0;  // the appended count once this batch is committed
+  BlockEncoder packed;        // filled by the writer thread
+
+  std::size_t count() const { return rows.size(); }
+  void clear() {
+    rows.clear();
+    text.clear();
+    results.clear();
+    packed.clear();
+  }
+  void pack() {
+    packed.clear();
+    std::size_t at = 0, off = 0;
+    for (const StagedRow& s : rows) {
+      TaskRow r;
+      r.msg_id = s.msg_id;
+      r.key = s.key;
+      r.status = s.status;
+      r.reused = s.reused;
+      r.submitted = s.submitted;
+      r.started = s.started;
+      r.completed = s.completed;
+      r.received = s.received;
+      r.engine = s.engine;
+      r.thread = s.thread;
+      r.pid = s.pid;
+      r.items = s.items;
+      r.function = {text.data() + at, s.function_len};
+      at += s.function_len;
+      r.hostname = {text.data() + at, s.hostname_len};
+      at += s.hostname_len;
+      r.error = {text.data() + at, s.error_len};
+      at += s.error_len;
+      r.result = {results.data() + off, s.result_len};
+      off += s.result_len;
+      packed.add(r, false);
+    }
+  }
 };
 
 // 56 bytes per successful task of earlier runs (plus 4-8 in the slot table), held while the
@@ -74,7 +128,9 @@ std::unique_ptr<TaskDb> TaskDb::open(const std::string& path, const ProgramIdent
 }
 
 TaskDb::TaskDb(std::string path, sqlite3* db, TaskDbOptions opt)
-    : path_(std::move(path)), db_(db), opt_(opt), cur_(std::make_unique<Batch>()) {}
+    : path_(std::move(path)), db_(db), opt_(opt), cur_(std::make_unique<Batch>()) {
+  cur_->rows.reserve(opt_.batch_rows);
+}
 
 TaskDb::~TaskDb() {
   try {
@@ -125,7 +181,7 @@ void TaskDb::load_index() {
 }
 
 void TaskDb::seal_locked() {
-  if (cur_->count == 0) return;
+  if (cur_->count() == 0) return;
   cur_->through = appended_;
   sealed_.push_back(std::move(cur_));
   if (!spare_.empty()) {
@@ -133,6 +189,7 @@ void TaskDb::seal_locked() {
     spare_.pop_back();
   } else {
     cur_ = std::make_unique<Batch>();
+    cur_->rows.reserve(opt_.batch_rows);
   }
 }
 
@@ -146,8 +203,20 @@ void TaskDb::append(const TaskRow& row) {
     ++dropped_;
     return;
   }
-  cur_->add(row);
-  if (cur_->count >= opt_.batch_rows || cur_->results.size() >= opt_.batch_bytes) {
+  Batch& b = *cur_;
+  auto narrow = [](std::size_t n) {  // names and errors longer than 4 GiB are cut
+    return static_cast<std::uint32_t>(std::min<std::size_t>(n, 0xffffffffu));
+  };
+  StagedRow s{row.msg_id,    row.key,       row.submitted,     row.started,
+              row.completed, row.received,  row.pid,           row.items,
+              row.result.size(), row.engine, row.thread,       narrow(row.function.size()),
+              narrow(row.hostname.size()), narrow(row.error.size()), row.status, row.reused};
+  b.rows.push_back(s);
+  b.text.append(row.function.data(), s.function_len);
+  b.text.append(row.hostname.data(), s.hostname_len);
+  b.text.append(row.error.data(), s.error_len);
+  b.results.append(row.result.data(), row.result.size());
+  if (b.rows.size() >= opt_.batch_rows || b.results.size() >= opt_.batch_bytes) {
     seal_locked();
     wake_writer_.notify_one();
     // Back-pressure, so a writer slower than the results cannot grow memory without bound.
@@ -175,6 +244,7 @@ void TaskDb::writer_loop() {
     std::vector<std::unique_ptr<Batch>> work;
     work.swap(sealed_);
     lk.unlock();
+    for (auto& w : work) w->pack();  // varints and interned names, off the appending thread
     std::string failed;
     {
       std::lock_guard db_lk(db_mu_);
@@ -189,24 +259,25 @@ void TaskDb::writer_loop() {
         }
         sqlite_exec(db_, "BEGIN");
         std::uint64_t n = 0, ok = 0, bad = 0, reused = 0;
-        for (const auto& b : work) {
-          std::string strings = b->finish_strings();
+        for (const auto& w : work) {
+          const BlockEncoder& b = w->packed;
+          std::string strings = b.finish_strings();
           insert->bind(1, run_)
-              .bind(2, static_cast<std::int64_t>(b->min_msg))
-              .bind(3, static_cast<std::int64_t>(b->max_msg))
-              .bind(4, static_cast<std::int64_t>(b->count))
-              .bind(5, static_cast<std::int64_t>(b->n_ok))
-              .bind(6, static_cast<std::int64_t>(b->n_failed))
-              .bind(7, static_cast<std::int64_t>(b->n_reused))
+              .bind(2, static_cast<std::int64_t>(b.min_msg))
+              .bind(3, static_cast<std::int64_t>(b.max_msg))
+              .bind(4, static_cast<std::int64_t>(b.count))
+              .bind(5, static_cast<std::int64_t>(b.n_ok))
+              .bind(6, static_cast<std::int64_t>(b.n_failed))
+              .bind(7, static_cast<std::int64_t>(b.n_reused))
               .bind_blob(8, strings)
-              .bind_blob(9, {b->meta.data(), b->meta.size()})
-              .bind_blob(10, {b->results.data(), b->results.size()});
+              .bind_blob(9, {b.meta.data(), b.meta.size()})
+              .bind_blob(10, {w->results.data(), w->results.size()});
           insert->step();
           insert->reset();
-          n += b->count;
-          ok += b->n_ok;
-          bad += b->n_failed;
-          reused += b->n_reused;
+          n += b.count;
+          ok += b.n_ok;
+          bad += b.n_failed;
+          reused += b.n_reused;
         }
         update->bind(1, std::int64_t(n)).bind(2, std::int64_t(ok)).bind(3, std::int64_t(bad));
         update->bind(4, std::int64_t(reused)).bind(5, run_);
@@ -228,9 +299,9 @@ void TaskDb::writer_loop() {
       ++transactions_;
     } else if (failure_.empty()) {
       std::uint64_t lost = 0;
-      for (const auto& b : work) lost += b->count;
-      for (const auto& b : sealed_) lost += b->count;
-      lost += cur_->count;
+      for (const auto& b : work) lost += b->count();
+      for (const auto& b : sealed_) lost += b->count();
+      lost += cur_->count();
       dropped_ += lost;
       failure_ = failed;
       sealed_.clear();

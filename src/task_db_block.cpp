@@ -95,7 +95,7 @@ std::uint64_t BlockEncoder::intern_host(std::int32_t engine, std::string_view ho
   return id;
 }
 
-void BlockEncoder::add(const TaskRow& r) {
+void BlockEncoder::add(const TaskRow& r, bool copy_result) {
   if (count == 0) {
     min_msg = max_msg = r.msg_id;
   } else {
@@ -141,7 +141,7 @@ void BlockEncoder::add(const TaskRow& r) {
   p += r.error.size();
   p = put_varint(p, r.result.size());
   meta.resize(start + static_cast<std::size_t>(p - (meta.data() + start)));
-  results.append(r.result.data(), r.result.size());
+  if (copy_result) results.append(r.result.data(), r.result.size());
 }
 
 std::string BlockEncoder::finish_strings() const {

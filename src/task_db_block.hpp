@@ -19,7 +19,9 @@ namespace mpiply::detail {
 
 class BlockEncoder {
  public:
-  void add(const TaskRow& row);
+  // copy_result false: the caller keeps the row's results blob itself (in append order); only
+  // the length is recorded.
+  void add(const TaskRow& row, bool copy_result = true);
   // The strings blob; call once, after the last add.
   std::string finish_strings() const;
   void clear();

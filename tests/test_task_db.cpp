@@ -403,6 +403,21 @@ TEST_CASE("a database that is not ours to write is refused with the file and the
     refused("task-database format 99");
     CHECK_THROWS_WITH(TaskDbReader::open(path), Contains("format 99"));
   }
+  SECTION("a damaged packed row (SQLite itself intact)") {
+    {
+      auto db = TaskDb::open(path, kProgram);
+      for (std::uint64_t i = 0; i < 10; ++i) db->append(make_task(i).row());
+    }
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "UPDATE blocks SET meta = x'0100ffffffff'", nullptr, nullptr,
+                         nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+    refused("is corrupt");
+    auto rd = TaskDbReader::open(path);
+    CHECK_THROWS_WITH(rd->for_each(0, [](const StoredTask&) {}),
+                      Contains(path) && Contains("is corrupt") && Contains("malformed"));
+  }
   SECTION("another application's SQLite file") {
     sqlite3* raw = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);

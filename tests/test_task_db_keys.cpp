@@ -89,3 +89,20 @@ TEST_CASE("an apply's resume key ignores the msg id but not the arguments", "[ta
   CHECK(resume_key(seed, task_arguments(m1)) == resume_key("scale", task_arguments(m1)));
   CHECK(task_arguments(std::span<const char>(m1.data(), 3)).empty());
 }
+
+TEST_CASE("the one-pass and the incremental resume key agree at every length", "[taskdb]") {
+  std::string bytes(70, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 37 + 11);
+  KeyHasher seed("some_function");
+  std::set<ResumeKey> seen;
+  for (std::size_t n = 0; n <= bytes.size(); ++n) {
+    KeyHasher h("some_function");
+    for (std::size_t i = 0; i < n; i += 3) h.update(bytes.data() + i, std::min<std::size_t>(3, n - i));
+    ResumeKey k = resume_key(seed, {bytes.data(), n});
+    INFO("length " << n);
+    CHECK(h.finish() == k);
+    CHECK(resume_key("some_function", {bytes.data(), n}) == k);
+    seen.insert(k);
+  }
+  CHECK(seen.size() == bytes.size() + 1);  // each prefix its own key
+}
