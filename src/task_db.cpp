@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -212,9 +213,12 @@ void TaskDb::append(const TaskRow& row) {
               row.result.size(), row.engine, row.thread,       narrow(row.function.size()),
               narrow(row.hostname.size()), narrow(row.error.size()), row.status, row.reused};
   b.rows.push_back(s);
-  b.text.append(row.function.data(), s.function_len);
-  b.text.append(row.hostname.data(), s.hostname_len);
-  b.text.append(row.error.data(), s.error_len);
+  char* t = b.text.grow(std::size_t(s.function_len) + s.hostname_len + s.error_len);
+  if (s.function_len) std::memcpy(t, row.function.data(), s.function_len);
+  t += s.function_len;
+  if (s.hostname_len) std::memcpy(t, row.hostname.data(), s.hostname_len);
+  t += s.hostname_len;
+  if (s.error_len) std::memcpy(t, row.error.data(), s.error_len);
   b.results.append(row.result.data(), row.result.size());
   if (b.rows.size() >= opt_.batch_rows || b.results.size() >= opt_.batch_bytes) {
     seal_locked();

@@ -1,8 +1,8 @@
 #pragma once
 // The durable task database (issue 10): rank 0 appends one record per finished task; a later run
 // of the same program finds the tasks that already succeeded (resume) and tools read the history
-// of a finished or crashed job. SQLite in WAL mode; records are packed many to a row by the
-// caller's thread and committed by a writer thread. docs/database.md has the schema, the resume
+// of a finished or crashed job. SQLite in WAL mode; append copies a record into a batch, and a
+// writer thread packs each batch into one row and commits it. docs/database.md has the schema, the resume
 // key, the batching and fsync policy, what a crash can lose, and where rank 0 calls this.
 #include <chrono>
 #include <condition_variable>
@@ -103,7 +103,7 @@ struct TaskDbOptions {
   std::size_t batch_rows = 4096;              // tasks per packed row (one SQLite insert)
   std::size_t batch_bytes = std::size_t(1) << 20;  // or this many result bytes, whichever first
   std::chrono::milliseconds batch_ms{200};    // the writer commits a partial row after this long
-  std::size_t max_pending_rows = 64;          // append waits when the writer is this far behind
+  std::size_t max_pending_rows = 64;          // append waits when this many batches wait
   int ranks = 0;                              // recorded in the runs table
 };
 
@@ -150,8 +150,9 @@ class TaskDb {
   TaskDb(const TaskDb&) = delete;
   TaskDb& operator=(const TaskDb&) = delete;
 
-  // Cheap: packs the row into the pending batch (a few tens of ns); waits only when the writer
-  // is max_pending_rows packed rows behind. Never throws for a failed write (flush does).
+  // Cheap: copies the row into the pending batch (~260 instructions; no SQLite); waits only
+  // when the writer is max_pending_rows batches behind. Never throws for a failed write (flush
+  // does). Called by one thread at a time or several; rank 0 calls it under its client lock.
   void append(const TaskRow& row);
   // Returns once everything appended so far is committed (see docs/database.md for what that
   // promises). Throws UsageError if the writer failed; results in memory are unaffected.
