@@ -107,9 +107,13 @@ std::string host_name() {
 
 std::unique_ptr<TaskDb> TaskDb::open(const std::string& path, const ProgramIdentity& program,
                                      TaskDbOptions options) {
-  if (options.batch_rows == 0 || options.max_pending_rows == 0 || options.batch_ms.count() <= 0)
-    throw UsageError("mpiply: TaskDbOptions: batch_rows, max_pending_rows and batch_ms must be "
-                     "positive");
+  if (options.batch_rows == 0 || options.batch_rows > (std::size_t(1) << 20) ||
+      options.batch_bytes == 0 || options.max_pending_rows == 0 || options.batch_ms.count() <= 0)
+    throw UsageError(fmt::format(
+        "mpiply: task database '{}': batch_rows must be 1 to 1048576 and batch_bytes, "
+        "max_pending_rows and batch_ms positive (got {}, {}, {}, {} ms)",
+        path, options.batch_rows, options.batch_bytes, options.max_pending_rows,
+        options.batch_ms.count()));
   sqlite3* db = open_task_db(path, DbAccess::write, &program);
   std::unique_ptr<TaskDb> t(new TaskDb(path, db, options));
   try {

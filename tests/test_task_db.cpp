@@ -243,7 +243,12 @@ TEST_CASE("appends are committed in batches, by size, by time and by flush", "[t
     CHECK(db->stats().rows == 1);
   }
   SECTION("bad options are refused") {
-    CHECK_THROWS_AS(TaskDb::open(path, kProgram, {.batch_rows = 0}), UsageError);
+    CHECK_THROWS_WITH(TaskDb::open(path, kProgram, {.batch_rows = 0}),
+                      Contains(path) && Contains("batch_rows must be 1 to 1048576"));
+    CHECK_THROWS_AS(TaskDb::open(path, kProgram, {.batch_rows = std::size_t(1) << 21}), UsageError);
+    CHECK_THROWS_AS(TaskDb::open(path, kProgram, {.batch_ms = std::chrono::milliseconds(0)}),
+                    UsageError);
+    CHECK_FALSE(fs::exists(path));  // refused before the file was created
   }
 }
 
