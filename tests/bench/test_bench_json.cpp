@@ -36,5 +36,9 @@ TEST_CASE("bench JSON: finite figures as numbers, non-finite ones as null", "[be
   CHECK(j.at("ratio_apply_rtt_to_pingpong").is_null());    // 3.5 / 0 = inf
   CHECK(j.at("ratio_map_chunk1_to_farm").is_null());       // 1e6 / 0 = inf
   CHECK(j.at("ratio_task_cost_1e6_to_1e3").is_null());     // 0 / 0 = nan
-  CHECK(j.size() == 18);
+  // Every figure is a number or null (rows are added as the bench grows; none may be text).
+  for (const auto& [key, value] : j.items()) {
+    INFO(key);
+    CHECK((value.is_number() || value.is_null()));
+  }
 }
