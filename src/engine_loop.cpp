@@ -5,6 +5,7 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "backoff.hpp"
+#include "engine_abort.hpp"
 #include "engine_workers.hpp"
 #include "executor.hpp"
 #include "mpi_check.hpp"
@@ -29,14 +30,18 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   MpiSegments segs(comm);
   TaskInbox inbox(comm);
   Backoff b(kEngineBackoff);
+  EngineAborts aborts(comm);
   for (;;) {
     std::span<const char> msg;
     if (!inbox.poll(msg)) {
+      aborts.engine_idle();
       if (!b.spinning()) b.sleep();
       continue;
     }
     b.reset();
-    ExecResult res = execute_task(eng, msg.data(), msg.size(), segs, out, clock_offset_ns);
+    ExecResult res = aborts.answered(msg, eng, out)
+                         ? ExecResult{}
+                         : execute_task(eng, msg.data(), msg.size(), segs, out, clock_offset_ns);
     if (res.stop) return res.stop_code;
     if (out.size() > max_message_bytes()) replace_with_too_large(out);
     send_message(comm, 0, kTagResult, kTagBigResult, {out.data(), out.size()}, kResultInboxBytes);

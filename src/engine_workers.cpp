@@ -27,6 +27,7 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "backoff.hpp"
+#include "engine_abort.hpp"
 #include "engine_loop.hpp"
 #include "executor.hpp"
 #include "transport.hpp"
@@ -51,8 +52,8 @@ class NoSegments : public SegmentFetcher {
 
 class WorkerPool {
  public:
-  WorkerPool(Engine& eng, int threads, std::int64_t clock_offset_ns)
-      : eng_(eng), offset_(clock_offset_ns) {
+  WorkerPool(Engine& eng, int threads, std::int64_t clock_offset_ns, EngineAborts& aborts)
+      : eng_(eng), offset_(clock_offset_ns), aborts_(aborts) {
     threads_.reserve(static_cast<std::size_t>(threads));
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { work(i); });
   }
@@ -94,7 +95,8 @@ class WorkerPool {
         j = queue_.front();
         queue_.pop_front();
       }
-      execute_task(eng_, j->msg.data(), j->msg.size(), none, j->out, offset_);
+      if (!aborts_.answer_if_aborted({j->msg.data(), j->msg.size()}, eng_, j->out))
+        execute_task(eng_, j->msg.data(), j->msg.size(), none, j->out, offset_);
       if (j->out.size() >= sizeof(ResultHeader)) {
         auto thread = static_cast<std::uint32_t>(index);
         std::memcpy(j->out.data() + offsetof(ResultHeader, thread), &thread, sizeof thread);
@@ -111,6 +113,7 @@ class WorkerPool {
 
   Engine& eng_;
   std::int64_t offset_;
+  EngineAborts& aborts_;
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::deque<Job*> queue_;
@@ -124,7 +127,8 @@ class WorkerPool {
 class ThreadedEngine {
  public:
   ThreadedEngine(MPI_Comm comm, Engine& eng, std::int64_t offset, int threads)
-      : comm_(comm), eng_(eng), offset_(offset), segs_(comm), pool_(std::make_unique<WorkerPool>(eng, threads, offset)) {}
+      : comm_(comm), eng_(eng), offset_(offset), segs_(comm), aborts_(comm),
+        pool_(std::make_unique<WorkerPool>(eng, threads, offset, aborts_)) {}
   ~ThreadedEngine() {
     // On an error path workers may still be inside tasks that never return; joining them would
     // hang the rank before run() can end the job with MPI_Abort. Leak the pool instead.
@@ -138,6 +142,7 @@ class ThreadedEngine {
     Backoff b(kEngineBackoff);
     for (;;) {
       bool moved = send_finished();
+      if (!order_.empty()) aborts_.poll();  // tasks wait on workers: an abort may reach them
       std::span<const char> msg;
       if (inbox.poll(msg)) {
         moved = true;
@@ -215,6 +220,7 @@ class ThreadedEngine {
   Engine& eng_;
   std::int64_t offset_;
   MpiSegments segs_;
+  EngineAborts aborts_;  // before the pool: its workers use it
   std::deque<std::unique_ptr<Job>> order_;  // tasks handed to workers, in arrival order
   std::vector<std::unique_ptr<Job>> free_;  // finished jobs, reused with their buffers
   std::unique_ptr<WorkerPool> pool_;        // after the jobs: joined before they go

@@ -8,9 +8,11 @@
 #include <mpiply/engine.hpp>
 #include <mpiply/environment.hpp>
 #include <mpiply/errors.hpp>
+#include <mpiply/hub.hpp>
 #include <mpiply/load_balanced_view.hpp>
 #include <mpiply/map_options.hpp>
 #include <mpiply/metadata.hpp>
+#include <mpiply/query.hpp>
 #include <mpiply/reference.hpp>
 #include <mpiply/register.hpp>
 #include <mpiply/run.hpp>
