@@ -4,10 +4,10 @@
 // before it starts a call task, answers an aborted one with TaskAborted items instead of running
 // it (EngineAborts). A task already running finishes: code cannot be stopped by a message.
 //
-// The per-task cost is kept off the common path: the engine tests its abort receive only for a
-// task that was already waiting when the previous one finished (the only kind an abort can
-// reach in time). A task that arrives at an idle engine starts at once, with no extra MPI call,
-// so the apply round trip is unchanged.
+// The per-task cost is kept off the critical path: the engine tests its abort receive when it
+// finds no task waiting (once, as it goes idle: an apply round trip overlaps it with rank 0's
+// work), or when the next task was already waiting behind the last one (the case abort is for).
+// Checking a task against the aborted ids is a relaxed atomic load unless some abort is pending.
 #include <atomic>
 #include <cstdint>
 #include <list>
@@ -55,15 +55,19 @@ class EngineAborts {
   EngineAborts& operator=(const EngineAborts&) = delete;
 
   // The single-threaded engine, once per task: true if msg was aborted, its answer then in out.
+  // Abort requests are taken in here only when the task was already waiting (the engine went
+  // straight from the last task to this one); otherwise engine_idle() took them in.
   bool answered(std::span<const char> msg, const Engine& eng, Bytes& out) {
-    bool waited = !idle_;
+    if (!idle_) poll();
     idle_ = false;
-    if (!waited) return false;
-    poll();
     return answer_if_aborted(msg, eng, out);
   }
-  // The engine found no task: the next one to arrive starts at once, with no abort check.
-  void engine_idle() noexcept { idle_ = true; }
+  // The engine found no task waiting: take in abort requests once, while there is time.
+  void engine_idle() {
+    if (idle_) return;
+    idle_ = true;
+    poll();
+  }
 
   // Takes the abort requests that arrived. Calls MPI: the engine's MPI thread only.
   void poll();
