@@ -87,10 +87,11 @@ std::vector<MsgId> ClientCore::resolve_locked(const Jobs& jobs, const char* what
 
 void ClientCore::replay_locked(ResultStateBase* st, std::size_t base, const TaskRecord& rec,
                                MsgId id) {
-  const std::string& slot = store_.slot(id - base_);
+  std::string_view slot = store_.bytes(id - base_);
   if (!slot.empty() && slot[0] == kRankZeroFailure) {
     auto kind = static_cast<ErrorKind>(slot.size() > 1 ? slot[1] : 0);
-    std::string text = kind == ErrorKind::aborted ? kAbortedQueuedText : slot.substr(2);
+    std::string text = kind == ErrorKind::aborted ? kAbortedQueuedText
+                                                  : std::string(slot.substr(2));
     if (!st) return;
     for (std::uint32_t i = 0; i < rec.nitems; ++i)
       st->item_failed(base + i, RemoteError(rec.engine, engine_host(rec.engine), st->fname, id,
@@ -104,11 +105,12 @@ std::string ClientCore::first_error_locked(MsgId id) const {
   const TaskRecord& rec = record(id);
   if (rec.status != TaskStatus::error && rec.status != TaskStatus::aborted) return {};
   if (rec.hub & kValuesPurged) return {};
-  const std::string& slot = store_.slot(id - base_);
+  std::string_view slot = store_.bytes(id - base_);
   if (!slot.empty() && slot[0] == kRankZeroFailure) {
     auto kind = static_cast<ErrorKind>(slot.size() > 1 ? slot[1] : 0);
     return fmt::format("{}: {}", error_type_name(kind),
-                       kind == ErrorKind::aborted ? std::string(kAbortedQueuedText) : slot.substr(2));
+                       kind == ErrorKind::aborted ? std::string(kAbortedQueuedText)
+                                                  : std::string(slot.substr(2)));
   }
   try {
     Reader r(slot.data(), slot.size());

@@ -52,6 +52,13 @@ EngineAborts::~EngineAborts() {
   MPI_Request_free(&req_);
 }
 
+bool EngineAborts::after_long_task(const Bytes& last_result) {
+  if (last_result.size() < sizeof(ResultHeader)) return false;
+  ResultHeader h;
+  std::memcpy(&h, last_result.data(), sizeof h);
+  return h.completed_ns - h.started_ns > 20'000;
+}
+
 void EngineAborts::poll() {
   for (;;) {
     int flag = 0;

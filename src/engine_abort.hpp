@@ -4,10 +4,12 @@
 // before it starts a call task, answers an aborted one with TaskAborted items instead of running
 // it (EngineAborts). A task already running finishes: code cannot be stopped by a message.
 //
-// The per-task cost is kept off the critical path: the engine tests its abort receive when it
-// finds no task waiting (once, as it goes idle: an apply round trip overlaps it with rank 0's
-// work), or when the next task was already waiting behind the last one (the case abort is for).
-// Checking a task against the aborted ids is a relaxed atomic load unless some abort is pending.
+// The per-task cost is kept off the critical path: the engine tests its abort receive only when
+// a task was already waiting as the previous one finished, or the previous one ran for more than
+// 20 us (read from its result's stamps: no extra clock read). Those are the tasks an abort can
+// reach in time; a task that arrives at an engine idle after a short task (an apply round trip)
+// starts with no extra MPI call. Checking a task against the aborted ids is an atomic load
+// unless some abort is pending.
 #include <atomic>
 #include <cstdint>
 #include <list>
@@ -54,20 +56,17 @@ class EngineAborts {
   EngineAborts(const EngineAborts&) = delete;
   EngineAborts& operator=(const EngineAborts&) = delete;
 
-  // The single-threaded engine, once per task: true if msg was aborted, its answer then in out.
-  // Abort requests are taken in here only when the task was already waiting (the engine went
-  // straight from the last task to this one); otherwise engine_idle() took them in.
+  // The single-threaded engine, once per task: true if msg was aborted, its answer then in out
+  // (which still holds the previous task's result when this is called). Abort requests are
+  // taken in when this task was already waiting as the last one finished, or the last one ran
+  // long enough for rank 0 to abort what queued behind it.
   bool answered(std::span<const char> msg, const Engine& eng, Bytes& out) {
-    if (!idle_) poll();
+    if (!idle_ || after_long_task(out)) poll();
     idle_ = false;
     return answer_if_aborted(msg, eng, out);
   }
-  // The engine found no task waiting: take in abort requests once, while there is time.
-  void engine_idle() {
-    if (idle_) return;
-    idle_ = true;
-    poll();
-  }
+  // The engine found no task waiting.
+  void engine_idle() noexcept { idle_ = true; }
 
   // Takes the abort requests that arrived. Calls MPI: the engine's MPI thread only.
   void poll();
@@ -75,6 +74,8 @@ class EngineAborts {
   bool answer_if_aborted(std::span<const char> msg, const Engine& eng, Bytes& out);
 
  private:
+  static bool after_long_task(const Bytes& last_result);
+
   MPI_Comm comm_;
   MPI_Request req_ = MPI_REQUEST_NULL;
   std::vector<MsgId> buf_;

@@ -1,15 +1,17 @@
 #pragma once
 // The values the hub keeps, beside the task table: each finished task's result items as they
 // came over the wire (encoded bytes), in a slot indexed like the records, so rc.get_result and
-// rc.results() work after the AsyncResult is gone. A slot is a std::string: results of up to 15
-// bytes (a double or an int64 item is 13) live in the slot itself, larger ones on the heap.
-// Memory per task: 32 bytes of slot, plus the encoded result when over 15 bytes; per submission
-// of calls, its TaskSource (the encoded arguments or the map's inputs), for resubmit. purge_*
-// gives both back. Also here: the submissions (value type, state class, function) and the extra
+// rc.results() work after the AsyncResult is gone. A slot is 24 bytes and holds results of up to
+// 16 encoded bytes itself (a double or an int64 item is 13); up to 4 KiB go to shared 2 MiB
+// blocks on huge pages, larger ones to an allocation of their own. Memory per task: 24 bytes,
+// plus the encoded result when over 16 bytes; per submission of calls, its TaskSource (the
+// encoded arguments or the map's inputs), for resubmit. purge_* gives both back (a shared block
+// once none of its results is kept). Also here: the submissions (value type, state class, function) and the extra
 // result states that wait for a running task (get_result of a task not yet finished).
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <typeinfo>
 #include <unordered_map>
 #include <vector>
@@ -37,28 +39,39 @@ struct Follower {
   std::size_t item_base;
 };
 
+// Where a task's kept bytes are: in the slot itself (up to 16 bytes), in a shared 2 MiB block
+// (up to 4 KiB: small results are many, and fresh 4 KiB pages cost more to touch than to fill),
+// or in an allocation of their own (larger results, so purging one gives its memory back).
+struct KeptSlot {
+  static constexpr std::uint32_t kInline = 16;
+  static constexpr std::uint32_t kOwn = 0xffffffffu;  // block value of an own allocation
+  std::uint32_t len = 0;
+  std::uint32_t block = 0;
+  union {
+    char bytes[kInline];
+    std::uint64_t offset;
+    char* own;
+  } u{};
+};
+static_assert(sizeof(KeptSlot) == 24);
+
 class ResultStore {
  public:
+  ResultStore() = default;
+  ~ResultStore();
+  ResultStore(const ResultStore&) = delete;
+  ResultStore& operator=(const ResultStore&) = delete;
+
   // Slots for the submission's tasks (msg ids first .. first + ntasks - 1, in order).
   void add(const std::shared_ptr<TaskSource>& src, const ResultStateBase& st, MsgId first);
-  // Slot of the task at index i of the table (msg id - the table's base).
-  std::string& slot(std::size_t i) { return slots_[i]; }
-  const std::string& slot(std::size_t i) const { return slots_[i]; }
-  void keep(std::size_t i, const char* p, std::size_t n) {
-    std::string& s = slots_[i];
-    heap_ -= heap_of(s);
-    s.assign(p, n);
-    heap_ += heap_of(s);
-  }
-  // Frees a slot's values.
-  void drop(std::size_t i) {
-    std::string& s = slots_[i];
-    heap_ -= heap_of(s);
-    std::string().swap(s);
-  }
+  // The kept bytes of the task at index i of the table (msg id - the table's base).
+  std::string_view bytes(std::size_t i) const;
+  void keep(std::size_t i, const char* p, std::size_t n);
+  // Frees a slot's bytes (a shared block goes back once none of its results is kept).
+  void drop(std::size_t i);
   Submission& submission(MsgId id);
-  // Bytes held for values: slots plus heap.
-  std::size_t bytes_held() const { return slots_.size() * sizeof(std::string) + heap_; }
+  // Bytes held for kept values: slots, live blocks and own allocations.
+  std::size_t bytes_held() const { return slots_.size() * sizeof(KeptSlot) + heap_; }
 
   bool has_followers() const noexcept { return !followers_.empty(); }
   void follow(MsgId id, Follower f) { followers_.emplace(id, std::move(f)); }
@@ -66,10 +79,15 @@ class ResultStore {
   std::vector<Follower> take_followers(MsgId id);
 
  private:
-  static std::size_t heap_of(const std::string& s) {
-    return s.capacity() > 15 ? s.capacity() + 1 : 0;
-  }
-  BlockTable<std::string> slots_;
+  static constexpr std::size_t kBlockBytes = std::size_t(2) << 20;
+  static constexpr std::size_t kSharedMax = 4096;
+  struct Block {
+    char* p = nullptr;
+    std::size_t used = 0, live = 0;  // bytes handed out; results still kept
+  };
+  BlockTable<KeptSlot> slots_;
+  std::vector<Block> blocks_;
+  std::uint32_t cur_ = KeptSlot::kOwn;  // block being filled
   std::size_t heap_ = 0;
   std::vector<Submission> subs_;  // in msg id order
   std::unordered_multimap<MsgId, Follower> followers_;

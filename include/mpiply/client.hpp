@@ -135,7 +135,7 @@ class Client {
   // Records matching q (query.hpp); with keys, only those fields are filled (msg_id always).
   std::vector<TaskMetadata> db_query(const Query& q,
                                      const std::vector<std::string>& keys = {}) const;
-  // Bytes the hub holds for kept values (32 per task plus results over 15 bytes); purge
+  // Bytes the hub holds for kept values (24 per task plus results over 16 bytes); purge
   // gives them back.
   std::size_t results_bytes() const;
 
