@@ -293,6 +293,8 @@ std::shared_ptr<TaskSource> ClientCore::resubmit_source_locked(
       throw UsageError(fmt::format("resubmit: msg id {} is a '{}', not a function call; only "
                                    "calls can be resubmitted",
                                    id, sub.fname));
+    if (!sub.make)
+      throw UsageError(fmt::format("resubmit: msg id {} was not submitted through a view", id));
     if (!sub.src)
       throw UsageError(fmt::format("resubmit: msg id {} ('{}') was purged, so its arguments are "
                                    "gone; submit it again from the view",
