@@ -52,11 +52,13 @@ EngineAborts::~EngineAborts() {
   MPI_Request_free(&req_);
 }
 
-bool EngineAborts::after_long_task(const Bytes& last_result) {
-  if (last_result.size() < sizeof(ResultHeader)) return false;
+bool EngineAborts::poll_due(const Bytes& last_result) {
+  if (last_result.size() < sizeof(ResultHeader)) return true;  // the first task
   ResultHeader h;
   std::memcpy(&h, last_result.data(), sizeof h);
-  return h.completed_ns - h.started_ns > 20'000;
+  if (h.completed_ns - polled_at_ < 20'000) return false;  // also an aborted answer's 0 stamps
+  polled_at_ = h.completed_ns;
+  return true;
 }
 
 void EngineAborts::poll() {

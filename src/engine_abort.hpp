@@ -4,12 +4,11 @@
 // before it starts a call task, answers an aborted one with TaskAborted items instead of running
 // it (EngineAborts). A task already running finishes: code cannot be stopped by a message.
 //
-// The per-task cost is kept off the critical path: the engine tests its abort receive only when
-// a task was already waiting as the previous one finished, or the previous one ran for more than
-// 20 us (read from its result's stamps: no extra clock read). Those are the tasks an abort can
-// reach in time; a task that arrives at an engine idle after a short task (an apply round trip)
-// starts with no extra MPI call. Checking a task against the aborted ids is an atomic load
-// unless some abort is pending.
+// The per-task cost is kept off the critical path: the engine tests its abort receive before a
+// task only if 20 us passed since it last did, read from the previous result's stamps (no extra
+// clock read). After a task that ran long (the one others wait behind) it always tests; in a
+// stream of short tasks, once per 20 us. Checking a task against the aborted ids is an atomic
+// load unless some abort is pending.
 #include <atomic>
 #include <cstdint>
 #include <list>
@@ -57,16 +56,11 @@ class EngineAborts {
   EngineAborts& operator=(const EngineAborts&) = delete;
 
   // The single-threaded engine, once per task: true if msg was aborted, its answer then in out
-  // (which still holds the previous task's result when this is called). Abort requests are
-  // taken in when this task was already waiting as the last one finished, or the last one ran
-  // long enough for rank 0 to abort what queued behind it.
+  // (which still holds the previous task's result when this is called).
   bool answered(std::span<const char> msg, const Engine& eng, Bytes& out) {
-    if (!idle_ || after_long_task(out)) poll();
-    idle_ = false;
+    if (poll_due(out)) poll();
     return answer_if_aborted(msg, eng, out);
   }
-  // The engine found no task waiting.
-  void engine_idle() noexcept { idle_ = true; }
 
   // Takes the abort requests that arrived. Calls MPI: the engine's MPI thread only.
   void poll();
@@ -74,12 +68,13 @@ class EngineAborts {
   bool answer_if_aborted(std::span<const char> msg, const Engine& eng, Bytes& out);
 
  private:
-  static bool after_long_task(const Bytes& last_result);
+  // Whether 20 us passed since the last poll, by the stamps of the previous result.
+  bool poll_due(const Bytes& last_result);
 
   MPI_Comm comm_;
   MPI_Request req_ = MPI_REQUEST_NULL;
   std::vector<MsgId> buf_;
-  bool idle_ = true;
+  std::int64_t polled_at_ = 0;  // completed stamp of the result before the last poll
   std::atomic<bool> any_{false};
   std::mutex mu_;
   std::unordered_set<MsgId> ids_;

@@ -34,7 +34,6 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   for (;;) {
     std::span<const char> msg;
     if (!inbox.poll(msg)) {
-      aborts.engine_idle();
       if (!b.spinning()) b.sleep();
       continue;
     }

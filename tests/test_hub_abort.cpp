@@ -18,7 +18,7 @@ namespace {
 std::atomic<int> g_runs{0};
 
 int held(std::string gate, int x) {
-  hub_test::wait_for_gate(gate);
+  hub_test::wait_for_gate(gate, mpiply::this_engine().id());
   return x;
 }
 int counted(int x) {
@@ -28,7 +28,7 @@ int counted(int x) {
 int runs() { return g_runs.load(); }
 // Map item i: item `stop` waits at the gate.
 int step(std::string gate, int i, int stop) {
-  if (i == stop) hub_test::wait_for_gate(gate);
+  if (i == stop) hub_test::wait_for_gate(gate, mpiply::this_engine().id());
   ++g_runs;
   return i * 10;
 }
@@ -67,6 +67,7 @@ TEST_CASE("abort: tasks waiting on rank 0 and on the engine never run; the runni
     auto blocker = e.apply_async(held, gate.path(), 7);
     std::vector<mpiply::AsyncResult<int>> behind;
     for (int i = 0; i < 6; ++i) behind.push_back(e.apply_async(counted, i));
+    REQUIRE(gate.wait_started(0));  // running: abort cannot stop it any more
     // hwm 4: three wait on the engine behind the blocker, three on rank 0.
     int unsent = 0;
     for (auto& ar : behind) unsent += ar.sent() ? 0 : 1;
@@ -117,6 +118,7 @@ TEST_CASE("abort a map half-way: finished items keep their values, the rest neve
       return;
     }
     CHECK(ar.value(1) == 10);  // items 0 and 1 are done; item 2 runs, held at the gate
+    REQUIRE(gate.wait_started(0));
     CHECK(ar.abort() == 8);    // 2 running, 3..5 on the engine, 6..9 on rank 0
     gate.open();
     REQUIRE(ar.wait(std::chrono::seconds(60)));
@@ -154,6 +156,7 @@ TEST_CASE("rc.abort() and view.abort() reach every outstanding task; wait ends",
       CHECK(ar.get().size() == 40);
       return;
     }
+    for (int id : c.ids()) REQUIRE(gate.wait_started(id));
     CHECK(dv.abort() == c.size());  // the view's own tasks
     CHECK(lv.history() == ar.msg_ids());
     // Every task still outstanding: the map's 40 and the running blockers (which finish); the

@@ -21,7 +21,7 @@ int fails_on_odd(int x) {
 }
 std::vector<double> block(int n) { return std::vector<double>(static_cast<std::size_t>(n), 1.5); }
 int held(std::string gate, int x) {
-  hub_test::wait_for_gate(gate);
+  hub_test::wait_for_gate(gate, mpiply::this_engine().id());
   return x;
 }
 
