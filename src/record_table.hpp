@@ -3,6 +3,7 @@
 // live in blocks of 64 Ki records allocated on huge pages: a million tasks need ~80 MB of records,
 // and faulting that in 4 KiB pages cost a quarter of a microsecond per task (cost per task then
 // grew with the number of tasks).
+#include <algorithm>
 #include <cstddef>
 #include <new>
 #include <vector>
@@ -30,8 +31,10 @@ class BlockTable {
 
   T& emplace_back() {
     if ((size_ >> kBlockShift) == blocks_.size()) {
+      // At least 4 MiB, so that alloc_bytes puts the block on huge pages (bytes.cpp).
       std::size_t granted = 0;
-      blocks_.push_back(static_cast<T*>(alloc_bytes(kBlock * sizeof(T), granted)));
+      blocks_.push_back(static_cast<T*>(
+          alloc_bytes(std::max(kBlock * sizeof(T), std::size_t(4) << 20), granted)));
     }
     T* r = new (&(*this)[size_]) T();
     ++size_;

@@ -59,7 +59,6 @@ void ResultStore::keep(std::size_t i, const char* p, std::size_t n) {
       }
       std::size_t granted = 0;
       blocks_[cur_].p = static_cast<char*>(alloc_bytes(kBlockBytes, granted));
-      advise_huge(blocks_[cur_].p, kBlockBytes);
       blocks_[cur_].used = blocks_[cur_].live = 0;
       heap_ += kBlockBytes;
     }

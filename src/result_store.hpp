@@ -2,7 +2,7 @@
 // The values the hub keeps, beside the task table: each finished task's result items as they
 // came over the wire (encoded bytes), in a slot indexed like the records, so rc.get_result and
 // rc.results() work after the AsyncResult is gone. A slot is 24 bytes and holds results of up to
-// 16 encoded bytes itself (a double or an int64 item is 13); up to 4 KiB go to shared 2 MiB
+// 16 encoded bytes itself (a double or an int64 item is 13); up to 4 KiB go to shared 4 MiB
 // blocks on huge pages, larger ones to an allocation of their own. Memory per task: 24 bytes,
 // plus the encoded result when over 16 bytes; per submission of calls, its TaskSource (the
 // encoded arguments or the map's inputs), for resubmit. purge_* gives both back (a shared block
@@ -39,7 +39,7 @@ struct Follower {
   std::size_t item_base;
 };
 
-// Where a task's kept bytes are: in the slot itself (up to 16 bytes), in a shared 2 MiB block
+// Where a task's kept bytes are: in the slot itself (up to 16 bytes), in a shared 4 MiB block
 // (up to 4 KiB: small results are many, and fresh 4 KiB pages cost more to touch than to fill),
 // or in an allocation of their own (larger results, so purging one gives its memory back).
 struct KeptSlot {
@@ -79,7 +79,7 @@ class ResultStore {
   std::vector<Follower> take_followers(MsgId id);
 
  private:
-  static constexpr std::size_t kBlockBytes = std::size_t(2) << 20;
+  static constexpr std::size_t kBlockBytes = std::size_t(4) << 20;  // huge pages (bytes.cpp)
   static constexpr std::size_t kSharedMax = 4096;
   struct Block {
     char* p = nullptr;
