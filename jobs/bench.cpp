@@ -59,6 +59,28 @@ std::vector<std::int64_t> iota_items(long n) {
   return v;
 }
 
+// 8 KiB of result, for the purge row.
+std::vector<double> kib8(int n) { return std::vector<double>(static_cast<std::size_t>(n), 1.0); }
+MPIPLY_REGISTER(kib8);
+
+// The hub keeps every result for get_result until purged (issue 8): rank 0's memory for n
+// results of 8 KiB, before and after purge_results(all).
+void purge_row(mpiply::Client& rc, long n) {
+  rc.purge_everything();
+  malloc_trim(0);
+  long long rss0 = rss_bytes();
+  rc.load_balanced_view().map_async(kib8, std::vector<int>(static_cast<std::size_t>(n), 1024)).wait();
+  malloc_trim(0);
+  long long rss1 = rss_bytes();
+  double held1 = double(rc.results_bytes()) / (1 << 20);
+  rc.purge_results(mpiply::all);
+  long long rss2 = rss_bytes();
+  fmt::print("hub purge: {} results of 8 KiB: kept {:.1f} MiB -> {:.2f} MiB after "
+             "purge_results(all); rank-0 RSS +{:.1f} MiB -> +{:.1f} MiB\n",
+             n, held1, double(rc.results_bytes()) / (1 << 20), double(rss1 - rss0) / (1 << 20),
+             double(rss2 - rss0) / (1 << 20));
+}
+
 // Wall seconds of one load-balanced map of noop_item over `items`, submit to get().
 double timed_map(mpiply::Client& rc, const std::vector<std::int64_t>& items, long chunk) {
   auto lv = rc.load_balanced_view();
@@ -302,6 +324,7 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "bench: mpiply uses hwm {} but the farm used {}\n", rc.hwm(), hwm);
     Figures f = measure_mpiply(rc, cfg, data);
     report(cfg, size, rc.hwm(), b, f);
+    purge_row(rc, cfg.quick ? 1000 : 10000);
     return 0;
   });
 }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <mpiply/async_result.hpp>
+#include <mpiply/detail/hub_access.hpp>
 
 #include "client_core.hpp"
 #include "clock.hpp"
@@ -33,8 +34,8 @@ std::vector<TimePoint> stamps(const ResultStateBase& st, Field field) {
   auto& core = *st.core;
   std::lock_guard lk(core.mu);
   std::vector<TimePoint> out;
-  for (MsgId id = st.first_msg; id < st.first_msg + st.ntasks; ++id) {
-    std::int64_t ns = field(core.record(id));
+  for (std::uint32_t k = 0; k < st.ntasks; ++k) {
+    std::int64_t ns = field(core.record(st.msg(k)));
     if (ns) out.push_back(detail::to_time_point(ns));
   }
   return out;
@@ -83,8 +84,8 @@ double AsyncResultBase::serial_time() const {
   std::lock_guard lk(core.mu);
   require_ready_locked("serial_time");
   std::int64_t sum = 0;
-  for (MsgId id = st_->first_msg; id < st_->first_msg + st_->ntasks; ++id) {
-    const auto& r = core.record(id);
+  for (std::uint32_t k = 0; k < st_->ntasks; ++k) {
+    const auto& r = core.record(st_->msg(k));
     if (r.started && r.completed) sum += r.completed - r.started;
   }
   return static_cast<double>(sum) * 1e-9;
@@ -107,12 +108,14 @@ std::vector<TaskMetadata> AsyncResultBase::metadata() const {
   std::lock_guard lk(core.mu);
   std::vector<TaskMetadata> out;
   out.reserve(st_->ntasks);
-  for (MsgId id = st_->first_msg; id < st_->first_msg + st_->ntasks; ++id) {
+  for (std::uint32_t k = 0; k < st_->ntasks; ++k) {
+    MsgId id = st_->msg(k);
     out.push_back(core.metadata_locked(id));
     // The first failing item of this task, for a quick look without catching.
     const auto& r = core.record(id);
+    std::size_t first = st_->first_item_of(k, r.first_item);
     for (const auto& e : st_->errors) {
-      if (e.index >= r.first_item && e.index < r.first_item + r.nitems) {
+      if (e.index >= first && e.index < first + r.nitems) {
         out.back().error = e.error.ename() + ": " + e.error.evalue();
         break;
       }
@@ -123,21 +126,30 @@ std::vector<TaskMetadata> AsyncResultBase::metadata() const {
 
 std::vector<MsgId> AsyncResultBase::msg_ids() const {
   std::vector<MsgId> out(st_->ntasks);
-  for (std::uint32_t i = 0; i < st_->ntasks; ++i) out[i] = st_->first_msg + i;
+  for (std::uint32_t i = 0; i < st_->ntasks; ++i) out[i] = st_->msg(i);
   return out;
 }
 
 bool AsyncResultBase::sent() const {
   if (st_->ntasks == 0) return true;
   std::lock_guard lk(st_->core->mu);
-  return st_->core->sent_locked(st_->first_msg, st_->ntasks);
+  for (std::uint32_t k = 0; k < st_->ntasks; ++k)
+    if (!st_->core->sent_locked(st_->msg(k))) return false;
+  return true;
+}
+
+std::size_t AsyncResultBase::abort() const {
+  if (st_->ntasks == 0) return 0;
+  return detail::core_abort(*st_->core, msg_ids());
 }
 
 void AsyncResultBase::wait_for_send(std::optional<Seconds> timeout) const {
   if (st_->ntasks == 0) return;
   auto pred = [](const void* ctx) {
     auto* st = static_cast<const ResultStateBase*>(ctx);
-    return st->core->sent_locked(st->first_msg, st->ntasks);
+    for (std::uint32_t k = 0; k < st->ntasks; ++k)
+      if (!st->core->sent_locked(st->msg(k))) return false;
+    return true;
   };
   if (!st_->core->wait(pred, st_.get(), deadline_of(timeout)))
     throw TimeoutError(fmt::format("wait_for_send: {} not sent within {:.3f} s", st_->fname,
@@ -175,8 +187,8 @@ void AsyncResultBase::wait_or_throw(std::optional<Seconds> timeout, bool composi
     throw TimeoutError(fmt::format("{}: {} of {} results not ready within {:.3f} s (msg ids {}..{}); "
                                    "nothing is lost, wait again or call get() without a timeout",
                                    st_->fname, st_->nitems - progress(), st_->nitems,
-                                   timeout->count(), st_->first_msg,
-                                   st_->first_msg + st_->ntasks - 1));
+                                   timeout->count(), st_->msg(0),
+                                   st_->msg(st_->ntasks - 1)));
   std::lock_guard lk(st_->core->mu);
   if (st_->errors.empty()) return;
   if (!composite && st_->errors.size() == 1) st_->errors.front().error.raise();
@@ -190,14 +202,15 @@ std::vector<int> AsyncResultBase::item_engines_for_dict() const {
   std::lock_guard lk(core.mu);
   std::vector<int> engines(st_->nitems, -1);
   std::map<int, std::vector<MsgId>> per_engine;
-  for (MsgId id = st_->first_msg; id < st_->first_msg + st_->ntasks; ++id) {
+  for (std::uint32_t k = 0; k < st_->ntasks; ++k) {
+    MsgId id = st_->msg(k);
     const auto& r = core.record(id);
     per_engine[r.engine].push_back(id);
     if (r.nitems != 1)
       throw UsageError(fmt::format("get_dict: task {} carries {} map items; get_dict needs one "
                                    "result per task (use get() for maps)",
                                    id, r.nitems));
-    engines[r.first_item] = r.engine;
+    engines[st_->first_item_of(k, r.first_item)] = r.engine;
   }
   for (auto& [e, ids] : per_engine)
     if (ids.size() > 1)

@@ -64,9 +64,7 @@ bool Client::wait(std::optional<Seconds> timeout) const {
 
 std::vector<MsgId> Client::history() const {
   std::lock_guard lk(core_->mu);
-  std::vector<MsgId> out;
-  for (MsgId id = core_->base_locked(); id < core_->next_msg_locked(); ++id) out.push_back(id);
-  return out;
+  return core_->hub_history_locked();
 }
 
 std::vector<MsgId> Client::outstanding() const {
@@ -82,6 +80,106 @@ std::vector<MsgId> Client::outstanding() const {
 TaskMetadata Client::metadata(MsgId id) const {
   std::lock_guard lk(core_->mu);
   return core_->metadata_locked(id);
+}
+
+// ---- the hub -----------------------------------------------------------------------------------
+
+std::vector<MsgId> Client::resolve(const Jobs& jobs, const char* what) const {
+  std::lock_guard lk(core_->mu);
+  return core_->resolve_locked(jobs, what);
+}
+
+bool Client::wait(const Jobs& jobs, std::optional<Seconds> timeout) const {
+  std::optional<Deadline> deadline;
+  if (timeout) deadline = deadline_after(*timeout);
+  return detail::core_wait_ids(*core_, resolve(jobs, "wait"), deadline);
+}
+
+std::size_t Client::abort() const {
+  std::lock_guard lk(core_->mu);
+  std::vector<MsgId> ids;
+  for (MsgId id = core_->base_locked(); id < core_->next_msg_locked(); ++id)
+    if (!detail::ClientCore::finished(core_->record(id))) ids.push_back(id);
+  return core_->abort_locked(ids);
+}
+
+std::size_t Client::abort(const Jobs& jobs) const {
+  std::lock_guard lk(core_->mu);
+  return core_->abort_locked(core_->resolve_locked(jobs, "abort"));
+}
+
+AsyncResultBase Client::get_result(const Jobs& jobs) const {
+  return AsyncResultBase(
+      detail::hub_state_untyped(core_, resolve(jobs, "get_result"), "get_result"));
+}
+
+std::map<MsgId, StoredResult> Client::results() const {
+  std::lock_guard lk(core_->mu);
+  return core_->results_locked(core_, core_->hub_history_locked());
+}
+
+std::map<MsgId, TaskMetadata> Client::metadata() const {
+  std::lock_guard lk(core_->mu);
+  std::map<MsgId, TaskMetadata> out;
+  for (MsgId id : core_->hub_history_locked()) out.emplace(id, core_->metadata_locked(id));
+  return out;
+}
+
+ResultStatus Client::result_status(const Jobs& jobs, bool status_only) const {
+  std::lock_guard lk(core_->mu);
+  ResultStatus rs;
+  std::vector<MsgId> ids = core_->resolve_locked(jobs, "result_status");
+  for (MsgId id : ids)
+    (detail::ClientCore::finished(core_->record(id)) ? rs.completed : rs.pending).push_back(id);
+  if (!status_only) rs.results = core_->results_locked(core_, rs.completed);
+  return rs;
+}
+
+QueueStatus Client::queue_status(const std::vector<int>& targets, bool verbose) const {
+  std::vector<int> t;
+  for (int id : targets) t.push_back(check_id(id));
+  std::lock_guard lk(core_->mu);
+  return core_->queue_status_locked(t, verbose);
+}
+
+void Client::purge_results(const Jobs& jobs, const std::vector<int>& targets) const {
+  std::lock_guard lk(core_->mu);
+  core_->purge_locked(jobs, targets, true, true, "purge_results");
+}
+
+void Client::purge_local_results(const Jobs& jobs, const std::vector<int>& targets) const {
+  std::lock_guard lk(core_->mu);
+  core_->purge_locked(jobs, targets, true, false, "purge_local_results");
+}
+
+void Client::purge_hub_results(const Jobs& jobs, const std::vector<int>& targets) const {
+  std::lock_guard lk(core_->mu);
+  core_->purge_locked(jobs, targets, true, true, "purge_hub_results");
+}
+
+void Client::purge_everything() const {
+  std::lock_guard lk(core_->mu);
+  core_->purge_locked(Jobs(all), {}, true, true, "purge_everything");
+}
+
+AsyncResultBase Client::resubmit(const Jobs& jobs) const {
+  return AsyncResultBase(detail::hub_resubmit(core_, resolve(jobs, "resubmit"), nullptr));
+}
+
+std::vector<MsgId> Client::hub_history() const {
+  std::lock_guard lk(core_->mu);
+  return core_->hub_history_locked();
+}
+
+std::vector<TaskMetadata> Client::db_query(const Query& q,
+                                           const std::vector<std::string>& keys) const {
+  std::lock_guard lk(core_->mu);
+  return core_->db_query_locked(q, keys);
+}
+
+std::size_t Client::results_bytes() const {
+  std::lock_guard lk(core_->mu);
+  return core_->results_bytes_locked();
 }
 
 }  // namespace mpiply

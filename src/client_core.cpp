@@ -53,7 +53,10 @@ ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
   }
   slots_.resize(engines_.size());
   for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(hwm_));
-  if (!inline_) inbox_ = std::make_unique<ResultInbox>(comm_, mpi_engines_);
+  if (!inline_) {
+    inbox_ = std::make_unique<ResultInbox>(comm_, mpi_engines_);
+    abort_out_ = std::make_unique<AbortOutbox>(comm_);
+  }
 }
 
 ClientCore::~ClientCore() {
@@ -96,6 +99,9 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
     r.nitems = src->item_count(t);
     r.submitted = now;
   }
+  store_.add(src, st, src->first_msg);
+  // The hub keeps call sources for resubmit: the source must not keep the values alive too.
+  src->state.reset();
   queued_ += src->ntasks;
   if (Scheduler::takes(*src)) {
     sched_.admit_locked(std::move(src));
@@ -192,6 +198,7 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
   InFlight& f = s.ring[(s.head + s.count) % s.ring.size()];
   MsgId id = src->first_msg + t;
   TaskRecord& rec = record(id);
+  if (rec.status == TaskStatus::aborted) return;  // aborted while queued (client_abort.cpp)
   --queued_;
   std::vector<Segment> segs;
   std::span<const char> msg;
@@ -307,57 +314,78 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
   --inflight_;
 }
 
-// The items of a checked result: values decoded into the AsyncResult's state, errors kept with
-// their kind.
+// The items of a checked result: kept by the hub as they came (result_store.hpp), values decoded
+// into the AsyncResult's state, errors kept with their kind.
 void ClientCore::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) {
+  (void)e;  // the record names the engine
   std::shared_ptr<ResultStateBase> st = std::move(rec.state);
-  bool failed = false, not_run = true;
+  {
+    Reader copy = r;
+    std::size_t n = copy.remaining();
+    store_.keep(id - base_, copy.take(n), n);
+  }
+  Delivered d = deliver_items_locked(st.get(), rec.first_item, rec, id, r);
+  if (store_.has_followers())
+    for (Follower& f : store_.take_followers(id))
+      deliver_items_locked(f.state.get(), f.item_base, rec, id, r);
+  rec.status = !d.failed ? TaskStatus::ok : d.all_aborted ? TaskStatus::aborted : TaskStatus::error;
+  sched_.on_task_done_locked(id);
+}
+
+ClientCore::Delivered ClientCore::deliver_items_locked(ResultStateBase* st, std::size_t base,
+                                                       const TaskRecord& rec, MsgId id, Reader r) {
+  Delivered d;
+  int e = rec.engine;
   for (std::uint32_t i = 0; i < rec.nitems; ++i) {
     auto status = static_cast<ItemStatus>(r.u8());
     Reader item = r.sub(r.u32());
-    std::size_t idx = rec.first_item + i;
-    if (!st) {  // nobody holds this result any more; its status still says how it ended
-      if (status != ItemStatus::ok) {
-        failed = true;
-        not_run = not_run && read_error_item(item).kind == ErrorKind::aborted;
-      }
-      continue;
-    }
-    const std::string& host = engines_[e].hostname;
+    std::size_t idx = base + i;
     if (status == ItemStatus::ok) {
+      d.all_aborted = false;
+      if (!st) continue;  // nobody holds this result any more
       try {
         st->store_value(idx, item);
         st->item_ok(idx);
         continue;
       } catch (const std::exception& ex) {
-        st->item_failed(idx, RemoteError(e, host, st->fname, id,
+        st->item_failed(idx, RemoteError(e, engine_host(e), st->fname, id,
                                          error_type_name(ErrorKind::decode),
                                          fmt::format("the result did not decode: {}", ex.what()),
                                          ErrorKind::decode));
       }
     } else {
       ErrorItem err = read_error_item(item);
-      not_run = not_run && err.kind == ErrorKind::aborted;  // drain: the engine did not start it
-      st->item_failed(idx, RemoteError(e, host, st->fname, id, std::string(err.ename),
-                                       std::string(err.evalue), err.kind));
+      if (err.kind != ErrorKind::aborted) d.all_aborted = false;
+      if (st)
+        st->item_failed(idx, RemoteError(e, engine_host(e), st->fname, id, std::string(err.ename),
+                                         std::string(err.evalue), err.kind));
     }
-    failed = true;
+    d.failed = true;
   }
-  rec.status = failed ? (not_run ? TaskStatus::aborted : TaskStatus::error) : TaskStatus::ok;
-  sched_.on_task_done_locked(id);
+  return d;
 }
 
+// Rank 0 failed the task itself: the hub keeps a short marker (kRankZeroFailure, the kind and,
+// unless aborted, the text) instead of an error item per map item.
 void ClientCore::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
                                    const std::string& evalue) {
   rec.status = kind == ErrorKind::aborted ? TaskStatus::aborted : TaskStatus::error;
   sched_.on_task_done_locked(id);
+  {
+    std::string marker{kRankZeroFailure, static_cast<char>(kind)};
+    if (kind != ErrorKind::aborted) marker += evalue;
+    store_.keep(id - base_, marker.data(), marker.size());
+  }
   std::shared_ptr<ResultStateBase> st = std::move(rec.state);
-  if (!st) return;
-  int e = rec.engine;
-  std::string host = e >= 0 ? engines_[e].hostname : std::string();
-  for (std::uint32_t i = 0; i < rec.nitems; ++i)
-    st->item_failed(rec.first_item + i,
-                    RemoteError(e, host, st->fname, id, error_type_name(kind), evalue, kind));
+  if (st) {
+    int e = rec.engine;
+    std::string host = engine_host(e);
+    for (std::uint32_t i = 0; i < rec.nitems; ++i)
+      st->item_failed(rec.first_item + i,
+                      RemoteError(e, host, st->fname, id, error_type_name(kind), evalue, kind));
+  }
+  if (store_.has_followers())
+    for (Follower& f : store_.take_followers(id)) replay_locked(f.state.get(), f.item_base, rec, id);
 }
 
 bool ClientCore::progress_locked() {

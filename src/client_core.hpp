@@ -18,16 +18,28 @@
 #include <mpiply/engine.hpp>
 #include <mpiply/metadata.hpp>
 
+#include <mpiply/hub.hpp>
+#include <mpiply/query.hpp>
+
 #include "callback_queue.hpp"
-#include "isolation.hpp"
 #include "drain.hpp"
+#include "engine_abort.hpp"
+#include "isolation.hpp"
 #include "local_engine.hpp"
 #include "record_table.hpp"
+#include "result_store.hpp"
 #include "scheduler.hpp"
 #include "transport.hpp"
 #include "startup.hpp"
 
 namespace mpiply::detail {
+
+// First byte of a kept result that rank 0 failed itself (a result's items start with 0 or 1).
+inline constexpr char kRankZeroFailure = '\xfe';
+// The text of a task aborted before it was sent (kept once here, not per task).
+inline constexpr const char* kAbortedQueuedText =
+    "aborted by the client before it was sent to an engine; it never ran (abort stops only tasks "
+    "not yet started: a running task finishes, stopping running code needs a run-time limit)";
 
 struct InFlight {
   MsgId msg = 0;
@@ -74,6 +86,7 @@ class ClientCore {
   const TaskRecord& record(MsgId id) const { return records_[id - base_]; }
   TaskMetadata metadata_locked(MsgId id) const;
   bool sent_locked(MsgId first, std::uint32_t n);
+  bool sent_locked(MsgId id);
   bool idle_locked() const { return inflight_ == 0 && queued_ == 0; }
   MsgId next_msg_locked() const { return base_ + records_.size(); }
   MsgId base_locked() const { return base_; }
@@ -94,6 +107,35 @@ class ClientCore {
   // whether all finished; drain_summary is rank 0's done / not run / failed line.
   bool drain_wait(std::int64_t deadline_ns);
   std::string drain_summary();
+
+  // The hub (src/client_hub.cpp, src/client_abort.cpp), lock held. A msg id that is not in
+  // the table, or was purged from the hub, is a UsageError naming `what`.
+  const TaskRecord& known_record_locked(MsgId id, const char* what) const;
+  static bool finished(const TaskRecord& r) {
+    return r.status != TaskStatus::queued && r.status != TaskStatus::sent;
+  }
+  // The msg ids jobs names (history positions resolved, all = every task the hub knows).
+  std::vector<MsgId> resolve_locked(const Jobs& jobs, const char* what) const;
+  std::vector<MsgId> hub_history_locked() const;
+  // Tasks not yet started never run: queued ones fail at once, those on an engine when it
+  // reaches them. Returns how many were still to start (finished ones are left alone).
+  std::size_t abort_locked(const std::vector<MsgId>& ids);
+  std::shared_ptr<ResultStateBase> hub_state_locked(const std::shared_ptr<ClientCore>& self,
+                                                    const std::vector<MsgId>& ids,
+                                                    const std::type_info* type,
+                                                    const char* what);
+  std::map<MsgId, StoredResult> results_locked(const std::shared_ptr<ClientCore>& self,
+                                               const std::vector<MsgId>& ids);
+  QueueStatus queue_status_locked(const std::vector<int>& targets, bool verbose) const;
+  // purge: local = the kept values (and sources), hub = the records themselves.
+  void purge_locked(const Jobs& jobs, const std::vector<int>& targets, bool local, bool hub,
+                    const char* what);
+  // A new submission running the same calls as ids, with new msg ids.
+  std::shared_ptr<TaskSource> resubmit_source_locked(const std::shared_ptr<ClientCore>& self,
+                                                     const std::vector<MsgId>& ids,
+                                                     const std::type_info* type);
+  std::vector<TaskMetadata> db_query_locked(const Query& q, const std::vector<std::string>& keys);
+  std::size_t results_bytes_locked() const { return store_.bytes_held(); }
 
   std::mutex mu;
   // Done callbacks of finished results, to run once the lock is released (callback_queue.hpp).
@@ -116,6 +158,23 @@ class ClientCore {
   void send_task_locked(int engine, const std::shared_ptr<TaskSource>& src, std::uint32_t task);
   bool poll_results_locked();
   void store_items_locked(TaskRecord& rec, int engine, MsgId id, Reader items);
+  // Hands a task's items to one result state (item indices from base); returns whether any
+  // item failed and whether every item was aborted.
+  struct Delivered {
+    bool failed = false, all_aborted = true;
+  };
+  Delivered deliver_items_locked(ResultStateBase* st, std::size_t base, const TaskRecord& rec,
+                                 MsgId id, Reader items);
+  // Hands a finished task's kept items to st (a hub state or a follower).
+  void replay_locked(ResultStateBase* st, std::size_t base, const TaskRecord& rec, MsgId id);
+  const std::string& engine_host(int e) const {
+    static const std::string none;
+    return e >= 0 ? engines_[static_cast<std::size_t>(e)].hostname : none;
+  }
+  // The error text of a finished task's first failing item, from its kept values.
+  std::string first_error_locked(MsgId id) const;
+  void abort_queued_locked(TaskRecord& rec, MsgId id);
+  void prune_queues_locked();
   // Fails every item of a task with an error of this kind (ename from the kind).
   void fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind, const std::string& evalue);
   void progress_main();
@@ -140,6 +199,8 @@ class ClientCore {
   std::size_t queued_ = 0, inflight_ = 0;
   unsigned rr_ = 0;
   std::unique_ptr<ResultInbox> inbox_;  // gone after shutdown: it must not outlive the communicator
+  std::unique_ptr<AbortOutbox> abort_out_;  // likewise
+  ResultStore store_;
   Bytes inline_out_;
   Isolation inline_iso_;  // the inline engine's worker process (isolated tasks, one rank)
 

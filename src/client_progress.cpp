@@ -147,6 +147,7 @@ bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
     shut_down_ = true;
     auto abort_task = [&](TaskSource& src, std::uint32_t t) {
       MsgId id = src.first_msg + t;
+      if (record(id).status != TaskStatus::queued) return;  // aborted already (rc.abort)
       fail_items_locked(record(id), id, ErrorKind::aborted,
                         "client_main returned before this task was sent to an engine");
       --queued_;
@@ -197,6 +198,7 @@ bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
   if (inline_) return true;
   local_engine_.reset();  // drained: its worker is idle
   inbox_.reset();
+  abort_out_.reset();  // its sends complete: every engine still has its abort receive posted
   TaskHeader h{};
   h.kind = Kind::stop;
   h.fn_id = static_cast<std::uint64_t>(static_cast<std::int64_t>(code));

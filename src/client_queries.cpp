@@ -4,6 +4,8 @@
 
 #include <mpiply/detail/registry.hpp>
 
+#include <mpiply/query.hpp>
+
 #include "client_core.hpp"
 #include "clock.hpp"
 #include "mpi_check.hpp"
@@ -11,10 +13,7 @@
 namespace mpiply::detail {
 
 TaskMetadata ClientCore::metadata_locked(MsgId id) const {
-  if (id < base_ || id >= next_msg_locked())
-    throw UsageError(fmt::format("mpiply: no task with msg id {} (ids run from {} to {})", id,
-                                 base_, next_msg_locked()));
-  const TaskRecord& r = record(id);
+  const TaskRecord& r = known_record_locked(id, "metadata");
   TaskMetadata m;
   m.msg_id = id;
   m.engine_id = r.engine;
@@ -37,14 +36,33 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
   }
   m.thread = r.thread;
   sched_.fill_metadata_locked(id, m);
+  m.error = first_error_locked(id);
   return m;
 }
 
+std::vector<TaskMetadata> ClientCore::db_query_locked(const Query& q,
+                                                      const std::vector<std::string>& keys) {
+  check_query_keys(keys);
+  std::vector<TaskMetadata> out;
+  for (MsgId id = base_; id < next_msg_locked(); ++id) {
+    if (record(id).hub & kRecordPurged) continue;
+    TaskMetadata m = metadata_locked(id);
+    if (matches(q, m)) out.push_back(project(m, keys));
+  }
+  return out;
+}
+
 bool ClientCore::sent_locked(MsgId first, std::uint32_t n) {
-  for (MsgId id = first; id < first + n; ++id) {
+  for (MsgId id = first; id < first + n; ++id)
+    if (!sent_locked(id)) return false;
+  return true;
+}
+
+bool ClientCore::sent_locked(MsgId id) {
+  {
     const TaskRecord& r = record(id);
     if (r.status == TaskStatus::queued) return false;
-    if (r.status != TaskStatus::sent || inline_) continue;
+    if (r.status != TaskStatus::sent || inline_) return true;
     EngineSlot& s = slots_[r.engine];
     for (unsigned k = 0; k < s.count; ++k) {
       InFlight& f = s.ring[(s.head + k) % s.ring.size()];

@@ -5,8 +5,9 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "backoff.hpp"
-#include "engine_control.hpp"
 #include "drain_engine.hpp"
+#include "engine_abort.hpp"
+#include "engine_control.hpp"
 #include "engine_workers.hpp"
 #include "executor.hpp"
 #include "isolation.hpp"
@@ -36,6 +37,7 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   WaitHook hook{&ControlInbox::poll_hook, &control};
   Isolation iso;
   Backoff b(kEngineBackoff);
+  EngineAborts aborts(comm);
   for (;;) {
     std::span<const char> msg;
     if (!inbox.poll(msg)) {
@@ -43,8 +45,11 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
       continue;
     }
     b.reset();
-    ExecResult res;  // drain hook: a call that has not started is answered as not run
-    if (!answer_if_draining(eng, msg.data(), msg.size(), out, clock_offset_ns))
+    // abort hook: a task aborted on rank 0 is answered without running; drain hook: a call
+    // that has not started is answered as not run.
+    ExecResult res;
+    if (!aborts.answered(msg, eng, out) &&
+        !answer_if_draining(eng, msg.data(), msg.size(), out, clock_offset_ns))
       res = iso.run(eng, msg.data(), msg.size(), segs, out, clock_offset_ns, hook);
     if (res.stop) return res.stop_code;
     if (out.size() > max_message_bytes()) replace_with_too_large(out);

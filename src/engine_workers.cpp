@@ -30,8 +30,9 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "backoff.hpp"
-#include "engine_control.hpp"
 #include "drain_engine.hpp"
+#include "engine_abort.hpp"
+#include "engine_control.hpp"
 #include "engine_loop.hpp"
 #include "executor.hpp"
 #include "isolation.hpp"
@@ -57,8 +58,8 @@ class NoSegments : public SegmentFetcher {
 
 class WorkerPool {
  public:
-  WorkerPool(Engine& eng, int threads, std::int64_t clock_offset_ns)
-      : eng_(eng), offset_(clock_offset_ns) {
+  WorkerPool(Engine& eng, int threads, std::int64_t clock_offset_ns, EngineAborts& aborts)
+      : eng_(eng), offset_(clock_offset_ns), aborts_(aborts) {
     threads_.reserve(static_cast<std::size_t>(threads));
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { work(i); });
   }
@@ -101,8 +102,10 @@ class WorkerPool {
         j = queue_.front();
         queue_.pop_front();
       }
-      // drain hook: a call still waiting for a worker is answered as not run
-      if (!answer_if_draining(eng_, j->msg.data(), j->msg.size(), j->out, offset_))
+      // abort and drain hooks: a call aborted on rank 0, or still waiting for a worker when
+      // a drain began, is answered without running
+      if (!aborts_.answer_if_aborted({j->msg.data(), j->msg.size()}, eng_, j->out) &&
+          !answer_if_draining(eng_, j->msg.data(), j->msg.size(), j->out, offset_))
         iso.run(eng_, j->msg.data(), j->msg.size(), none, j->out, offset_);
       if (j->out.size() >= sizeof(ResultHeader)) {
         auto thread = static_cast<std::uint32_t>(index);
@@ -120,6 +123,7 @@ class WorkerPool {
 
   Engine& eng_;
   std::int64_t offset_;
+  EngineAborts& aborts_;
   std::mutex mu_;
   std::condition_variable work_cv_;
   std::deque<Job*> queue_;
@@ -133,8 +137,8 @@ class WorkerPool {
 class ThreadedEngine {
  public:
   ThreadedEngine(MPI_Comm comm, Engine& eng, std::int64_t offset, int threads)
-      : comm_(comm), eng_(eng), offset_(offset), segs_(comm), control_(comm),
-        pool_(std::make_unique<WorkerPool>(eng, threads, offset)) {}
+      : comm_(comm), eng_(eng), offset_(offset), segs_(comm), control_(comm), aborts_(comm),
+        pool_(std::make_unique<WorkerPool>(eng, threads, offset, aborts_)) {}
   ~ThreadedEngine() {
     // On an error path workers may still be inside tasks that never return; joining them would
     // hang the rank before run() can end the job with MPI_Abort. Leak the pool instead.
@@ -153,6 +157,7 @@ class ThreadedEngine {
       // none runs is dropped): look after every sleep and every 16th busy loop.
       if (slept || (loops & 15) == 0) control_.poll();
       slept = false;
+      if (!order_.empty()) aborts_.poll();  // tasks wait on workers: an abort may reach them
       std::span<const char> msg;
       if (inbox.poll(msg)) {
         moved = true;
@@ -240,6 +245,7 @@ class ThreadedEngine {
   std::int64_t offset_;
   MpiSegments segs_;
   ControlInbox control_;
+  EngineAborts aborts_;  // before the pool: its workers use it
   std::deque<std::unique_ptr<Job>> order_;  // tasks handed to workers, in arrival order
   std::vector<std::unique_ptr<Job>> free_;  // finished jobs, reused with their buffers
   std::unique_ptr<WorkerPool> pool_;        // after the jobs: joined before they go

@@ -3,6 +3,7 @@
 // live in blocks of 64 Ki records allocated on huge pages: a million tasks need ~80 MB of records,
 // and faulting that in 4 KiB pages cost a quarter of a microsecond per task (cost per task then
 // grew with the number of tasks).
+#include <algorithm>
 #include <cstddef>
 #include <new>
 #include <vector>
@@ -13,37 +14,43 @@
 
 namespace mpiply::detail {
 
-class RecordTable {
+// Blocks of T that never move; RecordTable (below) and the result store's slots use it.
+template <class T>
+class BlockTable {
  public:
   static constexpr std::size_t kBlockShift = 16;
   static constexpr std::size_t kBlock = std::size_t(1) << kBlockShift;
 
-  RecordTable() = default;
-  RecordTable(const RecordTable&) = delete;
-  RecordTable& operator=(const RecordTable&) = delete;
-  ~RecordTable() {
-    for (std::size_t i = 0; i < size_; ++i) (*this)[i].~TaskRecord();
-    for (TaskRecord* b : blocks_) free_bytes(b);
+  BlockTable() = default;
+  BlockTable(const BlockTable&) = delete;
+  BlockTable& operator=(const BlockTable&) = delete;
+  ~BlockTable() {
+    for (std::size_t i = 0; i < size_; ++i) (*this)[i].~T();
+    for (T* b : blocks_) free_bytes(b);
   }
 
-  TaskRecord& emplace_back() {
+  T& emplace_back() {
     if ((size_ >> kBlockShift) == blocks_.size()) {
+      // At least 4 MiB, so that alloc_bytes puts the block on huge pages (bytes.cpp).
       std::size_t granted = 0;
-      blocks_.push_back(static_cast<TaskRecord*>(alloc_bytes(kBlock * sizeof(TaskRecord), granted)));
+      blocks_.push_back(static_cast<T*>(
+          alloc_bytes(std::max(kBlock * sizeof(T), std::size_t(4) << 20), granted)));
     }
-    TaskRecord* r = new (&(*this)[size_]) TaskRecord();
+    T* r = new (&(*this)[size_]) T();
     ++size_;
     return *r;
   }
-  TaskRecord& operator[](std::size_t i) { return blocks_[i >> kBlockShift][i & (kBlock - 1)]; }
-  const TaskRecord& operator[](std::size_t i) const {
+  T& operator[](std::size_t i) { return blocks_[i >> kBlockShift][i & (kBlock - 1)]; }
+  const T& operator[](std::size_t i) const {
     return blocks_[i >> kBlockShift][i & (kBlock - 1)];
   }
   std::size_t size() const noexcept { return size_; }
 
  private:
-  std::vector<TaskRecord*> blocks_;
+  std::vector<T*> blocks_;
   std::size_t size_ = 0;
 };
+
+using RecordTable = BlockTable<TaskRecord>;
 
 }  // namespace mpiply::detail

@@ -18,6 +18,14 @@ struct TaskRecord {
   std::uint32_t nitems = 0;
   TaskStatus status = TaskStatus::queued;
   std::uint16_t thread = 0;  // engine worker thread (at most 1024), fits in the padding
+  std::uint8_t hub = 0;      // kValuesPurged | kRecordPurged, in the padding too
 };
+
+// TaskRecord::hub bits: the values were purged (purge_local_results), the record itself was
+// purged from the hub (purge_hub_results: gone from hub_history, db_query, metadata).
+inline constexpr std::uint8_t kValuesPurged = 1;
+inline constexpr std::uint8_t kRecordPurged = 2;
+
+static_assert(sizeof(TaskRecord) <= 80, "TaskRecord grew: a job may hold millions of them");
 
 }  // namespace mpiply::detail

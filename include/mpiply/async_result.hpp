@@ -49,6 +49,10 @@ class AsyncResultBase {
   // True once every task's message has left rank 0 (queued tasks are not yet sent).
   bool sent() const;
   void wait_for_send(std::optional<Seconds> timeout = std::nullopt) const;
+  // Aborts the tasks not yet started, on rank 0 or waiting on an engine behind others: their
+  // items fail with TaskAborted, the rest keep their values. A running task finishes (abort
+  // cannot stop running code). Finished tasks are left alone. Returns how many tasks it reached.
+  std::size_t abort() const;
 
   // The timestamps of the tasks (absent ones left out).
   std::vector<TimePoint> submitted() const;

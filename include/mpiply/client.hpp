@@ -13,15 +13,15 @@
 
 #include <mpiply/direct_view.hpp>
 #include <mpiply/engine_view.hpp>
+#include <mpiply/hub.hpp>
 #include <mpiply/load_balanced_view.hpp>
 #include <mpiply/metadata.hpp>
 #include <mpiply/summary.hpp>
+#include <mpiply/query.hpp>
 
 namespace mpiply {
 
-struct All {};
-// client[mpiply::all]: a DirectView on every engine.
-inline constexpr All all{};
+// mpiply::all (hub.hpp): client[mpiply::all] is a DirectView on every engine.
 
 namespace detail {
 struct ClientFactory;  // src/run.cpp: the one place a Client is made
@@ -80,6 +80,9 @@ class Client {
 
   // Waits for every task submitted so far; false if the timeout passed first.
   bool wait(std::optional<Seconds> timeout = std::nullopt) const;
+  // Waits for these tasks (msg ids, results, history positions); false on timeout.
+  bool wait(const Jobs& jobs, std::optional<Seconds> timeout = std::nullopt) const;
+  // Msg ids of every task this client submitted, oldest first (purged ones left out).
   std::vector<MsgId> history() const;
   std::vector<MsgId> outstanding() const;
   TaskMetadata metadata(MsgId id) const;
@@ -105,7 +108,63 @@ class Client {
   void send_signal(int signum) const;
   void send_signal(int signum, const std::vector<int>& targets) const;
 
+  // ---- The hub (docs/hub.md): rank 0's task table, after the AsyncResults are gone ----------
+  // Tasks not yet started never run: those queued on rank 0 fail at once with TaskAborted, those
+  // waiting on an engine behind others (hwm > 1) when the engine reaches them. A running task
+  // finishes (abort cannot stop running code); finished ones are left alone. abort() aborts
+  // every outstanding task. Returns how many tasks it reached.
+  std::size_t abort() const;
+  std::size_t abort(const Jobs& jobs) const;
+  // A handle on earlier tasks, with their values (T must be the values' type: UsageError
+  // otherwise), their metadata and errors; for tasks still running it fills as they finish.
+  // rc.get_result<double>(id).get() -> one value per item of the tasks, in the order given.
+  template <class T>
+  AsyncMapResult<T> get_result(const Jobs& jobs) const {
+    return AsyncMapResult<T>(detail::hub_typed_state<T>(core_, resolve(jobs, "get_result"),
+                                                        "get_result"),
+                             true);
+  }
+  // The same without values: waiting, status, metadata.
+  AsyncResultBase get_result(const Jobs& jobs) const;
+  // Finished tasks whose values the hub holds, by msg id (values decoded on access).
+  std::map<MsgId, StoredResult> results() const;
+  // Every task's metadata, by msg id.
+  std::map<MsgId, TaskMetadata> metadata() const;
+  // Which of these tasks are pending and which completed (with their results unless
+  // status_only).
+  ResultStatus result_status(const Jobs& jobs, bool status_only = true) const;
+  // Per engine: tasks waiting for it on rank 0, on it, completed there; plus unassigned
+  // load-balanced tasks. Empty targets = every engine. verbose adds the msg ids.
+  QueueStatus queue_status(const std::vector<int>& targets = {}, bool verbose = false) const;
+  // Forget finished tasks, freeing their memory (purging an outstanding task named by id is a
+  // UsageError; mpiply::all skips outstanding ones). targets adds every finished task that ran
+  // on those engines. purge_local_results drops the values kept for get_result/results() (and
+  // the arguments kept for resubmit); purge_hub_results also drops the records (gone from
+  // history, hub_history, metadata, db_query); purge_results does both, purge_everything does
+  // both for every finished task.
+  void purge_results(const Jobs& jobs, const std::vector<int>& targets = {}) const;
+  void purge_local_results(const Jobs& jobs, const std::vector<int>& targets = {}) const;
+  void purge_hub_results(const Jobs& jobs, const std::vector<int>& targets = {}) const;
+  void purge_everything() const;
+  // Runs finished calls again with the same function and arguments, under new msg ids (same
+  // engine for direct tasks, load-balanced otherwise). UsageError for a task still outstanding.
+  AsyncResultBase resubmit(const Jobs& jobs) const;
+  template <class T>
+  AsyncMapResult<T> resubmit(const Jobs& jobs) const {
+    auto st = detail::hub_resubmit(core_, resolve(jobs, "resubmit"), &typeid(T));
+    return AsyncMapResult<T>(std::static_pointer_cast<detail::ResultState<T>>(st), true);
+  }
+  // Every msg id the hub knows, oldest first.
+  std::vector<MsgId> hub_history() const;
+  // Records matching q (query.hpp); with keys, only those fields are filled (msg_id always).
+  std::vector<TaskMetadata> db_query(const Query& q,
+                                     const std::vector<std::string>& keys = {}) const;
+  // Bytes the hub holds for kept values (24 per task plus results over 16 bytes); purge
+  // gives them back.
+  std::size_t results_bytes() const;
+
  private:
+  std::vector<MsgId> resolve(const Jobs& jobs, const char* what) const;
   friend struct detail::ClientFactory;
   explicit Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
   int check_id(int id) const;

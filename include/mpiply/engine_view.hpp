@@ -33,6 +33,10 @@ class EngineView : public detail::MapMethods<EngineView> {
   [[nodiscard]] detail::ViewBase::FlagsGuard temp_flags(const TaskFlags& f) {
     return dv_.temp_flags(f);
   }
+  // The hub on this view, as on every view (view_base.hpp).
+  std::vector<MsgId> history() const { return dv_.history(); }
+  bool wait(std::optional<Seconds> timeout = std::nullopt) const { return dv_.wait(timeout); }
+  std::size_t abort() const { return dv_.abort(); }
   EngineView with_flags(const TaskFlags& f) const {
     EngineView v = *this;
     v.set_flags(f);

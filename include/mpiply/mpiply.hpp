@@ -9,12 +9,14 @@
 #include <mpiply/environment.hpp>
 #include <mpiply/errors.hpp>
 #include <mpiply/future.hpp>
+#include <mpiply/hub.hpp>
 #include <mpiply/imap.hpp>
 #include <mpiply/load_balanced_view.hpp>
 #include <mpiply/map_options.hpp>
 #include <mpiply/metadata.hpp>
 #include <mpiply/outcome.hpp>
 #include <mpiply/progress.hpp>
+#include <mpiply/query.hpp>
 #include <mpiply/reference.hpp>
 #include <mpiply/register.hpp>
 #include <mpiply/run.hpp>

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include <mpiply/detail/codec.hpp>
@@ -16,6 +17,17 @@
 namespace mpiply::detail {
 
 enum class ItemState : std::uint8_t { pending = 0, ok = 1, error = 2 };
+
+class ResultStateBase;
+// Makes an empty state of one concrete class (the hub rebuilds results with the class the
+// submission used, so a pull's values decode as a pull's).
+using StateFactory = std::shared_ptr<ResultStateBase> (*)(std::shared_ptr<ClientCore> core,
+                                                          std::string fname, std::size_t nitems);
+template <class State>
+std::shared_ptr<ResultStateBase> make_state(std::shared_ptr<ClientCore> core, std::string fname,
+                                            std::size_t nitems) {
+  return std::make_shared<State>(std::move(core), std::move(fname), nitems);
+}
 
 class ResultStateBase {
  public:
@@ -45,6 +57,18 @@ class ResultStateBase {
   std::vector<std::function<void()>> done_callbacks;
   std::uint64_t done_seq = 0;
   void on_complete_locked();
+  // The values' C++ type, and how to make another state of this class (set at submission).
+  const std::type_info* value_type = nullptr;
+  StateFactory factory = nullptr;
+  // A state the hub built over chosen tasks (get_result, resubmit of some) lists their msg ids
+  // and each task's first item here; a submission's own state leaves both empty (its tasks are
+  // first_msg .. first_msg + ntasks - 1, items as the records say).
+  std::vector<MsgId> msg_list;
+  std::vector<std::size_t> item_base;
+  MsgId msg(std::uint32_t k) const { return msg_list.empty() ? first_msg + k : msg_list[k]; }
+  std::size_t first_item_of(std::uint32_t k, std::uint64_t record_first_item) const {
+    return item_base.empty() ? record_first_item : item_base[k];
+  }
 };
 
 template <class V>
@@ -52,6 +76,7 @@ class ResultState : public ResultStateBase {
  public:
   ResultState(std::shared_ptr<ClientCore> c, std::string f, std::size_t n)
       : ResultStateBase(std::move(c), std::move(f), n) {
+    value_type = &typeid(V);
     reserve_huge(values, n);
     values.resize(n);
   }

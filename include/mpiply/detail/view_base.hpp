@@ -3,7 +3,9 @@
 // MapSource (lengths agree, chunksize positive, not a collective function) before anything is
 // sent.
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -36,6 +38,12 @@ class ViewBase {
   };
   [[nodiscard]] FlagsGuard temp_flags(const TaskFlags& f) { return FlagsGuard(*this, f); }
 
+  // The hub on a view (src/view_hub.cpp): msg ids submitted through this view (copies of a view
+  // share them), waiting for all of them, aborting those not yet started.
+  std::vector<MsgId> history() const;
+  bool wait(std::optional<Seconds> timeout = std::nullopt) const;
+  std::size_t abort() const;
+
  protected:
   explicit ViewBase(std::shared_ptr<ClientCore> core) : core_(std::move(core)) {}
 
@@ -45,7 +53,11 @@ class ViewBase {
     auto st = std::make_shared<State>(core_, std::move(fname), nitems);
     src->state = st;
     src->flags = flags_;
-    if (src->ntasks) core_submit(*core_, std::move(src));
+    st->factory = &make_state<State>;
+    if (src->ntasks) {
+      std::uint32_t n = src->ntasks;
+      history_->push_back({core_submit(*core_, std::move(src)), n});
+    }
     return st;
   }
 
@@ -90,6 +102,9 @@ class ViewBase {
 
   std::shared_ptr<ClientCore> core_;
   TaskFlags flags_;
+  // (first msg id, tasks) per submission through this view.
+  std::shared_ptr<std::vector<std::pair<MsgId, std::uint32_t>>> history_ =
+      std::make_shared<std::vector<std::pair<MsgId, std::uint32_t>>>();
 };
 
 }  // namespace mpiply::detail

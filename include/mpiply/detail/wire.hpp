@@ -16,6 +16,8 @@ inline constexpr int kTagClock = 14;
 // Control messages from rank 0 to an engine, read while tasks run (ControlMessage below). Tags
 // 15 and 16 are the transport's (src/transport.hpp).
 inline constexpr int kTagControl = 17;
+// Msg ids an engine must answer as aborted instead of running (src/engine_abort.*).
+inline constexpr int kTagAbort = 18;
 
 // Largest piece of a segment sent in one MPI message (MPI counts are int).
 inline constexpr std::uint64_t kSegmentPiece = std::uint64_t(1) << 30;

@@ -1,0 +1,22 @@
+// The hub on a view: its history, waiting for it, aborting it.
+#include <mpiply/detail/hub_access.hpp>
+#include <mpiply/detail/view_base.hpp>
+
+namespace mpiply::detail {
+
+std::vector<MsgId> ViewBase::history() const {
+  std::vector<MsgId> out;
+  for (auto [first, n] : *history_)
+    for (std::uint32_t k = 0; k < n; ++k) out.push_back(first + k);
+  return out;
+}
+
+bool ViewBase::wait(std::optional<Seconds> timeout) const {
+  std::optional<Deadline> deadline;
+  if (timeout) deadline = deadline_after(*timeout);
+  return core_wait_ids(*core_, history(), deadline);
+}
+
+std::size_t ViewBase::abort() const { return core_abort(*core_, history()); }
+
+}  // namespace mpiply::detail
