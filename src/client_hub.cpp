@@ -268,7 +268,10 @@ void ClientCore::purge_locked(const Jobs& jobs, const std::vector<int>& targets,
       Submission& sub = store_.submission(id);
       if (--sub.kept == 0) sub.src.reset();
     }
-    if (hub) r.hub |= kRecordPurged;
+    if (hub) {
+      r.hub |= kRecordPurged;
+      sched_.forget_locked(id);  // the scheduler's per-task entry (flags, attempts) goes too
+    }
   }
 #ifdef __GLIBC__
   malloc_trim(0);  // freed values go back to the system, not only to malloc's free lists

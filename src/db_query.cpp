@@ -27,7 +27,7 @@ constexpr FieldInfo kFields[] = {
     {"function", Kind::text},    {"submitted", Kind::time},    {"started", Kind::time},
     {"completed", Kind::time},   {"received", Kind::time},     {"items", Kind::integer},
     {"error", Kind::text},       {"hostname", Kind::text},     {"pid", Kind::integer},
-    {"rank", Kind::integer},     {"thread", Kind::integer},
+    {"rank", Kind::integer},     {"thread", Kind::integer},    {"attempts", Kind::integer},
 };
 
 struct OpInfo {
@@ -226,6 +226,7 @@ QueryValue field_value(const TaskMetadata& m, std::string_view field) {
   if (n == "hostname") return text(m.hostname);
   if (n == "pid") return m.pid > 0 ? QueryValue(static_cast<long long>(m.pid)) : QueryValue();
   if (n == "rank") return non_negative(m.rank);
+  if (n == "attempts") return static_cast<long long>(m.attempts);
   return m.engine_id < 0 ? QueryValue() : QueryValue(static_cast<long long>(m.thread));  // thread
 }
 
@@ -257,6 +258,10 @@ TaskMetadata project(const TaskMetadata& m, const std::vector<std::string>& keys
     else if (n == "pid") out.pid = m.pid;
     else if (n == "rank") out.rank = m.rank;
     else if (n == "thread") out.thread = m.thread;
+    else if (n == "attempts") {
+      out.attempts = m.attempts;
+      out.engines_tried = m.engines_tried;
+    }
   }
   return out;
 }
