@@ -27,6 +27,10 @@ struct Files {
   int fd[2] = {-1, -1};
 };
 thread_local Files t_files;
+// Descriptors 1 and 2 as they were at the process's first capture, kept open to put them back
+// after each task (one dup2 each, instead of a dup and a close per task). A worker inherits
+// them: they are the engine's own stdout and stderr.
+Files g_saved;
 
 void flush_streams() {
   std::cout.flush();
@@ -56,14 +60,33 @@ bool ensure_files(std::string& problem) {
   return true;
 }
 
+bool ensure_saved(std::string& problem) {
+  if (g_saved.fd[0] >= 0) return true;
+  for (int i = 0; i < 2; ++i) {
+    g_saved.fd[i] = fcntl(i + 1, F_DUPFD_CLOEXEC, 3);
+    if (g_saved.fd[i] < 0) {
+      problem = fmt::format("[mpiply: the task's output was not captured: dup: {}]\n",
+                            std::strerror(errno));
+      if (i == 1) close(g_saved.fd[0]);
+      g_saved = {};
+      return false;
+    }
+  }
+  return true;
+}
+
 // Reads what fd holds (at most cap bytes, then the marker) and empties it for the next task.
 std::string take(int fd, const char* stream, std::uint64_t cap) {
-  off_t size = lseek(fd, 0, SEEK_END);
+  // Descriptor 1 (2) shares the file's offset, so the offset is what the task wrote (a writer
+  // that seeks back is covered by the end of the file, read when the offset moved at all).
+  off_t size = lseek(fd, 0, SEEK_CUR);
+  if (size == 0) return {};  // the usual case: one system call, nothing to empty
+  if (size < 0)
+    return fmt::format("[mpiply: the task's {} could not be read back: {}]\n", stream,
+                       std::strerror(errno));
+  size = std::max(size, lseek(fd, 0, SEEK_END));
   std::string s;
-  if (size <= 0) {
-    if (size < 0) return fmt::format("[mpiply: the task's {} could not be read back: {}]\n",
-                                     stream, std::strerror(errno));
-  } else {
+  {
     std::uint64_t keep = std::min<std::uint64_t>(static_cast<std::uint64_t>(size), cap);
     s.resize(keep);
     std::uint64_t got = 0;
@@ -95,21 +118,20 @@ void output_capture_in_child() noexcept { g_in_child = true; }
 OutputCapture::OutputCapture(std::uint64_t cap) : cap_(cap) {
   if (!g_in_child) lock_ = std::unique_lock(g_capture_mu);
   flush_streams();
-  if (!ensure_files(problem_)) return;
+  if (!ensure_files(problem_) || !ensure_saved(problem_)) return;
   for (int i = 0; i < 2; ++i) {
-    saved_[i] = fcntl(i + 1, F_DUPFD_CLOEXEC, 3);
-    if (saved_[i] < 0 || dup2(t_files.fd[i], i + 1) < 0) {
-      problem_ = fmt::format("[mpiply: the task's output was not captured: dup: {}]\n",
+    if (dup2(t_files.fd[i], i + 1) < 0) {
+      problem_ = fmt::format("[mpiply: the task's output was not captured: dup2: {}]\n",
                              std::strerror(errno));
       restore();
       return;
     }
-    files_[i] = t_files.fd[i];
+    redirected_[i] = true;
   }
 }
 
 OutputCapture::~OutputCapture() {
-  if (saved_[0] >= 0 || saved_[1] >= 0) {
+  if (redirected_[0] || redirected_[1]) {
     flush_streams();
     restore();
   }
@@ -117,22 +139,22 @@ OutputCapture::~OutputCapture() {
 
 void OutputCapture::restore() {
   for (int i = 0; i < 2; ++i) {
-    if (saved_[i] < 0) continue;
-    dup2(saved_[i], i + 1);
-    close(saved_[i]);
-    saved_[i] = -1;
+    if (!redirected_[i]) continue;
+    dup2(g_saved.fd[i], i + 1);
+    redirected_[i] = false;
   }
 }
 
 void OutputCapture::finish(std::string& out, std::string& err) {
+  bool captured = redirected_[0] && redirected_[1];
   flush_streams();
   restore();
-  if (!problem_.empty()) {
+  if (!problem_.empty() || !captured) {
     out.clear();
     err = problem_;
   } else {
-    out = take(files_[0], "stdout", cap_);
-    err = take(files_[1], "stderr", cap_);
+    out = take(t_files.fd[0], "stdout", cap_);
+    err = take(t_files.fd[1], "stderr", cap_);
   }
   if (lock_.owns_lock()) lock_.unlock();
 }

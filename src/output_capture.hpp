@@ -32,8 +32,7 @@ class OutputCapture {
 
   std::uint64_t cap_;
   std::unique_lock<std::mutex> lock_;
-  int saved_[2] = {-1, -1};
-  int files_[2] = {-1, -1};
+  bool redirected_[2] = {false, false};
   std::string problem_;
 };
 
