@@ -115,6 +115,11 @@ std::string output_cut_marker(const char* stream, std::uint64_t dropped, std::ui
 
 void output_capture_in_child() noexcept { g_in_child = true; }
 
+void restore_output_for_crash() noexcept {
+  if (g_saved.fd[0] >= 0) dup2(g_saved.fd[0], 1);
+  if (g_saved.fd[1] >= 0) dup2(g_saved.fd[1], 2);
+}
+
 OutputCapture::OutputCapture(std::uint64_t cap) : cap_(cap) {
   if (!g_in_child) lock_ = std::unique_lock(g_capture_mu);
   flush_streams();

@@ -40,6 +40,11 @@ class OutputCapture {
 // lock (and the lock's copy may have been held by another thread at the fork).
 void output_capture_in_child() noexcept;
 
+// Points descriptors 1 and 2 back at the process's own stdout and stderr if a capture had
+// redirected them. Async-signal-safe: the crash handler calls it so its note (and Open MPI's
+// backtrace) reach the engine's stderr, not a memory file that dies with the process.
+void restore_output_for_crash() noexcept;
+
 // "\n[mpiply: 123 more bytes of stdout were dropped: the cap is 100 bytes (MPIPLY_OUTPUT_CAP)]\n"
 std::string output_cut_marker(const char* stream, std::uint64_t dropped, std::uint64_t cap);
 
