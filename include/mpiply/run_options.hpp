@@ -54,7 +54,7 @@ struct RunOptions {
   std::optional<Scheme> scheme;
   // Each task's stdout and stderr (whatever wrote them: std::cout, printf, write(1, ...), child
   // processes) are captured on its engine and sent to rank 0 with its result: ar.stdout(),
-  // ar.stderr(), ar.display_outputs(), TaskMetadata::stdout_text (MPIPLY_CAPTURE=1; off by
+  // ar.stderr(), ar.display_outputs(), TaskMetadata::stdout (MPIPLY_CAPTURE=1; off by
   // default). Also records each task's CPU time and peak memory. See docs/output.md.
   std::optional<bool> capture_output;
   // Bytes of stdout, and as many of stderr, one task keeps when captured (MPIPLY_OUTPUT_CAP,
