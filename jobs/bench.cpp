@@ -93,6 +93,35 @@ double timed_map(mpiply::Client& rc, const std::vector<std::int64_t>& items, lon
   return dt;
 }
 
+// Output capture (docs/output.md) is fixed for a whole mpiply::run, so its cost is measured in
+// runs of their own, back to back in this job: map chunksize 1 of a no-op that prints nothing,
+// capture off then on, twice each in alternation, the median of each.
+int capture_rows(int argc, char** argv, const Config& cfg) {
+  auto items = iota_items(cfg.map1_items);
+  std::vector<double> off, on;
+  for (int round = 0; round < 4; ++round) {
+    bool capture = round % 2 == 1;
+    mpiply::RunOptions o;
+    o.capture_output = capture;
+    int code = mpiply::run(argc, argv, o, [&](mpiply::Client& rc) -> int {
+      timed_map(rc, std::vector<std::int64_t>(items.begin(), items.begin() + 1000), 1);
+      for (int r = 0; r < cfg.map1_repeats; ++r)
+        (capture ? on : off).push_back(double(items.size()) / timed_map(rc, items, 1));
+      return 0;
+    });
+    if (code != 0) return code;
+  }
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) {
+    double a = median(off), b = median(on);
+    fmt::print("capture: map chunksize 1 of {} no-op items (printing nothing): off {} items/s, "
+               "on {} items/s, on / off = {:.3f}\n",
+               items.size(), num(a), num(b), b / a);
+  }
+  return 0;
+}
+
 Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<double>& data) {
   Figures f;
   auto e0 = rc[0];
@@ -319,7 +348,7 @@ int main(int argc, char** argv) {
     b.mpi_bw_huge_gbs = bw_huge;
   }
 
-  return mpiply::run(argc, argv, [&](mpiply::Client& rc) -> int {
+  int code = mpiply::run(argc, argv, [&](mpiply::Client& rc) -> int {
     if (rc.hwm() != hwm)
       fmt::print(stderr, "bench: mpiply uses hwm {} but the farm used {}\n", rc.hwm(), hwm);
     Figures f = measure_mpiply(rc, cfg, data);
@@ -327,4 +356,6 @@ int main(int argc, char** argv) {
     purge_row(rc, cfg.quick ? 1000 : 10000);
     return 0;
   });
+  if (code != 0) return code;
+  return capture_rows(argc, argv, cfg);
 }

@@ -293,7 +293,8 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
   TaskRecord& rec = record(id);
   rec.received = received;
   ResultHeader h{};
-  std::string problem = check_result(p, n, id, rec.nitems, h);
+  ResultOutput output;
+  std::string problem = check_result(p, n, id, rec.nitems, h, &output);
   if (!problem.empty()) {
     fail_items_locked(rec, id, ErrorKind::decode,
                       fmt::format("engine {} sent a malformed result for msg {}: {}. Every item "
@@ -305,8 +306,12 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
     rec.completed = h.completed_ns;
     rec.thread = static_cast<std::uint16_t>(std::min<std::uint32_t>(h.thread, 0xffff));
     // A task that raised with retries left runs again; its failure is never stored.
-    if (!sched_.retry_locked(rec, e, id, p + sizeof h, n - sizeof h))
-      store_items_locked(rec, e, id, Reader(p + sizeof h, n - sizeof h));
+    if (output.present)  // a retried task keeps its last attempt's output
+      outputs_[id] = {std::string(output.out), std::string(output.err),
+                      {h.cpu_user_ns / 1e9, h.cpu_system_ns / 1e9, h.max_rss_bytes}};
+    std::size_t items = output.items_end - sizeof h;  // the output is not kept with the items
+    if (!sched_.retry_locked(rec, e, id, p + sizeof h, items))
+      store_items_locked(rec, e, id, Reader(p + sizeof h, items));
   }
   f.src.reset();
   s.head = (s.head + 1) % static_cast<unsigned>(s.ring.size());

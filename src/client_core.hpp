@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <mpi.h>
@@ -190,6 +191,12 @@ class ClientCore {
   std::unique_ptr<LocalEngine> local_engine_;
 
   RecordTable records_;
+  // Captured output and resource use of tasks that carried them (MPIPLY_CAPTURE), by msg id.
+  struct TaskOutput {
+    std::string out, err;
+    TaskUsage usage;
+  };
+  std::unordered_map<MsgId, TaskOutput> outputs_;
   MsgId base_ = 0;
   std::vector<EngineSlot> slots_;
   std::deque<std::shared_ptr<TaskSource>> lb_;

@@ -37,6 +37,11 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
   m.thread = r.thread;
   sched_.fill_metadata_locked(id, m);
   m.error = first_error_locked(id);
+  if (auto it = outputs_.find(id); it != outputs_.end()) {
+    m.stdout = it->second.out;
+    m.stderr = it->second.err;
+    m.usage = it->second.usage;
+  }
   return m;
 }
 

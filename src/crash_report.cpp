@@ -8,6 +8,7 @@
 // its thread id rather than through a thread_local, whose first touch in a signal handler may
 // allocate.
 #include "crash_report.hpp"
+#include "output_capture.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -124,6 +125,7 @@ void on_fatal_signal(int sig, siginfo_t* info, void* ctx) {
     } else {
       l.add(" outside any task\n");
     }
+    restore_output_for_crash();  // a captured task's stderr is a memory file (output_capture.hpp)
     ssize_t rc = write(STDERR_FILENO, l.buf, l.n);
     (void)rc;
   }

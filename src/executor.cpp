@@ -18,9 +18,13 @@
 #include <mpiply/detail/type_name.hpp>
 #include <mpiply/detail/wire.hpp>
 
+#include <sys/resource.h>
+
 #include "clock.hpp"
 #include "crash_report.hpp"
+#include "output_capture.hpp"
 #include "result_codec.hpp"
+#include "settings.hpp"
 
 namespace mpiply::detail {
 
@@ -191,6 +195,30 @@ void answer_unreadable(Writer& w, MsgId msg, std::int64_t stamp, const std::stri
   write_error_item(w, ErrorKind::decode, "mpiply::DecodeError", why);
 }
 
+std::int64_t cpu_ns(const timeval& tv) {
+  return std::int64_t(tv.tv_sec) * 1'000'000'000 + std::int64_t(tv.tv_usec) * 1'000;
+}
+
+// A call run with its output captured: CPU time of this thread around it (in a worker process,
+// the worker's only thread), the process's peak resident set after it, and its stdout and
+// stderr after the items.
+void run_calls_captured(Engine& eng, const TaskHeader& h, Reader& r, Writer& w) {
+  rusage before{}, after{};
+  getrusage(RUSAGE_THREAD, &before);
+  std::string out, err;
+  {
+    OutputCapture cap(settings().output_cap);
+    run_calls(eng, h, r, w);
+    cap.finish(out, err);
+  }
+  getrusage(RUSAGE_THREAD, &after);  // its ru_maxrss is the process's (Linux)
+  write_output(w, out, err);
+  w.patch(offsetof(ResultHeader, cpu_user_ns), cpu_ns(after.ru_utime) - cpu_ns(before.ru_utime));
+  w.patch(offsetof(ResultHeader, cpu_system_ns),
+          cpu_ns(after.ru_stime) - cpu_ns(before.ru_stime));
+  w.patch(offsetof(ResultHeader, max_rss_bytes), std::int64_t(after.ru_maxrss) * 1024);
+}
+
 }  // namespace
 
 void answer_failed_call(const char* msg, std::size_t n, Bytes& out, std::int64_t started_ns,
@@ -248,7 +276,10 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
   CurrentEngine guard(eng);
   switch (h.kind) {
     case Kind::call:
-      run_calls(eng, h, r, w);
+      if (settings().capture_output)
+        run_calls_captured(eng, h, r, w);
+      else
+        run_calls(eng, h, r, w);
       break;
     case Kind::push:
       run_push(eng, h, r, segs, w);

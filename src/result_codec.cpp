@@ -40,7 +40,7 @@ ErrorItem read_error_item(Reader& body) {
 namespace {
 
 // Walks every item; the first error item's text goes into first_error (it often says why).
-void check_items(Reader& r, std::uint32_t nitems, std::string& first_error) {
+void check_items(Reader& r, std::uint32_t nitems, std::string& first_error, ResultOutput& o) {
   // Each item is at least a status byte and a length: a corrupt count fails here, not in a loop
   // over four billion items.
   if (nitems > r.remaining() / 5)
@@ -57,22 +57,44 @@ void check_items(Reader& r, std::uint32_t nitems, std::string& first_error) {
                                     body.remaining()));
     if (first_error.empty()) first_error = fmt::format("{}: {}", e.ename, e.evalue);
   }
+  o.items_end -= r.remaining();  // it held the message's size
+  if (r.remaining() == 0) return;
+  // The captured output: exactly two strings, nothing after them.
+  std::size_t left = r.remaining();
+  try {
+    o.out = r.str();
+    o.err = r.str();
+  } catch (const DecodeError&) {
+    throw DecodeError(fmt::format("{} bytes follow the last item, which are not the task's "
+                                  "output (two strings)",
+                                  left));
+  }
+  o.present = true;
   if (r.remaining() != 0)
-    throw DecodeError(fmt::format("{} bytes follow the last item", r.remaining()));
+    throw DecodeError(fmt::format("{} bytes follow the task's output", r.remaining()));
 }
 
 }  // namespace
 
+void write_output(Writer& w, std::string_view out, std::string_view err) {
+  w.str(out);
+  w.str(err);
+}
+
 std::string check_result(const char* p, std::size_t n, MsgId expect_msg,
-                         std::uint32_t expect_items, ResultHeader& h) {
+                         std::uint32_t expect_items, ResultHeader& h, ResultOutput* output) {
   if (n < sizeof(ResultHeader))
     return fmt::format("the message is {} bytes, shorter than a result header ({} bytes)", n,
                        sizeof(ResultHeader));
   Reader r(p, n);
   h = r.pod<ResultHeader>();
   std::string first_error, broken;
+  ResultOutput scratch;
+  ResultOutput& o = output ? *output : scratch;
+  o = {};
+  o.items_end = n;
   try {
-    check_items(r, h.nitems, first_error);
+    check_items(r, h.nitems, first_error, o);
   } catch (const std::exception& ex) {
     broken = ex.what();
   }

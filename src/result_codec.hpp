@@ -34,7 +34,19 @@ ErrorItem read_error_item(Reader& body);
 // Checks a whole result message before anything in it is used: its size, that it answers msg
 // `expect_msg` with `expect_items` items, each item's framing and status, and no bytes left
 // over. Fills h when the header could be read. Returns what is wrong, or "" if nothing is.
+// A checked result's captured output, if it carries any (wire.hpp).
+struct ResultOutput {
+  bool present = false;
+  std::string_view out, err;
+  std::size_t items_end = 0;  // where the items end in the message (its size if no output)
+};
+
+// ... also: output, when given, says where the items end and what output follows them.
 std::string check_result(const char* p, std::size_t n, MsgId expect_msg,
-                         std::uint32_t expect_items, ResultHeader& h);
+                         std::uint32_t expect_items, ResultHeader& h,
+                         ResultOutput* output = nullptr);
+
+// Appends a call's captured output after its items.
+void write_output(Writer& w, std::string_view out, std::string_view err);
 
 }  // namespace mpiply::detail

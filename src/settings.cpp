@@ -103,6 +103,16 @@ constexpr Spec kTaskTimeout{"MPIPLY_TASK_TIMEOUT",
 constexpr Spec kScheme{"MPIPLY_SCHEME", "how load-balanced tasks are placed on engines",
                        "a scheme name", "leastload, lru, twobin, weighted or plainrandom"};
 
+constexpr Spec kCapture{"MPIPLY_CAPTURE",
+                        "whether each task's stdout and stderr are captured on its engine and "
+                        "sent to rank 0 (ar.stdout(), ar.display_outputs())",
+                        "0 or 1", "0 or 1"};
+
+constexpr Spec kOutputCap{"MPIPLY_OUTPUT_CAP",
+                          "how many bytes of stdout (and as many of stderr) one task keeps when "
+                          "captured; the rest is cut with a marker",
+                          "a whole number", "0 to 1073741824"};
+
 constexpr Scheme kSchemes[] = {Scheme::leastload, Scheme::lru, Scheme::twobin, Scheme::weighted,
                                Scheme::plainrandom};
 
@@ -172,6 +182,19 @@ Settings read_settings(std::vector<std::string>& problems) {
       s.time_limit_ms = static_cast<std::int64_t>(*ms);
     else
       problems.push_back(bad_value(kTaskTimeout, v, ms.has_value(), "0 (no limit)"));
+  }
+  if (const char* v = value_of(kCapture.name)) {
+    if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
+      s.capture_output = v[0] == '1';
+    else
+      problems.push_back(bad_value(kCapture, v, false, "0"));
+  }
+  if (const char* v = value_of(kOutputCap.name)) {
+    auto n = parse_whole(v);
+    if (n && *n <= kMaxOutputCap)
+      s.output_cap = *n;
+    else
+      problems.push_back(bad_value(kOutputCap, v, n.has_value(), std::to_string(s.output_cap)));
   }
   if (const char* v = value_of(kScheme.name)) {
     bool known = false;
@@ -276,6 +299,15 @@ std::string apply_run_options(const RunOptions& o) {
       problems.push_back(fmt::format("mpiply: RunOptions::scheme is {}; it must be one of "
                                      "Scheme::leastload, lru, twobin, weighted, plainrandom",
                                      static_cast<unsigned>(*o.scheme)));
+  }
+  if (o.capture_output) s.capture_output = *o.capture_output;
+  if (o.output_cap) {
+    if (*o.output_cap <= kMaxOutputCap)
+      s.output_cap = *o.output_cap;
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::output_cap is {}; it must be from 0 to "
+                                     "{} bytes",
+                                     *o.output_cap, kMaxOutputCap));
   }
   if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "\n"));
   g_active = s;

@@ -15,6 +15,9 @@ namespace mpiply::detail {
 // The longest run-time limit a task message can carry (u32 milliseconds): about 46 days.
 inline constexpr std::uint64_t kMaxTimeLimitMs = 4'000'000'000;
 
+// The largest per-task output cap (MPIPLY_OUTPUT_CAP): 1 GiB each for stdout and stderr.
+inline constexpr std::uint64_t kMaxOutputCap = std::uint64_t(1) << 30;
+
 struct Settings {
   int hwm = 4;                                      // MPIPLY_HWM: tasks one engine may hold
   std::uint64_t max_message_bytes = 2147483647;     // MPIPLY_MAX_MESSAGE_BYTES (MPI counts are int)
@@ -25,6 +28,8 @@ struct Settings {
   bool isolate = false;    // MPIPLY_ISOLATE: calls run in each engine's worker process
   std::int64_t time_limit_ms = 0;  // MPIPLY_TASK_TIMEOUT, in seconds: a call's run-time limit; 0 none
   Scheme scheme = Scheme::leastload;  // MPIPLY_SCHEME: how load-balanced tasks are placed
+  bool capture_output = false;  // MPIPLY_CAPTURE: tasks' stdout/stderr go to rank 0 (docs/output.md)
+  std::uint64_t output_cap = std::uint64_t(1) << 20;  // MPIPLY_OUTPUT_CAP: bytes kept per stream
 };
 
 // Reads every MPIPLY_* variable; each bad one adds a line to problems (what, why, the fix) and

@@ -26,6 +26,7 @@
 #include <mpiply/errors.hpp>
 
 #include "executor.hpp"
+#include "output_capture.hpp"
 
 namespace mpiply::detail {
 
@@ -96,6 +97,7 @@ void leave_now(int status, void*) {
   // Output the engine had buffered but not written belongs to the engine, not to this copy.
   __fpurge(stdout);
   __fpurge(stderr);
+  output_capture_in_child();
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);

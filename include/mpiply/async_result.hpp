@@ -70,12 +70,25 @@ class AsyncResultBase {
   // redraws (items done / total, percent, rate, elapsed, ETA); otherwise one plain line per
   // interval and a last one when done (src/progress_line.cpp).
   bool wait_interactive(Seconds interval = Seconds(1), std::optional<Seconds> timeout = std::nullopt,
-                        std::FILE* out = stdout) const;
+                        std::FILE* out = ::stdout) const;
   // Per engine: tasks, items, busy time and share; the slowest tasks (src/summary.cpp). Counts
   // the tasks finished so far when called while pending.
   ResultSummary summary(std::size_t slowest = 5) const;
   // Every task of this result as Chrome trace events (Perfetto, chrome://tracing).
   void write_timeline(const std::string& path) const;
+
+  // What each task wrote to stdout / stderr on its engine, one string per task (per map chunk),
+  // in the order of msg_ids(); empty strings unless output is captured (MPIPLY_CAPTURE=1 or
+  // RunOptions::capture_output; docs/output.md). Tasks not finished yet give "".
+  std::vector<std::string> stdout() const;
+  std::vector<std::string> stderr() const;
+  // Prints the outputs as ipyparallel does: "[stdout:N] text" on out and "[stderr:N] text" on
+  // err, N the engine id, tasks with empty output left out. groupby "type": every stdout, then
+  // every stderr; "engine": per engine (by id), its stdout then its stderr; "order": as "type"
+  // (ipyparallel's "order" differs only for rich display outputs, which mpiply has none of).
+  // Any other groupby is a UsageError.
+  void display_outputs(const std::string& groupby = "type", std::FILE* out = ::stdout,
+                       std::FILE* err = ::stderr) const;
 
  protected:
   friend struct detail::WaitAccess;

@@ -1,5 +1,6 @@
 #pragma once
 // Per-task metadata, as ipyparallel's AsyncResult.metadata reports it, plus what MPI adds.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,17 @@ namespace mpiply {
 enum class TaskStatus { queued, sent, ok, error, aborted };
 
 const char* to_string(TaskStatus s) noexcept;
+
+// What a task used on its engine; recorded with its output (MPIPLY_CAPTURE, docs/output.md).
+struct TaskUsage {
+  // CPU seconds of the thread that ran the task (in an isolated task: its worker process's only
+  // thread), from getrusage(RUSAGE_THREAD) around it. Child processes it started are not counted.
+  double user = 0, system = 0;
+  // Bytes: the peak resident set size (ru_maxrss) of the process that ran the task, read at its
+  // end. A high-water mark of the whole process since it started (the engine rank, or the
+  // isolated worker forked from it), not of this task alone: it never goes down.
+  std::int64_t max_rss = 0;
+};
 
 struct TaskMetadata {
   MsgId msg_id = 0;
@@ -30,6 +42,11 @@ struct TaskMetadata {
   int attempts = 0;
   std::vector<int> engines_tried;
   std::vector<MsgId> after, follow;
+  // What the task wrote to its stdout and stderr, when captured (MPIPLY_CAPTURE=1 or
+  // RunOptions::capture_output; empty otherwise), cut at MPIPLY_OUTPUT_CAP with a marker. Kept
+  // for failed tasks too. (The names are glibc's stdio macros, which expand to themselves.)
+  std::string stdout, stderr;
+  std::optional<TaskUsage> usage;  // with capture only
 };
 
 }  // namespace mpiply

@@ -52,6 +52,15 @@ struct RunOptions {
   std::optional<Seconds> time_limit;
   // How load-balanced tasks are placed (MPIPLY_SCHEME=leastload|lru|twobin|weighted|plainrandom).
   std::optional<Scheme> scheme;
+  // Each task's stdout and stderr (whatever wrote them: std::cout, printf, write(1, ...), child
+  // processes) are captured on its engine and sent to rank 0 with its result: ar.stdout(),
+  // ar.stderr(), ar.display_outputs(), TaskMetadata::stdout (MPIPLY_CAPTURE=1; off by
+  // default). Also records each task's CPU time and peak memory. See docs/output.md.
+  std::optional<bool> capture_output;
+  // Bytes of stdout, and as many of stderr, one task keeps when captured (MPIPLY_OUTPUT_CAP,
+  // default 1 MiB, at most 1 GiB); past it the text is cut with a marker saying how much was
+  // dropped.
+  std::optional<std::uint64_t> output_cap;
 };
 
 }  // namespace mpiply

@@ -55,10 +55,17 @@ struct ResultHeader {
   std::int64_t completed_ns;
   std::uint32_t nitems;
   std::uint32_t thread;  // the engine's worker thread that ran the task (0 when single-threaded)
+  // Resource use of a call whose output was captured (MPIPLY_CAPTURE), else 0: CPU time of the
+  // thread that ran it (user, system) and the peak resident set of the process that ran it.
+  std::int64_t cpu_user_ns;
+  std::int64_t cpu_system_ns;
+  std::int64_t max_rss_bytes;
 };
 
 // Each result item: u8 status, u32 length, then the value, or an error: u8 ErrorKind (errors.hpp)
-// and two strings (ename, evalue). src/result_codec.* writes and checks them.
+// and two strings (ename, evalue). src/result_codec.* writes and checks them. After the last
+// item, a call whose output was captured adds two strings: its stdout and its stderr (a result
+// without them, e.g. one replaced because it grew too large, simply has none).
 enum class ItemStatus : std::uint8_t { ok = 0, error = 1 };
 
 // Pull items: u8 which requested type matched, then the value bytes.
