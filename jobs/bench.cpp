@@ -122,6 +122,73 @@ int capture_rows(int argc, char** argv, const Config& cfg) {
   return 0;
 }
 
+// Wall time per task for 10^3 tasks (median of repeats) and for one large run, during which
+// rank 0's resident memory grows by the task records the client keeps and the results the hub
+// keeps for get_result (issue 8); the kept results' own bytes are read from the client.
+void cost_rows(mpiply::Client& rc, const Config& cfg, Figures& f) {
+  {
+    auto small = iota_items(1000);
+    std::vector<double> costs;
+    for (int r = 0; r < cfg.cost_small_repeats; ++r)
+      costs.push_back(timed_map(rc, small, 1) / double(small.size()) * 1e6);
+    f.task_cost_us_1e3 = median(costs);
+  }
+  {
+    auto items = iota_items(cfg.cost_large_items);
+    rc.purge_everything();
+    malloc_trim(0);
+    long long rss0 = rss_bytes();
+    auto kept0 = rc.results_bytes();
+    double dt = timed_map(rc, items, 1);  // the AsyncMapResult and its values are gone after this
+    malloc_trim(0);
+    long long rss1 = rss_bytes();
+    f.cost_large_items = cfg.cost_large_items;
+    f.task_cost_us_1e6 = dt / double(items.size()) * 1e6;
+    f.record_bytes_per_task = double(rss1 - rss0) / double(items.size());
+    f.kept_result_bytes_per_task = double(rc.results_bytes() - kept0) / double(items.size());
+    rc.purge_everything();
+  }
+}
+
+// Rank 0's CPU time (all its threads: CLOCK_PROCESS_CPUTIME_ID) per result, over a chunksize-1
+// map that only engine 0 runs while every other engine idles, and over one spread on all engines.
+// Its cost per result should not grow with the number of engines (issue 12).
+void cpu_per_result(mpiply::Client& rc, const Config& cfg, int size) {
+  auto items = iota_items(cfg.quick ? 2000 : 100000);
+  auto cpu = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+  };
+  auto one = rc.load_balanced_view().with_flags({.targets = std::vector<int>{0}});
+  one.map_async(noop_item, std::vector<std::int64_t>(items.begin(), items.begin() + 1000)).get();
+  auto run = [&](auto& view) {
+    double c0 = cpu();
+    auto t0 = SteadyClock::now();
+    auto out = view.map_async(noop_item, items, {.chunksize = 1}).get();
+    double wall = seconds_since(t0);
+    double c = cpu() - c0;
+    if (out.size() != items.size()) throw std::runtime_error("bench: cpu map went wrong");
+    rc.purge_everything();
+    return std::pair{c / double(items.size()) * 1e6, wall / double(items.size()) * 1e6};
+  };
+  auto [c1, w1] = run(one);
+  auto all = rc.load_balanced_view();
+  auto [ca, wa] = run(all);
+  fmt::print("cpu per result: {} engines, {} tasks: engine 0 only: rank-0 CPU {:.3f} us, wall "
+             "{:.3f} us; all engines: rank-0 CPU {:.3f} us, wall {:.3f} us\n",
+             size - 1, items.size(), c1, w1, ca, wa);
+  if (!cfg.json.empty()) {
+    nlohmann::ordered_json j;
+    j["engines"] = size - 1;
+    j["rank0_cpu_us_per_result_one_busy"] = c1;
+    j["rank0_wall_us_per_result_one_busy"] = w1;
+    j["rank0_cpu_us_per_result_all_busy"] = ca;
+    j["rank0_wall_us_per_result_all_busy"] = wa;
+    write_json_file(cfg.json, j);
+  }
+}
+
 Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<double>& data) {
   Figures f;
   auto e0 = rc[0];
@@ -220,26 +287,7 @@ Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<
     e0.clear();
   }
 
-  // Wall time per task for 10^3 tasks (median of repeats) and for one large run, during which
-  // rank 0's resident memory grows by the task records the client keeps.
-  {
-    auto small = iota_items(1000);
-    std::vector<double> costs;
-    for (int r = 0; r < cfg.cost_small_repeats; ++r)
-      costs.push_back(timed_map(rc, small, 1) / double(small.size()) * 1e6);
-    f.task_cost_us_1e3 = median(costs);
-  }
-  {
-    auto items = iota_items(cfg.cost_large_items);
-    malloc_trim(0);
-    long long rss0 = rss_bytes();
-    double dt = timed_map(rc, items, 1);  // the AsyncMapResult and its values are gone after this
-    malloc_trim(0);
-    long long rss1 = rss_bytes();
-    f.cost_large_items = cfg.cost_large_items;
-    f.task_cost_us_1e6 = dt / double(items.size()) * 1e6;
-    f.record_bytes_per_task = double(rss1 - rss0) / double(items.size());
-  }
+  cost_rows(rc, cfg, f);
 
   // Dependencies. A chain: each apply waits (`after`) for the one before, so tasks run one at a
   // time, each released when its predecessor's result arrives; compare 1 / apply_rtt_us.
@@ -300,6 +348,11 @@ int main(int argc, char** argv) {
   opts.add_options()
     ("quick", po::bool_switch(&quick), "small sizes (CI: checks the job works; timings are not judged)")
     ("json", po::value(&cfg.json)->value_name("FILE"), "also write the figures to FILE as JSON")
+    ("part", po::value(&cfg.part)->value_name("WHICH"),
+     "all (default); cpu: only rank 0's CPU per result (run it at 2, 17, 65 ranks); "
+     "cost: only the per-task cost and memory rows")
+    ("cost-items", po::value(&cfg.cost_large_items)->value_name("N"),
+     "tasks in the large per-task cost map (default 1e6; 1e7 takes ~2 GB on rank 0)")
     ("help,h", "this text");
   po::variables_map vm;
   try {
@@ -314,6 +367,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (quick) cfg.make_quick();
+  if (vm.count("cost-items")) cfg.cost_large_items = vm["cost-items"].as<long>();
+  if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost") {
+    if (first_rank_hint())
+      std::fprintf(stderr, "bench: --part must be all, cpu or cost, not '%s'\n", cfg.part.c_str());
+    return 2;
+  }
 
   mpiply::Environment env(argc, argv);
   int rank = 0, size = 0;
@@ -334,28 +393,49 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < data.size(); ++i) data[i] = double(i);  // touched: warm
   else
     std::vector<double>().swap(data);
-  double pp = pingpong(rank, cfg);
-  farm_once(rank, size, hwm, std::min(cfg.farm_tasks, 10000L));  // warm-up
-  std::vector<double> farm_rates;
-  for (int r = 0; r < cfg.farm_repeats; ++r)
-    farm_rates.push_back(farm_once(rank, size, hwm, cfg.farm_tasks));
-  double bw = mpi_bandwidth(rank, cfg, data);
-  double bw_huge = mpi_bandwidth(rank, cfg, data, true);
-  if (rank == 0) {
-    b.pingpong_rtt_us = pp;
-    b.farm_tasks_per_s = median(farm_rates);
-    b.mpi_bw_gbs = bw;
-    b.mpi_bw_huge_gbs = bw_huge;
+  if (cfg.part == "all") {
+    b.pingpong_round_rtt_us = pingpong(rank, cfg);
+    b.pingpong_rtt_us = pingpong_loop(rank, cfg);
+    auto blocking = [&](int w) {
+      return farm_median(cfg.farm_repeats, cfg.farm_tasks,
+                         [&](long n) { return farm_blocking_once(rank, size, w, n); });
+    };
+    b.farm_send_w1_tasks_per_s = blocking(1);
+    b.farm_send_w4_tasks_per_s = blocking(4);
+    b.farm_send_w16_tasks_per_s = blocking(16);
+    double at_hwm = hwm == 1 ? b.farm_send_w1_tasks_per_s
+                    : hwm == 4 ? b.farm_send_w4_tasks_per_s
+                    : hwm == 16 ? b.farm_send_w16_tasks_per_s
+                                : blocking(hwm);
+    b.farm_isend_tasks_per_s = farm_median(cfg.farm_repeats, cfg.farm_tasks,
+                                           [&](long n) { return farm_once(rank, size, hwm, n); });
+    b.farm_tasks_per_s = std::max(at_hwm, b.farm_isend_tasks_per_s);  // the tight farm
+    b.mpi_bw_gbs = mpi_bandwidth(rank, cfg, data);
+    b.mpi_bw_huge_gbs = mpi_bandwidth(rank, cfg, data, true);
   }
 
   int code = mpiply::run(argc, argv, [&](mpiply::Client& rc) -> int {
     if (rc.hwm() != hwm)
       fmt::print(stderr, "bench: mpiply uses hwm {} but the farm used {}\n", rc.hwm(), hwm);
+    if (cfg.part == "cpu") {
+      cpu_per_result(rc, cfg, size);
+      return 0;
+    }
+    if (cfg.part == "cost") {
+      Figures f;
+      cost_rows(rc, cfg, f);
+      fmt::print("task_cost_us_1e3 {:.3f}  task_cost_us({}) {:.3f}  ratio {:.3f}  "
+                  "record_bytes_per_task {:.1f}  kept_result_bytes_per_task {:.1f}\n",
+                  f.task_cost_us_1e3, f.cost_large_items, f.task_cost_us_1e6,
+                  f.task_cost_us_1e6 / f.task_cost_us_1e3, f.record_bytes_per_task,
+                  f.kept_result_bytes_per_task);
+      return 0;
+    }
     Figures f = measure_mpiply(rc, cfg, data);
     report(cfg, size, rc.hwm(), b, f);
     purge_row(rc, cfg.quick ? 1000 : 10000);
     return 0;
   });
-  if (code != 0) return code;
+  if (code != 0 || cfg.part != "all") return code;
   return capture_rows(argc, argv, cfg);
 }

@@ -132,30 +132,20 @@ bool TaskInbox::poll(std::span<const char>& msg) {
 }
 
 ResultInbox::ResultInbox(MPI_Comm comm, int engines)
-    : comm_(comm), engines_(engines), buf_(2 * static_cast<std::size_t>(engines)),
-      req_(2 * static_cast<std::size_t>(engines), MPI_REQUEST_NULL),
-      cur_(static_cast<std::size_t>(engines), 0), done_(req_.size(), 0), size_(req_.size(), 0),
-      idx_(req_.size(), 0), status_(req_.size()) {
-  for (int e = 0; e < engines_; ++e) {
-    for (int s = 0; s < 2; ++s) {
-      auto i = static_cast<std::size_t>(2 * e + s);
-      buf_[i].resize(kResultInboxBytes);
-      mpi_check(MPI_Recv_init(buf_[i].data(), static_cast<int>(kResultInboxBytes), MPI_BYTE,
-                              e + 1, kTagResult, comm_, &req_[i]),
-                "MPI_Recv_init");
-      mpi_check(MPI_Start(&req_[i]), "MPI_Start");
-    }
+    : comm_(comm),
+      buf_(static_cast<std::size_t>(std::clamp(2 * engines, 2, kMaxSlots))),
+      req_(buf_.size(), MPI_REQUEST_NULL) {
+  for (std::size_t i = 0; i < req_.size(); ++i) {
+    buf_[i].resize(kResultInboxBytes);
+    mpi_check(MPI_Recv_init(buf_[i].data(), static_cast<int>(kResultInboxBytes), MPI_BYTE,
+                            MPI_ANY_SOURCE, kTagResult, comm_, &req_[i]),
+              "MPI_Recv_init");
+    mpi_check(MPI_Start(&req_[i]), "MPI_Start");
   }
 }
 
 ResultInbox::~ResultInbox() {
   for (auto& r : req_) cancel_and_free(r);
-}
-
-std::span<const char> ResultInbox::take(int e, int slot) {
-  auto i = static_cast<std::size_t>(2 * e + slot);
-  std::span<const char> got(buf_[i].data(), static_cast<std::size_t>(size_[i]));
-  return receive_big(comm_, e + 1, kTagBigResult, got, big_);
 }
 
 }  // namespace mpiply::detail

@@ -8,6 +8,7 @@
 // no real task or result message has), followed by the message itself on its own tag; the
 // receiver then receives it whole into a buffer of that size.
 #include <cstdint>
+#include <exception>
 #include <span>
 #include <vector>
 
@@ -20,7 +21,7 @@ namespace mpiply::detail {
 
 // Posted buffer sizes. The sender must know the receiver's: they are constants of the protocol.
 inline constexpr std::size_t kTaskInboxBytes = std::size_t(64) << 10;   // per engine, x2
-inline constexpr std::size_t kResultInboxBytes = std::size_t(16) << 10;  // per engine on rank 0, x2
+inline constexpr std::size_t kResultInboxBytes = std::size_t(16) << 10;  // each receive of the ResultInbox ring
 inline constexpr int kTagBigTask = 15;
 inline constexpr int kTagBigResult = 16;
 
@@ -65,7 +66,12 @@ class TaskInbox {
   int restart_ = -1;  // buffer handed out by the last poll, posted again at the next one
 };
 
-// Rank 0's receiver of result messages, two posted receives per engine.
+// Rank 0's receiver of result messages: a ring of persistent receives from MPI_ANY_SOURCE, its
+// size independent of the engine count (issue 12). MPI matches a source's messages to receives
+// in the order they were posted, and the ring is posted and handled in one order, so each
+// engine's results come out in the order it sent them. A poll tests only the oldest receive:
+// O(1) per poll however many engines there are (the former two receives per engine cost a
+// Testsome over 2 x engines requests on every poll, and 32 KiB of posted buffers per engine).
 class ResultInbox {
  public:
   ResultInbox(MPI_Comm comm, int engines);
@@ -76,18 +82,16 @@ class ResultInbox {
   // Returns how many.
   template <class F>
   int poll(F&& on_result);
+  // Receives in the ring: two per engine up to kMaxSlots (a burst beyond that waits in MPI's
+  // unexpected queue, costing one copy, and is received in order all the same).
+  static constexpr int kMaxSlots = 64;
+  int slots() const { return static_cast<int>(req_.size()); }
 
  private:
-  std::span<const char> take(int engine, int slot);
   MPI_Comm comm_;
-  int engines_;
   std::vector<Bytes> buf_;
   std::vector<MPI_Request> req_;
-  std::vector<int> cur_;
-  std::vector<unsigned char> done_;
-  std::vector<int> size_;  // bytes received into each buffer, from its completion status
-  std::vector<int> idx_;
-  std::vector<MPI_Status> status_;
+  std::size_t head_ = 0;  // the oldest posted receive
   Bytes big_;
 };
 
@@ -97,33 +101,31 @@ std::span<const char> receive_big(MPI_Comm comm, int source, int big_tag, std::s
 template <class F>
 int ResultInbox::poll(F&& on_result) {
   int count = 0;
-  int out = 0;
-  int rc = MPI_Testsome(static_cast<int>(req_.size()), req_.data(), &out, idx_.data(),
-                        status_.data());
-  if (rc != MPI_SUCCESS) throw MpiError("MPI_Testsome", rc);
-  if (out == MPI_UNDEFINED || out == 0) return 0;
-  for (int k = 0; k < out; ++k) {
-    auto i = static_cast<std::size_t>(idx_[k]);
-    done_[i] = 1;
-    rc = MPI_Get_count(&status_[static_cast<std::size_t>(k)], MPI_BYTE, &size_[i]);
+  for (;;) {
+    int flag = 0;
+    MPI_Status st;
+    int rc = MPI_Test(&req_[head_], &flag, &st);
+    if (rc != MPI_SUCCESS) throw MpiError("MPI_Test", rc);
+    if (!flag) return count;
+    int n = 0;
+    rc = MPI_Get_count(&st, MPI_BYTE, &n);
     if (rc != MPI_SUCCESS) throw MpiError("MPI_Get_count", rc);
-  }
-  for (int k = 0; k < out; ++k) {
-    int e = idx_[k] / 2;
-    // Results of one engine are handled in the order its two buffers were filled.
-    while (done_[static_cast<std::size_t>(2 * e + cur_[e])]) {
-      int slot = cur_[e];
-      done_[static_cast<std::size_t>(2 * e + slot)] = 0;
-      std::span<const char> msg = take(e, slot);
-      on_result(e, msg.data(), msg.size());
-      int src = 2 * e + slot;
-      rc = MPI_Start(&req_[static_cast<std::size_t>(src)]);
-      if (rc != MPI_SUCCESS) throw MpiError("MPI_Start", rc);
-      cur_[e] ^= 1;
-      ++count;
+    std::span<const char> got(buf_[head_].data(), static_cast<std::size_t>(n));
+    std::span<const char> msg = receive_big(comm_, st.MPI_SOURCE, kTagBigResult, got, big_);
+    {
+      // Posted again (now the newest: the ring keeps its posting order) even if on_result throws.
+      struct Repost {
+        ResultInbox* in;
+        ~Repost() noexcept(false) {
+          int r = MPI_Start(&in->req_[in->head_]);
+          in->head_ = (in->head_ + 1) % in->req_.size();
+          if (r != MPI_SUCCESS && std::uncaught_exceptions() == 0) throw MpiError("MPI_Start", r);
+        }
+      } repost{this};
+      on_result(st.MPI_SOURCE - 1, msg.data(), msg.size());
     }
+    ++count;
   }
-  return count;
 }
 
 }  // namespace mpiply::detail

@@ -90,6 +90,84 @@ inline double farm_once(int rank, int size, int hwm, long total) {
   return rate;
 }
 
+// Ping-pong timed once around the whole loop (one clock read per run, not per round): the
+// tight floor for a round trip, with no clock cost or per-round jitter in it. Microseconds per
+// round trip; other ranks wait in the barrier.
+inline double pingpong_loop(int rank, const Config& cfg) {
+  std::int64_t buf = 0;
+  double us = 0;
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank <= 1) {
+    int peer = 1 - rank;
+    auto round = [&] {
+      if (rank == 0) {
+        MPI_Send(&buf, 1, MPI_INT64_T, peer, kTagPing, MPI_COMM_WORLD);
+        MPI_Recv(&buf, 1, MPI_INT64_T, peer, kTagPing, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      } else {
+        MPI_Recv(&buf, 1, MPI_INT64_T, peer, kTagPing, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Send(&buf, 1, MPI_INT64_T, peer, kTagPing, MPI_COMM_WORLD);
+      }
+    };
+    for (int i = 0; i < cfg.pingpong_warmup; ++i) round();
+    double t0 = MPI_Wtime();
+    for (int i = 0; i < cfg.pingpong_rounds; ++i) round();
+    us = (MPI_Wtime() - t0) / cfg.pingpong_rounds * 1e6;
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return us;
+}
+
+// The simplest farm: rank 0 keeps `window` 8-byte tasks outstanding on every worker, sending each
+// with a blocking MPI_Send (8 bytes go eagerly, so it returns at once), and refills whichever
+// worker answered MPI_Recv(MPI_ANY_SOURCE). No requests to track: on shared memory this is the
+// fastest plain-MPI farm (issue 12). Tasks per second on rank 0.
+inline double farm_blocking_once(int rank, int size, int window, long total) {
+  MPI_Barrier(MPI_COMM_WORLD);
+  double rate = 0;
+  if (rank == 0) {
+    int workers = size - 1;
+    std::int64_t next = 0;
+    long received = 0;
+    auto t0 = SteadyClock::now();
+    for (int k = 0; k < window; ++k)
+      for (int w = 1; w <= workers && next < total; ++w, ++next)
+        MPI_Send(&next, 1, MPI_INT64_T, w, kTagTask, MPI_COMM_WORLD);
+    std::int64_t reply = 0;
+    MPI_Status st;
+    while (received < total) {
+      MPI_Recv(&reply, 1, MPI_INT64_T, MPI_ANY_SOURCE, kTagTask, MPI_COMM_WORLD, &st);
+      ++received;
+      if (next < total) {
+        MPI_Send(&next, 1, MPI_INT64_T, st.MPI_SOURCE, kTagTask, MPI_COMM_WORLD);
+        ++next;
+      }
+    }
+    double dt = seconds_since(t0);
+    std::int64_t stop = 0;
+    for (int w = 1; w < size; ++w) MPI_Send(&stop, 1, MPI_INT64_T, w, kTagStop, MPI_COMM_WORLD);
+    rate = double(total) / dt;
+  } else {
+    std::int64_t task = 0;
+    MPI_Status st;
+    for (;;) {
+      MPI_Recv(&task, 1, MPI_INT64_T, 0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+      if (st.MPI_TAG == kTagStop) break;
+      MPI_Send(&task, 1, MPI_INT64_T, 0, kTagTask, MPI_COMM_WORLD);
+    }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return rate;
+}
+
+// Median tasks per second of `repeats` runs of a farm (after one short warm-up run).
+template <class Farm>
+double farm_median(int repeats, long total, Farm&& farm) {
+  farm(std::min(total, 10000L));
+  std::vector<double> rates;
+  for (int r = 0; r < repeats; ++r) rates.push_back(farm(total));
+  return median(rates);
+}
+
 // Warm bytes from rank 0 to rank 1 by MPI_Send, each transfer closed by a 0-byte
 // acknowledgement; the best GB/s (1e9 bytes) over the repeats after one warm-up transfer. Best,
 // not median: on a shared VM single transfers vary by 5x with the load, and push is taken the

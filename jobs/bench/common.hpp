@@ -61,6 +61,7 @@ inline int hwm_from_env() {
 struct Config {
   bool quick = false;
   std::string json;
+  std::string part = "all";  // all, cpu (rank 0's CPU per result only), cost (cost rows only)
   // raw MPI
   int pingpong_warmup = 2000, pingpong_rounds = 50000;
   long farm_tasks = 1000000;
@@ -100,8 +101,12 @@ struct Config {
 
 // The raw-MPI figures, measured before mpiply::run.
 struct Baselines {
-  double pingpong_rtt_us = 0;
-  double farm_tasks_per_s = 0;
+  double pingpong_rtt_us = 0;       // tight: Wtime once around the whole loop
+  double pingpong_round_rtt_us = 0;  // context: median of rounds timed one by one
+  double farm_tasks_per_s = 0;       // tight: the best variant below at window = hwm
+  double farm_isend_tasks_per_s = 0; // context rows: nonblocking sends at window = hwm,
+  double farm_send_w1_tasks_per_s = 0, farm_send_w4_tasks_per_s = 0,  // blocking sends at
+         farm_send_w16_tasks_per_s = 0;                               // windows 1, 4, 16
   double mpi_bw_gbs = 0;
   double mpi_bw_huge_gbs = 0;  // context only: receive buffer in huge pages
 };
@@ -113,7 +118,8 @@ struct Figures {
   double push_bw_gbs = 0;
   double idle_engine_cpu_pct = 0, idle_client_cpu_pct = 0;
   double task_cost_us_1e3 = 0, task_cost_us_1e6 = 0;
-  double record_bytes_per_task = 0;
+  double record_bytes_per_task = 0;      // rank-0 RSS growth per finished task
+  double kept_result_bytes_per_task = 0;  // of which the hub's kept results (rc.results_bytes())
   long cost_large_items = 0;
   // The same apply and maps with every task isolated (docs/isolation.md), in the same run.
   double iso_apply_rtt_us = 0;

@@ -1,0 +1,86 @@
+// Rank 0's ResultInbox (src/transport.hpp) is a fixed ring of MPI_ANY_SOURCE receives, whatever
+// the engine count. These tests drive it directly: every other rank sends a burst of results of
+// mixed sizes (eager, rendezvous under the posted size, and a megabyte through the envelope
+// path), far more than the ring holds, and rank 0 must hand each engine's results out in the
+// order that engine sent them, intact, under the right engine id.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include <mpi.h>
+
+#include <mpiply/detail/wire.hpp>
+
+#include "transport.hpp"
+
+namespace {
+
+using mpiply::detail::ResultInbox;
+
+// Message k of `rank`: a header (rank, k) then bytes that depend on both.
+std::vector<char> make_message(int rank, int k) {
+  static const std::size_t sizes[] = {16, 10 << 10, 40, (1 << 20) + 3, 200, 15 << 10};
+  std::size_t n = sizes[static_cast<std::size_t>(k) % std::size(sizes)];
+  std::vector<char> m(n);
+  std::int32_t head[2] = {rank, k};
+  std::memcpy(m.data(), head, sizeof head);
+  for (std::size_t i = sizeof head; i < n; ++i) m[i] = static_cast<char>((i * 31 + k * 7 + rank) & 0x7f);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("results come out of the ring in each engine's order, intact", "[transport][inbox]") {
+  MPI_Comm comm;
+  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  int rank = 0, size = 0;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  constexpr int kPerEngine = 300;  // far more than the ring's receives: most wait unexpected
+  int engines = size - 1;
+
+  if (rank == 0) {
+    ResultInbox inbox(comm, engines);
+    CHECK(inbox.slots() == std::max(2, 2 * engines));
+    std::vector<int> next(static_cast<std::size_t>(engines), 0);
+    int got = 0, bad = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    MPI_Barrier(comm);  // receives posted before any engine sends
+    while (got < engines * kPerEngine && std::chrono::steady_clock::now() < deadline) {
+      got += inbox.poll([&](int e, const char* p, std::size_t len) {
+        REQUIRE(e >= 0);
+        REQUIRE(e < engines);
+        int k = next[static_cast<std::size_t>(e)]++;
+        auto want = make_message(e + 1, k);
+        if (len != want.size() || std::memcmp(p, want.data(), len) != 0) ++bad;
+      });
+    }
+    CHECK(got == engines * kPerEngine);
+    CHECK(bad == 0);
+    for (int n : next) CHECK(n == kPerEngine);
+  } else {
+    MPI_Barrier(comm);
+    for (int k = 0; k < kPerEngine; ++k) {
+      auto m = make_message(rank, k);
+      mpiply::detail::send_message(comm, 0, mpiply::detail::kTagResult,
+                                   mpiply::detail::kTagBigResult, {m.data(), m.size()},
+                                   mpiply::detail::kResultInboxBytes);
+    }
+  }
+  MPI_Barrier(comm);
+  MPI_Comm_free(&comm);
+}
+
+TEST_CASE("the ring's size does not grow with the engine count", "[transport][inbox]") {
+  MPI_Comm comm;
+  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  {
+    ResultInbox one(comm, 1), many(comm, 10000);
+    CHECK(one.slots() == 2);
+    CHECK(many.slots() == ResultInbox::kMaxSlots);
+  }
+  MPI_Comm_free(&comm);
+}
