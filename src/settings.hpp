@@ -25,6 +25,7 @@ struct Settings {
   bool isolate = false;    // MPIPLY_ISOLATE: calls run in each engine's worker process
   std::int64_t time_limit_ms = 0;  // MPIPLY_TASK_TIMEOUT, in seconds: a call's run-time limit; 0 none
   Scheme scheme = Scheme::leastload;  // MPIPLY_SCHEME: how load-balanced tasks are placed
+  bool db_resume = true;  // MPIPLY_DB_RESUME: the task database reuses earlier runs' results
 };
 
 // Reads every MPIPLY_* variable; each bad one adds a line to problems (what, why, the fix) and
@@ -41,5 +42,9 @@ std::string apply_run_options(const RunOptions& options);
 
 // The settings in effect: those of the current (or last) mpiply::run, defaults before any.
 const Settings& settings() noexcept;
+
+// The task database's path (RunOptions::db, else rank 0's MPIPLY_DB), empty when off. Kept out of
+// Settings, which is broadcast as bytes; only rank 0 opens the file, so only rank 0 holds it.
+const std::string& db_path() noexcept;
 
 }  // namespace mpiply::detail
