@@ -36,6 +36,7 @@
 
 #include "bench/baselines.hpp"
 #include "bench/common.hpp"
+#include "bench/db_row.hpp"
 #include "bench/report.hpp"
 
 namespace {
@@ -266,10 +267,11 @@ constexpr const char* kHwmNote =
 int main(int argc, char** argv) {
   Config cfg;
   namespace po = boost::program_options;
-  bool quick = false;
+  bool quick = false, db_only = false;
   po::options_description opts("options");
   opts.add_options()
     ("quick", po::bool_switch(&quick), "small sizes (CI: checks the job works; timings are not judged)")
+    ("db-only", po::bool_switch(&db_only), "only the task database row (docs/database.md)")
     ("json", po::value(&cfg.json)->value_name("FILE"), "also write the figures to FILE as JSON")
     ("help,h", "this text");
   po::variables_map vm;
@@ -296,6 +298,10 @@ int main(int argc, char** argv) {
                  "as mpirun -n 2 bench\n");
     return 2;
   }
+  if (db_only) {
+    db_row(argc, argv, cfg, timed_map);
+    return 0;
+  }
   int hwm = hwm_from_env();
 
   // Baselines, every rank taking part.
@@ -319,7 +325,7 @@ int main(int argc, char** argv) {
     b.mpi_bw_huge_gbs = bw_huge;
   }
 
-  return mpiply::run(argc, argv, [&](mpiply::Client& rc) -> int {
+  int code = mpiply::run(argc, argv, [&](mpiply::Client& rc) -> int {
     if (rc.hwm() != hwm)
       fmt::print(stderr, "bench: mpiply uses hwm {} but the farm used {}\n", rc.hwm(), hwm);
     Figures f = measure_mpiply(rc, cfg, data);
@@ -327,4 +333,6 @@ int main(int argc, char** argv) {
     purge_row(rc, cfg.quick ? 1000 : 10000);
     return 0;
   });
+  if (code == 0) db_row(argc, argv, cfg, timed_map);
+  return code;
 }
