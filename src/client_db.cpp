@@ -56,9 +56,12 @@ bool ClientCore::db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRec
   if (msg.size() < sizeof(TaskHeader) || static_cast<Kind>(msg[0]) != Kind::call) return false;
   const DbFunction& fn = db_function_locked(src->fn_id);
   key = resume_key(fn.seed, task_arguments(msg));
-  // A Reference argument is keyed by its name, not the value the engine holds under it, and a
-  // collective call must run on every engine: neither is ever reused.
-  if (!db_resume_ || fn.collective || src->has_references || db_->reusable() == 0) return false;
+  // A Reference argument is keyed by its name, not the value the engine holds under it; a
+  // collective call must run on every engine; a task sent to a chosen engine (DirectView, an
+  // engine's view) is about that engine, whose state the key does not see. None is reused.
+  if (!db_resume_ || fn.collective || src->has_references || !src->targets.empty() ||
+      db_->reusable() == 0)
+    return false;
   std::optional<Reusable> hit = db_->lookup(fn.name, key);
   if (!hit || hit->items != rec.nitems) return false;
   ResultHeader h{id, 0, 0, rec.nitems, 0};

@@ -118,7 +118,8 @@ TEST_CASE("a rerun reuses the results of tasks that succeeded", "[db]") {
   }
 }
 
-TEST_CASE("tasks with Reference arguments, and runs with db_resume off, are never reused",
+TEST_CASE("tasks with Reference arguments or chosen engines, and runs with db_resume off, are "
+          "never reused",
           "[db]") {
   TempDb db("refs");
   for (int pass = 0; pass < 3; ++pass) {
@@ -132,6 +133,10 @@ TEST_CASE("tasks with Reference arguments, and runs with db_resume off, are neve
       CHECK(by_ref.get(kBound) == 42);
       CHECK(by_value.get(kBound) == 42);
       CHECK_FALSE(by_ref.metadata().at(0).reused);
+      // Sent to chosen engines: about those engines' state, which the key does not see.
+      auto direct = c.direct_view().apply_async(plus_one, 41);
+      for (const auto& m : direct.metadata()) CHECK_FALSE(m.reused);
+      CHECK(direct.wait(kBound));
       CHECK(by_value.metadata().at(0).reused == (pass == 2));
     });
     REQUIRE(rc == 0);
