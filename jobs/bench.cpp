@@ -36,6 +36,7 @@
 
 #include "bench/baselines.hpp"
 #include "bench/common.hpp"
+#include "bench/db_row.hpp"
 #include "bench/report.hpp"
 
 namespace {
@@ -343,10 +344,11 @@ constexpr const char* kHwmNote =
 int main(int argc, char** argv) {
   Config cfg;
   namespace po = boost::program_options;
-  bool quick = false;
+  bool quick = false, db_only = false;
   po::options_description opts("options");
   opts.add_options()
     ("quick", po::bool_switch(&quick), "small sizes (CI: checks the job works; timings are not judged)")
+    ("db-only", po::bool_switch(&db_only), "only the task database row (docs/database.md)")
     ("json", po::value(&cfg.json)->value_name("FILE"), "also write the figures to FILE as JSON")
     ("part", po::value(&cfg.part)->value_name("WHICH"),
      "all (default); cpu: only rank 0's CPU per result (run it at 2, 17, 65 ranks); "
@@ -383,6 +385,10 @@ int main(int argc, char** argv) {
                  "bench: needs at least 2 ranks (rank 0 is the client, rank 1 engine 0); run it "
                  "as mpirun -n 2 bench\n");
     return 2;
+  }
+  if (db_only) {
+    db_row(argc, argv, cfg, timed_map);
+    return 0;
   }
   int hwm = hwm_from_env();
 
@@ -437,5 +443,6 @@ int main(int argc, char** argv) {
     return 0;
   });
   if (code != 0 || cfg.part != "all") return code;
+  db_row(argc, argv, cfg, timed_map);
   return capture_rows(argc, argv, cfg);
 }

@@ -219,9 +219,12 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
                                   msg.size(), max_message_bytes()));
     return;
   }
+  ResumeKey key;
+  if (db_ && db_reuse_locked(src, rec, id, msg, key)) return;  // an earlier run finished it
   ++s.count;
   ++inflight_;
   f.msg = id;
+  f.key = key;
   f.src = src;
   rec.engine = e;
   rec.status = TaskStatus::sent;
@@ -310,8 +313,10 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
       outputs_[id] = {std::string(output.out), std::string(output.err),
                       {h.cpu_user_ns / 1e9, h.cpu_system_ns / 1e9, h.max_rss_bytes}};
     std::size_t items = output.items_end - sizeof h;  // the output is not kept with the items
-    if (!sched_.retry_locked(rec, e, id, p + sizeof h, items))
+    if (!sched_.retry_locked(rec, e, id, p + sizeof h, items)) {
       store_items_locked(rec, e, id, Reader(p + sizeof h, items));
+      if (db_) db_append_locked(rec, id, f.key, {p + sizeof h, items}, {});
+    }
   }
   f.src.reset();
   s.head = (s.head + 1) % static_cast<unsigned>(s.ring.size());
@@ -391,6 +396,9 @@ void ClientCore::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
   }
   if (store_.has_followers())
     for (Follower& f : store_.take_followers(id)) replay_locked(f.state.get(), f.item_base, rec, id);
+  if (db_)
+    db_append_locked(rec, id, ResumeKey{}, {},
+                     fmt::format("{}: {}", error_type_name(kind), evalue));
 }
 
 bool ClientCore::progress_locked() {

@@ -32,6 +32,7 @@
 #include "scheduler.hpp"
 #include "transport.hpp"
 #include "startup.hpp"
+#include "task_db.hpp"
 
 namespace mpiply::detail {
 
@@ -49,6 +50,7 @@ struct InFlight {
   Envelope env{};
   std::vector<MPI_Request> seg_reqs;
   Bytes scratch;  // reused message buffer of this slot
+  ResumeKey key;  // for the task database's record (client_db.cpp); zero when it is off
   std::shared_ptr<TaskSource> src;
 };
 
@@ -138,6 +140,12 @@ class ClientCore {
   std::vector<TaskMetadata> db_query_locked(const Query& q, const std::vector<std::string>& keys);
   std::size_t results_bytes_locked() const { return store_.bytes_held(); }
 
+  // The task database (client_db.cpp, docs/database.md): from here on every finished task is
+  // recorded, and tasks an earlier run finished are filled from it instead of being sent. A
+  // drain flushes it. close_db closes it and returns rank 0's summary line ("" when off).
+  void attach_db(std::shared_ptr<TaskDb> db, bool resume);
+  std::string close_db();
+
   std::mutex mu;
   // Done callbacks of finished results, to run once the lock is released (callback_queue.hpp).
   std::vector<PendingCallback> ready_callbacks;
@@ -179,6 +187,19 @@ class ClientCore {
   // Fails every item of a task with an error of this kind (ename from the kind).
   void fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind, const std::string& evalue);
   void progress_main();
+  // Task database (client_db.cpp), lock held, only called when db_ is set. db_reuse_locked
+  // computes the task's key and, if an earlier run finished it, fills its items as a result
+  // would and returns true (the task is not sent).
+  bool db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord& rec, MsgId id,
+                       std::span<const char> msg, ResumeKey& key);
+  void db_append_locked(const TaskRecord& rec, MsgId id, const ResumeKey& key,
+                        std::span<const char> result, std::string_view error);
+  struct DbFunction {
+    std::string name;
+    KeyHasher seed;
+    bool collective = false;
+  };
+  const DbFunction& db_function_locked(std::uint64_t fn_id);
   void report_stuck_locked(std::int64_t grace_ms);
 
   MPI_Comm comm_;
@@ -217,6 +238,11 @@ class ClientCore {
   bool bg_idle_ = false;
   int driving_ = 0;
   bool shut_down_ = false;
+  std::shared_ptr<TaskDb> db_;  // null: off (every hook is behind one test of this)
+  bool db_resume_ = false;
+  std::uint64_t db_reused_ = 0;
+  std::unordered_map<std::uint64_t, DbFunction> db_functions_;
+  Bytes db_scratch_;
   Scheduler sched_{*this};  // last: it goes first, before the queues it refers to
 };
 

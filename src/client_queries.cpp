@@ -35,6 +35,7 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
     m.pid = info.pid;
   }
   m.thread = r.thread;
+  m.reused = (r.hub & kReused) != 0;
   sched_.fill_metadata_locked(id, m);
   m.error = first_error_locked(id);
   if (auto it = outputs_.find(id); it != outputs_.end()) {

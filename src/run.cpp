@@ -27,6 +27,7 @@
 #include "mpi_check.hpp"
 #include "settings.hpp"
 #include "startup.hpp"
+#include "task_db.hpp"
 
 namespace mpiply {
 
@@ -55,7 +56,44 @@ int finish_drain(detail::ClientCore& core) {
   return kExitInterrupted;
 }
 
+// Rank 0 opens the task database (MPIPLY_DB / RunOptions::db) after the registry is frozen (the
+// program identity hashes it); every rank learns the outcome, so a database refused (corrupt,
+// locked, another program's or format's) stops every rank with kExitStartupFailed and one
+// message, the file untouched. Collective on comm; only rank 0 gets the database.
+std::string open_db(MPI_Comm comm, int rank, int ranks, std::shared_ptr<detail::TaskDb>& db) {
+  std::string problem;
+  if (rank == 0 && !detail::db_path().empty()) {
+    try {
+      detail::TaskDbOptions opt;
+      opt.ranks = ranks;
+      db = detail::TaskDb::open(detail::db_path(), detail::ProgramIdentity::current(), opt);
+      if (std::size_t n = db->reusable(); n > 0 && detail::settings().db_resume)
+        std::fprintf(stderr, "mpiply: task database '%s': %zu finished tasks from earlier runs "
+                     "can be reused\n", detail::db_path().c_str(), n);
+    } catch (const std::exception& e) {
+      problem = e.what();
+      if (problem.empty()) problem = "mpiply: the task database could not be opened";
+    }
+  }
+  int len = static_cast<int>(problem.size());
+  detail::mpi_check(MPI_Bcast(&len, 1, MPI_INT, 0, comm), "MPI_Bcast");
+  problem.resize(static_cast<std::size_t>(len));
+  if (len > 0) detail::mpi_check(MPI_Bcast(problem.data(), len, MPI_CHAR, 0, comm), "MPI_Bcast");
+  return problem;
+}
+
+// Closes the task database and prints its summary line (rank 0).
+void close_db(detail::ClientCore& core) {
+  try {
+    std::string line = core.close_db();
+    if (!line.empty()) std::fprintf(stderr, "%s\n", line.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+  }
+}
+
 int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
+               std::shared_ptr<detail::TaskDb> db,
                const std::function<int(Client&)>& client_main) {
   const detail::Settings& settings = detail::settings();
   bool inline_mode = engines.empty();
@@ -73,6 +111,7 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
   int hwm = std::max(settings.hwm, settings.engine_threads);
   auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), hwm,
                                                       settings.client_runs_tasks);
+  if (db) core->attach_db(std::move(db), settings.db_resume);
   core->start_progress_thread();
   // What the drain watchdog prints if client_main never returns (drain.hpp).
   detail::set_drain_summary([weak = std::weak_ptr<detail::ClientCore>(core)] {
@@ -101,7 +140,11 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
       code = kExitClientThrew;
     }
   }
-  if (detail::drain_requested()) return finish_drain(*core);
+  if (detail::drain_requested()) {
+    int rc = finish_drain(*core);
+    close_db(*core);
+    return rc;
+  }
   bool drained = false;
   try {
     drained = core->shutdown(code, settings.shutdown_grace_ms);
@@ -110,6 +153,7 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
   }
   // Engines stuck in a task never read a stop message: only MPI_Abort ends them (and mpirun
   // then exits with this code).
+  close_db(*core);
   if (!drained) {
     MPI_Abort(MPI_COMM_WORLD, kExitShutdownTimeout);
     std::_Exit(kExitShutdownTimeout);
@@ -160,12 +204,20 @@ int run(int argc, char** argv, const RunOptions& options,
     struct Thaw {
       ~Thaw() { detail::freeze_registry(false); }
     } thaw;
+    std::shared_ptr<detail::TaskDb> db;
+    int ranks = 1;
+    MPI_Comm_size(comm, &ranks);
+    if (std::string bad_db = open_db(comm, rank, ranks, db); !bad_db.empty()) {
+      if (rank == 0) std::fprintf(stderr, "%s\n", bad_db.c_str());
+      MPI_Comm_free(&comm);
+      return kExitStartupFailed;
+    }
     {
       // The engines' own communicator for collectives in tasks (engine_comm.hpp); made here, on
       // every rank, before any task can run, and freed on every rank once none can.
       detail::EngineTeam team(comm);
       if (rank == 0) {
-        code = run_client(comm, std::move(su.engines), client_main);
+        code = run_client(comm, std::move(su.engines), std::move(db), client_main);
       } else {
         Engine eng(rank - 1, rank, detail::this_hostname());
         detail::CrashReporter crash(eng.id(), rank, eng.hostname());

@@ -22,6 +22,7 @@ namespace mpiply::detail {
 namespace {
 
 Settings g_active;  // written by run() before any thread of the job starts
+std::string g_db_path;  // rank 0's MPIPLY_DB or RunOptions::db
 
 // A whole number without sign or spaces; nullopt if it is not one (or overflows 18 digits).
 std::optional<std::uint64_t> parse_whole(const char* s) {
@@ -113,6 +114,9 @@ constexpr Spec kOutputCap{"MPIPLY_OUTPUT_CAP",
                           "captured; the rest is cut with a marker",
                           "a whole number", "0 to 1073741824"};
 
+constexpr Spec kDbResume{"MPIPLY_DB_RESUME",
+                         "whether the task database (MPIPLY_DB) reuses results of earlier runs",
+                         "0 or 1", "0 or 1"};
 constexpr Scheme kSchemes[] = {Scheme::leastload, Scheme::lru, Scheme::twobin, Scheme::weighted,
                                Scheme::plainrandom};
 
@@ -205,6 +209,12 @@ Settings read_settings(std::vector<std::string>& problems) {
       }
     if (!known) problems.push_back(bad_value(kScheme, v, false, "leastload"));
   }
+  if (const char* v = value_of(kDbResume.name)) {
+    if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
+      s.db_resume = v[0] == '1';
+    else
+      problems.push_back(bad_value(kDbResume, v, false, "1"));
+  }
   return s;
 }
 
@@ -241,6 +251,8 @@ std::string agree_on_settings(MPI_Comm comm) {
   if (!verdict.empty()) return verdict;
   mpi_check(MPI_Bcast(&mine, sizeof mine, MPI_BYTE, 0, comm), "MPI_Bcast");
   g_active = mine;
+  const char* db = value_of("MPIPLY_DB");  // any path; only rank 0 opens it
+  g_db_path = world.rank() == 0 && db ? db : "";
   return {};
 }
 
@@ -309,12 +321,15 @@ std::string apply_run_options(const RunOptions& o) {
                                      "{} bytes",
                                      *o.output_cap, kMaxOutputCap));
   }
+  if (o.db_resume) s.db_resume = *o.db_resume;
   if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "\n"));
+  if (o.db) g_db_path = *o.db;
   g_active = s;
   return "";
 }
 
 const Settings& settings() noexcept { return g_active; }
+const std::string& db_path() noexcept { return g_db_path; }
 
 }  // namespace mpiply::detail
 

@@ -30,6 +30,7 @@ struct Settings {
   Scheme scheme = Scheme::leastload;  // MPIPLY_SCHEME: how load-balanced tasks are placed
   bool capture_output = false;  // MPIPLY_CAPTURE: tasks' stdout/stderr go to rank 0 (docs/output.md)
   std::uint64_t output_cap = std::uint64_t(1) << 20;  // MPIPLY_OUTPUT_CAP: bytes kept per stream
+  bool db_resume = true;  // MPIPLY_DB_RESUME: the task database reuses earlier runs' results
 };
 
 // Reads every MPIPLY_* variable; each bad one adds a line to problems (what, why, the fix) and
@@ -46,5 +47,9 @@ std::string apply_run_options(const RunOptions& options);
 
 // The settings in effect: those of the current (or last) mpiply::run, defaults before any.
 const Settings& settings() noexcept;
+
+// The task database's path (RunOptions::db, else rank 0's MPIPLY_DB), empty when off. Kept out of
+// Settings, which is broadcast as bytes; only rank 0 opens the file, so only rank 0 holds it.
+const std::string& db_path() noexcept;
 
 }  // namespace mpiply::detail

@@ -25,6 +25,8 @@ struct TaskRecord {
 // purged from the hub (purge_hub_results: gone from hub_history, db_query, metadata).
 inline constexpr std::uint8_t kValuesPurged = 1;
 inline constexpr std::uint8_t kRecordPurged = 2;
+// Not a hub bit: the result was reused from the task database (client_db.cpp), never sent.
+inline constexpr std::uint8_t kReused = 4;
 
 static_assert(sizeof(TaskRecord) <= 80, "TaskRecord grew: a job may hold millions of them");
 

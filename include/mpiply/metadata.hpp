@@ -37,6 +37,9 @@ struct TaskMetadata {
   int thread = 0;  // which of the engine's worker threads ran it (0 to MPIPLY_ENGINE_THREADS-1)
   std::size_t items = 0;  // map items carried by this task (1 for apply)
   std::string error;      // "ename: evalue" of the first failing item, empty if none
+  // The result came from the task database (MPIPLY_DB) of an earlier run: the task was not sent
+  // (engine_id -1); docs/database.md.
+  bool reused = false;
   // LoadBalancedView flags: how many times the task was sent to an engine (more than 1 after
   // retries; 0 while it waits), the engines it was sent to in order, and its dependencies.
   int attempts = 0;

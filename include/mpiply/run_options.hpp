@@ -4,6 +4,7 @@
 // Every rank runs the same code, so every rank sees the same options.
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include <mpiply/time.hpp>
 
@@ -61,6 +62,12 @@ struct RunOptions {
   // default 1 MiB, at most 1 GiB); past it the text is cut with a marker saying how much was
   // dropped.
   std::optional<std::uint64_t> output_cap;
+  // The durable task database (MPIPLY_DB=path; docs/database.md): rank 0 records every finished
+  // task there, and a later run of the same program reuses the results of tasks that succeeded
+  // (same function, same argument bytes) instead of sending them. Empty: off.
+  std::optional<std::string> db;
+  // With false the database records but never reuses (MPIPLY_DB_RESUME=0|1, default 1).
+  std::optional<bool> db_resume;
 };
 
 }  // namespace mpiply

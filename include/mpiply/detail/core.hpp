@@ -38,6 +38,9 @@ struct TaskSource {
   MsgId first_msg = 0;       // set by submit
   std::uint32_t next = 0;    // next undispatched task (load-balanced queue)
   TaskFlags flags;           // the view's flags merged with the call's, copied at submission
+  // An argument is a Reference (resolved on the engine by name): the task database never
+  // reuses such a task's stored result, since its key sees the name, not the value.
+  bool has_references = false;
 
   virtual std::size_t item_begin(std::uint32_t task) const = 0;
   virtual std::uint32_t item_count(std::uint32_t task) const = 0;

@@ -39,6 +39,7 @@ template <class F, class... A>
 std::shared_ptr<FixedSource> make_apply_source(std::uint64_t fn_id, A&&... a) {
   auto src = std::make_shared<FixedSource>();
   src->fn_id = fn_id;
+  src->has_references = (is_reference_arg_v<A> || ...) || (is_reference_list_v<A> || ...);
   Writer w(src->msg);
   write_header(w, Kind::call, 1, fn_id);
   encode_call<F>(w, std::forward<A>(a)...);
@@ -86,6 +87,7 @@ class MapInput {
   MapInput(std::initializer_list<D> items) : items_(items) {}
 
   bool is_sequence() const { return !broadcast_; }
+  bool has_references() const { return !names_.empty(); }
   std::size_t length() const { return names_.empty() ? items_.size() : names_.size(); }
   void write(Writer& w, std::size_t i) const {
     if (names_.empty()) {
@@ -119,7 +121,9 @@ struct MapSource<F, std::tuple<P...>> : TaskSource {
   std::size_t chunk = 1;
   std::vector<std::pair<std::size_t, std::uint32_t>> ranges;  // only for partitioned maps
 
-  explicit MapSource(MapInput<P>... a) : args(std::move(a)...) {}
+  explicit MapSource(MapInput<P>... a) : args(std::move(a)...) {
+    has_references = std::apply([](const auto&... in) { return (in.has_references() || ...); }, args);
+  }
 
   std::size_t item_begin(std::uint32_t task) const override {
     return ranges.empty() ? std::size_t(task) * chunk : ranges[task].first;
