@@ -35,6 +35,7 @@
 #include <mpiply/mpiply.hpp>
 
 #include "bench/baselines.hpp"
+#include "common/before_mpi.hpp"
 #include "bench/common.hpp"
 #include "bench/db_row.hpp"
 #include "bench/report.hpp"
@@ -322,13 +323,6 @@ Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<
   return f;
 }
 
-// Before MPI is up: print only once, from the first rank (or when not launched by mpirun).
-bool first_rank_hint() {
-  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"})
-    if (const char* s = std::getenv(v)) return std::atoi(s) == 0;
-  return true;
-}
-
 constexpr const char* kAbout =
     "usage: mpirun -n N bench [--quick] [--json FILE]   (N >= 2; targets are set for N = 2)\n\n"
     "Measures mpiply next to raw MPI in one run: ping-pong vs apply round trip, a hand-written\n"
@@ -361,19 +355,19 @@ int main(int argc, char** argv) {
     po::store(po::parse_command_line(argc, argv, opts), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    if (first_rank_hint()) std::fprintf(stderr, "bench: %s; try --help\n", e.what());
-    return 2;
+    if (jobs::first_rank()) std::fprintf(stderr, "bench: %s; try --help\n", e.what());
+    return jobs::exit_all_ranks(2);
   }
   if (vm.count("help")) {
-    if (first_rank_hint()) std::cout << kAbout << opts << kHwmNote;
+    if (jobs::first_rank()) std::cout << kAbout << opts << kHwmNote;
     return 0;
   }
   if (quick) cfg.make_quick();
   if (vm.count("cost-items")) cfg.cost_large_items = vm["cost-items"].as<long>();
   if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost") {
-    if (first_rank_hint())
+    if (jobs::first_rank())
       std::fprintf(stderr, "bench: --part must be all, cpu or cost, not '%s'\n", cfg.part.c_str());
-    return 2;
+    return jobs::exit_all_ranks(2);
   }
 
   mpiply::Environment env(argc, argv);

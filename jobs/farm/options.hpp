@@ -10,6 +10,8 @@
 #include <boost/program_options.hpp>
 #include <fmt/core.h>
 
+#include "../common/before_mpi.hpp"
+
 namespace farm {
 
 // GNU parallel's code for errors other than failed commands (1..101 count failed commands).
@@ -24,13 +26,6 @@ struct Options {
   double grace = 1;     // seconds between SIGTERM and SIGKILL on a timeout
   std::string results;  // directory for <seq>.out / <seq>.err; empty = print on rank 0
 };
-
-// Before MPI is up: is this the first rank (or not launched by an MPI launcher at all)?
-inline bool first_rank() {
-  for (const char* v : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
-    if (const char* s = std::getenv(v)) return std::atoi(s) == 0;
-  return true;
-}
 
 // Fills `o`; returns an exit code when the program should stop now (--help, bad flags).
 inline std::optional<int> parse_options(int argc, char** argv, Options& o) {
@@ -61,7 +56,7 @@ inline std::optional<int> parse_options(int argc, char** argv, Options& o) {
   po::positional_options_description positional;
   positional.add("input", 1);
 
-  const bool talk = first_rank();
+  const bool talk = jobs::first_rank();
   try {
     po::variables_map vm;
     po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
@@ -86,7 +81,7 @@ inline std::optional<int> parse_options(int argc, char** argv, Options& o) {
     if (!(o.timeout >= 0) || !(o.grace >= 0)) throw po::error("--timeout and --grace must be >= 0");
   } catch (const po::error& e) {
     if (talk) fmt::print(stderr, "farm: {}; try --help\n", e.what());
-    return kExitUsage;
+    return jobs::exit_all_ranks(kExitUsage);
   }
   return std::nullopt;
 }

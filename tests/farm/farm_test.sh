@@ -181,6 +181,21 @@ usage)
   grep -q -- "--joblog" out.txt || fail "--help does not list --joblog"
   run_farm 255 --no-such-flag
   grep -q "no-such-flag" err.txt || fail "a bad flag is not named"
+  # The same with the first rank started late: the other ranks must not exit (and so make
+  # mpirun kill the job) before the first rank has printed. The delay sets up the race; the
+  # test waits for nothing.
+  late=()
+  for a in "${farm[@]}"; do
+    if [[ $a == */farm ]]; then
+      late+=(bash -c 'if [ "${OMPI_COMM_WORLD_RANK:-0}" = 0 ]; then sleep 1; fi; exec "$0" "$@"' "$a")
+    else
+      late+=("$a")
+    fi
+  done
+  rc=0
+  "${late[@]}" --no-such-flag >out.txt 2>err.txt || rc=$?
+  [ "$rc" = 255 ] || fail "late first rank: exit $rc, expected 255"
+  grep -q "no-such-flag" err.txt || fail "a bad flag is not named when the first rank is late"
   run_farm 255 --resume cmds
   grep -q "needs --joblog" err.txt || fail "--resume without --joblog"
   run_farm 255 no-such-file
