@@ -64,7 +64,9 @@ bool ClientCore::db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRec
     return false;
   std::optional<Reusable> hit = db_->lookup(fn.name, key);
   if (!hit || hit->items != rec.nitems) return false;
-  ResultHeader h{id, 0, 0, rec.nitems, 0};
+  ResultHeader h{};
+  h.msg_id = id;
+  h.nitems = rec.nitems;
   db_scratch_.clear();
   char* p = db_scratch_.grow(sizeof h + hit->result.size());
   std::memcpy(p, &h, sizeof h);

@@ -4,6 +4,10 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <atomic>
+#include <iostream>
+
 #include <fmt/format.h>
 
 namespace mpiply {
@@ -67,28 +71,93 @@ const char* error_type_name(ErrorKind kind) noexcept {
 }
 
 namespace {
-std::string composite_message(const std::vector<CompositeError::Item>& items, std::size_t total) {
-  std::string s = fmt::format("{} of {} items raised", items.size(), total);
-  std::size_t shown = 0;
-  for (const auto& it : items) {
-    if (shown++ == 5) {
-      s += fmt::format("\n  ... and {} more (CompositeError::errors() has them all)",
-                       items.size() - 5);
-      break;
-    }
-    s += fmt::format("\n  item {}: {}", it.index, it.error.what());
+std::atomic<std::size_t> g_default_tb_limit{CompositeError::kDefaultTbLimit};
+
+// One failure's block: a header line, then "ename: evalue" split at its newlines.
+void append_block(std::vector<std::string>& lines, const CompositeError::Item& it) {
+  const RemoteError& e = it.error;
+  lines.push_back(fmt::format("[{}:{}] item {}, msg id {}, host {}", e.engine_id(), e.function(),
+                              it.index, e.msg_id(), e.hostname()));
+  std::string text = e.ename() + ": " + e.evalue();
+  std::size_t start = 0;
+  while (true) {
+    std::size_t nl = text.find('\n', start);
+    lines.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
   }
+}
+
+std::string more_line(std::size_t n) {
+  return fmt::format("... {} more exception{} ...", n, n == 1 ? "" : "s");
+}
+
+std::vector<std::string> render_all(const std::vector<CompositeError::Item>& items,
+                                    std::size_t limit) {
+  std::vector<std::string> lines;
+  const std::size_t shown = std::min(limit, items.size());
+  for (std::size_t i = 0; i < shown; ++i) append_block(lines, items[i]);
+  if (items.size() > shown) lines.push_back(more_line(items.size() - shown));
+  return lines;
+}
+
+std::string composite_message(const std::vector<CompositeError::Item>& items, std::size_t total,
+                              std::size_t limit) {
+  std::string s = fmt::format("{} of {} items raised", items.size(), total);
+  const std::size_t shown = std::min(limit, items.size());
+  for (std::size_t i = 0; i < shown; ++i)
+    s += fmt::format("\n  item {}: {}", items[i].index, items[i].error.what());
+  if (items.size() > shown)
+    s += fmt::format("\n  {} (CompositeError::errors() has them all)",
+                     more_line(items.size() - shown));
   return s;
+}
+
+void print_lines(const std::vector<std::string>& lines, std::ostream& out) {
+  for (const auto& l : lines) out << l << '\n';
+  out.flush();
 }
 }  // namespace
 
 CompositeError::CompositeError(std::vector<Item> items, std::size_t total)
-    : Error(composite_message(items, total)), items_(std::move(items)) {}
+    : Error(composite_message(items, total, default_tb_limit())),
+      items_(std::move(items)),
+      total_(total),
+      tb_limit_(default_tb_limit()) {}
 
 void CompositeError::raise_exception(std::size_t i) const {
   if (i >= items_.size())
     throw UsageError(fmt::format("raise_exception({}): there are only {} errors", i, items_.size()));
   items_[i].error.raise();
+}
+
+void CompositeError::set_default_tb_limit(std::size_t n) noexcept { g_default_tb_limit = n; }
+std::size_t CompositeError::default_tb_limit() noexcept { return g_default_tb_limit; }
+
+std::vector<std::string> CompositeError::render_traceback() const {
+  return render_all(items_, tb_limit_);
+}
+
+std::vector<std::string> CompositeError::render_traceback(std::size_t excid) const {
+  if (excid >= items_.size())
+    throw UsageError(fmt::format(
+        "render_traceback({}): this CompositeError holds {} errors (excid 0 to {}); call it "
+        "without excid for all of them",
+        excid, items_.size(), items_.empty() ? 0 : items_.size() - 1));
+  std::vector<std::string> lines;
+  append_block(lines, items_[excid]);
+  return lines;
+}
+
+void CompositeError::print_traceback() const { print_traceback(std::cout); }
+void CompositeError::print_traceback(std::ostream& out) const {
+  print_lines(render_traceback(), out);
+}
+void CompositeError::print_traceback(std::size_t excid) const {
+  print_traceback(excid, std::cout);
+}
+void CompositeError::print_traceback(std::size_t excid, std::ostream& out) const {
+  print_lines(render_traceback(excid), out);
 }
 
 const char* to_string(TaskStatus s) noexcept {

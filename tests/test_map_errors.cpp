@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -142,6 +143,81 @@ TEST_CASE("iteration yields good items and raises at a failing one", "[map][erro
     auto ok = lb.map_async(fail_some, std::vector<int>{0, 2, 3, 5}, {.chunksize = 3});
     CHECK(ok.get(kBound) == std::vector<int>{0, 20, 30, 50});
     CHECK(ok.successful());
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
+
+// ipyparallel's CompositeError printing: tb_limit failures shown, the rest counted.
+TEST_CASE("CompositeError renders and prints at most tb_limit failures", "[map][errors]") {
+  int rc = mpiply::run(1, argv, [&](mpiply::Client& c) {
+    auto lb = c.load_balanced_view();
+    // Items 1, 4, 7, 10, 13, 16 of 0..17 raise: six failures.
+    auto amr = lb.map_async(fail_some, iota_vec(18), {.chunksize = 1});
+    REQUIRE(amr.wait(kBound));
+    std::optional<mpiply::CompositeError> caught;
+    try {
+      (void)amr.get();
+    } catch (const mpiply::CompositeError& e) {
+      caught = e;
+    }
+    REQUIRE(caught);
+    mpiply::CompositeError& e = *caught;
+    REQUIRE(e.errors().size() == 6);
+    CHECK(e.total() == 18);
+    CHECK(e.tb_limit() == mpiply::CompositeError::kDefaultTbLimit);
+    const std::string what = e.what();
+    CHECK(what.find("6 of 18 items raised") == 0);
+    CHECK(what.find("bad item 10") != std::string::npos);     // the 4th failure is shown
+    CHECK(what.find("bad item 13") == std::string::npos);     // the 5th is not
+    CHECK(what.find("... 2 more exceptions ...") != std::string::npos);
+
+    // Two lines per failure (header, "ename: evalue"), then the count of the rest.
+    auto lines = e.render_traceback();
+    REQUIRE(lines.size() == 4 * 2 + 1);
+    const auto& first = e.errors()[0].error;
+    CHECK(lines[0] == "[" + std::to_string(first.engine_id()) + ":fail_some] item 1, msg id " +
+                          std::to_string(first.msg_id()) + ", host " + first.hostname());
+    CHECK(lines[1].find("runtime_error") != std::string::npos);
+    CHECK(lines[1].find(": bad item 1") != std::string::npos);
+    CHECK(lines[7].find(": bad item 10") != std::string::npos);
+    CHECK(lines[8] == "... 2 more exceptions ...");
+
+    // print_traceback writes the same lines.
+    std::ostringstream out;
+    e.print_traceback(out);
+    std::string joined;
+    for (const auto& l : lines) joined += l + "\n";
+    CHECK(out.str() == joined);
+
+    // A larger limit shows all six and no count; 0 shows only the count.
+    e.set_tb_limit(10);
+    lines = e.render_traceback();
+    CHECK(lines.size() == 12);
+    CHECK(lines.back().find(": bad item 16") != std::string::npos);
+    e.set_tb_limit(0);
+    CHECK(e.render_traceback() == std::vector<std::string>{"... 6 more exceptions ..."});
+
+    // One failure by its position, whatever the limit; past the end is a UsageError.
+    lines = e.render_traceback(5);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].find("item 16") != std::string::npos);
+    std::ostringstream one;
+    e.print_traceback(2, one);
+    CHECK(one.str().find(": bad item 7\n") != std::string::npos);
+    CHECK_THROWS_AS(e.render_traceback(6), mpiply::UsageError);
+
+    // The class-wide default applies to errors made after it is set.
+    mpiply::CompositeError::set_default_tb_limit(1);
+    try {
+      (void)lb.map(fail_some, iota_vec(6));
+      FAIL("expected a CompositeError");
+    } catch (const mpiply::CompositeError& e2) {
+      CHECK(e2.tb_limit() == 1);
+      CHECK(std::string(e2.what()).find("... 1 more exception ...") != std::string::npos);
+      CHECK(e2.render_traceback().size() == 3);
+    }
+    mpiply::CompositeError::set_default_tb_limit(mpiply::CompositeError::kDefaultTbLimit);
     return 0;
   });
   REQUIRE(rc == 0);

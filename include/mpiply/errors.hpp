@@ -3,6 +3,7 @@
 // function, msg id) and what to do about it. All derive from mpiply::Error.
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -176,20 +177,49 @@ const char* error_type_name(ErrorKind kind) noexcept;
 
 // Several tasks (or map items) raised. Each failure keeps the index of its item; the results that
 // succeeded stay retrievable from the AsyncResult.
+//
+// Printing follows ipyparallel: what(), render_traceback() and print_traceback() show at most
+// tb_limit() failures (default 4, as ipyparallel's CompositeError.tb_limit) and sum up the rest
+// as "... N more exceptions ...". errors() always has every one.
 class CompositeError : public Error {
  public:
   struct Item {
     std::size_t index;
     RemoteError error;
   };
+  static constexpr std::size_t kDefaultTbLimit = 4;
+
   CompositeError(std::vector<Item> items, std::size_t total);
   const std::vector<Item>& errors() const noexcept { return items_; }
+  std::size_t total() const noexcept { return total_; }  // items of the result, failed or not
   // Rethrows the i-th failure as the error it is: its specific type (MessageTooLarge, ...) when
   // it has one, else RemoteError (ipyparallel's raise_exception).
   [[noreturn]] void raise_exception(std::size_t i = 0) const;
 
+  // How many failures the printing shows. The class-wide default applies to errors made after
+  // it is set (what() is fixed when the error is made); set_tb_limit changes this error's
+  // render_traceback and print_traceback. 0 shows none, only the count.
+  static void set_default_tb_limit(std::size_t n) noexcept;
+  static std::size_t default_tb_limit() noexcept;
+  std::size_t tb_limit() const noexcept { return tb_limit_; }
+  void set_tb_limit(std::size_t n) noexcept { tb_limit_ = n; }
+
+  // The failures as text lines. Without excid: a block per failure up to tb_limit(), then the
+  // count of the rest. With excid: that failure alone, whatever the limit (an excid past the end
+  // is a UsageError). A block is a header "[engine:function] item I, msg id M, host H" and the
+  // error's "ename: evalue" (one line per line of evalue, e.g. a crash report).
+  std::vector<std::string> render_traceback() const;
+  std::vector<std::string> render_traceback(std::size_t excid) const;
+  // render_traceback's lines, each ended by a newline, to out (std::cout when not given).
+  void print_traceback() const;
+  void print_traceback(std::ostream& out) const;
+  void print_traceback(std::size_t excid) const;
+  void print_traceback(std::size_t excid, std::ostream& out) const;
+
  private:
   std::vector<Item> items_;
+  std::size_t total_;
+  std::size_t tb_limit_;
 };
 
 }  // namespace mpiply
