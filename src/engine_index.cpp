@@ -17,8 +17,10 @@ void EngineIndex::reset(std::size_t n, unsigned hwm, Scheme scheme) {
   next_.assign(n, -1);
   prev_.assign(n, -1);
   min_ = 0;
+  with_room_ = 0;
+  dense_ = scheme_ == Scheme::plainrandom || scheme_ == Scheme::twobin;
   room_.clear();
-  room_.reserve(n);
+  room_.reserve(dense_ ? n : 0);
   room_pos_.assign(n, -1);
   level_.assign(scheme_ == Scheme::weighted ? hwm_ : 0, {});
   level_pos_.assign(n, -1);
@@ -42,8 +44,11 @@ void EngineIndex::join(int e) {
   else head_[c] = e;
   tail_[c] = e;
   min_ = std::min(min_, c);
-  room_pos_[i] = static_cast<int>(room_.size());
-  room_.push_back(e);
+  ++with_room_;
+  if (dense_) {
+    room_pos_[i] = static_cast<int>(room_.size());
+    room_.push_back(e);
+  }
   if (!level_.empty()) {
     level_pos_[i] = static_cast<int>(level_[c].size());
     level_[c].push_back(e);
@@ -67,7 +72,8 @@ void EngineIndex::leave(int e) {
     v.pop_back();
     pos[i] = -1;
   };
-  drop(room_, room_pos_, i);
+  --with_room_;
+  if (dense_) drop(room_, room_pos_, i);
   if (!level_.empty()) drop(level_[c], level_pos_, i);
   if (ordered_on_) spare_ = ordered_.extract(key(e));
   listed_[i] = 0;
@@ -89,7 +95,7 @@ void EngineIndex::retire(int e) {
 }
 
 int EngineIndex::least_round_robin() {
-  if (room_.empty()) return -1;
+  if (with_room_ == 0) return -1;
   while (head_[min_] < 0) ++min_;  // an engine with room is listed at some level >= min_
   return head_[min_];
 }
@@ -101,7 +107,7 @@ int EngineIndex::draw_uniform(std::mt19937_64& rng) const {
 }
 
 int EngineIndex::draw_weighted(std::mt19937_64& rng) const {
-  if (room_.empty()) return -1;
+  if (with_room_ == 0) return -1;
   auto weight = [](unsigned c) { return 1.0 / (1e-6 + c); };
   double total = 0;
   for (unsigned c = 0; c < level_.size(); ++c) total += weight(c) * double(level_[c].size());
@@ -140,7 +146,8 @@ void EngineIndex::insert_ordered(int e) {
 int EngineIndex::first_ordered() {
   if (!ordered_on_) {
     ordered_on_ = true;
-    for (int e : room_) ordered_.insert(key(e));
+    for (std::size_t e = 0; e < listed_.size(); ++e)
+      if (listed_[e]) ordered_.insert(key(static_cast<int>(e)));
   }
   return ordered_.empty() ? -1 : ordered_.begin()->e;
 }

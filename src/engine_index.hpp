@@ -7,7 +7,7 @@
 // What it keeps, per engine in service with room:
 //  - a FIFO list per load level (0..hwm-1): the plain loop takes the head of the lowest one, so
 //    ties go round robin (an engine joins the back of its level when its load changes);
-//  - a dense array of them all (uniform draws: plainrandom, twobin);
+//  - with plainrandom or twobin, a dense array of them all (uniform draws);
 //  - with `weighted`, a dense array per load level (draws weighted by 1/load);
 //  - with `leastload` or `lru`, once a Placement first asks, an ordered set by (load, stamp) or
 //    by stamp alone, where stamp is when the scheme last gave the engine a task: the exact
@@ -37,14 +37,14 @@ class EngineIndex {
   unsigned load(int e) const noexcept { return load_[static_cast<std::size_t>(e)]; }
   bool in_service(int e) const noexcept { return !retired_[static_cast<std::size_t>(e)]; }
   bool has_room(int e) const noexcept { return in_service(e) && load(e) < hwm_; }
-  bool any_room() const noexcept { return !room_.empty(); }
+  bool any_room() const noexcept { return with_room_ != 0; }
   std::size_t in_service_count() const noexcept { return in_service_; }
 
   // The plain loop: least loaded in service, ties round robin; -1 if none has room. O(1)
   // amortised.
   int least_round_robin();
 
-  // Uniform draw among the engines with room (-1 if none).
+  // Uniform draw among the engines with room (-1 if none); needs plainrandom or twobin.
   int draw_uniform(std::mt19937_64& rng) const;
   // Draw weighted by 1 / (1e-6 + load) among the engines with room (-1 if none); needs the
   // weighted scheme. O(hwm).
@@ -82,7 +82,9 @@ class EngineIndex {
   // FIFO list per level: heads and tails by level, links by engine.
   std::vector<int> head_, tail_, next_, prev_;
   unsigned min_ = 0;  // no level below it has an engine
-  std::vector<int> room_, room_pos_;
+  std::size_t with_room_ = 0;
+  bool dense_ = false;
+  std::vector<int> room_, room_pos_;  // plainrandom and twobin only
   std::vector<std::vector<int>> level_;  // weighted only
   std::vector<int> level_pos_;
   std::vector<std::uint64_t> stamp_;
