@@ -84,6 +84,12 @@ void EngineIndex::set_load(int e, unsigned c) {
   if (listed_[i]) leave(e);
   load_[i] = c;
   if (!retired_[i] && c < hwm_) join(e);
+  // Nobody has asked for the ordered set for a while (only plain tasks run): drop it, so plain
+  // tasks stop paying for it. Rebuilding costs O(E log E), after at least 4E + 64 changes.
+  if (ordered_on_ && ++unasked_ > 4 * load_.size() + 64) {
+    ordered_on_ = false;
+    ordered_.clear();
+  }
 }
 
 void EngineIndex::retire(int e) {
@@ -144,6 +150,7 @@ void EngineIndex::insert_ordered(int e) {
 }
 
 int EngineIndex::first_ordered() {
+  unasked_ = 0;
   if (!ordered_on_) {
     ordered_on_ = true;
     for (std::size_t e = 0; e < listed_.size(); ++e)

@@ -11,7 +11,9 @@
 //  - with `weighted`, a dense array per load level (draws weighted by 1/load);
 //  - with `leastload` or `lru`, once a Placement first asks, an ordered set by (load, stamp) or
 //    by stamp alone, where stamp is when the scheme last gave the engine a task: the exact
-//    "least loaded, then least recently used" and "least recently used" orders, O(log E).
+//    "least loaded, then least recently used" and "least recently used" orders, O(log E). It is
+//    dropped again after 4E + 64 load changes without a question (plain tasks only), and
+//    rebuilt on the next.
 #include <cstdint>
 #include <random>
 #include <set>
@@ -90,6 +92,7 @@ class EngineIndex {
   std::vector<std::uint64_t> stamp_;
   std::uint64_t clock_ = 0;
   bool ordered_on_ = false;
+  std::size_t unasked_ = 0;  // load changes since first_ordered was last called
   std::set<Key> ordered_;
   std::set<Key>::node_type spare_;
 };

@@ -128,3 +128,31 @@ TEST_CASE("weighted draws favour lightly loaded engines", "[schemes]") {
   CHECK(light > 2700);
   CHECK(light < 3300);
 }
+
+TEST_CASE("the ordered set is rebuilt right after plain traffic dropped it", "[schemes]") {
+  for (Scheme s : {Scheme::leastload, Scheme::lru}) {
+    EngineIndex ix;
+    ix.reset(kEngines, kHwm, s);
+    Placement p(s);
+    std::mt19937 rng(3);
+    for (int round = 0; round < 5; ++round) {
+      // Plain traffic: many load changes, no ordered question (the set is dropped meanwhile).
+      for (int k = 0; k < 1000; ++k) {
+        int e = static_cast<int>(rng() % kEngines);
+        unsigned c = ix.load(e);
+        if (c < kHwm && rng() % 2) ix.set_load(e, c + 1);
+        else if (c > 0) ix.set_load(e, c - 1);
+      }
+      for (int k = 0; k < 20; ++k) {
+        std::vector<int> expect = admissible(ix, s, {});
+        int e = p.pick(ix);
+        if (expect.empty()) {
+          REQUIRE(e == -1);
+          break;
+        }
+        REQUIRE(has(expect, e));
+        ix.set_load(e, ix.load(e) + 1);
+      }
+    }
+  }
+}
