@@ -37,6 +37,7 @@
 #include "bench/baselines.hpp"
 #include "common/before_mpi.hpp"
 #include "bench/common.hpp"
+#include "bench/data_rows.hpp"
 #include "bench/db_row.hpp"
 #include "bench/report.hpp"
 
@@ -191,6 +192,26 @@ void cpu_per_result(mpiply::Client& rc, const Config& cfg, int size) {
   }
 }
 
+// Idle CPU: every rank has just been busy; now the client does nothing for idle_seconds.
+void idle_rows(mpiply::Client& rc, const Config& cfg, Figures& f) {
+  auto all = rc[mpiply::all];
+  {
+    auto max_of = [](const std::vector<double>& v) {
+      return *std::max_element(v.begin(), v.end());
+    };
+    std::vector<double> eng0 = all.apply_sync(engine_cpu_seconds);
+    double c0 = cpu_seconds_self();
+    std::this_thread::sleep_for(std::chrono::duration<double>(cfg.idle_seconds));
+    double c1 = cpu_seconds_self();
+    std::vector<double> eng1 = all.apply_sync(engine_cpu_seconds);
+    std::vector<double> d(eng0.size());
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = eng1[i] - eng0[i];
+    // The busiest engine; the engine's delta also holds the two small tasks that read it.
+    f.idle_engine_cpu_pct = max_of(d) / cfg.idle_seconds * 100.0;
+    f.idle_client_cpu_pct = (c1 - c0) / cfg.idle_seconds * 100.0;
+  }
+}
+
 Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<double>& data) {
   Figures f;
   auto e0 = rc[0];
@@ -209,22 +230,7 @@ Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<
     f.apply_rtt_us = median(rtts);
   }
 
-  // Idle CPU: every rank has just been busy; now the client does nothing for idle_seconds.
-  {
-    auto max_of = [](const std::vector<double>& v) {
-      return *std::max_element(v.begin(), v.end());
-    };
-    std::vector<double> eng0 = all.apply_sync(engine_cpu_seconds);
-    double c0 = cpu_seconds_self();
-    std::this_thread::sleep_for(std::chrono::duration<double>(cfg.idle_seconds));
-    double c1 = cpu_seconds_self();
-    std::vector<double> eng1 = all.apply_sync(engine_cpu_seconds);
-    std::vector<double> d(eng0.size());
-    for (std::size_t i = 0; i < d.size(); ++i) d[i] = eng1[i] - eng0[i];
-    // The busiest engine; the engine's delta also holds the two small tasks that read it.
-    f.idle_engine_cpu_pct = max_of(d) / cfg.idle_seconds * 100.0;
-    f.idle_client_cpu_pct = (c1 - c0) / cfg.idle_seconds * 100.0;
-  }
+  idle_rows(rc, cfg, f);
 
   // Load-balanced maps of a no-op.
   {
@@ -346,7 +352,8 @@ int main(int argc, char** argv) {
     ("json", po::value(&cfg.json)->value_name("FILE"), "also write the figures to FILE as JSON")
     ("part", po::value(&cfg.part)->value_name("WHICH"),
      "all (default); cpu: only rank 0's CPU per result (run it at 2, 17, 65 ranks); "
-     "cost: only the per-task cost and memory rows")
+     "cost: only the per-task cost and memory rows; data: only pull, scatter, gather and the "
+     "map payload against MPI and Boost.MPI; idle: only the idle CPU rows")
     ("cost-items", po::value(&cfg.cost_large_items)->value_name("N"),
      "tasks in the large per-task cost map (default 1e6; 1e7 takes ~2 GB on rank 0)")
     ("help,h", "this text");
@@ -364,9 +371,11 @@ int main(int argc, char** argv) {
   }
   if (quick) cfg.make_quick();
   if (vm.count("cost-items")) cfg.cost_large_items = vm["cost-items"].as<long>();
-  if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost") {
+  if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost" && cfg.part != "data" &&
+      cfg.part != "idle") {
     if (jobs::first_rank())
-      std::fprintf(stderr, "bench: --part must be all, cpu or cost, not '%s'\n", cfg.part.c_str());
+      std::fprintf(stderr, "bench: --part must be all, cpu, cost, data or idle, not '%s'\n",
+                   cfg.part.c_str());
     return jobs::exit_all_ranks(2);
   }
 
@@ -413,6 +422,8 @@ int main(int argc, char** argv) {
     b.mpi_bw_gbs = mpi_bandwidth(rank, cfg, data);
     b.mpi_bw_huge_gbs = mpi_bandwidth(rank, cfg, data, true);
   }
+  DataFigures d;
+  if (cfg.part == "all" || cfg.part == "data") data_baselines(rank, size, cfg, data, d);
 
   int code = mpiply::run(argc, argv, [&](mpiply::Client& rc) -> int {
     if (rc.hwm() != hwm)
@@ -431,8 +442,22 @@ int main(int argc, char** argv) {
                   f.kept_result_bytes_per_task);
       return 0;
     }
+    if (cfg.part == "data") {
+      data_figures(rc, cfg, data, d);
+      data_report(cfg, size, d);
+      return 0;
+    }
+    if (cfg.part == "idle") {
+      Figures f;
+      timed_map(rc, iota_items(10000), 1);  // every rank busy first, as in the full run
+      idle_rows(rc, cfg, f);
+      fmt::print("idle over {:g} s: busiest engine {:.3f} % of a core, client {:.3f} %\n",
+                 cfg.idle_seconds, f.idle_engine_cpu_pct, f.idle_client_cpu_pct);
+      return 0;
+    }
     Figures f = measure_mpiply(rc, cfg, data);
-    report(cfg, size, rc.hwm(), b, f);
+    data_figures(rc, cfg, data, d);
+    report(cfg, size, rc.hwm(), b, f, d);
     purge_row(rc, cfg.quick ? 1000 : 10000);
     return 0;
   });

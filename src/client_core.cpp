@@ -14,6 +14,7 @@
 #include "executor.hpp"
 #include "mpi_check.hpp"
 #include "result_codec.hpp"
+#include "settings.hpp"
 
 namespace mpiply::detail {
 
@@ -53,6 +54,7 @@ ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
   }
   slots_.resize(engines_.size());
   for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(hwm_));
+  index_.reset(slots_.size(), static_cast<unsigned>(hwm_), settings().scheme);
   if (!inline_) {
     inbox_ = std::make_unique<ResultInbox>(comm_, mpi_engines_);
     abort_out_ = std::make_unique<AbortOutbox>(comm_);
@@ -110,7 +112,11 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   } else if (src->targets.empty()) {
     (src->candidates.empty() ? lb_ : lb_subset_).push_back(src);
   } else {
-    for (std::uint32_t t = 0; t < src->ntasks; ++t) slots_[src->targets[t]].direct.emplace_back(src, t);
+    for (std::uint32_t t = 0; t < src->ntasks; ++t) {
+      int e = src->targets[t];
+      slots_[static_cast<std::size_t>(e)].direct.emplace_back(src, t);
+      list_direct_locked(e);
+    }
   }
   // elapsed() counts from a steady stamp. With engines it is read after the send, where it
   // overlaps the task's flight instead of adding a clock read (~30 ns) to every apply round trip;
@@ -122,21 +128,33 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   return st.first_msg;
 }
 
-int ClientCore::least_loaded_locked() {
-  int best = -1;
-  unsigned best_count = static_cast<unsigned>(hwm_);
-  std::size_t n = slots_.size();
-  for (std::size_t k = 0; k < n; ++k) {
-    std::size_t e = (rr_ + k) % n;
-    unsigned c = slots_[e].count;
-    if (c < best_count) {
-      best = static_cast<int>(e);
-      best_count = c;
-      if (c == 0) break;
+int ClientCore::least_loaded_locked() { return index_.least_round_robin(); }
+
+void ClientCore::list_direct_locked(int e) {
+  EngineSlot& s = slots_[static_cast<std::size_t>(e)];
+  if (s.direct_listed) return;
+  s.direct_listed = true;
+  direct_ready_.push_back(e);
+}
+
+// Only engines listed since the last pass are looked at: those given direct tasks, and those
+// with direct tasks that just returned a result (room again).
+void ClientCore::dispatch_direct_locked() {
+  std::vector<int> engines;
+  engines.swap(direct_ready_);
+  for (int e : engines) {
+    EngineSlot& s = slots_[static_cast<std::size_t>(e)];
+    while (!s.direct.empty() && s.count < static_cast<unsigned>(hwm_)) {
+      auto [src, t] = std::move(s.direct.front());
+      s.direct.pop_front();
+      send_task_locked(e, src, t);
     }
+    s.direct_listed = false;  // full or empty: a result lists it again if it has tasks left
   }
-  if (best >= 0) rr_ = static_cast<unsigned>(best + 1) % static_cast<unsigned>(n);
-  return best;
+  if (direct_ready_.empty()) {
+    engines.clear();
+    direct_ready_.swap(engines);  // keep the capacity
+  }
 }
 
 int ClientCore::least_loaded_of_locked(const std::vector<int>& candidates) const {
@@ -172,14 +190,7 @@ void ClientCore::dispatch_locked() {
   if (queued_ == 0) return;
   if (drain_requested()) return drain_locked();  // drain hook: no queued task starts
   if (!lb_subset_.empty()) dispatch_subsets_locked();
-  for (std::size_t e = 0; e < slots_.size(); ++e) {
-    auto& s = slots_[e];
-    while (!s.direct.empty() && s.count < static_cast<unsigned>(hwm_)) {
-      auto [src, t] = std::move(s.direct.front());
-      s.direct.pop_front();
-      send_task_locked(static_cast<int>(e), src, t);
-    }
-  }
+  if (!direct_ready_.empty()) dispatch_direct_locked();
   if (sched_.busy()) sched_.dispatch_locked();
   bool fast = sched_.plain_fast();
   while (!lb_.empty()) {
@@ -222,6 +233,7 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
   ResumeKey key;
   if (db_ && db_reuse_locked(src, rec, id, msg, key)) return;  // an earlier run finished it
   ++s.count;
+  index_.set_load(e, s.count);
   ++inflight_;
   f.msg = id;
   f.key = key;
@@ -321,6 +333,8 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
   f.src.reset();
   s.head = (s.head + 1) % static_cast<unsigned>(s.ring.size());
   --s.count;
+  index_.set_load(e, s.count);
+  if (!s.direct.empty()) list_direct_locked(e);
   --inflight_;
 }
 

@@ -24,6 +24,7 @@
 
 #include "callback_queue.hpp"
 #include "drain.hpp"
+#include "engine_index.hpp"
 #include "engine_abort.hpp"
 #include "isolation.hpp"
 #include "local_engine.hpp"
@@ -58,6 +59,7 @@ struct EngineSlot {
   std::vector<InFlight> ring;  // outstanding tasks in send order (engines answer in order)
   unsigned head = 0, count = 0;
   std::deque<std::pair<std::shared_ptr<TaskSource>, std::uint32_t>> direct;
+  bool direct_listed = false;  // in ClientCore::direct_ready_
 };
 
 class ClientCore {
@@ -163,6 +165,8 @@ class ClientCore {
   void dispatch_locked();
   int least_loaded_locked();
   int least_loaded_of_locked(const std::vector<int>& candidates) const;
+  void list_direct_locked(int e);
+  void dispatch_direct_locked();
   void dispatch_subsets_locked();
   void send_task_locked(int engine, const std::shared_ptr<TaskSource>& src, std::uint32_t task);
   bool poll_results_locked();
@@ -225,7 +229,12 @@ class ClientCore {
   // common all-engine queue keeps its O(1) head; dispatched first, as they have fewer choices.
   std::deque<std::shared_ptr<TaskSource>> lb_subset_;
   std::size_t queued_ = 0, inflight_ = 0;
-  unsigned rr_ = 0;
+  // Engines with room and no more than hwm outstanding, kept on every send and result, so that
+  // dispatch does not scan the engines (engine_index.hpp).
+  EngineIndex index_;
+  // Engines that may have direct tasks to send: listed when given some, and when one with
+  // direct tasks left returns a result; dispatch looks at these only.
+  std::vector<int> direct_ready_;
   std::unique_ptr<ResultInbox> inbox_;  // gone after shutdown: it must not outlive the communicator
   std::unique_ptr<AbortOutbox> abort_out_;  // likewise
   ResultStore store_;

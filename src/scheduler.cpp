@@ -25,10 +25,6 @@ bool finished(TaskStatus s) noexcept {
   return s == TaskStatus::ok || s == TaskStatus::error || s == TaskStatus::aborted;
 }
 
-bool contains_sorted(const std::vector<int>& v, int e) {
-  return std::binary_search(v.begin(), v.end(), e);
-}
-
 std::vector<MsgId> sorted_ids(std::vector<MsgId> ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -62,14 +58,8 @@ bool Scheduler::any_in_service(const std::vector<int>& engines) const {
 }
 
 int Scheduler::pick_plain_locked(const std::vector<int>& candidates) {
-  auto load = [this](int e) { return core_.slots_[static_cast<std::size_t>(e)].count; };
-  auto hwm = static_cast<unsigned>(core_.hwm_);
-  std::size_t n = core_.slots_.size();
-  if (candidates.empty())
-    return placement_.pick(n, hwm, load, [this](int e) { return !retired(e); });
-  return placement_.pick(n, hwm, load, [&](int e) {
-    return !retired(e) && contains_sorted(candidates, e);
-  });
+  if (candidates.empty()) return placement_.pick(core_.index_);
+  return placement_.pick_among(core_.index_, candidates, [](int) { return true; });
 }
 
 void Scheduler::admit_locked(std::shared_ptr<TaskSource> src) {
@@ -188,6 +178,8 @@ void Scheduler::release_locked(const std::shared_ptr<Job>& job) {
     return;
   }
   job->allowed = std::move(allowed);
+  // Every engine in service: placed from the index, not by looking at each allowed engine.
+  job->every = job->allowed.size() == core_.index_.in_service_count();
   job->released = true;
   ready_.push_back({job, 0, job->ntasks});
 }
@@ -260,9 +252,7 @@ bool Scheduler::maybe_retry_locked(TaskRecord& rec, int engine, MsgId id, const 
 // Places tasks of r while an engine it may use has room; false if some are left.
 bool Scheduler::place_locked(Ready& r) {
   Job& job = *r.job;
-  auto load = [this](int e) { return core_.slots_[static_cast<std::size_t>(e)].count; };
-  auto hwm = static_cast<unsigned>(core_.hwm_);
-  std::size_t n = core_.slots_.size();
+  EngineIndex& ix = core_.index_;
   while (r.next < r.end) {
     MsgId id = job.first + r.next;
     if (core_.record(id).status != TaskStatus::queued) {  // aborted while it waited
@@ -270,16 +260,18 @@ bool Scheduler::place_locked(Ready& r) {
       continue;
     }
     TaskInfo& ti = tasks_[id];
-    // A retry goes to an engine it has not tried while one it may use is in service.
-    bool avoid = !ti.tried.empty() &&
-                 std::any_of(job.allowed.begin(), job.allowed.end(), [&](int e) {
-                   return !retired(e) &&
-                          std::find(ti.tried.begin(), ti.tried.end(), e) == ti.tried.end();
-                 });
-    int e = placement_.pick(n, hwm, load, [&](int c) {
-      return !retired(c) && contains_sorted(job.allowed, c) &&
-             !(avoid && std::find(ti.tried.begin(), ti.tried.end(), c) != ti.tried.end());
-    });
+    auto tried = [&](int e) { return std::find(ti.tried.begin(), ti.tried.end(), e) != ti.tried.end(); };
+    int e;
+    if (ti.tried.empty() && job.every) {
+      e = placement_.pick(ix);
+    } else {
+      // A retry goes to an engine it has not tried while one it may use is in service; a task
+      // restricted to some engines looks at those only.
+      bool avoid = !ti.tried.empty() &&
+                   std::any_of(job.allowed.begin(), job.allowed.end(),
+                               [&](int c) { return !retired(c) && !tried(c); });
+      e = placement_.pick_among(ix, job.allowed, [&](int c) { return !(avoid && tried(c)); });
+    }
     if (e < 0) {
       bool possible = std::any_of(job.allowed.begin(), job.allowed.end(),
                                   [&](int c) { return !retired(c); });
@@ -319,12 +311,7 @@ void Scheduler::audit_timeouts_locked() {
 void Scheduler::dispatch_locked() {
   if (!deadlines_.empty()) audit_timeouts_locked();
   if (ready_.empty()) return;
-  auto hwm = static_cast<unsigned>(core_.hwm_);
-  auto room = [&] {
-    for (std::size_t e = 0; e < core_.slots_.size(); ++e)
-      if (core_.slots_[e].count < hwm && !retired(static_cast<int>(e))) return true;
-    return false;
-  };
+  auto room = [this] { return core_.index_.any_room(); };
   std::deque<Ready> work, rest;
   work.swap(ready_);
   // Entries that cannot go now wait in order behind the others, which still go: a task
@@ -344,7 +331,10 @@ void Scheduler::dispatch_locked() {
 
 void Scheduler::retire_locked(const std::vector<int>& engines) {
   if (retired_.empty()) retired_.assign(core_.slots_.size(), 0);
-  for (int e : engines) retired_[static_cast<std::size_t>(e)] = 1;
+  for (int e : engines) {
+    retired_[static_cast<std::size_t>(e)] = 1;
+    core_.index_.retire(e);
+  }
   refresh_fast();
   // Plain tasks left without an engine fail now rather than wait for ever.
   auto abort_plain = [this](std::deque<std::shared_ptr<TaskSource>>& q, bool subset) {

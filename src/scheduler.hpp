@@ -105,6 +105,7 @@ class Scheduler {
     std::int64_t deadline_ns = 0;  // steady clock; 0 = waits as long as it takes
     int retries = 0;
     std::vector<int> allowed;  // engines it may run on, fixed at release
+    bool every = false;        // ... which were all the engines in service then
     bool released = false, dead = false;
   };
   struct TaskInfo {

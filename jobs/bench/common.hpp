@@ -131,3 +131,19 @@ struct Figures {
 };
 
 }  // namespace bench
+
+namespace bench {
+
+// Moving data in and out of engines (issue 12): 64 MiB by pull, scatter and gather against
+// MPI_Recv, MPI_Scatterv and MPI_Gatherv, and a map of vectors pushed and pulled against
+// Boost.MPI sending the same object. GB/s (1e9 B), the best of the repeats after a warm-up.
+struct DataFigures {
+  double bytes = 0, payload_bytes = 0;
+  double mpi_recv_gbs = 0, mpi_scatterv_gbs = 0, mpi_gatherv_gbs = 0;
+  double mpi_recv_fresh_gbs = 0;  // context: into a new, untouched buffer each time (as pull)
+  double boostmpi_send_gbs = 0, boostmpi_return_gbs = 0;
+  double pull_gbs = 0, scatter_gbs = 0, gather_gbs = 0;
+  double payload_push_gbs = 0, payload_pull_gbs = 0;
+};
+
+}  // namespace bench

@@ -38,7 +38,56 @@ inline void write_json_file(const std::string& path, const nlohmann::ordered_jso
   if (!f) throw std::runtime_error("bench: cannot write " + path);
 }
 
-inline void report(const Config& cfg, int size, int hwm, const Baselines& b, const Figures& f) {
+// The data rows (DataFigures), each against its MPI or Boost.MPI baseline.
+inline std::vector<Row> data_rows(const DataFigures& d) {
+  return {
+      {"mpi_recv_gbs", d.mpi_recv_gbs, {}, "", {}},
+      {"pull_gbs", d.pull_gbs, d.mpi_recv_gbs, ">= 0.8 x MPI", d.pull_gbs >= 0.8 * d.mpi_recv_gbs},
+      {"mpi_recv_fresh_gbs", d.mpi_recv_fresh_gbs, {}, "", {}},
+      {"mpi_scatterv_gbs", d.mpi_scatterv_gbs, {}, "", {}},
+      {"scatter_gbs", d.scatter_gbs, d.mpi_scatterv_gbs, ">= 0.8 x MPI",
+       d.scatter_gbs >= 0.8 * d.mpi_scatterv_gbs},
+      {"mpi_gatherv_gbs", d.mpi_gatherv_gbs, {}, "", {}},
+      {"gather_gbs", d.gather_gbs, d.mpi_gatherv_gbs, ">= 0.8 x MPI",
+       d.gather_gbs >= 0.8 * d.mpi_gatherv_gbs},
+      {"boostmpi_send_gbs", d.boostmpi_send_gbs, {}, "", {}},
+      {"payload_push_gbs", d.payload_push_gbs, d.boostmpi_send_gbs, ">= 1 x Boost.MPI",
+       d.payload_push_gbs >= d.boostmpi_send_gbs},
+      {"boostmpi_return_gbs", d.boostmpi_return_gbs, {}, "", {}},
+      {"payload_pull_gbs", d.payload_pull_gbs, d.boostmpi_return_gbs, ">= 1 x Boost.MPI",
+       d.payload_pull_gbs >= d.boostmpi_return_gbs},
+  };
+}
+
+inline void print_rows(const std::vector<Row>& rows, int& held, int& judged) {
+  for (const auto& r : rows) {
+    std::string base = r.baseline ? num(*r.baseline) : "-";
+    std::string ratio = r.baseline ? fmt::format("{:.3f}", r.value / *r.baseline) : "-";
+    std::string holds = r.holds ? (*r.holds ? "yes" : "NO") : "";
+    if (r.holds) {
+      ++judged;
+      held += *r.holds ? 1 : 0;
+    }
+    fmt::print("{:<26} {:>10} {:>10} {:>8}  {:<17} {}\n", r.metric, num(r.value), base, ratio,
+               r.target.empty() ? "-" : r.target, holds);
+  }
+}
+
+// The data rows alone (bench --part data).
+inline void data_report(const Config& cfg, int size, const DataFigures& d) {
+  fmt::print("mpiply bench, data: {} ranks, {:.0f} MiB (map payload: 256 vectors), best of {}\n",
+             size, d.bytes / (1 << 20), cfg.bw_repeats);
+  int held = 0, judged = 0;
+  print_rows(data_rows(d), held, judged);
+  if (!cfg.json.empty()) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    for (const auto& r : data_rows(d)) out[r.metric] = r.value;
+    write_json_file(cfg.json, out);
+  }
+}
+
+inline void report(const Config& cfg, int size, int hwm, const Baselines& b, const Figures& f,
+                   const DataFigures& d) {
   double r_apply = f.apply_rtt_us / b.pingpong_rtt_us;
   double r_map1 = f.map_chunk1_items_per_s / b.farm_tasks_per_s;
   double r_push = f.push_bw_gbs / b.mpi_bw_gbs;
@@ -87,17 +136,8 @@ inline void report(const Config& cfg, int size, int hwm, const Baselines& b, con
   fmt::print("{:<26} {:>10} {:>10} {:>8}  {:<17} {}\n", "metric", "value", "baseline", "ratio",
              "target", "holds");
   int held = 0, judged = 0;
-  for (const auto& r : rows) {
-    std::string base = r.baseline ? num(*r.baseline) : "-";
-    std::string ratio = r.baseline ? fmt::format("{:.3f}", r.value / *r.baseline) : "-";
-    std::string holds = r.holds ? (*r.holds ? "yes" : "NO") : "";
-    if (r.holds) {
-      ++judged;
-      held += *r.holds ? 1 : 0;
-    }
-    fmt::print("{:<26} {:>10} {:>10} {:>8}  {:<17} {}\n", r.metric, num(r.value), base, ratio,
-               r.target.empty() ? "-" : r.target, holds);
-  }
+  for (auto& r : data_rows(d)) rows.push_back(std::move(r));
+  print_rows(rows, held, judged);
   fmt::print("{} of {} targets hold{}\n", held, judged,
              size == 2 ? "" : " (targets are set for 2 ranks; shown here for information)");
   fmt::print("baselines: pingpong_rtt_us is Wtime over the whole loop (pingpong_round_rtt_us: "
@@ -153,6 +193,10 @@ inline void report(const Config& cfg, int size, int hwm, const Baselines& b, con
     add("dep_chain_tasks_per_s", f.dep_chain_tasks_per_s);
     add("plain_map_items_per_s", f.plain_map_items_per_s);
     add("dep_map_items_per_s", f.dep_map_items_per_s);
+    for (const auto& r : data_rows(d)) {
+      add(r.metric.c_str(), r.value);
+      if (r.baseline) add(("ratio_" + r.metric + "_to_baseline").c_str(), r.value / *r.baseline);
+    }
     add("ratio_apply_rtt_to_pingpong", r_apply);
     add("ratio_map_chunk1_to_farm", r_map1);
     add("ratio_map_chunk1024_to_chunk64", r_1024);

@@ -22,7 +22,9 @@ TEST_CASE("bench JSON: finite figures as numbers, non-finite ones as null", "[be
   f.map_chunk1_items_per_s = 1e6;
   f.task_cost_us_1e3 = 0;  // task_cost ratio: 0/0
   f.cost_large_items = 1000000;
-  bench::report(cfg, 2, 4, b, f);
+  bench::DataFigures d;  // the data rows: baselines zero too
+  d.pull_gbs = 1.5;
+  bench::report(cfg, 2, 4, b, f, d);
   nlohmann::json j;
   {
     std::ifstream in(cfg.json);
@@ -36,6 +38,9 @@ TEST_CASE("bench JSON: finite figures as numbers, non-finite ones as null", "[be
   CHECK(j.at("ratio_apply_rtt_to_pingpong").is_null());    // 3.5 / 0 = inf
   CHECK(j.at("ratio_map_chunk1_to_farm").is_null());       // 1e6 / 0 = inf
   CHECK(j.at("ratio_task_cost_1e6_to_1e3").is_null());     // 0 / 0 = nan
+  CHECK(j.at("pull_gbs") == 1.5);
+  CHECK(j.at("ratio_pull_gbs_to_baseline").is_null());     // 1.5 / 0 = inf
+  CHECK(j.at("boostmpi_send_gbs") == 0.0);
   // Every figure is a number or null (rows are added as the bench grows; none may be text).
   for (const auto& [key, value] : j.items()) {
     INFO(key);

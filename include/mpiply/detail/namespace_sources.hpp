@@ -34,6 +34,11 @@ struct GatherState : ResultState<std::vector<T>> {
     else
       blocks[item].emplace(std::vector<T>{Codec<T>::decode(r)});
     if (++stored < this->nitems) return;
+    if (blocks.size() == 1) {  // one target: its block is the result, no second copy
+      this->values[0].emplace(std::move(*blocks[0]));
+      blocks.clear();
+      return;
+    }
     std::size_t total = 0;
     for (auto& b : blocks) total += b->size();
     std::vector<T> all;

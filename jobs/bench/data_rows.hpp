@@ -1,0 +1,178 @@
+#pragma once
+// bench: 64 MiB in and out of engines. Baselines on MPI_COMM_WORLD before mpiply::run (every
+// rank takes part): rank 1 -> 0 by MPI_Send into a warm buffer (for pull), MPI_Scatterv and
+// MPI_Gatherv with rank 0 as root holding no share (for scatter and gather), and Boost.MPI
+// sending a std::map<std::string, std::vector<double>> of the same size 0 -> 1 and 1 -> 0 (for
+// push and pull of that map). The mpiply side, inside mpiply::run: rc[0].pull, scatter and gather
+// over every engine, push and pull of the map. Best of the repeats after one warm-up each.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/mpi/communicator.hpp>
+#include <boost/serialization/map.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+
+#include <mpiply/mpiply.hpp>
+
+#include "common.hpp"
+
+namespace bench {
+
+using Payload = std::map<std::string, std::vector<double>>;
+constexpr int kTagData = 110, kTagDataAck = 111;
+
+// 256 entries "key-000".."key-255" of bytes / 256 each.
+inline Payload make_payload(std::size_t bytes) {
+  Payload p;
+  std::size_t per = bytes / 256 / sizeof(double);
+  for (int k = 0; k < 256; ++k) {
+    std::vector<double> v(per);
+    for (std::size_t i = 0; i < per; ++i) v[i] = double(k) + double(i);
+    p[fmt::format("key-{:03d}", k)] = std::move(v);
+  }
+  return p;
+}
+
+// Best GB/s over `repeats` calls of once() (seconds, as rank 0 saw them) after one warm-up.
+template <class F>
+double best_gbs(int repeats, double bytes, F&& once) {
+  once();
+  double best = 0;
+  for (int r = 0; r < repeats; ++r) {
+    double dt = once();
+    if (dt > 0) best = std::max(best, bytes / dt / 1e9);
+  }
+  return best;
+}
+
+// Shares of n over ranks 1..size-1 (rank 0, the root, holds none), as counts and displacements.
+inline void shares(std::size_t n, int size, std::vector<int>& counts, std::vector<int>& displs) {
+  counts.assign(static_cast<std::size_t>(size), 0);
+  displs.assign(static_cast<std::size_t>(size), 0);
+  std::size_t workers = static_cast<std::size_t>(size - 1), off = 0;
+  for (std::size_t w = 0; w < workers; ++w) {
+    std::size_t c = n / workers + (w < n % workers ? 1 : 0);
+    counts[w + 1] = static_cast<int>(c);
+    displs[w + 1] = static_cast<int>(off);
+    off += c;
+  }
+}
+
+inline void data_baselines(int rank, int size, const Config& cfg, const std::vector<double>& data,
+                           DataFigures& d) {
+  std::size_t n = cfg.bw_bytes / sizeof(double);
+  d.bytes = double(n * sizeof(double));
+  std::vector<int> counts, displs;
+  shares(n, size, counts, displs);
+  std::size_t mine = static_cast<std::size_t>(counts[static_cast<std::size_t>(rank)]);
+  // Warm buffers: rank 0 receives into one of n, the others hold their share (rank 1 all of it).
+  std::vector<double> buf(rank == 0 ? n : rank == 1 ? std::max(n, mine) : mine, 1.0);
+  auto timed = [&](auto&& body) {
+    return [&, body] {
+      MPI_Barrier(MPI_COMM_WORLD);
+      auto t0 = SteadyClock::now();
+      body();
+      return seconds_since(t0);
+    };
+  };
+  int ni = static_cast<int>(n);
+  d.mpi_recv_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
+    if (rank == 0) {
+      MPI_Send(nullptr, 0, MPI_BYTE, 1, kTagDataAck, MPI_COMM_WORLD);
+      MPI_Recv(buf.data(), ni, MPI_DOUBLE, 1, kTagData, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    } else if (rank == 1) {
+      MPI_Recv(nullptr, 0, MPI_BYTE, 0, kTagDataAck, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Send(buf.data(), ni, MPI_DOUBLE, 0, kTagData, MPI_COMM_WORLD);
+    }
+  }));
+  // The same into memory never touched before, as pull returns a new vector each time.
+  d.mpi_recv_fresh_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
+    if (rank == 0) {
+      std::unique_ptr<double[]> fresh(new double[n]);
+      MPI_Send(nullptr, 0, MPI_BYTE, 1, kTagDataAck, MPI_COMM_WORLD);
+      MPI_Recv(fresh.get(), ni, MPI_DOUBLE, 1, kTagData, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    } else if (rank == 1) {
+      MPI_Recv(nullptr, 0, MPI_BYTE, 0, kTagDataAck, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Send(buf.data(), ni, MPI_DOUBLE, 0, kTagData, MPI_COMM_WORLD);
+    }
+  }));
+  // Scatterv returns on the root once its sends are done; the barrier closes it as the
+  // blocking scatter's "every target stored it" does.
+  d.mpi_scatterv_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
+    MPI_Scatterv(rank == 0 ? data.data() : nullptr, counts.data(), displs.data(), MPI_DOUBLE,
+                 buf.data(), static_cast<int>(mine), MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    MPI_Barrier(MPI_COMM_WORLD);
+  }));
+  d.mpi_gatherv_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
+    MPI_Gatherv(buf.data(), static_cast<int>(mine), MPI_DOUBLE, buf.data(), counts.data(),
+                displs.data(), MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  }));
+  // Boost.MPI: the object itself, serialized by Boost on one side and rebuilt on the other.
+  boost::mpi::communicator world;
+  Payload payload = rank <= 1 ? make_payload(cfg.bw_bytes) : Payload{};
+  d.payload_bytes = d.bytes;
+  Payload in;
+  d.boostmpi_send_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
+    if (rank == 0) {
+      world.send(1, kTagData, payload);
+      world.recv(1, kTagDataAck);
+    } else if (rank == 1) {
+      world.recv(0, kTagData, in);
+      world.send(0, kTagDataAck);
+    }
+  }));
+  d.boostmpi_return_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
+    if (rank == 0) {
+      world.send(1, kTagDataAck);
+      world.recv(1, kTagData, in);
+    } else if (rank == 1) {
+      world.recv(0, kTagDataAck);
+      world.send(0, kTagData, payload);
+    }
+  }));
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+inline void data_figures(mpiply::Client& rc, const Config& cfg, const std::vector<double>& data,
+                         DataFigures& d) {
+  auto e0 = rc[0];
+  auto all = rc[mpiply::all];
+  auto check = [](bool ok, const char* what) {
+    if (!ok) throw std::runtime_error(std::string("bench: ") + what + " returned wrong data");
+  };
+  auto timed = [&](auto&& body) {
+    return [&, body] {
+      auto t0 = SteadyClock::now();
+      body();
+      double dt = seconds_since(t0);
+      rc.purge_everything();  // the hub keeps every result: drop the 64 MiB it just kept
+      return dt;
+    };
+  };
+  e0.push({{"x", data}});
+  d.pull_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
+    auto v = e0.pull<std::vector<double>>("x");
+    check(v.size() == data.size() && v.back() == data.back(), "pull");
+  }));
+  e0.clear();
+  d.scatter_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] { all.scatter("s", data); }));
+  d.gather_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
+    auto v = all.gather<double>("s");
+    check(v.size() == data.size() && v.back() == data.back(), "gather");
+  }));
+  all.clear();
+  Payload payload = make_payload(cfg.bw_bytes);
+  d.payload_push_gbs = best_gbs(cfg.bw_repeats, d.payload_bytes, timed([&] {
+    e0.push({{"m", payload}});
+  }));
+  d.payload_pull_gbs = best_gbs(cfg.bw_repeats, d.payload_bytes, timed([&] {
+    auto m = e0.pull<Payload>("m");
+    check(m.size() == payload.size() && m.rbegin()->second == payload.rbegin()->second, "pull");
+  }));
+  e0.clear();
+}
+
+}  // namespace bench
