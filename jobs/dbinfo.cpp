@@ -127,16 +127,17 @@ int main(int argc, char** argv) {
   }
 
   try {
+    // A bad condition (e.g. an unknown status) is reported before anything is printed.
+    bool query_mode = vm.count("status") || vm.count("function") || vm.count("engine") ||
+                      vm.count("host") || vm.count("msg");
+    mpiply::Query q = query_mode ? build_query(vm, run) : mpiply::Query();
     auto db = TaskDbReader::open(path);
     fmt::print("database {}\nwritten by {}\n", path, db->program());
     auto runs = db->runs();
     for (const RunInfo& r : runs)
       if (run == 0 || r.id == run) fmt::print("{}\n", run_line(r));
 
-    bool query_mode = vm.count("status") || vm.count("function") || vm.count("engine") ||
-                      vm.count("host") || vm.count("msg");
     if (query_mode) {
-      mpiply::Query q = build_query(vm, run);
       long limit = vm["limit"].as<long>();
       bool count_only = vm.count("count") > 0;
       std::uint64_t matched = 0;
