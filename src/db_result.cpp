@@ -113,7 +113,8 @@ void fill_db_state(ResultStateBase& st, const DbRecordData& d) {
 
 void throw_db_errors(const ResultStateBase& st) {
   auto errs = st.errors;
-  std::sort(errs.begin(), errs.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  std::sort(errs.begin(), errs.end(),
+            [](const auto& a, const auto& b) { return a.index < b.index; });
   throw CompositeError(std::move(errs), st.nitems);
 }
 

@@ -20,9 +20,9 @@
 namespace mpiply {
 
 // A field's value: absent (a time not yet stamped, no engine yet, no error), an integer, text
-// or a time. Integers: msg_id, engine_id, rank, pid, thread, items, attempts, run. Text: status ("queued",
-// "sent", "ok", "error", "aborted"), function, hostname, error. Times: submitted, started,
-// completed, received.
+// or a time. Integers: msg_id, engine_id, rank, pid, thread, items, attempts, run (the task
+// database's run id, docs/database.md). Text: status ("queued", "sent", "ok", "error",
+// "aborted"), function, hostname, error. Times: submitted, started, completed, received.
 using QueryValue = std::variant<std::monostate, long long, std::string, TimePoint>;
 
 enum class QueryOp { lt, gt, lte, gte, eq, ne, in, nin, exists };
