@@ -84,9 +84,16 @@ int main(int argc, char** argv) {
         auto failed = rc.db_query(field("run") == r.id && field("status") != "ok", {"error"});
         fmt::print("resume: earlier run {} {}; {} ok and {} failed tasks recorded\n", r.id,
                    r.finished ? "closed" : "did not close", ok.size(), failed.size());
-        if (!failed.empty())
+        if (!failed.empty()) {
           fmt::print("resume: first failure of run {}: msg {}: {}\n", r.id, failed[0].msg_id,
                      failed[0].error);
+          // Its values raise the recorded error, as the live result's did.
+          try {
+            rc.get_result(mpiply::RecordId{r.id, failed[0].msg_id}).value<std::int64_t>();
+          } catch (const mpiply::RemoteError& e) {
+            fmt::print("resume: its value raises {}\n", e.ename());
+          }
+        }
         for (const auto& m : ok) {
           if (m.reused) continue;  // read one the run computed itself
           mpiply::RecordId id{m.run, m.msg_id};

@@ -252,3 +252,39 @@ TEST_CASE("without the task database earlier runs are refused and db_query is th
             CHECK_THROWS_AS(rc.db_runs(), mpiply::UsageError);
           }) == 0);
 }
+
+TEST_CASE("a stored record decodes as the live result would, failures included", "[db][hub]") {
+  auto record = [](mpiply::TaskStatus status, std::string bytes, std::string error,
+                   std::string type) {
+    auto d = std::make_shared<mpiply::detail::DbRecordData>();
+    d->id = RecordId{3, 9};
+    d->meta.run = 3;
+    d->meta.msg_id = 9;
+    d->meta.status = status;
+    d->meta.function = "square_or_raise";
+    d->meta.items = 2;
+    d->meta.error = std::move(error);
+    d->type = std::move(type);
+    d->bytes = std::move(bytes);
+    return mpiply::DbResult(d);
+  };
+  const std::string long_type = mpiply::detail::type_name<long>();
+  // Failed on rank 0 (aborted, never sent): only "ename: evalue" was kept; every item raises it
+  // as its specific type.
+  auto aborted = record(mpiply::TaskStatus::aborted, "",
+                        "mpiply::TaskAborted: the job was interrupted", long_type);
+  CHECK_THROWS_AS(aborted.value<long>(1), mpiply::TaskAborted);
+  CHECK_THROWS_WITH(aborted.value<long>(0), Contains("the job was interrupted"));
+  try {
+    aborted.get<long>();
+    FAIL("no error");
+  } catch (const mpiply::CompositeError& e) {
+    CHECK(e.errors().size() == 2);
+  }
+  // Damaged bytes fail the items as a malformed live result would, never the caller.
+  auto damaged = record(mpiply::TaskStatus::ok, std::string("\x00\xff\xff", 3), "", long_type);
+  CHECK_THROWS_AS(damaged.value<long>(), mpiply::MessageDecodeError);
+  // A push, pull or clear: no value type recorded.
+  auto pulled = record(mpiply::TaskStatus::ok, "", "", "");
+  CHECK_THROWS_WITH(pulled.get<long>(), Contains("3:9") && Contains("does not record the type"));
+}

@@ -75,6 +75,12 @@ grep -qE '^resume: earlier run 2 did not close; [1-9][0-9]* ok and [0-9]+ failed
 [ "$(grep -cE '^resume: record [12]:[0-9]+ reads back [0-9]+ = x\*x \+ 1 for x = [0-9]+: right$' "$out")" -eq 2 ] ||
   fail "run 3: records of runs 1 and 2 did not read back right"
 grep -E '^resume: (earlier run|record|first failure) ' "$out" | sed 's/^/resume-driver: /'
+# A failure of an earlier run (a task the drain or the crash stopped) raises its error again.
+if grep -q '^resume: first failure' "$out"; then
+  [ "$(grep -c '^resume: first failure' "$out")" -eq "$(grep -c '^resume: its value raises mpiply::' "$out")" ] ||
+    fail "run 3: a recorded failure did not raise its error when read back"
+fi
+grep -E '^resume: its value raises ' "$out" | sed 's/^/resume-driver: /'
 reused=$(sed -nE "s/^mpiply: task database '.*': 2000 tasks recorded, ([0-9]+) reused from earlier runs$/\1/p" "$out")
 [ -n "$reused" ] || fail "run 3: no database summary line"
 md=$(sed -nE 's/^resume: sum .*; ([0-9]+) of 2000 tasks reused$/\1/p' "$out")
