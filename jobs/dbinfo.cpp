@@ -5,6 +5,10 @@
 //   ./build/jobs/dbinfo results.db                 runs, counts by status, first 20 failures
 //   ./build/jobs/dbinfo results.db --failed 0      ... every failure
 //   ./build/jobs/dbinfo results.db --tasks --run 2 ... and every task of run 2
+//   ./build/jobs/dbinfo results.db --status error  query mode: the failed tasks with their errors
+//   ./build/jobs/dbinfo results.db --function f --run 3 --engine 0 --count
+// Query mode (any of --status, --function, --engine, --msg, --host) runs the hub's db_query over
+// the file (docs/database.md, "Reading earlier runs") and prints the matching tasks.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -16,12 +20,15 @@
 #include <fmt/core.h>
 
 #include <mpiply/errors.hpp>
+#include <mpiply/query.hpp>
 
 #include "task_db.hpp"  // from src/: the task database is not public API yet
 
 using mpiply::detail::RunInfo;
 using mpiply::detail::StoredTask;
 using mpiply::detail::TaskDbReader;
+
+namespace po = boost::program_options;
 
 namespace {
 
@@ -45,21 +52,39 @@ std::string run_line(const RunInfo& r) {
                      r.failed, r.reused);
 }
 
-std::string task_line(const StoredTask& t) {
-  std::string took = t.completed && t.started
-                         ? fmt::format("{:.3f} ms", double(t.completed - t.started) * 1e-6)
+std::string task_line(const mpiply::TaskMetadata& m) {
+  std::string took = m.completed && m.started
+                         ? fmt::format("{:.3f} ms", std::chrono::duration<double, std::milli>(
+                                                        *m.completed - *m.started)
+                                                        .count())
                          : std::string("-");
-  return fmt::format("run {} msg {} {}({} item{}) {}{} engine {} on {} pid {}, {}{}{}", t.run,
-                     t.msg_id, t.function, t.items, t.items == 1 ? "" : "s",
-                     mpiply::to_string(t.status), t.reused ? " (reused)" : "", t.engine,
-                     t.hostname.empty() ? "-" : t.hostname, t.pid, took,
-                     t.error.empty() ? "" : ": ", t.error);
+  return fmt::format("run {} msg {} {}({} item{}) {}{} engine {} on {} pid {}, {}{}{}", m.run,
+                     m.msg_id, m.function, m.items, m.items == 1 ? "" : "s",
+                     mpiply::to_string(m.status), m.reused ? " (reused)" : "", m.engine_id,
+                     m.hostname.empty() ? "-" : m.hostname, m.pid, took,
+                     m.error.empty() ? "" : ": ", m.error);
+}
+std::string task_line(const StoredTask& t) { return task_line(mpiply::detail::to_metadata(t)); }
+
+// Query mode: the conditions given on the command line, as db_query's Query.
+mpiply::Query build_query(const po::variables_map& vm, std::int64_t run) {
+  mpiply::Query q;
+  if (run != 0) q.where("run", "$eq", run);
+  if (vm.count("status")) {
+    const auto& ss = vm["status"].as<std::vector<std::string>>();
+    std::vector<mpiply::QueryOperand> ops(ss.begin(), ss.end());
+    q = q && mpiply::field("status").in(ops);
+  }
+  if (vm.count("function")) q.where("function", "$eq", vm["function"].as<std::string>());
+  if (vm.count("host")) q.where("hostname", "$eq", vm["host"].as<std::string>());
+  if (vm.count("engine")) q.where("engine_id", "$eq", vm["engine"].as<long>());
+  if (vm.count("msg")) q.where("msg_id", "$eq", vm["msg"].as<long>());
+  return q;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  namespace po = boost::program_options;
   po::options_description opts("options");
   std::string path;
   long max_failed = 20;
@@ -69,7 +94,16 @@ int main(int argc, char** argv) {
       "failed", po::value(&max_failed)->default_value(20),
       "list at most this many failed tasks (0: all)")(
       "run", po::value(&run)->default_value(0), "only this run (0: all)")(
-      "tasks", "list every task (of --run, or of all runs)");
+      "tasks", "list every task (of --run, or of all runs)")(
+      "status", po::value<std::vector<std::string>>()->composing(),
+      "query mode: tasks with this status (ok, error, aborted; repeat for several)")(
+      "function", po::value<std::string>(), "query mode: tasks of this function")(
+      "engine", po::value<long>(), "query mode: tasks run by this engine id")(
+      "host", po::value<std::string>(), "query mode: tasks run on this host")(
+      "msg", po::value<long>(), "query mode: the task with this msg id (with --run: of that run)")(
+      "limit", po::value<long>()->default_value(100),
+      "query mode: print at most this many tasks (0: all)")(
+      "count", "query mode: print only how many tasks match");
   po::positional_options_description pos;
   pos.add("db", 1);
   po::variables_map vm;
@@ -82,19 +116,43 @@ int main(int argc, char** argv) {
   }
   if (vm.count("help") || path.empty()) {
     fmt::print(
-        "usage: dbinfo DATABASE [--failed N] [--run R] [--tasks]\n\n"
+        "usage: dbinfo DATABASE [--failed N] [--run R] [--tasks]\n"
+        "       dbinfo DATABASE [--run R] [--status S]... [--function F] [--engine E] [--host H]\n"
+        "              [--msg M] [--limit N] [--count]\n\n"
         "Prints the runs recorded in an mpiply task database (MPIPLY_DB), the number of tasks\n"
-        "by status, and the failed tasks with their errors.\n\n");
+        "by status, and the failed tasks with their errors. With a condition (query mode) it\n"
+        "prints the tasks that meet all of them instead.\n\n");
     std::cout << opts;
     return path.empty() && !vm.count("help") ? 2 : 0;
   }
 
   try {
+    // A bad condition (e.g. an unknown status) is reported before anything is printed.
+    bool query_mode = vm.count("status") || vm.count("function") || vm.count("engine") ||
+                      vm.count("host") || vm.count("msg");
+    mpiply::Query q = query_mode ? build_query(vm, run) : mpiply::Query();
     auto db = TaskDbReader::open(path);
     fmt::print("database {}\nwritten by {}\n", path, db->program());
     auto runs = db->runs();
     for (const RunInfo& r : runs)
       if (run == 0 || r.id == run) fmt::print("{}\n", run_line(r));
+
+    if (query_mode) {
+      long limit = vm["limit"].as<long>();
+      bool count_only = vm.count("count") > 0;
+      std::uint64_t matched = 0;
+      db->query(q, [&](const mpiply::TaskMetadata& m) {
+        ++matched;
+        if (!count_only && (limit <= 0 || matched <= static_cast<std::uint64_t>(limit)))
+          fmt::print("  {}\n", task_line(m));
+      });
+      fmt::print("{} task{} match{}{}\n", matched, matched == 1 ? "" : "s",
+                 matched == 1 ? "es" : "",
+                 !count_only && limit > 0 && matched > static_cast<std::uint64_t>(limit)
+                     ? fmt::format(" (first {} shown; --limit 0 shows all)", limit)
+                     : std::string());
+      return 0;
+    }
 
     std::map<std::string, std::uint64_t> by_status;
     std::uint64_t reused = 0, failed = 0, items = 0;

@@ -8,8 +8,11 @@
 //   mpirun -n 4 ./build/jobs/resume --db /tmp/resume.db             (again: reuses what finished)
 //   mpirun -n 4 ./build/jobs/resume --db /tmp/resume.db --crash-at 900   (the task of item 900
 //                                   segfaults its engine, without isolation: the job dies)
+//   mpirun -n 4 ./build/jobs/resume --db /tmp/resume.db --inspect  (first prints what the earlier
+//                                   runs left in the database, through the hub's queries)
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -54,7 +57,8 @@ int main(int argc, char** argv) {
   opts.add_options()("help", "this text")("db", po::value(&db), "task database file")(
       "n", po::value(&n)->default_value(2000), "items")(
       "crash-at", po::value(&g_crash_at)->default_value(-1), "item whose task segfaults")(
-      "task-us", po::value(&g_task_us)->default_value(2000), "each task's sleep, microseconds");
+      "task-us", po::value(&g_task_us)->default_value(2000), "each task's sleep, microseconds")(
+      "inspect", "first print what earlier runs left in the database (db_query, get_result)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -69,7 +73,39 @@ int main(int argc, char** argv) {
   }
   mpiply::RunOptions ro;
   if (!db.empty()) ro.db = db;
+  bool inspect = vm.count("inspect") > 0;
   return mpiply::run(argc, argv, ro, [&](mpiply::Client& rc) {
+    if (inspect && rc.db_run() > 0) {
+      // What the earlier runs left, a crashed one included: the hub reads them from the file.
+      for (const mpiply::DbRun& r : rc.db_runs()) {
+        if (r.current) continue;
+        using mpiply::field;
+        auto ok = rc.db_query(field("run") == r.id && field("status") == "ok");
+        auto failed = rc.db_query(field("run") == r.id && field("status") != "ok", {"error"});
+        fmt::print("resume: earlier run {} {}; {} ok and {} failed tasks recorded\n", r.id,
+                   r.finished ? "closed" : "did not close", ok.size(), failed.size());
+        if (!failed.empty()) {
+          fmt::print("resume: first failure of run {}: msg {}: {}\n", r.id, failed[0].msg_id,
+                     failed[0].error);
+          // Its values raise the recorded error, as the live result's did.
+          try {
+            rc.get_result(mpiply::RecordId{r.id, failed[0].msg_id}).value<std::int64_t>();
+          } catch (const mpiply::RemoteError& e) {
+            fmt::print("resume: its value raises {}\n", e.ename());
+          }
+        }
+        for (const auto& m : ok) {
+          if (m.reused) continue;  // read one the run computed itself
+          mpiply::RecordId id{m.run, m.msg_id};
+          std::int64_t v = rc.get_result(id).value<std::int64_t>();
+          auto x = static_cast<std::int64_t>(std::llround(std::sqrt(double(v - 1))));
+          fmt::print("resume: record {} reads back {} = x*x + 1 for x = {}: {}\n",
+                     mpiply::to_string(id), v, x, x * x + 1 == v ? "right" : "WRONG");
+          break;
+        }
+      }
+      std::fflush(stdout);
+    }
     // Blocks of 100 items, one map each, so progress shows between blocks even with one rank
     // (where a map runs inline inside its submission). Each item is one task (chunksize 1), so
     // its resume key does not depend on the blocks.

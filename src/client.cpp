@@ -171,11 +171,6 @@ std::vector<MsgId> Client::hub_history() const {
   return core_->hub_history_locked();
 }
 
-std::vector<TaskMetadata> Client::db_query(const Query& q,
-                                           const std::vector<std::string>& keys) const {
-  std::lock_guard lk(core_->mu);
-  return core_->db_query_locked(q, keys);
-}
 
 std::size_t Client::results_bytes() const {
   std::lock_guard lk(core_->mu);

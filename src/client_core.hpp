@@ -147,6 +147,7 @@ class ClientCore {
   // drain flushes it. close_db closes it and returns rank 0's summary line ("" when off).
   void attach_db(std::shared_ptr<TaskDb> db, bool resume);
   std::string close_db();
+  const std::shared_ptr<TaskDb>& db_locked() const { return db_; }  // client_db_hub.cpp
 
   std::mutex mu;
   // Done callbacks of finished results, to run once the lock is released (callback_queue.hpp).

@@ -16,6 +16,7 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
   const TaskRecord& r = known_record_locked(id, "metadata");
   TaskMetadata m;
   m.msg_id = id;
+  m.run = db_ ? db_->run_id() : 0;
   m.engine_id = r.engine;
   m.status = r.status;
   m.function = function_name(r.fn_id);

@@ -28,6 +28,7 @@ constexpr FieldInfo kFields[] = {
     {"completed", Kind::time},   {"received", Kind::time},     {"items", Kind::integer},
     {"error", Kind::text},       {"hostname", Kind::text},     {"pid", Kind::integer},
     {"rank", Kind::integer},     {"thread", Kind::integer},    {"attempts", Kind::integer},
+    {"run", Kind::integer},
 };
 
 struct OpInfo {
@@ -226,7 +227,8 @@ QueryValue field_value(const TaskMetadata& m, std::string_view field) {
   if (n == "hostname") return text(m.hostname);
   if (n == "pid") return m.pid > 0 ? QueryValue(static_cast<long long>(m.pid)) : QueryValue();
   if (n == "rank") return non_negative(m.rank);
-  if (n == "attempts") return static_cast<long long>(m.attempts);
+  if (n == "attempts") return non_negative(m.attempts);  // -1: a record read from the file
+  if (n == "run") return static_cast<long long>(m.run);
   return m.engine_id < 0 ? QueryValue() : QueryValue(static_cast<long long>(m.thread));  // thread
 }
 
@@ -243,6 +245,7 @@ TaskMetadata project(const TaskMetadata& m, const std::vector<std::string>& keys
   if (keys.empty()) return m;
   TaskMetadata out;
   out.msg_id = m.msg_id;
+  out.run = m.run;
   for (const auto& k : keys) {
     std::string_view n = field_info(k).name;
     if (n == "engine_id") out.engine_id = m.engine_id;

@@ -15,6 +15,7 @@
 
 #include "sqlite_util.hpp"
 #include "task_db_block.hpp"
+#include "task_db_query.hpp"
 #include "task_db_read.hpp"
 #include "task_db_schema.hpp"
 
@@ -388,6 +389,15 @@ void TaskDb::close() {
 }
 
 std::optional<Reusable> TaskDb::lookup(std::string_view function, const ResumeKey& key) {
+  std::optional<Reusable> out = fetch(function, key);
+  if (out) {
+    std::lock_guard lk(mu_);
+    ++reused_;
+  }
+  return out;
+}
+
+std::optional<Reusable> TaskDb::fetch(std::string_view function, const ResumeKey& key) {
   if (index_.empty()) return std::nullopt;
   const IndexEntry* it = nullptr;
   std::size_t mask = slots_.size() - 1;
@@ -422,8 +432,6 @@ std::optional<Reusable> TaskDb::lookup(std::string_view function, const ResumeKe
   }
   out.msg_id = it->msg_id;
   out.items = it->items;
-  std::lock_guard lk(mu_);
-  ++reused_;
   return out;
 }
 
@@ -462,6 +470,28 @@ std::optional<StoredTask> TaskDb::get(std::int64_t run, MsgId msg_id) {
 void TaskDb::for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn) {
   read_locked(*this, db_mu_, db_, path_, "reading its tasks",
               [&](sqlite3* db) { db_for_each(db, run, fn); });
+}
+
+void TaskDb::query(const Query& q, std::int64_t exclude_run,
+                   const std::function<void(const TaskMetadata&)>& fn, std::uint64_t* rows_read) {
+  // Holds the connection for the scan: the writer thread commits after it (appends queue).
+  std::lock_guard lk(db_mu_);
+  if (!db_) throw_db_error(path_, "is closed", "Query it before close, or open a TaskDbReader");
+  try {
+    db_query_rows(db_, q, exclude_run, fn, rows_read);
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception& e) {
+    rethrow_db_failure(path_, e, "querying its tasks");
+  }
+}
+
+std::optional<std::string> TaskDb::original_result(std::string_view function,
+                                                   const ResumeKey& key, std::int64_t max_run) {
+  if (std::optional<Reusable> hit = fetch(function, key)) return std::move(hit->result);
+  return read_locked(*this, db_mu_, db_, path_, "reading a stored result", [&](sqlite3* db) {
+    return db_original_result(db, function, key, max_run);
+  });
 }
 
 }  // namespace mpiply::detail

@@ -19,6 +19,7 @@
 
 #include <mpiply/errors.hpp>
 #include <mpiply/metadata.hpp>
+#include <mpiply/query.hpp>
 
 #include "resume_key.hpp"
 
@@ -77,8 +78,10 @@ struct StoredTask {
   TaskRow row() const;  // views into this, e.g. to copy it into another database
 };
 
-// The metadata a live AsyncResult would report for this task.
-TaskMetadata to_metadata(const StoredTask& t);
+// The metadata a live AsyncResult would report for this task, as db_query and get_result give a
+// record of an earlier run (run set, attempts -1: not recorded). ranks: the run's (RunInfo), for
+// the engine's MPI rank; 0 = unknown (engine + 1).
+TaskMetadata to_metadata(const StoredTask& t, int ranks = 0);
 
 // Each run that opened the database for writing.
 struct RunInfo {
@@ -132,6 +135,12 @@ class TaskDbReader {
   // Every task of one run (run 0: of all runs), in the order they were committed.
   void for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn);
   std::string program();  // the identity recorded at creation, for messages
+  // Every record matching q (db_query), streamed a row at a time (task_db_query.hpp).
+  void query(const Query& q, const std::function<void(const TaskMetadata&)>& fn,
+             std::uint64_t* rows_read = nullptr);
+  // The values of a reused record: its original's result bytes (task_db_query.hpp).
+  std::optional<std::string> original_result(std::string_view function, const ResumeKey& key,
+                                             std::int64_t max_run);
   const std::string& path() const { return path_; }
 
  private:
@@ -173,6 +182,14 @@ class TaskDb {
   std::vector<MsgId> history(std::int64_t run);
   std::optional<StoredTask> get(std::int64_t run, MsgId msg_id);
   void for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn);
+  // The hub's reads of earlier runs, which need no flush: records matching q of every run but
+  // exclude_run (db_query), and a reused record's original result bytes (from the resume index
+  // when it holds the key, else by scanning the rows up to max_run).
+  void query(const Query& q, std::int64_t exclude_run,
+             const std::function<void(const TaskMetadata&)>& fn,
+             std::uint64_t* rows_read = nullptr);
+  std::optional<std::string> original_result(std::string_view function, const ResumeKey& key,
+                                             std::int64_t max_run);
 
   std::int64_t run_id() const { return run_; }
   const std::string& path() const { return path_; }
@@ -183,6 +200,7 @@ class TaskDb {
   struct IndexEntry;
   TaskDb(std::string path, sqlite3* db, TaskDbOptions opt);
   void load_index();
+  std::optional<Reusable> fetch(std::string_view function, const ResumeKey& key);
   void writer_loop();
   void seal_locked();
   [[noreturn]] void throw_failed_locked();

@@ -8,6 +8,7 @@
 
 #include "sqlite_util.hpp"
 #include "task_db_block.hpp"
+#include "task_db_query.hpp"
 #include "task_db_schema.hpp"
 
 namespace mpiply::detail {
@@ -55,27 +56,8 @@ TaskRow StoredTask::row() const {
   return r;
 }
 
-TaskMetadata to_metadata(const StoredTask& t) {
-  auto stamp = [](std::int64_t ns) -> std::optional<TimePoint> {
-    if (ns == 0) return std::nullopt;
-    return TimePoint(std::chrono::duration_cast<WallClock::duration>(std::chrono::nanoseconds(ns)));
-  };
-  TaskMetadata m;
-  m.msg_id = t.msg_id;
-  m.engine_id = t.engine;
-  m.status = t.status;
-  m.function = t.function;
-  m.submitted = stamp(t.submitted);
-  m.started = stamp(t.started);
-  m.completed = stamp(t.completed);
-  m.received = stamp(t.received);
-  m.rank = t.engine >= 0 ? t.engine + 1 : -1;
-  m.hostname = t.hostname;
-  m.pid = static_cast<long>(t.pid);
-  m.thread = static_cast<int>(t.thread);
-  m.items = t.items;
-  m.error = t.error;
-  return m;
+TaskMetadata to_metadata(const StoredTask& t, int ranks) {
+  return row_metadata(t.row(), t.run, ranks);
 }
 
 std::vector<RunInfo> db_runs(sqlite3* db) {
@@ -172,6 +154,16 @@ std::optional<StoredTask> TaskDbReader::get(std::int64_t run, MsgId msg_id) {
 }
 void TaskDbReader::for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn) {
   guarded(path_, "reading its tasks", [&] { db_for_each(db_, run, fn); });
+}
+void TaskDbReader::query(const Query& q, const std::function<void(const TaskMetadata&)>& fn,
+                         std::uint64_t* rows_read) {
+  guarded(path_, "querying its tasks", [&] { db_query_rows(db_, q, 0, fn, rows_read); });
+}
+std::optional<std::string> TaskDbReader::original_result(std::string_view function,
+                                                         const ResumeKey& key,
+                                                         std::int64_t max_run) {
+  return guarded(path_, "reading a stored result",
+                 [&] { return db_original_result(db_, function, key, max_run); });
 }
 std::string TaskDbReader::program() {
   return guarded(path_, "reading its meta table", [&] {

@@ -1,6 +1,7 @@
 // Micro-benchmark of the task database (not a test: it prints figures and judges nothing).
 // Appends N records shaped like a chunksize-1 map's (one 8-byte item each, 4 engines), as rank 0
-// would at result arrival, then reopens the file and looks every task up as a resumed run would.
+// would at result arrival, then reopens the file and looks every task up as a resumed run would,
+// then runs db_query's scan over the file (rows streamed; peak memory measured around it).
 //
 //   build/tests/task_db_bench [tasks] [path]       (defaults: 1000000, a file under /tmp)
 #include <time.h>
@@ -9,10 +10,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "task_db.hpp"
+#include "task_db_query.hpp"
 
 using namespace mpiply;
 using namespace mpiply::detail;
@@ -25,6 +28,23 @@ double seconds_of(clockid_t clock) {
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 double wall() { return seconds_of(CLOCK_MONOTONIC); }
+
+// Peak resident set (VmHWM, kB), and resetting it (Linux: "5" into clear_refs).
+long peak_kb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+long rss_kb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+void reset_peak() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 struct Task {
   char args[16];  // u32 item length, u8 tag, 8-byte value (as a chunksize-1 map of int64 sends)
@@ -124,6 +144,33 @@ int main(int argc, char** argv) {
   }
   double lookup_ns = (wall() - l0) / double(n) * 1e9;
   db->close();
+  db.reset();
+  keys = {};
+
+  // 4. db_query over the file: every record, one that SQL rules out, one it cannot.
+  struct QueryFigure {
+    const char* what;
+    Query q;
+    double ms = 0;
+    std::uint64_t rows = 0, matched = 0;
+    long peak_growth_kb = 0;
+  };
+  std::vector<QueryFigure> qs;
+  qs.push_back({"every record (no condition)", Query()});
+  qs.push_back({"status == error (none)", field("status") == "error"});
+  qs.push_back({"msg_id == n/2", field("msg_id") == static_cast<long long>(n / 2)});
+  qs.push_back({"engine_id == 2 (C++ only)", field("engine_id") == 2});
+  {
+    auto rd = TaskDbReader::open(path);
+    for (QueryFigure& f : qs) {
+      long base = rss_kb();
+      reset_peak();
+      double q0 = wall();
+      rd->query(f.q, [&](const TaskMetadata& m) { f.matched += m.msg_id != ~MsgId(0); }, &f.rows);
+      f.ms = (wall() - q0) * 1e3;
+      f.peak_growth_kb = peak_kb() - base;
+    }
+  }
 
   std::printf("tasks                      %llu\n", static_cast<unsigned long long>(n));
   std::printf("resume_key (name + args)   %.1f ns/task\n", key_ns);
@@ -137,6 +184,10 @@ int main(int argc, char** argv) {
   std::printf("reopen (check + index)     %.3f s\n", open_s);
   std::printf("lookup (hash + find + copy) %.1f ns/task, %llu hits\n", lookup_ns,
               static_cast<unsigned long long>(hits));
+  for (const QueryFigure& f : qs)
+    std::printf("query %-28s %8.1f ms, %llu rows read, %llu matched, peak RSS +%ld kB\n", f.what,
+                f.ms, static_cast<unsigned long long>(f.rows),
+                static_cast<unsigned long long>(f.matched), f.peak_growth_kb);
   std::printf("(sink %llu)\n", static_cast<unsigned long long>(sink & 1));
   std::filesystem::remove(path);
   return hits == n ? 0 : 1;

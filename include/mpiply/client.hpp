@@ -11,6 +11,9 @@
 #include <optional>
 #include <vector>
 
+#include <concepts>
+
+#include <mpiply/db_result.hpp>
 #include <mpiply/direct_view.hpp>
 #include <mpiply/engine_view.hpp>
 #include <mpiply/hub.hpp>
@@ -163,8 +166,29 @@ class Client {
   // gives them back.
   std::size_t results_bytes() const;
 
+  // ---- Earlier runs in the task database (MPIPLY_DB; docs/database.md "Reading earlier runs").
+  // With the database on, db_query above also returns the matching records of earlier runs
+  // (TaskMetadata::run tells them apart; msg ids restart with each run), read from the file a row
+  // at a time; this run's records come from memory as without it.
+  // This run's id in the database (TaskMetadata::run of its tasks); 0 when it is off.
+  std::int64_t db_run() const;
+  // Every run recorded in the database, oldest first (this one last). UsageError when it is off.
+  std::vector<DbRun> db_runs() const;
+  // Every task of every run: earlier runs' from the file (run by run, msg id order), then this
+  // run's as hub_history() lists them. UsageError when the database is off.
+  std::vector<RecordId> hub_history(AllRuns) const;
+  // A finished task of any run, read from the file: rc.get_result(mpiply::RecordId{2, 17}) or
+  // rc.get_result(mpiply::RecordId::parse("2:17")); its values with .get<T>(). UsageError (naming
+  // it) for a run or msg id the file does not hold, or when the database is off. (A template
+  // only so that rc.get_result({id1, id2}) keeps meaning msg ids of this run.)
+  template <std::same_as<RecordId> R>
+  DbResult get_result(const R& id) const {
+    return get_record(id);
+  }
+
  private:
   std::vector<MsgId> resolve(const Jobs& jobs, const char* what) const;
+  DbResult get_record(const RecordId& id) const;  // src/client_db_hub.cpp
   friend struct detail::ClientFactory;
   explicit Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
   int check_id(int id) const;

@@ -27,6 +27,10 @@ struct TaskUsage {
 
 struct TaskMetadata {
   MsgId msg_id = 0;
+  // The task database's id of the run that made the task (MPIPLY_DB; docs/database.md): msg ids
+  // restart with each run, so a record of an earlier run is (run, msg_id). 0 when the database
+  // is off.
+  std::int64_t run = 0;
   int engine_id = -1;  // -1 while not yet given to an engine
   TaskStatus status = TaskStatus::queued;
   std::string function;
@@ -41,7 +45,8 @@ struct TaskMetadata {
   // (engine_id -1); docs/database.md.
   bool reused = false;
   // LoadBalancedView flags: how many times the task was sent to an engine (more than 1 after
-  // retries; 0 while it waits), the engines it was sent to in order, and its dependencies.
+  // retries; 0 while it waits; -1 for a record of an earlier run read from the task database,
+  // which does not keep it), the engines it was sent to in order, and its dependencies.
   int attempts = 0;
   std::vector<int> engines_tried;
   std::vector<MsgId> after, follow;

@@ -20,9 +20,9 @@
 namespace mpiply {
 
 // A field's value: absent (a time not yet stamped, no engine yet, no error), an integer, text
-// or a time. Integers: msg_id, engine_id, rank, pid, thread, items. Text: status ("queued",
-// "sent", "ok", "error", "aborted"), function, hostname, error. Times: submitted, started,
-// completed, received.
+// or a time. Integers: msg_id, engine_id, rank, pid, thread, items, attempts, run (the task
+// database's run id, docs/database.md). Text: status ("queued", "sent", "ok", "error",
+// "aborted"), function, hostname, error. Times: submitted, started, completed, received.
 using QueryValue = std::variant<std::monostate, long long, std::string, TimePoint>;
 
 enum class QueryOp { lt, gt, lte, gte, eq, ne, in, nin, exists };
@@ -106,7 +106,7 @@ const char* to_string(QueryOp op) noexcept;
 QueryValue field_value(const TaskMetadata& m, std::string_view field);
 // Whether record m satisfies every condition of q.
 bool matches(const Query& q, const TaskMetadata& m);
-// Keeps only the named fields of m (msg_id always stays); checks the names.
+// Keeps only the named fields of m (msg_id and run always stay); checks the names.
 TaskMetadata project(const TaskMetadata& m, const std::vector<std::string>& keys);
 void check_query_keys(const std::vector<std::string>& keys);
 

@@ -52,11 +52,35 @@ grep -q 'item 1500 crashes its engine on purpose' "$out" || fail "run 2 did not 
 grep -qE 'finished tasks from earlier runs can be reused' "$out" || fail "run 2 reused nothing"
 echo "resume-driver: run 2 died with $rc at item 1500"
 
+# The crashed run, inspected from the shell: dbinfo's query mode (when the test passes its path).
+if [ -n "${MPIPLY_DBINFO:-}" ]; then
+  "$MPIPLY_DBINFO" "$db" --run 2 --status ok --count >"$out" 2>&1 || fail "dbinfo --run 2 failed"
+  grep -qE '^run 2: .*did not close' "$out" || fail "dbinfo: run 2 not shown as not closed"
+  n2=$(sed -nE 's/^([0-9]+) tasks? match(es)?$/\1/p' "$out")
+  [ -n "$n2" ] && [ "$n2" -gt 0 ] || fail "dbinfo: no ok tasks of the crashed run 2"
+  echo "resume-driver: dbinfo finds $n2 ok tasks of the crashed run 2"
+fi
+
 # 3. To completion.
-timeout -s KILL 120 "$@" --db "$db" --n 2000 >"$out" 2>&1
+timeout -s KILL 120 "$@" --db "$db" --n 2000 --inspect >"$out" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || fail "run 3 exited $rc"
 grep -qE '^resume: sum [0-9]+ \(expected [0-9]+\): right;' "$out" || fail "run 3: wrong sum"
+# The hub read the earlier runs back: the drained one closed, the crashed one did not, and a
+# record of each decodes to a value of the map.
+grep -qE '^resume: earlier run 1 (closed|did not close); [1-9][0-9]* ok and [0-9]+ failed tasks recorded$' "$out" ||
+  fail "run 3: the drained run 1 not read back"
+grep -qE '^resume: earlier run 2 did not close; [1-9][0-9]* ok and [0-9]+ failed tasks recorded$' "$out" ||
+  fail "run 3: the crashed run 2 not read back"
+[ "$(grep -cE '^resume: record [12]:[0-9]+ reads back [0-9]+ = x\*x \+ 1 for x = [0-9]+: right$' "$out")" -eq 2 ] ||
+  fail "run 3: records of runs 1 and 2 did not read back right"
+grep -E '^resume: (earlier run|record|first failure) ' "$out" | sed 's/^/resume-driver: /'
+# A failure of an earlier run (a task the drain or the crash stopped) raises its error again.
+if grep -q '^resume: first failure' "$out"; then
+  [ "$(grep -c '^resume: first failure' "$out")" -eq "$(grep -c '^resume: its value raises mpiply::' "$out")" ] ||
+    fail "run 3: a recorded failure did not raise its error when read back"
+fi
+grep -E '^resume: its value raises ' "$out" | sed 's/^/resume-driver: /'
 reused=$(sed -nE "s/^mpiply: task database '.*': 2000 tasks recorded, ([0-9]+) reused from earlier runs$/\1/p" "$out")
 [ -n "$reused" ] || fail "run 3: no database summary line"
 md=$(sed -nE 's/^resume: sum .*; ([0-9]+) of 2000 tasks reused$/\1/p' "$out")
