@@ -346,7 +346,7 @@ int main(int argc, char** argv) {
     ("json", po::value(&cfg.json)->value_name("FILE"), "also write the figures to FILE as JSON")
     ("part", po::value(&cfg.part)->value_name("WHICH"),
      "all (default); cpu: only rank 0's CPU per result (run it at 2, 17, 65 ranks); "
-     "cost: only the per-task cost and memory rows")
+     "cost: only the per-task cost and memory rows; capture: only the output capture rows")
     ("cost-items", po::value(&cfg.cost_large_items)->value_name("N"),
      "tasks in the large per-task cost map (default 1e6; 1e7 takes ~2 GB on rank 0)")
     ("help,h", "this text");
@@ -364,9 +364,10 @@ int main(int argc, char** argv) {
   }
   if (quick) cfg.make_quick();
   if (vm.count("cost-items")) cfg.cost_large_items = vm["cost-items"].as<long>();
-  if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost") {
+  if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost" && cfg.part != "capture") {
     if (jobs::first_rank())
-      std::fprintf(stderr, "bench: --part must be all, cpu or cost, not '%s'\n", cfg.part.c_str());
+      std::fprintf(stderr, "bench: --part must be all, cpu, cost or capture, not '%s'\n",
+                   cfg.part.c_str());
     return jobs::exit_all_ranks(2);
   }
 
@@ -384,6 +385,7 @@ int main(int argc, char** argv) {
     db_row(argc, argv, cfg, timed_map);
     return 0;
   }
+  if (cfg.part == "capture") return capture_rows(argc, argv, cfg);
   int hwm = hwm_from_env();
 
   // Baselines, every rank taking part.

@@ -26,6 +26,7 @@
 #include "drain.hpp"
 #include "engine_abort.hpp"
 #include "isolation.hpp"
+#include "live_outputs.hpp"
 #include "local_engine.hpp"
 #include "record_table.hpp"
 #include "result_store.hpp"
@@ -153,6 +154,8 @@ class ClientCore {
   void callbacks_queued_locked();
   // Flags, dependencies, retries, schemes, retired engines (scheduler.hpp). Lock held.
   Scheduler& scheduler() noexcept { return sched_; }
+  // Live output and published data (live_outputs.hpp, docs/output.md). Lock held.
+  LiveOutputs& live_locked() noexcept { return live_; }
 
  private:
   friend class Scheduler;
@@ -218,6 +221,7 @@ class ClientCore {
     TaskUsage usage;
   };
   std::unordered_map<MsgId, TaskOutput> outputs_;
+  LiveOutputs live_;
   MsgId base_ = 0;
   std::vector<EngineSlot> slots_;
   std::deque<std::shared_ptr<TaskSource>> lb_;

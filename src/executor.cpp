@@ -23,6 +23,7 @@
 #include "clock.hpp"
 #include "crash_report.hpp"
 #include "output_capture.hpp"
+#include "published_data.hpp"
 #include "result_codec.hpp"
 #include "settings.hpp"
 
@@ -207,7 +208,8 @@ void run_calls_captured(Engine& eng, const TaskHeader& h, Reader& r, Writer& w) 
   getrusage(RUSAGE_THREAD, &before);
   std::string out, err;
   {
-    OutputCapture cap(settings().output_cap);
+    // Streamed while it runs when this engine streams (its MPI thread reads the files).
+    OutputCapture cap(settings().output_cap, live_data(), h.msg_id);
     run_calls(eng, h, r, w);
     cap.finish(out, err);
   }
@@ -275,12 +277,19 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
   w.pod(rh);
   CurrentEngine guard(eng);
   switch (h.kind) {
-    case Kind::call:
-      if (settings().capture_output)
+    case Kind::call: {
+      TaskData data(h.msg_id);  // publish_data's target while the call runs
+      bool captured = settings().capture_output;
+      if (captured)
         run_calls_captured(eng, h, r, w);
       else
         run_calls(eng, h, r, w);
+      if (std::string d = data.encoded(); !d.empty()) {
+        if (!captured) write_output(w, "", "");  // the data follows the (empty) output
+        w.str(d);
+      }
       break;
+    }
     case Kind::push:
       run_push(eng, h, r, segs, w);
       break;
