@@ -49,16 +49,22 @@ Live g_live;
 
 // A C++ stream synchronised with stdio (the default) writes straight into stdout's FILE, so
 // flushing the FILE is enough; only a stream with a buffer of its own is flushed itself.
-void flush_cxx(std::ostream& os) {
+// The buffer last found synchronised, per stream, saves the dynamic_cast on later tasks.
+void flush_cxx(std::ostream& os, std::streambuf*& known_sync) {
   std::streambuf* b = os.rdbuf();
-  if (b && !dynamic_cast<__gnu_cxx::stdio_sync_filebuf<char>*>(b)) os.flush();
+  if (!b || b == known_sync) return;
+  if (dynamic_cast<__gnu_cxx::stdio_sync_filebuf<char>*>(b))
+    known_sync = b;
+  else
+    os.flush();
 }
+std::streambuf* g_sync[3] = {nullptr, nullptr, nullptr};
 
 // Cheap when nothing is pending: no lock, no system call.
 void flush_streams() {
-  flush_cxx(std::cout);
-  flush_cxx(std::cerr);
-  flush_cxx(std::clog);
+  flush_cxx(std::cout, g_sync[0]);
+  flush_cxx(std::cerr, g_sync[1]);
+  flush_cxx(std::clog, g_sync[2]);
   if (__fpending(stdout) != 0) std::fflush(stdout);
   if (__fpending(stderr) != 0) std::fflush(stderr);
 }
