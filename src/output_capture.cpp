@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "published_data.hpp"
+#include "syscall_watch.hpp"
 
 namespace mpiply::detail {
 
@@ -50,23 +51,33 @@ Live g_live;
 // A C++ stream synchronised with stdio (the default) writes straight into stdout's FILE, so
 // flushing the FILE is enough; only a stream with a buffer of its own is flushed itself.
 // The buffer last found synchronised, per stream, saves the dynamic_cast on later tasks.
-void flush_cxx(std::ostream& os, std::streambuf*& known_sync) {
+bool flush_cxx(std::ostream& os, std::streambuf*& known_sync) {
   std::streambuf* b = os.rdbuf();
-  if (!b || b == known_sync) return;
-  if (dynamic_cast<__gnu_cxx::stdio_sync_filebuf<char>*>(b))
+  if (!b || b == known_sync) return false;
+  if (dynamic_cast<__gnu_cxx::stdio_sync_filebuf<char>*>(b)) {
     known_sync = b;
-  else
-    os.flush();
+    return false;
+  }
+  os.flush();
+  return true;
 }
 std::streambuf* g_sync[3] = {nullptr, nullptr, nullptr};
 
-// Cheap when nothing is pending: no lock, no system call.
-void flush_streams() {
-  flush_cxx(std::cout, g_sync[0]);
-  flush_cxx(std::cerr, g_sync[1]);
-  flush_cxx(std::clog, g_sync[2]);
-  if (__fpending(stdout) != 0) std::fflush(stdout);
-  if (__fpending(stderr) != 0) std::fflush(stderr);
+// Cheap when nothing is pending: no lock, no system call. Returns whether anything may have
+// been written (a stream with a buffer of its own counts, whatever it held).
+bool flush_streams() {
+  bool any = flush_cxx(std::cout, g_sync[0]);
+  any = flush_cxx(std::cerr, g_sync[1]) || any;
+  any = flush_cxx(std::clog, g_sync[2]) || any;
+  if (__fpending(stdout) != 0) {
+    std::fflush(stdout);
+    any = true;
+  }
+  if (__fpending(stderr) != 0) {
+    std::fflush(stderr);
+    any = true;
+  }
+  return any;
 }
 
 bool ensure_files(std::string& problem) {
@@ -162,6 +173,7 @@ void output_capture_in_child() noexcept {
   g_redirected = false;
   g_live.active = false;
   set_live_data(false);  // a worker process's tasks are not streamed
+  syscall_watch_in_child();
 }
 
 void restore_output_for_crash() noexcept {
@@ -193,9 +205,12 @@ OutputCapture::OutputCapture(std::uint64_t cap, bool live, std::uint64_t msg) : 
     g_live.shipped[0] = g_live.shipped[1] = 0;
     live_ = true;
   }
+  // Last, so that nothing above counts: a task that makes no system call wrote nothing.
+  if (g_keep) watched_ = syscall_watch_arm();
 }
 
 OutputCapture::~OutputCapture() {
+  if (watched_) syscall_watch_disarm();
   if (redirected_) {
     flush_streams();
     restore();
@@ -215,12 +230,20 @@ void OutputCapture::restore() {
 }
 
 void OutputCapture::finish(std::string& out, std::string& err) {
+  // First: the flush below may write.
+  bool silent = watched_ && !syscall_watch_disarm();
+  watched_ = false;
   bool captured = redirected_;
-  flush_streams();
+  if (flush_streams()) silent = false;
   restore();
   if (!problem_.empty() || !captured) {
     out.clear();
     err = problem_;
+  } else if (silent) {
+    // No system call on this thread and nothing buffered: the usual case costs no system call.
+    // (What another thread wrote meanwhile stays in the files for a later task, as documented.)
+    out.clear();
+    err.clear();
   } else {
     out = take(g_files.fd[0], "stdout", cap_);
     err = take(g_files.fd[1], "stderr", cap_);

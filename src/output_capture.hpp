@@ -40,6 +40,7 @@ class OutputCapture {
   std::unique_lock<std::mutex> lock_;
   bool redirected_ = false;
   bool live_ = false;
+  bool watched_ = false;  // syscall_watch armed for the task (keep mode)
   std::string problem_;
 };
 
