@@ -97,18 +97,19 @@ double timed_map(mpiply::Client& rc, const std::vector<std::int64_t>& items, lon
 
 // Output capture (docs/output.md) is fixed for a whole mpiply::run, so its cost is measured in
 // runs of their own, back to back in this job: map chunksize 1 of a no-op that prints nothing,
-// capture off then on, twice each in alternation, the median of each.
+// capture off, on, and streaming (MPIPLY_STREAM), in turn, twice each; the median of each.
 int capture_rows(int argc, char** argv, const Config& cfg) {
   auto items = iota_items(cfg.map1_items);
-  std::vector<double> off, on;
-  for (int round = 0; round < 4; ++round) {
-    bool capture = round % 2 == 1;
+  std::vector<double> rates[3];  // off, on, streaming
+  for (int round = 0; round < 6; ++round) {
+    int mode = round % 3;
     mpiply::RunOptions o;
-    o.capture_output = capture;
+    o.capture_output = mode >= 1;
+    o.stream_output = mode == 2;
     int code = mpiply::run(argc, argv, o, [&](mpiply::Client& rc) -> int {
       timed_map(rc, std::vector<std::int64_t>(items.begin(), items.begin() + 1000), 1);
       for (int r = 0; r < cfg.map1_repeats; ++r)
-        (capture ? on : off).push_back(double(items.size()) / timed_map(rc, items, 1));
+        rates[mode].push_back(double(items.size()) / timed_map(rc, items, 1));
       return 0;
     });
     if (code != 0) return code;
@@ -116,10 +117,10 @@ int capture_rows(int argc, char** argv, const Config& cfg) {
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (rank == 0) {
-    double a = median(off), b = median(on);
+    double a = median(rates[0]), b = median(rates[1]), c = median(rates[2]);
     fmt::print("capture: map chunksize 1 of {} no-op items (printing nothing): off {} items/s, "
-               "on {} items/s, on / off = {:.3f}\n",
-               items.size(), num(a), num(b), b / a);
+               "on {} items/s, on / off = {:.3f}; streaming {} items/s, streaming / off = {:.3f}\n",
+               items.size(), num(a), num(b), b / a, num(c), c / a);
   }
   return 0;
 }

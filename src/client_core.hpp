@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -215,12 +216,13 @@ class ClientCore {
   std::unique_ptr<LocalEngine> local_engine_;
 
   RecordTable records_;
-  // Captured output and resource use of tasks that carried them (MPIPLY_CAPTURE), by msg id.
+  // Captured output (MPIPLY_CAPTURE) of tasks that wrote any, by msg id, and the resource use
+  // of every task that carried it, by msg id - base_ (no map entry per silent task).
   struct TaskOutput {
     std::string out, err;
-    TaskUsage usage;
   };
   std::unordered_map<MsgId, TaskOutput> outputs_;
+  std::vector<std::optional<TaskUsage>> usage_;
   LiveOutputs live_;
   MsgId base_ = 0;
   std::vector<EngineSlot> slots_;
