@@ -98,18 +98,19 @@ double timed_map(mpiply::Client& rc, const std::vector<std::int64_t>& items, lon
 
 // Output capture (docs/output.md) is fixed for a whole mpiply::run, so its cost is measured in
 // runs of their own, back to back in this job: map chunksize 1 of a no-op that prints nothing,
-// capture off then on, twice each in alternation, the median of each.
+// capture off, on, and streaming (MPIPLY_STREAM), in turn, twice each; the median of each.
 int capture_rows(int argc, char** argv, const Config& cfg) {
   auto items = iota_items(cfg.map1_items);
-  std::vector<double> off, on;
-  for (int round = 0; round < 4; ++round) {
-    bool capture = round % 2 == 1;
+  std::vector<double> rates[3];  // off, on, streaming
+  for (int round = 0; round < 6; ++round) {
+    int mode = round % 3;
     mpiply::RunOptions o;
-    o.capture_output = capture;
+    o.capture_output = mode >= 1;
+    o.stream_output = mode == 2;
     int code = mpiply::run(argc, argv, o, [&](mpiply::Client& rc) -> int {
       timed_map(rc, std::vector<std::int64_t>(items.begin(), items.begin() + 1000), 1);
       for (int r = 0; r < cfg.map1_repeats; ++r)
-        (capture ? on : off).push_back(double(items.size()) / timed_map(rc, items, 1));
+        rates[mode].push_back(double(items.size()) / timed_map(rc, items, 1));
       return 0;
     });
     if (code != 0) return code;
@@ -117,10 +118,10 @@ int capture_rows(int argc, char** argv, const Config& cfg) {
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (rank == 0) {
-    double a = median(off), b = median(on);
+    double a = median(rates[0]), b = median(rates[1]), c = median(rates[2]);
     fmt::print("capture: map chunksize 1 of {} no-op items (printing nothing): off {} items/s, "
-               "on {} items/s, on / off = {:.3f}\n",
-               items.size(), num(a), num(b), b / a);
+               "on {} items/s, on / off = {:.3f}; streaming {} items/s, streaming / off = {:.3f}\n",
+               items.size(), num(a), num(b), b / a, num(c), c / a);
   }
   return 0;
 }
@@ -353,7 +354,8 @@ int main(int argc, char** argv) {
     ("part", po::value(&cfg.part)->value_name("WHICH"),
      "all (default); cpu: only rank 0's CPU per result (run it at 2, 17, 65 ranks); "
      "cost: only the per-task cost and memory rows; data: only pull, scatter, gather and the "
-     "map payload against MPI and Boost.MPI; idle: only the idle CPU rows")
+     "map payload against MPI and Boost.MPI; idle: only the idle CPU rows; capture: only the "
+     "output capture rows")
     ("cost-items", po::value(&cfg.cost_large_items)->value_name("N"),
      "tasks in the large per-task cost map (default 1e6; 1e7 takes ~2 GB on rank 0)")
     ("help,h", "this text");
@@ -372,9 +374,9 @@ int main(int argc, char** argv) {
   if (quick) cfg.make_quick();
   if (vm.count("cost-items")) cfg.cost_large_items = vm["cost-items"].as<long>();
   if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost" && cfg.part != "data" &&
-      cfg.part != "idle") {
+      cfg.part != "idle" && cfg.part != "capture") {
     if (jobs::first_rank())
-      std::fprintf(stderr, "bench: --part must be all, cpu, cost, data or idle, not '%s'\n",
+      std::fprintf(stderr, "bench: --part must be all, cpu, cost, data, idle or capture, not '%s'\n",
                    cfg.part.c_str());
     return jobs::exit_all_ranks(2);
   }
@@ -393,6 +395,7 @@ int main(int argc, char** argv) {
     db_row(argc, argv, cfg, timed_map);
     return 0;
   }
+  if (cfg.part == "capture") return capture_rows(argc, argv, cfg);
   int hwm = hwm_from_env();
 
   // Baselines, every rank taking part.

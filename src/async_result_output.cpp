@@ -7,6 +7,8 @@
 #include <mpiply/async_result.hpp>
 #include <mpiply/errors.hpp>
 
+#include "client_core.hpp"
+
 namespace mpiply {
 
 namespace {
@@ -27,16 +29,38 @@ void print_block(std::FILE* f, const char* stream, int engine, const std::string
 
 }  // namespace
 
-std::vector<std::string> AsyncResultBase::stdout() const {
+std::vector<std::string> AsyncResultBase::outputs_of(const AsyncResultBase& ar, int stream) {
+  std::vector<TaskMetadata> md = ar.metadata();
   std::vector<std::string> out;
-  for (TaskMetadata& m : metadata()) out.push_back(std::move(m.stdout));
+  out.reserve(md.size());
+  for (TaskMetadata& m : md) out.push_back(std::move(stream == 0 ? m.stdout : m.stderr));
+  auto& core = *ar.st_->core;
+  std::lock_guard lk(core.mu);
+  if (!core.live_locked().streaming()) return out;
+  for (std::uint32_t k = 0; k < ar.st_->ntasks && k < out.size(); ++k)
+    if (const std::string* t = core.live_locked().live_text(ar.st_->msg(k), stream))
+      if (out[k].empty()) out[k] = *t;
   return out;
 }
 
-std::vector<std::string> AsyncResultBase::stderr() const {
-  std::vector<std::string> out;
-  for (TaskMetadata& m : metadata()) out.push_back(std::move(m.stderr));
+// A finished task's output is in its metadata; a running one's is what streamed in so far.
+std::vector<std::string> AsyncResultBase::stdout() const { return outputs_of(*this, 0); }
+
+std::vector<std::string> AsyncResultBase::stderr() const { return outputs_of(*this, 1); }
+
+std::vector<DataMap> AsyncResultBase::data() const {
+  auto& core = *st_->core;
+  std::lock_guard lk(core.mu);
+  std::vector<DataMap> out(st_->ntasks);
+  for (std::uint32_t k = 0; k < st_->ntasks; ++k)
+    if (const DataMap* d = core.live_locked().data(st_->msg(k))) out[k] = *d;
   return out;
+}
+
+bool AsyncResultBase::wait_for_output(std::optional<Seconds> timeout) const {
+  // Each result carries its task's whole output and data, and rank 0 prints the streamed
+  // lines still owed as it takes the result: waiting for the results is waiting for the output.
+  return wait(timeout);
 }
 
 void AsyncResultBase::display_outputs(const std::string& groupby, std::FILE* out,

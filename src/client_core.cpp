@@ -276,6 +276,13 @@ bool ClientCore::poll_results_locked() {
   int n = inbox_->poll([this](int e, const char* p, std::size_t len) {
     handle_result_locked(e, p, len, now_ns());
   });
+  if (live_.streaming())  // stream hook: running tasks' output and data (live_outputs.hpp)
+    n += live_.poll(comm_, [this](MsgId id, int& e) {
+      if (id < base_ || id >= next_msg_locked() || record(id).status != TaskStatus::sent)
+        return false;
+      e = record(id).engine;
+      return true;
+    });
   if (local_engine_)
     n += local_engine_->poll([this](const char* p, std::size_t len) {
       handle_result_locked(local_id_, p, len, now_ns());
@@ -321,9 +328,16 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
     rec.completed = h.completed_ns;
     rec.thread = static_cast<std::uint16_t>(std::min<std::uint32_t>(h.thread, 0xffff));
     // A task that raised with retries left runs again; its failure is never stored.
-    if (output.present)  // a retried task keeps its last attempt's output
-      outputs_[id] = {std::string(output.out), std::string(output.err),
-                      {h.cpu_user_ns / 1e9, h.cpu_system_ns / 1e9, h.max_rss_bytes}};
+    if (output.present && settings().capture_output) {  // a retried task keeps its last output
+      std::size_t i = id - base_;
+      if (usage_.size() <= i) usage_.resize(std::max(records_.size(), i + 1));
+      usage_[i] = TaskUsage{h.cpu_user_ns / 1e9, h.cpu_system_ns / 1e9, h.max_rss_bytes};
+      if (!output.out.empty() || !output.err.empty())
+        outputs_[id] = {std::string(output.out), std::string(output.err)};
+      else if (!outputs_.empty())
+        outputs_.erase(id);
+    }
+    if (output.has_data || live_.streaming()) live_.on_result(id, e, output);  // stream hook
     std::size_t items = output.items_end - sizeof h;  // the output is not kept with the items
     if (!sched_.retry_locked(rec, e, id, p + sizeof h, items)) {
       store_items_locked(rec, e, id, Reader(p + sizeof h, items));

@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "engine_index.hpp"
 #include "engine_abort.hpp"
 #include "isolation.hpp"
+#include "live_outputs.hpp"
 #include "local_engine.hpp"
 #include "record_table.hpp"
 #include "result_store.hpp"
@@ -156,6 +158,8 @@ class ClientCore {
   void callbacks_queued_locked();
   // Flags, dependencies, retries, schemes, retired engines (scheduler.hpp). Lock held.
   Scheduler& scheduler() noexcept { return sched_; }
+  // Live output and published data (live_outputs.hpp, docs/output.md). Lock held.
+  LiveOutputs& live_locked() noexcept { return live_; }
 
  private:
   friend class Scheduler;
@@ -217,12 +221,14 @@ class ClientCore {
   std::unique_ptr<LocalEngine> local_engine_;
 
   RecordTable records_;
-  // Captured output and resource use of tasks that carried them (MPIPLY_CAPTURE), by msg id.
+  // Captured output (MPIPLY_CAPTURE) of tasks that wrote any, by msg id, and the resource use
+  // of every task that carried it, by msg id - base_ (no map entry per silent task).
   struct TaskOutput {
     std::string out, err;
-    TaskUsage usage;
   };
   std::unordered_map<MsgId, TaskOutput> outputs_;
+  std::vector<std::optional<TaskUsage>> usage_;
+  LiveOutputs live_;
   MsgId base_ = 0;
   std::vector<EngineSlot> slots_;
   std::deque<std::shared_ptr<TaskSource>> lb_;

@@ -42,8 +42,8 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
   if (auto it = outputs_.find(id); it != outputs_.end()) {
     m.stdout = it->second.out;
     m.stderr = it->second.err;
-    m.usage = it->second.usage;
   }
+  if (id - base_ < usage_.size()) m.usage = usage_[id - base_];
   return m;
 }
 

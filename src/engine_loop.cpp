@@ -12,6 +12,8 @@
 #include "executor.hpp"
 #include "isolation.hpp"
 #include "mpi_check.hpp"
+#include "output_capture.hpp"
+#include "published_data.hpp"
 #include "settings.hpp"
 #include "transport.hpp"
 
@@ -26,9 +28,36 @@ void MpiSegments::fetch(char* dst, std::size_t n) {
   }
 }
 
+namespace {
+
+// Capture on: descriptors 1 and 2 stay on the memory files while this engine serves (one lseek
+// per stream per task instead of four dup2), and are put back when it stops.
+struct CaptureForServe {
+  CaptureForServe() {
+    if (settings().capture_output) output_capture_keep_redirected();
+    set_live_data(settings().stream_output);
+  }
+  ~CaptureForServe() {
+    output_capture_release();
+    set_live_data(false);
+  }
+};
+
+int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns);
+
+}  // namespace
+
 int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
-  if (int threads = settings().engine_threads; threads > 1)
+  CaptureForServe capture;
+  // Streaming needs this thread free for MPI while tasks run: they go to a worker thread.
+  if (int threads = settings().engine_threads; threads > 1 || settings().stream_output)
     return serve_threaded(comm, eng, clock_offset_ns, threads);
+  return serve_one_thread(comm, eng, clock_offset_ns);
+}
+
+namespace {
+
+int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   Bytes out;
   MpiSegments segs(comm);
   TaskInbox inbox(comm);
@@ -56,5 +85,7 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
     send_message(comm, 0, kTagResult, kTagBigResult, {out.data(), out.size()}, kResultInboxBytes);
   }
 }
+
+}  // namespace
 
 }  // namespace mpiply::detail

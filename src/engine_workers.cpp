@@ -34,8 +34,10 @@
 #include "engine_abort.hpp"
 #include "engine_control.hpp"
 #include "engine_loop.hpp"
+#include "engine_stream.hpp"
 #include "executor.hpp"
 #include "isolation.hpp"
+#include "settings.hpp"
 #include "transport.hpp"
 
 namespace mpiply::detail {
@@ -152,6 +154,7 @@ class ThreadedEngine {
     Backoff b(kEngineBackoff);
     bool slept = false;
     for (unsigned loops = 0;; ++loops) {
+      if (stream_) stream_->poll();  // before send_finished: a task's stream precedes its result
       bool moved = send_finished();
       // Control messages are for the isolated tasks running when they are read (one read while
       // none runs is dropped): look after every sleep and every 16th busy loop.
@@ -236,6 +239,7 @@ class ThreadedEngine {
   // Every task before a namespace operation finishes and is answered first.
   void drain() {
     while (!order_.empty()) {
+      if (stream_) stream_->poll();
       if (!send_finished()) pool_->wait_finished(seen_, 1'000'000);
     }
   }
@@ -246,6 +250,8 @@ class ThreadedEngine {
   MpiSegments segs_;
   ControlInbox control_;
   EngineAborts aborts_;  // before the pool: its workers use it
+  std::unique_ptr<EngineStreamer> stream_ =
+      settings().stream_output ? std::make_unique<EngineStreamer>(comm_) : nullptr;
   std::deque<std::unique_ptr<Job>> order_;  // tasks handed to workers, in arrival order
   std::vector<std::unique_ptr<Job>> free_;  // finished jobs, reused with their buffers
   std::unique_ptr<WorkerPool> pool_;        // after the jobs: joined before they go

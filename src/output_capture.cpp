@@ -2,15 +2,22 @@
 #include "output_capture.hpp"
 
 #include <fcntl.h>
+#include <stdio_ext.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ext/stdio_sync_filebuf.h>
 #include <iostream>
 
 #include <fmt/format.h>
+
+#include "published_data.hpp"
+#include "syscall_watch.hpp"
 
 namespace mpiply::detail {
 
@@ -18,45 +25,74 @@ namespace {
 
 std::mutex g_capture_mu;
 bool g_in_child = false;
+bool g_keep = false;        // descriptors 1 and 2 stay on the files between tasks
+bool g_redirected = false;  // they point at the files now (keep mode)
 
-// One pair of memory files per thread, made at its first capture and emptied after each one.
-// A forked worker has copies of its forking thread's descriptors, shared with the engine: the
-// pid says whose they are, and a worker makes its own.
+// One pair of memory files per process, made at its first capture and emptied after each one
+// (captures run one at a time). A forked worker makes its own (output_capture_in_child).
 struct Files {
-  pid_t owner = -1;
   int fd[2] = {-1, -1};
 };
-thread_local Files t_files;
+Files g_files;
 // Descriptors 1 and 2 as they were at the process's first capture, kept open to put them back
-// after each task (one dup2 each, instead of a dup and a close per task). A worker inherits
-// them: they are the engine's own stdout and stderr.
+// (one dup2 each, instead of a dup and a close). A worker inherits them: they are the engine's
+// own stdout and stderr.
 Files g_saved;
 
-void flush_streams() {
-  std::cout.flush();
-  std::cerr.flush();
-  std::clog.flush();
-  std::fflush(stdout);
-  std::fflush(stderr);
+// The live capture the engine's MPI thread reads (read_live_output).
+struct Live {
+  std::mutex mu;
+  bool active = false;
+  std::uint64_t msg = 0, cap = 0;
+  std::uint64_t shipped[2] = {0, 0};
+};
+Live g_live;
+
+// A C++ stream synchronised with stdio (the default) writes straight into stdout's FILE, so
+// flushing the FILE is enough; only a stream with a buffer of its own is flushed itself.
+// The buffer last found synchronised, per stream, saves the dynamic_cast on later tasks.
+bool flush_cxx(std::ostream& os, std::streambuf*& known_sync) {
+  std::streambuf* b = os.rdbuf();
+  if (!b || b == known_sync) return false;
+  if (dynamic_cast<__gnu_cxx::stdio_sync_filebuf<char>*>(b)) {
+    known_sync = b;
+    return false;
+  }
+  os.flush();
+  return true;
+}
+std::streambuf* g_sync[3] = {nullptr, nullptr, nullptr};
+
+// Cheap when nothing is pending: no lock, no system call. Returns whether anything may have
+// been written (a stream with a buffer of its own counts, whatever it held).
+bool flush_streams() {
+  bool any = flush_cxx(std::cout, g_sync[0]);
+  any = flush_cxx(std::cerr, g_sync[1]) || any;
+  any = flush_cxx(std::clog, g_sync[2]) || any;
+  if (__fpending(stdout) != 0) {
+    std::fflush(stdout);
+    any = true;
+  }
+  if (__fpending(stderr) != 0) {
+    std::fflush(stderr);
+    any = true;
+  }
+  return any;
 }
 
 bool ensure_files(std::string& problem) {
-  pid_t me = getpid();
-  if (t_files.owner == me && t_files.fd[0] >= 0) return true;
-  // The engine's files stay open in a worker (close-on-exec only); they are not this process's.
-  t_files = {};
+  if (g_files.fd[0] >= 0) return true;
   const char* names[2] = {"mpiply-stdout", "mpiply-stderr"};
   for (int i = 0; i < 2; ++i) {
-    t_files.fd[i] = memfd_create(names[i], MFD_CLOEXEC);
-    if (t_files.fd[i] < 0) {
+    g_files.fd[i] = memfd_create(names[i], MFD_CLOEXEC);
+    if (g_files.fd[i] < 0) {
       problem = fmt::format("[mpiply: the task's output was not captured: memfd_create: {}]\n",
                             std::strerror(errno));
-      if (i == 1) close(t_files.fd[0]);
-      t_files = {};
+      if (i == 1) close(g_files.fd[0]);
+      g_files = {};
       return false;
     }
   }
-  t_files.owner = me;
   return true;
 }
 
@@ -75,6 +111,17 @@ bool ensure_saved(std::string& problem) {
   return true;
 }
 
+std::uint64_t read_at(int fd, char* dst, std::uint64_t n, std::uint64_t at) {
+  std::uint64_t got = 0;
+  while (got < n) {
+    ssize_t r = pread(fd, dst + got, n - got, static_cast<off_t>(at + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<std::uint64_t>(r);
+  }
+  return got;
+}
+
 // Reads what fd holds (at most cap bytes, then the marker) and empties it for the next task.
 std::string take(int fd, const char* stream, std::uint64_t cap) {
   // Descriptor 1 (2) shares the file's offset, so the offset is what the task wrote (a writer
@@ -86,20 +133,11 @@ std::string take(int fd, const char* stream, std::uint64_t cap) {
                        std::strerror(errno));
   size = std::max(size, lseek(fd, 0, SEEK_END));
   std::string s;
-  {
-    std::uint64_t keep = std::min<std::uint64_t>(static_cast<std::uint64_t>(size), cap);
-    s.resize(keep);
-    std::uint64_t got = 0;
-    while (got < keep) {
-      ssize_t r = pread(fd, s.data() + got, keep - got, static_cast<off_t>(got));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) break;
-      got += static_cast<std::uint64_t>(r);
-    }
-    s.resize(got);
-    if (static_cast<std::uint64_t>(size) > cap)
-      s += output_cut_marker(stream, static_cast<std::uint64_t>(size) - cap, cap);
-  }
+  std::uint64_t keep = std::min<std::uint64_t>(static_cast<std::uint64_t>(size), cap);
+  s.resize(keep);
+  s.resize(read_at(fd, s.data(), keep, 0));
+  if (static_cast<std::uint64_t>(size) > cap)
+    s += output_cut_marker(stream, static_cast<std::uint64_t>(size) - cap, cap);
   if (ftruncate(fd, 0) != 0) { /* the next task then reads stale bytes: rare, and visible */ }
   lseek(fd, 0, SEEK_SET);
   return s;
@@ -113,55 +151,123 @@ std::string output_cut_marker(const char* stream, std::uint64_t dropped, std::ui
                      dropped, stream, cap);
 }
 
-void output_capture_in_child() noexcept { g_in_child = true; }
+void output_capture_keep_redirected() noexcept { g_keep = true; }
+
+void output_capture_release() noexcept {
+  std::lock_guard lk(g_capture_mu);
+  if (!g_redirected) return;
+  flush_streams();
+  // What landed in the files since the last task (the engine's own messages) goes out now.
+  for (int i = 0; i < 2; ++i) {
+    std::string rest = take(g_files.fd[i], i == 0 ? "stdout" : "stderr", UINT64_MAX);
+    dup2(g_saved.fd[i], i + 1);
+    if (!rest.empty() && write(i + 1, rest.data(), rest.size()) < 0) { /* nowhere to report */ }
+  }
+  g_redirected = false;
+}
+
+void output_capture_in_child() noexcept {
+  g_in_child = true;
+  g_keep = true;
+  g_files = {};  // the engine's files stay open here (close-on-exec only); they are not ours
+  g_redirected = false;
+  g_live.active = false;
+  set_live_data(false);  // a worker process's tasks are not streamed
+  syscall_watch_in_child();
+}
 
 void restore_output_for_crash() noexcept {
   if (g_saved.fd[0] >= 0) dup2(g_saved.fd[0], 1);
   if (g_saved.fd[1] >= 0) dup2(g_saved.fd[1], 2);
 }
 
-OutputCapture::OutputCapture(std::uint64_t cap) : cap_(cap) {
+OutputCapture::OutputCapture(std::uint64_t cap, bool live, std::uint64_t msg) : cap_(cap) {
   if (!g_in_child) lock_ = std::unique_lock(g_capture_mu);
   flush_streams();
   if (!ensure_files(problem_) || !ensure_saved(problem_)) return;
-  for (int i = 0; i < 2; ++i) {
-    if (dup2(t_files.fd[i], i + 1) < 0) {
-      problem_ = fmt::format("[mpiply: the task's output was not captured: dup2: {}]\n",
-                             std::strerror(errno));
-      restore();
-      return;
+  if (!g_redirected) {
+    for (int i = 0; i < 2; ++i) {
+      if (dup2(g_files.fd[i], i + 1) < 0) {
+        problem_ = fmt::format("[mpiply: the task's output was not captured: dup2: {}]\n",
+                               std::strerror(errno));
+        if (i == 1) dup2(g_saved.fd[0], 1);
+        return;
+      }
     }
-    redirected_[i] = true;
+    g_redirected = true;
   }
+  redirected_ = true;
+  if (live) {
+    std::lock_guard lk(g_live.mu);
+    g_live.active = true;
+    g_live.msg = msg;
+    g_live.cap = cap;
+    g_live.shipped[0] = g_live.shipped[1] = 0;
+    live_ = true;
+  }
+  // Last, so that nothing above counts: a task that makes no system call wrote nothing.
+  if (g_keep) watched_ = syscall_watch_arm();
 }
 
 OutputCapture::~OutputCapture() {
-  if (redirected_[0] || redirected_[1]) {
+  if (watched_) syscall_watch_disarm();
+  if (redirected_) {
     flush_streams();
     restore();
   }
 }
 
 void OutputCapture::restore() {
-  for (int i = 0; i < 2; ++i) {
-    if (!redirected_[i]) continue;
-    dup2(g_saved.fd[i], i + 1);
-    redirected_[i] = false;
+  if (live_) {
+    std::lock_guard lk(g_live.mu);
+    g_live.active = false;
+    live_ = false;
   }
+  redirected_ = false;
+  if (g_keep || !g_redirected) return;
+  for (int i = 0; i < 2; ++i) dup2(g_saved.fd[i], i + 1);
+  g_redirected = false;
 }
 
 void OutputCapture::finish(std::string& out, std::string& err) {
-  bool captured = redirected_[0] && redirected_[1];
-  flush_streams();
+  // First: the flush below may write.
+  bool silent = watched_ && !syscall_watch_disarm();
+  watched_ = false;
+  bool captured = redirected_;
+  if (flush_streams()) silent = false;
   restore();
   if (!problem_.empty() || !captured) {
     out.clear();
     err = problem_;
+  } else if (silent) {
+    // No system call on this thread and nothing buffered: the usual case costs no system call.
+    // (What another thread wrote meanwhile stays in the files for a later task, as documented.)
+    out.clear();
+    err.clear();
   } else {
-    out = take(t_files.fd[0], "stdout", cap_);
-    err = take(t_files.fd[1], "stderr", cap_);
+    out = take(g_files.fd[0], "stdout", cap_);
+    err = take(g_files.fd[1], "stderr", cap_);
   }
   if (lock_.owns_lock()) lock_.unlock();
+}
+
+bool read_live_output(LiveChunk& chunk) {
+  std::lock_guard lk(g_live.mu);
+  if (!g_live.active) return false;
+  chunk.msg = g_live.msg;
+  for (int i = 0; i < 2; ++i) {
+    chunk.text[i].clear();
+    chunk.offset[i] = g_live.shipped[i];
+    struct stat st{};
+    if (fstat(g_files.fd[i], &st) != 0) continue;
+    std::uint64_t end = std::min<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), g_live.cap);
+    if (end <= g_live.shipped[i]) continue;
+    chunk.text[i].resize(end - g_live.shipped[i]);
+    chunk.text[i].resize(read_at(g_files.fd[i], chunk.text[i].data(), end - g_live.shipped[i],
+                                 g_live.shipped[i]));
+    g_live.shipped[i] += chunk.text[i].size();
+  }
+  return true;
 }
 
 }  // namespace mpiply::detail

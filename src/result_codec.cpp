@@ -70,8 +70,19 @@ void check_items(Reader& r, std::uint32_t nitems, std::string& first_error, Resu
                                   left));
   }
   o.present = true;
+  if (r.remaining() == 0) return;
+  // The data the task published (publish_data): one more string, nothing after it.
+  left = r.remaining();
+  try {
+    o.data = r.str();
+  } catch (const DecodeError&) {
+    throw DecodeError(fmt::format("{} bytes follow the task's output, which are not its "
+                                  "published data (a string)",
+                                  left));
+  }
+  o.has_data = true;
   if (r.remaining() != 0)
-    throw DecodeError(fmt::format("{} bytes follow the task's output", r.remaining()));
+    throw DecodeError(fmt::format("{} bytes follow the task's published data", r.remaining()));
 }
 
 }  // namespace

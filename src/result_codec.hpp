@@ -38,6 +38,8 @@ ErrorItem read_error_item(Reader& body);
 struct ResultOutput {
   bool present = false;
   std::string_view out, err;
+  bool has_data = false;  // the task published data: its encoded DataMap
+  std::string_view data;
   std::size_t items_end = 0;  // where the items end in the message (its size if no output)
 };
 

@@ -114,6 +114,15 @@ constexpr Spec kOutputCap{"MPIPLY_OUTPUT_CAP",
                           "captured; the rest is cut with a marker",
                           "a whole number", "0 to 1073741824"};
 
+constexpr Spec kStream{"MPIPLY_STREAM",
+                       "whether running tasks' output and published data reach rank 0 while "
+                       "they run (implies MPIPLY_CAPTURE=1)",
+                       "0 or 1", "0 or 1"};
+
+constexpr Spec kStreamInterval{"MPIPLY_STREAM_INTERVAL",
+                               "how often, in seconds, engines send running tasks' new output",
+                               "a number of seconds (such as 0.1)", "0.001 to 60"};
+
 constexpr Spec kDbResume{"MPIPLY_DB_RESUME",
                          "whether the task database (MPIPLY_DB) reuses results of earlier runs",
                          "0 or 1", "0 or 1"};
@@ -200,6 +209,20 @@ Settings read_settings(std::vector<std::string>& problems) {
     else
       problems.push_back(bad_value(kOutputCap, v, n.has_value(), std::to_string(s.output_cap)));
   }
+  if (const char* v = value_of(kStream.name)) {
+    if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
+      s.stream_output = v[0] == '1';
+    else
+      problems.push_back(bad_value(kStream, v, false, "0"));
+  }
+  if (const char* v = value_of(kStreamInterval.name)) {
+    auto ms = parse_milli(v);
+    if (ms && *ms >= 1 && *ms <= 60'000)
+      s.stream_interval_ms = static_cast<std::int64_t>(*ms);
+    else
+      problems.push_back(bad_value(kStreamInterval, v, ms.has_value(), "0.1"));
+  }
+  if (s.stream_output) s.capture_output = true;  // streaming is of captured output
   if (const char* v = value_of(kScheme.name)) {
     bool known = false;
     for (Scheme k : kSchemes)
@@ -322,6 +345,18 @@ std::string apply_run_options(const RunOptions& o) {
                                      *o.output_cap, kMaxOutputCap));
   }
   if (o.db_resume) s.db_resume = *o.db_resume;
+  if (o.stream_output) s.stream_output = *o.stream_output;
+  if (o.stream_print) s.stream_print = *o.stream_print;
+  if (o.stream_interval) {
+    double sec = o.stream_interval->count();
+    if (sec >= 0.001 && sec <= 60)
+      s.stream_interval_ms = static_cast<std::int64_t>(sec * 1000 + 0.5);
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::stream_interval is {:g} s; it must be "
+                                     "from 0.001 to 60 seconds",
+                                     sec));
+  }
+  if (s.stream_output) s.capture_output = true;  // streaming is of captured output
   if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "\n"));
   if (o.db) g_db_path = *o.db;
   g_active = s;

@@ -30,7 +30,12 @@ struct Settings {
   Scheme scheme = Scheme::leastload;  // MPIPLY_SCHEME: how load-balanced tasks are placed
   bool capture_output = false;  // MPIPLY_CAPTURE: tasks' stdout/stderr go to rank 0 (docs/output.md)
   std::uint64_t output_cap = std::uint64_t(1) << 20;  // MPIPLY_OUTPUT_CAP: bytes kept per stream
-  bool db_resume = true;  // MPIPLY_DB_RESUME: the task database reuses earlier runs' results
+  bool db_resume = true;
+  // MPIPLY_STREAM: output and published data of running tasks reach rank 0 every
+  // stream_interval_ms (MPIPLY_STREAM_INTERVAL, seconds); implies capture_output.
+  bool stream_output = false;
+  bool stream_print = true;  // RunOptions::stream_print: rank 0 prints streamed output
+  std::int64_t stream_interval_ms = 100;  // MPIPLY_DB_RESUME: the task database reuses earlier runs' results
 };
 
 // Reads every MPIPLY_* variable; each bad one adds a line to problems (what, why, the fix) and

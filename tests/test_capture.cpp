@@ -77,6 +77,16 @@ int busy() {
   } while ((t.tv_sec - t0.tv_sec) * 1'000'000'000L + (t.tv_nsec - t0.tv_nsec) < 20'000'000L);
   return 1;
 }
+// Task i: a raw write (a system call that writes), getpid (one that does not), or nothing at all.
+int syscall_mix(int i) {
+  if (i % 3 == 0) {
+    std::string s = fmt::format("w{}\n", i);
+    if (write(1, s.data(), s.size()) < 0) return -1;
+  } else if (i % 3 == 1) {
+    if (getpid() <= 0) return -1;
+  }
+  return i;
+}
 int print_value(int x) {
   std::printf("value %d\n", x);
   return x;
@@ -92,6 +102,7 @@ MPIPLY_REGISTER(whoami);
 MPIPLY_REGISTER(two_lines);
 MPIPLY_REGISTER(busy);
 MPIPLY_REGISTER(print_value);
+MPIPLY_REGISTER(syscall_mix);
 
 namespace {
 
@@ -277,5 +288,29 @@ TEST_CASE("a task's CPU time and peak memory are in its metadata", "[capture]") 
       }
     });
     CHECK(rc == 0);
+  }
+}
+
+// Engines tell a task that made no system call (so wrote nothing) from one that did without a
+// system call of their own (syscall_watch.hpp), resting after a task that made one: whatever the
+// pattern, each task gets exactly its own output.
+TEST_CASE("tasks with and without system calls each get exactly their own output", "[capture]") {
+  for (int threads : {1, 2}) {
+    for (bool isolate : {false, true}) {
+      int rc = mpiply::run(1, argv, capture(isolate, threads), [](mpiply::Client& c) {
+        auto items = mpiply_test::iota_vec(300);
+        auto amr = c.load_balanced_view().map_async(syscall_mix, items, {.chunksize = 1});
+        REQUIRE(amr.get(kBound) == items);
+        std::vector<std::string> out = amr.stdout();
+        REQUIRE(out.size() == items.size());
+        int wrong = 0;
+        for (int i : items)
+          if (out[static_cast<std::size_t>(i)] != (i % 3 == 0 ? fmt::format("w{}\n", i) : ""))
+            ++wrong;
+        CHECK(wrong == 0);
+        for (const std::string& e : amr.stderr()) CHECK(e.empty());
+      });
+      CHECK(rc == 0);
+    }
   }
 }

@@ -14,6 +14,7 @@
 #include <mpiply/future.hpp>
 #include <mpiply/metadata.hpp>
 #include <mpiply/outcome.hpp>
+#include <mpiply/publish.hpp>
 #include <mpiply/summary.hpp>
 #include <mpiply/time.hpp>
 
@@ -89,6 +90,15 @@ class AsyncResultBase {
   // Any other groupby is a UsageError.
   void display_outputs(const std::string& groupby = "type", std::FILE* out = ::stdout,
                        std::FILE* err = ::stderr) const;
+  // The latest data each task published (mpiply::publish_data), one map per task in the order
+  // of msg_ids() (a single apply's map is data()[0]); empty maps for tasks that published
+  // nothing. With streaming on (RunOptions::stream_output) values of running tasks show here
+  // as they arrive, otherwise when each task's result does.
+  std::vector<DataMap> data() const;
+  // Waits until every task finished and its whole output and data arrived (ipyparallel's
+  // wait_for_output); false if the timeout passed first. Streamed output still in flight when a
+  // task ends is covered: each result carries its task's whole output and data.
+  bool wait_for_output(std::optional<Seconds> timeout = std::nullopt) const;
 
  protected:
   friend struct detail::WaitAccess;
@@ -115,6 +125,7 @@ class AsyncResultBase {
   std::shared_ptr<detail::ResultStateBase> st_;
 
  private:
+  static std::vector<std::string> outputs_of(const AsyncResultBase& ar, int stream);
   friend void detail::add_result_ids(const AsyncResultBase&, std::vector<MsgId>&, std::uint64_t&);
 };
 

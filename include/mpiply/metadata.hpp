@@ -17,7 +17,9 @@ const char* to_string(TaskStatus s) noexcept;
 // What a task used on its engine; recorded with its output (MPIPLY_CAPTURE, docs/output.md).
 struct TaskUsage {
   // CPU seconds of the thread that ran the task (in an isolated task: its worker process's only
-  // thread), from getrusage(RUSAGE_THREAD) around it. Child processes it started are not counted.
+  // thread), from getrusage(RUSAGE_THREAD) readings around it, taken at most every ~200 us of a
+  // busy thread: a shorter task reports its wall time as user time (docs/output.md, Cost).
+  // Child processes it started are not counted.
   double user = 0, system = 0;
   // Bytes: the peak resident set size (ru_maxrss) of the process that ran the task, read at its
   // end. A high-water mark of the whole process since it started (the engine rank, or the

@@ -16,6 +16,7 @@
 #include <mpiply/metadata.hpp>
 #include <mpiply/outcome.hpp>
 #include <mpiply/progress.hpp>
+#include <mpiply/publish.hpp>
 #include <mpiply/query.hpp>
 #include <mpiply/reference.hpp>
 #include <mpiply/register.hpp>

@@ -62,6 +62,14 @@ struct RunOptions {
   // default 1 MiB, at most 1 GiB); past it the text is cut with a marker saying how much was
   // dropped.
   std::optional<std::uint64_t> output_cap;
+  // Live output (MPIPLY_STREAM=1; implies capture_output): what a running task writes reaches
+  // rank 0 every stream_interval (MPIPLY_STREAM_INTERVAL, seconds, default 0.1, 0.001 to 60),
+  // where ar.stdout() / ar.stderr() grow while it runs and, with stream_print (default true),
+  // rank 0 prints it as "[stdout:N] text" as it arrives. Published data (publish_data) travels
+  // the same way. See docs/output.md.
+  std::optional<bool> stream_output;
+  std::optional<Seconds> stream_interval;
+  std::optional<bool> stream_print;
   // The durable task database (MPIPLY_DB=path; docs/database.md): rank 0 records every finished
   // task there, and a later run of the same program reuses the results of tasks that succeeded
   // (same function, same argument bytes) instead of sending them. Empty: off.

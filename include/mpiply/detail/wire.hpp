@@ -18,6 +18,14 @@ inline constexpr int kTagClock = 14;
 inline constexpr int kTagControl = 17;
 // Msg ids an engine must answer as aborted instead of running (src/engine_abort.*).
 inline constexpr int kTagAbort = 18;
+// Live output and published data of running tasks, engine -> rank 0 (MPIPLY_STREAM; src/
+// engine_stream.*, src/live_outputs.*): u64 msg id, then records until the message ends:
+// u8 kStream*; stdout/stderr: u64 offset of the chunk in the task's output, str chunk;
+// data: str encoded DataMap (the task's whole published data so far).
+inline constexpr int kTagStream = 19;
+inline constexpr std::uint8_t kStreamOut = 1;
+inline constexpr std::uint8_t kStreamErr = 2;
+inline constexpr std::uint8_t kStreamData = 3;
 
 // Largest piece of a segment sent in one MPI message (MPI counts are int).
 inline constexpr std::uint64_t kSegmentPiece = std::uint64_t(1) << 30;
@@ -65,7 +73,9 @@ struct ResultHeader {
 // Each result item: u8 status, u32 length, then the value, or an error: u8 ErrorKind (errors.hpp)
 // and two strings (ename, evalue). src/result_codec.* writes and checks them. After the last
 // item, a call whose output was captured adds two strings: its stdout and its stderr (a result
-// without them, e.g. one replaced because it grew too large, simply has none).
+// without them, e.g. one replaced because it grew too large, simply has none). A call that
+// published data (publish_data) adds a third string, its encoded DataMap, after the two (empty
+// strings when its output was not captured).
 enum class ItemStatus : std::uint8_t { ok = 0, error = 1 };
 
 // Pull items: u8 which requested type matched, then the value bytes.
