@@ -29,31 +29,75 @@ void MpiSegments::fetch(char* dst, std::size_t n) {
 int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   if (int threads = settings().engine_threads; threads > 1)
     return serve_threaded(comm, eng, clock_offset_ns, threads);
-  Bytes out;
+  Bytes out, held;
   MpiSegments segs(comm);
   TaskInbox inbox(comm);
   // Control messages matter only while an isolated task runs, which is when the hook reads them.
   ControlInbox control(comm);
   WaitHook hook{&ControlInbox::poll_hook, &control};
-  Isolation iso;
+  // Isolated calls are pipelined: all the engine holds go to its worker process at once, and
+  // each result leaves as soon as it is there (isolation.hpp).
+  Isolation iso(static_cast<unsigned>(settings().hwm));
   Backoff b(kEngineBackoff);
   EngineAborts aborts(comm);
+  auto send = [&](Bytes& res) {
+    if (res.size() > max_message_bytes()) replace_with_too_large(res);
+    send_message(comm, 0, kTagResult, kTagBigResult, {res.data(), res.size()}, kResultInboxBytes);
+  };
+  // Every isolated task before the next message is answered first: results leave in task order.
+  auto finish_isolated = [&] {
+    while (iso.busy()) {
+      if (iso.next(out)) {
+        send(out);
+      } else {
+        iso.wait(1'000'000);
+        control.poll();
+      }
+    }
+  };
   for (;;) {
+    bool moved = false;
+    while (iso.busy() && iso.next(out)) {
+      send(out);
+      moved = true;
+    }
     std::span<const char> msg;
     if (!inbox.poll(msg)) {
-      if (!b.spinning()) b.sleep();
+      if (moved) {
+        b.reset();
+      } else if (!b.spinning()) {
+        if (iso.busy()) {
+          b.sleep_with([&](std::int64_t ns) { iso.wait(ns); });
+          control.poll();
+        } else {
+          b.sleep();
+        }
+      }
       continue;
     }
     b.reset();
+    bool piped = Isolation::isolated_call(msg);
+    if (piped)
+      control.poll();  // a signal sent before this task is not for it
+    else
+      finish_isolated();
     // abort hook: a task aborted on rank 0 is answered without running; drain hook: a call
     // that has not started is answered as not run.
+    bool answered = aborts.answered(msg, eng, out) ||
+                    answer_if_draining(eng, msg.data(), msg.size(), out, clock_offset_ns);
+    if (piped && !answered) {
+      iso.submit(eng, msg, clock_offset_ns);
+      continue;
+    }
+    if (piped) {  // answered here: the isolated tasks before it go first
+      held.swap(out);
+      finish_isolated();
+      held.swap(out);
+    }
     ExecResult res;
-    if (!aborts.answered(msg, eng, out) &&
-        !answer_if_draining(eng, msg.data(), msg.size(), out, clock_offset_ns))
-      res = iso.run(eng, msg.data(), msg.size(), segs, out, clock_offset_ns, hook);
+    if (!answered) res = iso.run(eng, msg.data(), msg.size(), segs, out, clock_offset_ns, hook);
     if (res.stop) return res.stop_code;
-    if (out.size() > max_message_bytes()) replace_with_too_large(out);
-    send_message(comm, 0, kTagResult, kTagBigResult, {out.data(), out.size()}, kResultInboxBytes);
+    send(out);
   }
 }
 
