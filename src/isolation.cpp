@@ -57,11 +57,11 @@ ExecResult Isolation::run(Engine& eng, const char* msg, std::size_t n, SegmentFe
   submit(eng, {msg, n}, clock_offset_ns);
   std::int64_t t0 = steady_ns();
   std::int64_t hook_ns = kHookFirstNs;
-  for (int i = 0;; ++i) {
+  for (;;) {
     if (next(out)) return {};
     if (steady_ns() - t0 < kSpinNs) {
       // The worker may need this core (one rank per core is the usual layout): let it run.
-      if (i >= 16) sched_yield();
+      sched_yield();
       continue;
     }
     wait(hook_ns);
