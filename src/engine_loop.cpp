@@ -53,6 +53,15 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
     if (res.size() > max_message_bytes()) replace_with_too_large(res);
     send_message(comm, 0, kTagResult, kTagBigResult, {res.data(), res.size()}, kResultInboxBytes);
   };
+  // Between waits: control messages; aborts and a drain reach the isolated tasks not started.
+  auto between_waits = [&] {
+    control.poll();
+    aborts.poll();
+    iso.take_back_unstarted([&](std::span<const char> m, Bytes& answer) {
+      return aborts.answer_if_aborted(m, eng, answer) ||
+             answer_if_draining(eng, m.data(), m.size(), answer, clock_offset_ns);
+    });
+  };
   // Every isolated task before the next message is answered first: results leave in task order.
   auto finish_isolated = [&] {
     while (iso.busy()) {
@@ -60,7 +69,7 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
         send(out);
       } else {
         iso.wait(1'000'000);
-        control.poll();
+        between_waits();
       }
     }
   };
@@ -90,8 +99,9 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
           sched_yield();
           continue;
         }
+        between_waits();
         b.sleep_with([&](std::int64_t ns) { iso.wait(ns); });
-        control.poll();
+        between_waits();
       } else if (!b.spinning()) {
         b.sleep();
       }

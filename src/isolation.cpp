@@ -108,8 +108,14 @@ void Isolation::post_more() {
     Task& t = pending_[posted_ - read_];
     ch.post(posted_ + 1, {t.msg.data(), t.msg.size()});
     t.seq = ++posted_;
+    if (t.taken_back) t.taken_back = ch.cancel(t.seq);  // answered before it reached the ring
   }
   worker_->set_busy(posted_ != read_);
+}
+
+bool Isolation::take_back(Task& t) {
+  if (!t.seq) return true;  // not in the ring yet: post_more cancels it as it posts it
+  return worker_ && worker_->channel().cancel(t.seq);
 }
 
 void Isolation::drop_worker() {
@@ -122,7 +128,8 @@ void Isolation::drop_worker() {
 
 void Isolation::pop_front() {
   // Small buffers are kept for the next tasks; a big one is not held on to.
-  if (pending_.front().msg.size() <= kSpareMaxBytes) spare_.push_back(std::move(pending_.front().msg));
+  if (pending_.front().msg.size() <= kSpareMaxBytes)
+    spare_.push_back(std::move(pending_.front().msg));
   pending_.pop_front();
 }
 
@@ -158,7 +165,10 @@ bool Isolation::next(Bytes& out) {
     std::uint32_t flags = 0;
     std::span<const char> r = ch.reply(read_ + 1, flags);
     out.clear();
-    out.append(r.data(), r.size());
+    if (flags & ShmChannel::kCancelled)
+      out.swap(pending_.front().answer);
+    else
+      out.append(r.data(), r.size());
     ++read_;
     pop_front();
     // The worker leaves after a task that changed its namespace, before its next task.

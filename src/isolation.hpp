@@ -57,6 +57,11 @@ class Isolation {
   bool busy() const noexcept { return !pending_.empty(); }
   // The result of the oldest submitted task into out, if it is done (ran, crashed or timed out).
   bool next(Bytes& out);
+  // The submitted tasks the worker has not started yet that gate(msg, answer) says must not run
+  // (aborted on rank 0, or a drain began): writes their answer and takes them back from the
+  // ring, so that next() gives that answer in their turn. A task the worker starts meanwhile runs.
+  template <class Gate>
+  void take_back_unstarted(Gate&& gate);
   // Sleeps until a result is there, the worker died or ns passed (less when a time limit falls
   // due sooner). Call only when busy().
   void wait(std::int64_t ns);
@@ -68,7 +73,10 @@ class Isolation {
     std::uint32_t time_limit_ms;
     std::uint32_t seq = 0;  // in the current worker's ring; 0 = not posted
     int idle_deaths = 0;    // workers that died before it started, while it was first in line
+    bool taken_back = false;  // answered by the engine (answer), not run
+    Bytes answer;
   };
+  bool take_back(Task& t);  // cancels its slot if posted; false if the worker started it
 
   bool usable() const;
   void post_more();
@@ -91,5 +99,15 @@ class Isolation {
   std::deque<Task> pending_;  // submitted, in order; the first posted_ - read_ are in the ring
   std::vector<Bytes> spare_;  // message buffers of tasks given back
 };
+
+template <class Gate>
+void Isolation::take_back_unstarted(Gate&& gate) {
+  for (Task& t : pending_) {
+    if (t.taken_back) continue;
+    if (t.seq && worker_ && worker_->channel().taken() >= t.seq) continue;  // started
+    if (!gate(std::span<const char>(t.msg.data(), t.msg.size()), t.answer)) continue;
+    t.taken_back = take_back(t);
+  }
+}
 
 }  // namespace mpiply::detail

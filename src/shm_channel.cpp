@@ -33,6 +33,8 @@ constexpr std::size_t kSlotSpan = std::size_t(1) << 31;
 // How long the worker polls for its next request before sleeping: back-to-back tasks of a map
 // arrive within this and pay no wake-up system call.
 constexpr std::int64_t kWorkerSpinNs = 30'000;
+// Slot states: whoever moves a slot out of kPosted first decides whether its request runs.
+constexpr std::uint32_t kPosted = 0, kTaken = 1, kTakenBack = 2;
 
 [[noreturn]] void fail(const char* what) {
   throw Error(fmt::format("mpiply: isolation: {} failed: {}", what, std::strerror(errno)));
@@ -52,6 +54,7 @@ std::uint32_t* word(std::atomic<std::uint32_t>& a) {
 }  // namespace
 
 struct ShmChannel::Slot {
+  std::atomic<std::uint32_t> state;  // kPosted, then kTaken (worker) or kTakenBack (engine)
   std::uint64_t request_len;
   std::uint64_t reply_len;
   std::int64_t started_ns;
@@ -114,10 +117,17 @@ void ShmChannel::post(std::uint32_t seq, std::span<const char> msg) {
                             msg.size(), span_));
   std::memcpy(data_of(seq), msg.data(), msg.size());
   slot_of(seq).request_len = msg.size();
+  slot_of(seq).state.store(kPosted, std::memory_order_relaxed);  // published by `posted`
   Control* c = ctl();
   c->posted.store(seq, std::memory_order_seq_cst);
   if (c->worker_asleep.load(std::memory_order_seq_cst))
     syscall(SYS_futex, word(c->posted), FUTEX_WAKE, 1, nullptr, nullptr, 0);
+}
+
+bool ShmChannel::cancel(std::uint32_t seq) noexcept {
+  std::uint32_t expected = kPosted;
+  return slot_of(seq).state.compare_exchange_strong(expected, kTakenBack,
+                                                    std::memory_order_acq_rel);
 }
 
 std::uint32_t ShmChannel::taken() const noexcept {
@@ -158,29 +168,37 @@ void ShmChannel::end_sleep() noexcept {
 bool ShmChannel::wait_request(int timeout_ms, std::span<const char>& msg) {
   Control* c = ctl();
   auto arrived = [&] { return c->posted.load(std::memory_order_acquire) != seen_; };
-  if (!arrived()) {
-    std::int64_t t0 = steady_now_ns();
-    // Yield on every poll: the engine and rank 0 often want this core too (measured on 2 shared
-    // cores: pause-only polling cost 37 us an apply, pause then yield 10.5 us, yield only 4.4).
-    while (!arrived() && steady_now_ns() - t0 <= kWorkerSpinNs) sched_yield();
-  }
-  if (!arrived()) {
-    c->worker_asleep.store(1, std::memory_order_seq_cst);
-    if (c->posted.load(std::memory_order_seq_cst) == seen_) {
-      timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000L};
-      syscall(SYS_futex, word(c->posted), FUTEX_WAIT, seen_, &ts, nullptr, 0);
+  for (;;) {
+    if (!arrived()) {
+      std::int64_t t0 = steady_now_ns();
+      // Yield on every poll: the engine and rank 0 often want this core too (measured on 2
+      // shared cores: pause-only polling cost 37 us an apply, pause then yield 10.5 us, yield
+      // only 4.4).
+      while (!arrived() && steady_now_ns() - t0 <= kWorkerSpinNs) sched_yield();
     }
-    c->worker_asleep.store(0, std::memory_order_relaxed);
-    if (!arrived()) return false;
+    if (!arrived()) {
+      c->worker_asleep.store(1, std::memory_order_seq_cst);
+      if (c->posted.load(std::memory_order_seq_cst) == seen_) {
+        timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000L};
+        syscall(SYS_futex, word(c->posted), FUTEX_WAIT, seen_, &ts, nullptr, 0);
+      }
+      c->worker_asleep.store(0, std::memory_order_relaxed);
+      if (!arrived()) return false;
+    }
+    // One request at a time, in order, even when several were posted.
+    std::uint32_t seq = seen_ + 1;
+    seen_ = seq;
+    Slot& s = slot_of(seq);
+    std::uint32_t expected = kPosted;
+    bool mine = s.state.compare_exchange_strong(expected, kTaken, std::memory_order_acq_rel);
+    s.started_ns = steady_now_ns();
+    c->taken.store(seq, std::memory_order_release);
+    if (mine) {
+      msg = {data_of(seq), s.request_len};
+      return true;
+    }
+    post_reply(0, kCancelled);  // the engine took it back and answers it itself
   }
-  // One request at a time, in order, even when several were posted.
-  std::uint32_t seq = seen_ + 1;
-  seen_ = seq;
-  Slot& s = slot_of(seq);
-  s.started_ns = steady_now_ns();
-  c->taken.store(seq, std::memory_order_release);
-  msg = {data_of(seq), s.request_len};
-  return true;
 }
 
 char* ShmChannel::reply_buffer() noexcept { return data_of(seen_); }

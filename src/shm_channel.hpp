@@ -21,6 +21,8 @@ class ShmChannel {
  public:
   // Reply flag: the task changed the worker's copy of the engine namespace.
   static constexpr std::uint32_t kNamespaceChanged = 1;
+  // Reply flag: the engine cancelled the request before the worker started it; nothing ran.
+  static constexpr std::uint32_t kCancelled = 2;
   static constexpr unsigned kMaxSlots = 64;
 
   explicit ShmChannel(unsigned slots);  // throws Error if shared memory cannot be had
@@ -35,6 +37,9 @@ class ShmChannel {
   // to seq - slots() has been read. ----
   // Copies msg into request seq's slot and wakes the worker. Throws Error if it cannot fit.
   void post(std::uint32_t seq, std::span<const char> msg);
+  // Takes back request seq if the worker has not started it (it then answers kCancelled at
+  // once); false if it has.
+  bool cancel(std::uint32_t seq) noexcept;
   // The last request the worker started, and the last one it answered.
   std::uint32_t taken() const noexcept;
   std::uint32_t replied() const noexcept;
@@ -49,7 +54,8 @@ class ShmChannel {
   int wake_fd() const noexcept { return event_fd_; }
 
   // ---- worker side ----
-  // Waits up to timeout_ms for the next request; false on timeout.
+  // Waits up to timeout_ms for the next request; false on timeout. Requests the engine
+  // cancelled are answered on the way.
   bool wait_request(int timeout_ms, std::span<const char>& msg);
   // The buffer for the reply to the request being run (its slot: the message is not read after
   // the task ran), then post it.

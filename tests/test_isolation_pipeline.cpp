@@ -4,12 +4,15 @@
 // a time limit hits only its own task and counts from when that task started, not from when it
 // was queued; megabyte arguments and results pass through several slots at once; results come
 // back in order, also when isolated and ordinary tasks alternate on one engine; a task that
-// changes the worker's namespace is not seen by the tasks queued behind it. With one rank the
+// changes the worker's namespace is not seen by the tasks queued behind it; an abort still
+// reaches the tasks queued in the ring. With one rank the
 // inline engine runs one task at a time, and every case holds all the same.
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,6 +24,7 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "hub_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -55,6 +59,15 @@ long set_marker(long v) {
   return v;
 }
 bool has_marker() { return mpiply::this_engine().contains("pipeline_marker"); }
+long held(std::string gate, long x) {
+  hub_test::wait_for_gate(gate, mpiply::this_engine().id());
+  return x;
+}
+// Leaves a file behind: the test sees that the task ran, whichever process ran it.
+long touch(std::string path) {
+  std::ofstream(path) << "ran\n";
+  return 1;
+}
 
 }  // namespace
 
@@ -65,6 +78,8 @@ MPIPLY_REGISTER(run_then);
 MPIPLY_REGISTER(scaled);
 MPIPLY_REGISTER(set_marker);
 MPIPLY_REGISTER(has_marker);
+MPIPLY_REGISTER(held);
+MPIPLY_REGISTER(touch);
 
 namespace {
 
@@ -253,6 +268,42 @@ TEST_CASE("pipeline: a task queued behind one that set a value does not see it",
       for (auto& r : behind) CHECK_FALSE(r.get(kBound));
       CHECK_FALSE(c[e].apply_async(has_marker).get(kBound));
     }
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
+
+TEST_CASE("pipeline: an abort reaches isolated tasks queued in the ring; the running one finishes",
+          "[isolation][pipeline][abort]") {
+  mpiply::RunOptions o;
+  o.hwm = 4;
+  o.engine_threads = 1;
+  int rc = mpiply::run(1, argv, o, [](mpiply::Client& c) {
+    if (c.inline_mode()) return 0;  // one rank runs each task as it is submitted
+    auto view = c[0].with_flags(isolated());
+    hub_test::Gate gate;
+    auto blocker = view.apply_async(held, gate.path(), 7L);
+    std::vector<std::string> marks;
+    std::vector<mpiply::AsyncResult<long>> behind;
+    for (int i = 0; i < 3; ++i) {
+      marks.push_back(gate.path() + ".ran." + std::to_string(i));
+      std::filesystem::remove(marks.back());
+      behind.push_back(view.apply_async(touch, marks.back()));
+    }
+    REQUIRE(gate.wait_started(0));
+    for (auto& r : behind) REQUIRE(r.sent());  // on the engine: in its worker's ring
+    std::size_t reached = 0;
+    for (auto& r : behind) reached += r.abort();
+    CHECK(reached == 3);
+    gate.open();
+    CHECK(blocker.get(kBound) == 7);
+    for (std::size_t i = 0; i < behind.size(); ++i) {
+      CHECK_THROWS_AS(behind[i].get(kBound), mpiply::TaskAborted);
+      CHECK_FALSE(std::filesystem::exists(marks[i]));
+      std::filesystem::remove(marks[i]);
+    }
+    CHECK(view.apply_async(touch, marks[0]).get(kBound) == 1);
+    std::filesystem::remove(marks[0]);
     return 0;
   });
   REQUIRE(rc == 0);
