@@ -171,6 +171,7 @@ bool Isolation::next(Bytes& out) {
       out.append(r.data(), r.size());
     ++read_;
     pop_front();
+    worker_->set_busy(posted_ != read_);  // send_signal must not reach an idle worker
     // The worker leaves after a task that changed its namespace, before its next task.
     if (flags & ShmChannel::kNamespaceChanged) stale_ = true;
     post_more();
