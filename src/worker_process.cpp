@@ -27,28 +27,20 @@
 
 #include "executor.hpp"
 #include "output_capture.hpp"
+#include "transport.hpp"
 
 namespace mpiply::detail {
 
 namespace {
 
-// The engine polls for the reply this long before it sleeps: short tasks answer within it.
-constexpr std::int64_t kEngineSpinNs = 50'000;
-// While a task runs the engine wakes at these intervals (doubling from the first to the second)
-// to run its wait hook; a finishing task or a dying worker wakes it at once.
-constexpr std::int64_t kHookFirstNs = 1'000'000;
-constexpr std::int64_t kHookMaxNs = 20'000'000;
 // The worker checks this often whether its engine still exists (PR_SET_PDEATHSIG covers the
 // usual case; this covers a forking thread that ended before the engine).
 constexpr int kParentCheckMs = 500;
 // The worker's exit status when it cannot go on (e.g. no memory for a result in shared memory).
 constexpr int kWorkerBroken = 121;
-
-std::int64_t steady_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
+// The worker's exit status when it leaves after a task changed its namespace: the tasks posted
+// behind that one must run on a fresh copy of the engine, so it runs none of them.
+constexpr int kWorkerRetired = 122;
 
 // The workers of this process that run a task now, for send_signal. A slot's pid is set while
 // its task runs. Reaping a worker first clears its slot under g_mu, and signal_running_tasks
@@ -121,11 +113,12 @@ void leave_now(int status, void*) {
       execute_task(eng, msg.data(), msg.size(), no_segments, out, offset);
       std::fflush(stdout);
       std::fflush(stderr);
-      char* dst = ch.reply_buffer(out.size());
-      std::memcpy(dst, out.data(), out.size());
-      ch.post_reply(out.size(), eng.store().generation() != generation
-                                    ? ShmChannel::kNamespaceChanged
-                                    : 0);
+      // A result that cannot travel is replaced here, so that any result fits its slot.
+      if (out.size() > max_message_bytes()) replace_with_too_large(out);
+      std::memcpy(ch.reply_buffer(), out.data(), out.size());
+      bool changed = eng.store().generation() != generation;
+      ch.post_reply(out.size(), changed ? ShmChannel::kNamespaceChanged : 0);
+      if (changed) _exit(kWorkerRetired);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mpiply: engine %d's worker process cannot go on: %s\n", eng.id(),
@@ -173,8 +166,9 @@ int signal_running_tasks(int sig) {
   return n;
 }
 
-WorkerProcess::WorkerProcess(Engine& eng, std::int64_t clock_offset_ns)
-    : eng_(&eng), generation_(eng.store().generation()), ch_(std::make_unique<ShmChannel>()) {
+WorkerProcess::WorkerProcess(Engine& eng, std::int64_t clock_offset_ns, unsigned slots)
+    : eng_(&eng), generation_(eng.store().generation()),
+      ch_(std::make_unique<ShmChannel>(slots)) {
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0)
@@ -210,6 +204,7 @@ void WorkerProcess::reap() {
     r = waitpid(pid_, &status, 0);
   } while (r < 0 && errno == EINTR);
   reaped_ = true;
+  retired_ = r == pid_ && WIFEXITED(status) && WEXITSTATUS(status) == kWorkerRetired;
   how_ = r == pid_ ? describe(status) : std::string("vanished (it was reaped elsewhere)");
 }
 
@@ -222,53 +217,17 @@ void WorkerProcess::kill_now() {
   reap();
 }
 
-WorkerProcess::Outcome WorkerProcess::run(std::span<const char> msg, Bytes& out,
-                                          std::uint32_t time_limit_ms, const WaitHook& hook,
-                                          bool& namespace_changed) {
-  namespace_changed = false;
-  if (slot_ >= 0) g_busy[slot_].store(pid_);
-  std::uint32_t seq = ch_->post_request(msg);
-  std::int64_t t0 = steady_ns();
-  std::int64_t deadline = time_limit_ms ? t0 + std::int64_t(time_limit_ms) * 1'000'000 : 0;
-  std::int64_t hook_ns = kHookFirstNs;
-  for (int i = 0; !ch_->replied(seq); ++i) {
-    std::int64_t now = steady_ns();
-    if (now - t0 < kEngineSpinNs) {
-      // The worker may need this core (one rank per core is the usual layout): let it run.
-      if (i >= 16) sched_yield();
-      continue;
-    }
-    if (deadline && now >= deadline) {
-      if (ch_->replied(seq)) break;
-      kill_now();
-      return Outcome::timed_out;
-    }
-    std::int64_t wait_ns = hook_ns;
-    if (deadline) wait_ns = std::min(wait_ns, deadline - now);
-    if (pidfd_ < 0) wait_ns = std::min<std::int64_t>(wait_ns, 2'000'000);
-    if (ch_->begin_sleep(seq)) {
-      pollfd fds[2] = {{ch_->wake_fd(), POLLIN, 0}, {pidfd_, POLLIN, 0}};
-      timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
-      ppoll(fds, pidfd_ >= 0 ? 2 : 1, &ts, nullptr);
-      ch_->end_sleep();
-    }
-    if (ch_->replied(seq)) break;
-    if (exited()) {
-      if (ch_->replied(seq)) break;
-      bool started = ch_->taken(seq);
-      reap();
-      return started ? Outcome::died : Outcome::died_before_start;
-    }
-    hook();
-    hook_ns = std::min(hook_ns * 2, kHookMaxNs);
-  }
-  if (slot_ >= 0) g_busy[slot_].store(0);
-  std::uint32_t flags = 0;
-  std::span<const char> r = ch_->reply(flags);
-  out.clear();
-  out.append(r.data(), r.size());
-  namespace_changed = (flags & ShmChannel::kNamespaceChanged) != 0;
-  return Outcome::replied;
+void WorkerProcess::set_busy(bool busy) noexcept {
+  if (slot_ >= 0 && !reaped_) g_busy[slot_].store(busy ? pid_ : 0, std::memory_order_relaxed);
+}
+
+void WorkerProcess::wait(std::uint32_t read, std::int64_t ns) {
+  if (pidfd_ < 0) ns = std::min<std::int64_t>(ns, 2'000'000);  // no pidfd: look for a death often
+  if (!ch_->begin_sleep(read)) return;
+  pollfd fds[2] = {{ch_->wake_fd(), POLLIN, 0}, {pidfd_, POLLIN, 0}};
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  ppoll(fds, pidfd_ >= 0 ? 2 : 1, &ts, nullptr);
+  ch_->end_sleep();
 }
 
 }  // namespace mpiply::detail

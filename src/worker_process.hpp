@@ -29,19 +29,26 @@ struct WaitHook {
 
 class WorkerProcess {
  public:
-  enum class Outcome { replied, died, died_before_start, timed_out };
-
-  // Forks the worker from the calling thread. Throws Error if it cannot.
-  WorkerProcess(Engine& eng, std::int64_t clock_offset_ns);
+  // Forks the worker from the calling thread, with a ring of `slots` task slots. Throws Error if
+  // it cannot.
+  WorkerProcess(Engine& eng, std::int64_t clock_offset_ns, unsigned slots);
   ~WorkerProcess();  // kills and reaps the worker
   WorkerProcess(const WorkerProcess&) = delete;
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
-  // Runs one task message. replied: the result is in out, and namespace_changed says whether
-  // the task changed the worker's namespace. died: the worker is gone, how() says of what.
-  // timed_out: the worker was killed after time_limit_ms (0: no limit).
-  Outcome run(std::span<const char> msg, Bytes& out, std::uint32_t time_limit_ms,
-              const WaitHook& hook, bool& namespace_changed);
+  // The ring the tasks go through (Isolation posts and reads it).
+  ShmChannel& channel() noexcept { return *ch_; }
+  // Whether send_signal should reach this worker: set while tasks are posted and not answered.
+  void set_busy(bool busy) noexcept;
+  // Sleeps until a reply past `read` is there, the worker died, or ns passed.
+  void wait(std::uint32_t read, std::int64_t ns);
+
+  // Whether the worker has ended (it is not reaped: call reap() then).
+  bool exited() const;
+  void reap();      // takes it off the signal list, then waits for it
+  void kill_now();  // SIGKILL, then reap
+  // It left on its own after a task changed its namespace (it runs no task after such a one).
+  bool retired() const noexcept { return retired_; }
 
   // "died of signal 11 (SIGSEGV, Segmentation fault)" or "exited with status 3", once dead.
   const std::string& how() const noexcept { return how_; }
@@ -49,12 +56,9 @@ class WorkerProcess {
   bool dead() const noexcept { return reaped_; }
   const Engine* engine() const noexcept { return eng_; }
   std::uint64_t generation() const noexcept { return generation_; }
+  bool has_pidfd() const noexcept { return pidfd_ >= 0; }
 
  private:
-  bool exited() const;  // without reaping it
-  void reap();          // takes it off the signal list, then waits for it
-  void kill_now();
-
   Engine* eng_;
   std::uint64_t generation_;  // of the engine's namespace when forked
   std::unique_ptr<ShmChannel> ch_;
@@ -62,6 +66,7 @@ class WorkerProcess {
   int pidfd_ = -1;
   int slot_ = -1;  // in the list send_signal reads
   bool reaped_ = false;
+  bool retired_ = false;
   std::string how_;
 };
 
