@@ -34,6 +34,8 @@ struct ImapOptions {
 
 template <class T>
 class ImapResult {
+  struct State;  // below; declared first because iterator names it (clang needs it declared)
+
  public:
   using value_type = T;
   // Submits up to n more items as one task; nullopt when the input is exhausted.
@@ -67,8 +69,8 @@ class ImapResult {
 
    private:
     friend class ImapResult;
-    explicit iterator(std::shared_ptr<typename ImapResult::State> s) : st_(std::move(s)) {}
-    std::shared_ptr<typename ImapResult::State> st_;
+    explicit iterator(std::shared_ptr<State> s) : st_(std::move(s)) {}
+    std::shared_ptr<State> st_;
   };
   // Starts reading the input (if not yet started) and waits for the first result.
   iterator begin() {
