@@ -43,6 +43,13 @@ inline std::vector<mpiply::DirectView> all_and_reversed_views(const mpiply::Clie
   return views;
 }
 
+// A megabyte whose bytes depend on seed: a realistic size through a data path, easy to check.
+inline std::vector<char> patterned_megabyte(int seed) {
+  std::vector<char> v(1 << 20);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<char>((i * 31 + seed) & 0x7f);
+  return v;
+}
+
 inline int world_rank() {
   int r = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &r);

@@ -26,11 +26,7 @@ long square_or_raise(long x) {
   if (x == 13) throw std::runtime_error("thirteen is unlucky");
   return x * x;
 }
-std::vector<char> megabyte(int seed) {
-  std::vector<char> v(1 << 20);
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<char>((i * 31 + seed) & 0x7f);
-  return v;
-}
+std::vector<char> megabyte(int seed) { return mpiply_test::patterned_megabyte(seed); }
 int plus_one(int x) { return x + 1; }
 void nothing(int) {}
 
