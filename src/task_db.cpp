@@ -1,5 +1,6 @@
 // The writing side of the task database: append packs rows on the caller's thread, a writer
-// thread commits them, lookup serves resume from an index of earlier runs (task_db.hpp).
+// thread commits them; the resume index is loaded here (task_db.hpp). The reads are in
+// task_db_lookup.cpp.
 #include "task_db.hpp"
 
 #include <unistd.h>
@@ -15,8 +16,6 @@
 
 #include "sqlite_util.hpp"
 #include "task_db_block.hpp"
-#include "task_db_query.hpp"
-#include "task_db_read.hpp"
 #include "task_db_schema.hpp"
 
 namespace mpiply::detail {
@@ -77,17 +76,6 @@ struct TaskDb::Batch {
       packed.add(r, false);
     }
   }
-};
-
-// 56 bytes per successful task of earlier runs (plus 4-8 in the slot table), held while the
-// database is open.
-struct TaskDb::IndexEntry {
-  ResumeKey key;
-  std::int64_t block = 0;
-  std::uint64_t offset = 0, length = 0;
-  MsgId msg_id = 0;
-  std::uint32_t items = 0;
-  std::uint32_t function = 0;  // into index_functions_
 };
 
 namespace {
@@ -388,110 +376,11 @@ void TaskDb::close() {
                    "Check the disk; the tasks written so far are in it");
 }
 
-std::optional<Reusable> TaskDb::lookup(std::string_view function, const ResumeKey& key) {
-  std::optional<Reusable> out = fetch(function, key);
-  if (out) {
-    std::lock_guard lk(mu_);
-    ++reused_;
-  }
-  return out;
-}
-
-std::optional<Reusable> TaskDb::fetch(std::string_view function, const ResumeKey& key) {
-  if (index_.empty()) return std::nullopt;
-  const IndexEntry* it = nullptr;
-  std::size_t mask = slots_.size() - 1;
-  for (std::size_t s = key.hi & mask; slots_[s] != 0; s = (s + 1) & mask) {
-    if (index_[slots_[s] - 1].key == key) {
-      it = &index_[slots_[s] - 1];
-      break;
-    }
-  }
-  if (!it || index_functions_[it->function] != function) return std::nullopt;
-  Reusable out;
-  {
-    std::lock_guard db_lk(db_mu_);
-    if (!db_) return std::nullopt;
-    if (cached_block_ != it->block) {
-      try {
-        Stmt s(db_, "SELECT run, results FROM blocks WHERE id = ?");
-        s.bind(1, it->block);
-        if (!s.step()) return std::nullopt;
-        cached_run_ = s.int64(0);
-        cached_results_.assign(s.blob(1));
-        cached_block_ = it->block;
-      } catch (const std::exception& e) {
-        rethrow_db_failure(path_, e, "reading a stored result");
-      }
-    }
-    if (it->offset > cached_results_.size() || it->length > cached_results_.size() - it->offset)
-      throw_db_error(path_, "is corrupt (a stored result lies past the end of its row)",
-                     "Delete it to start afresh, or pass another database path");
-    out.run = cached_run_;
-    out.result = cached_results_.substr(it->offset, it->length);
-  }
-  out.msg_id = it->msg_id;
-  out.items = it->items;
-  return out;
-}
-
 std::size_t TaskDb::reusable() const { return distinct_; }
 
 TaskDbStats TaskDb::stats() const {
   std::lock_guard lk(mu_);
   return {appended_, committed_, rows_, transactions_, reused_};
-}
-
-// The read side over the writer's connection: flushed first, then the connection is borrowed.
-template <class F>
-static auto read_locked(TaskDb& t, std::mutex& mu, sqlite3* db, const std::string& path,
-                        const char* doing, F&& f) {
-  t.flush();
-  std::lock_guard lk(mu);
-  if (!db) throw_db_error(path, "is closed", "Query it before close, or open a TaskDbReader");
-  try {
-    return f(db);
-  } catch (const std::exception& e) {
-    rethrow_db_failure(path, e, doing);
-  }
-}
-
-std::vector<RunInfo> TaskDb::runs() {
-  return read_locked(*this, db_mu_, db_, path_, "reading its runs", db_runs);
-}
-std::vector<MsgId> TaskDb::history(std::int64_t run) {
-  return read_locked(*this, db_mu_, db_, path_, "reading its history",
-                     [&](sqlite3* db) { return db_history(db, run); });
-}
-std::optional<StoredTask> TaskDb::get(std::int64_t run, MsgId msg_id) {
-  return read_locked(*this, db_mu_, db_, path_, "reading a task",
-                     [&](sqlite3* db) { return db_get(db, run, msg_id); });
-}
-void TaskDb::for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn) {
-  read_locked(*this, db_mu_, db_, path_, "reading its tasks",
-              [&](sqlite3* db) { db_for_each(db, run, fn); });
-}
-
-void TaskDb::query(const Query& q, std::int64_t exclude_run,
-                   const std::function<void(const TaskMetadata&)>& fn, std::uint64_t* rows_read) {
-  // Holds the connection for the scan: the writer thread commits after it (appends queue).
-  std::lock_guard lk(db_mu_);
-  if (!db_) throw_db_error(path_, "is closed", "Query it before close, or open a TaskDbReader");
-  try {
-    db_query_rows(db_, q, exclude_run, fn, rows_read);
-  } catch (const UsageError&) {
-    throw;
-  } catch (const std::exception& e) {
-    rethrow_db_failure(path_, e, "querying its tasks");
-  }
-}
-
-std::optional<std::string> TaskDb::original_result(std::string_view function,
-                                                   const ResumeKey& key, std::int64_t max_run) {
-  if (std::optional<Reusable> hit = fetch(function, key)) return std::move(hit->result);
-  return read_locked(*this, db_mu_, db_, path_, "reading a stored result", [&](sqlite3* db) {
-    return db_original_result(db, function, key, max_run);
-  });
 }
 
 }  // namespace mpiply::detail

@@ -197,7 +197,16 @@ class TaskDb {
 
  private:
   struct Batch;
-  struct IndexEntry;
+  // 56 bytes per successful task of earlier runs (plus 4-8 in the slot table), held while the
+  // database is open. Filled by load_index (task_db.cpp), read by fetch (task_db_lookup.cpp).
+  struct IndexEntry {
+    ResumeKey key;
+    std::int64_t block = 0;
+    std::uint64_t offset = 0, length = 0;
+    MsgId msg_id = 0;
+    std::uint32_t items = 0;
+    std::uint32_t function = 0;  // into index_functions_
+  };
   TaskDb(std::string path, sqlite3* db, TaskDbOptions opt);
   void load_index();
   std::optional<Reusable> fetch(std::string_view function, const ResumeKey& key);
