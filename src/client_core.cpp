@@ -323,6 +323,8 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
                                   "of the task failed; the job goes on (a corrupt message, or "
                                   "ranks running different builds of the program)",
                                   e, id, problem));
+  } else if (h.payload_bytes != 0 && !take_payload_locked(e, rec, id, h.payload_bytes)) {
+    // The payload had nowhere to go: it was dropped and the task failed (client_payload.cpp).
   } else {
     rec.started = h.started_ns;
     rec.completed = h.completed_ns;
