@@ -3,7 +3,8 @@
 // the result), byte for byte; several targets; values pushed, decoded by a task, or set by one;
 // a wrong size, type or name fails that target only, leaves its span untouched and loses
 // nothing on the engine; such tasks keep their metadata and history, get_result says where the
-// value went; other results around them are unaffected. At 1 rank the inline engine serves.
+// value went; other results around them are unaffected; large plain pulls the hub keeps stay
+// intact. At 1 rank the inline engine serves.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -241,6 +242,35 @@ TEST_CASE("pull_into tasks keep metadata and history; other results are unaffect
     failures([&] { c[0].pull_into("x", small); });
     CHECK(c.metadata(c.history().back()).status == mpiply::TaskStatus::error);
     dv.clear();
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
+
+// The hub keeps a large plain pull by taking the buffer it arrived in (result_store.hpp,
+// adopt): the kept value must stay intact while later large results arrive.
+TEST_CASE("large pulled values kept by the hub stay intact after later large results",
+          "[pull_into]") {
+  int rc = mpiply::run(1, argv, [&](mpiply::Client& c) {
+    const std::size_t n = (std::size_t(1) << 18) + 5;  // 2 MiB and a bit
+    auto e0 = c[0];
+    e0.push({{"x", pattern(n, 1.0)}, {"y", pattern(n, 2.0)}, {"z", pattern(n, 3.0)}});
+    CHECK(first_mismatch(e0.pull<std::vector<double>>("x"), pattern(n, 1.0)) == -1);
+    mpiply::MsgId px = c.history().back();
+    CHECK(first_mismatch(e0.pull<std::vector<double>>("y"), pattern(n, 2.0)) == -1);
+    mpiply::MsgId py = c.history().back();
+    // A third large result, received into the inbox's next buffer.
+    CHECK(first_mismatch(e0.pull<std::vector<double>>("z"), pattern(n, 3.0)) == -1);
+    auto kept_x = c.get_result<std::vector<double>>(px).get();
+    auto kept_y = c.get_result<std::vector<double>>(py).get();
+    REQUIRE(kept_x.size() == 1);
+    REQUIRE(kept_y.size() == 1);
+    CHECK(first_mismatch(kept_x[0], pattern(n, 1.0)) == -1);
+    CHECK(first_mismatch(kept_y[0], pattern(n, 2.0)) == -1);
+    CHECK(c.results_bytes() >= 2 * n * sizeof(double));
+    c.purge_results(mpiply::all);
+    CHECK(c.results_bytes() < n * sizeof(double));
+    e0.clear();
     return 0;
   });
   REQUIRE(rc == 0);
