@@ -5,6 +5,8 @@
 // the hub: the kept item is the small marker the engine sent.
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include <mpiply/detail/bytes.hpp>
 #include <mpiply/detail/wire.hpp>
 
@@ -19,6 +21,18 @@ void with_client_lock(ClientCore& core, void (*f)(void*), void* arg) {
 }
 
 bool ClientCore::take_payload_locked(int e, TaskRecord& rec, MsgId id, std::uint64_t bytes) {
+  // Only an engine rank sends payloads, and only for a pull_into: anything else is a corrupt
+  // header, and nothing is received (no message follows it).
+  if (inline_ || e == local_id_ || !rec.state || !rec.state->takes_payload()) {
+    fail_items_locked(rec, id, ErrorKind::decode,
+                      fmt::format("engine {} sent a malformed result for msg {}: it announces a "
+                                  "{}-byte payload, which this task did not ask for; nothing was "
+                                  "received. Every item of the task failed; the job goes on (a "
+                                  "corrupt message, or ranks running different builds of the "
+                                  "program)",
+                                  e, id, bytes));
+    return false;
+  }
   std::string why = "this task's result cannot take a payload (ranks running different builds?)";
   std::span<char> dst;
   if (rec.state) dst = rec.state->payload_destination(rec.first_item, e, bytes, why);

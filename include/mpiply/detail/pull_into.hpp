@@ -36,6 +36,7 @@ struct PullIntoState : ResultState<None> {
   std::vector<std::uint8_t> landed;   // per item: its payload message was received into dest
   bool gather = false;
 
+  bool takes_payload() const override { return true; }
   std::span<char> payload_destination(std::size_t item, int engine, std::size_t bytes,
                                       std::string& why) override {
     if (item >= dest.size()) {

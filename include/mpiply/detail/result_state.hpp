@@ -39,6 +39,7 @@ class ResultStateBase {
   // A result whose value follows as a payload message (pull_into, pull_into.hpp): the memory
   // item's payload of `bytes` from `engine` goes into, or an empty span with why set (the payload
   // is then dropped and the task fails with why). Lock held.
+  virtual bool takes_payload() const { return false; }
   virtual std::span<char> payload_destination(std::size_t /*item*/, int /*engine*/,
                                               std::size_t /*bytes*/, std::string& /*why*/) {
     return {};
