@@ -323,6 +323,8 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
                                   "of the task failed; the job goes on (a corrupt message, or "
                                   "ranks running different builds of the program)",
                                   e, id, problem));
+  } else if (h.payload_bytes != 0 && !take_payload_locked(e, rec, id, h.payload_bytes)) {
+    // The payload had nowhere to go: it was dropped and the task failed (client_payload.cpp).
   } else {
     rec.started = h.started_ns;
     rec.completed = h.completed_ns;
@@ -360,7 +362,12 @@ void ClientCore::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) 
   {
     Reader copy = r;
     std::size_t n = copy.remaining();
-    store_.keep(id - base_, copy.take(n), n);
+    const char* items = copy.take(n);
+    // A large result came whole into a buffer of its own: the hub takes that buffer, no copy.
+    if (n >= kAdoptMinBytes && inbox_ && inbox_->holds_big(items))
+      store_.adopt(id - base_, inbox_->take_big(), items, n);
+    else
+      store_.keep(id - base_, items, n);
   }
   Delivered d = deliver_items_locked(st.get(), rec.first_item, rec, id, r);
   if (store_.has_followers())

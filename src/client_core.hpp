@@ -176,6 +176,10 @@ class ClientCore {
   void send_task_locked(int engine, const std::shared_ptr<TaskSource>& src, std::uint32_t task);
   bool poll_results_locked();
   void store_items_locked(TaskRecord& rec, int engine, MsgId id, Reader items);
+  // A pull_into's payload of `bytes` that follows the result from engine e: received into the
+  // memory the task's state names, or dropped and the task failed (returns false).
+  // src/client_payload.cpp.
+  bool take_payload_locked(int e, TaskRecord& rec, MsgId id, std::uint64_t bytes);
   // Hands a task's items to one result state (item indices from base); returns whether any
   // item failed and whether every item was aborted.
   struct Delivered {

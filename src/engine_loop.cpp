@@ -11,6 +11,7 @@
 #include "drain_engine.hpp"
 #include "engine_abort.hpp"
 #include "engine_control.hpp"
+#include "engine_payload.hpp"
 #include "engine_workers.hpp"
 #include "executor.hpp"
 #include "isolation.hpp"
@@ -67,6 +68,7 @@ int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
 namespace {
 
 int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
+  PayloadThread payloads;  // pulls run on this thread, which sends their payloads
   Bytes out, held;
   MpiSegments segs(comm);
   TaskInbox inbox(comm);
@@ -81,6 +83,7 @@ int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   auto send = [&](Bytes& res) {
     if (res.size() > max_message_bytes()) replace_with_too_large(res);
     send_message(comm, 0, kTagResult, kTagBigResult, {res.data(), res.size()}, kResultInboxBytes);
+    send_pending_payload(comm);  // a pull_into's value follows its result
   };
   // Between waits: control messages; aborts and a drain reach the isolated tasks not started.
   auto between_waits = [&] {

@@ -33,6 +33,7 @@
 #include "drain_engine.hpp"
 #include "engine_abort.hpp"
 #include "engine_control.hpp"
+#include "engine_payload.hpp"
 #include "engine_loop.hpp"
 #include "engine_stream.hpp"
 #include "executor.hpp"
@@ -150,6 +151,7 @@ class ThreadedEngine {
   }
 
   int serve() {
+    PayloadThread payloads;  // pulls run on this thread (after drain), which sends their payloads
     TaskInbox inbox(comm_);
     Backoff b(kEngineBackoff);
     bool slept = false;
@@ -222,6 +224,7 @@ class ThreadedEngine {
 
   void send(const Bytes& out) {
     send_message(comm_, 0, kTagResult, kTagBigResult, {out.data(), out.size()}, kResultInboxBytes);
+    send_pending_payload(comm_);  // a pull_into's value follows its result (this thread's only)
   }
 
   // Sends the results at the front that are done, in task order.

@@ -22,6 +22,7 @@
 
 #include "clock.hpp"
 #include "crash_report.hpp"
+#include "engine_payload.hpp"
 #include "output_capture.hpp"
 #include "published_data.hpp"
 #include "result_codec.hpp"
@@ -171,12 +172,24 @@ void run_push(Engine& eng, const TaskHeader& h, Reader& r, SegmentFetcher& segs,
                                h.nitems, fmt::join(failed, "; ")));
 }
 
-void run_pull(Engine& eng, Reader& r, Writer& w) {
+// A pull_into (kRunPullInto) of a large vector on an engine rank answers with the byte count
+// only; the bytes leave from the namespace itself after the result (engine_payload.hpp).
+void run_pull(Engine& eng, const TaskHeader& h, Reader& r, Writer& w) {
   run_item(w, [&] {
     std::string name(r.str());
     auto ntypes = r.count(1);
     std::vector<std::string> types;
     for (std::uint64_t i = 0; i < ntypes; ++i) types.emplace_back(r.str());
+    std::uint32_t elem = (h.run & kRunPullInto) ? r.u32() : 0;
+    std::span<const char> view;
+    if (elem && !types.empty() && payloads_allowed() &&
+        eng.store().view_for_pull(name, types[0], elem, view) && view.size() >= kPayloadMinBytes) {
+      w.u8(kPullPayload);
+      w.u64(view.size());
+      w.patch(offsetof(ResultHeader, payload_bytes), std::uint64_t(view.size()));
+      set_pending_payload(view);
+      return;
+    }
     std::size_t at = w.pos();
     w.u8(0);
     std::size_t which = eng.store().encode_for_pull(name, types, w);
@@ -324,7 +337,7 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
       run_push(eng, h, r, segs, w);
       break;
     case Kind::pull:
-      run_pull(eng, r, w);
+      run_pull(eng, h, r, w);
       break;
     default:  // Kind::clear
       eng.store().clear();

@@ -1,6 +1,8 @@
 // An engine's namespace: typed access with errors that name the engine, the name and the fix.
 #include <mpiply/detail/namespace_store.hpp>
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include <mpiply/errors.hpp>
@@ -85,6 +87,26 @@ std::size_t NamespaceStore::encode_for_pull(std::string_view name,
                                "was pushed as",
                                engine_id_, name, demangle(e.type.c_str()),
                                demangle(types.empty() ? "" : types[0].c_str())));
+}
+
+bool NamespaceStore::view_for_pull(std::string_view name, std::string_view type, std::size_t elem,
+                                   std::span<const char>& view) {
+  std::lock_guard lk(mu_);
+  auto it = entries_.find(name);
+  if (it == entries_.end() || it->second.type != type || elem == 0) return false;
+  Entry& e = it->second;
+  if (e.has_raw) {  // a pushed vector, as encoded: u64 count, then the elements
+    std::uint64_t n = 0;
+    if (e.raw.size() < sizeof n) return false;
+    std::memcpy(&n, e.raw.data(), sizeof n);
+    std::size_t bytes = e.raw.size() - sizeof n;
+    if (n != bytes / elem || bytes % elem != 0) return false;
+    view = {e.raw.data() + sizeof n, bytes};
+    return true;
+  }
+  if (!e.view_any || !e.value.has_value()) return false;
+  view = e.view_any(e.value);
+  return view.size() % elem == 0;
 }
 
 }  // namespace mpiply::detail

@@ -32,7 +32,7 @@ ResultStore::~ResultStore() {
 std::string_view ResultStore::bytes(std::size_t i) const {
   const KeptSlot& s = slots_[i];
   if (s.len <= KeptSlot::kInline) return {s.u.bytes, s.len};
-  if (s.block == KeptSlot::kOwn) return {s.u.own, s.len};
+  if (s.block == KeptSlot::kOwn || s.block == KeptSlot::kAdopted) return {s.u.own, s.len};
   return {blocks_[s.block].p + s.u.offset, s.len};
 }
 
@@ -72,10 +72,25 @@ void ResultStore::keep(std::size_t i, const char* p, std::size_t n) {
   s.len = static_cast<std::uint32_t>(n);
 }
 
+void ResultStore::adopt(std::size_t i, Bytes&& buf, const char* p, std::size_t n) {
+  drop(i);
+  if (n <= KeptSlot::kInline) return keep(i, p, n);
+  KeptSlot& s = slots_[i];
+  s.block = KeptSlot::kAdopted;
+  s.u.own = const_cast<char*>(p);  // stays put: moving a Bytes keeps its memory
+  s.len = static_cast<std::uint32_t>(n);
+  heap_ += buf.capacity();
+  adopted_.insert_or_assign(i, std::move(buf));
+}
+
 void ResultStore::drop(std::size_t i) {
   KeptSlot& s = slots_[i];
   if (s.len > KeptSlot::kInline) {
-    if (s.block == KeptSlot::kOwn) {
+    if (s.block == KeptSlot::kAdopted) {
+      auto it = adopted_.find(i);
+      heap_ -= it->second.capacity();
+      adopted_.erase(it);
+    } else if (s.block == KeptSlot::kOwn) {
       free_bytes(s.u.own);
       heap_ -= s.len;
     } else if (Block& b = blocks_[s.block]; --b.live == 0) {

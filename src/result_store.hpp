@@ -16,12 +16,17 @@
 #include <unordered_map>
 #include <vector>
 
+#include <mpiply/detail/bytes.hpp>
 #include <mpiply/detail/core.hpp>
 #include <mpiply/detail/result_state.hpp>
 
 #include "record_table.hpp"
 
 namespace mpiply::detail {
+
+// Results at least this large that arrived in a buffer of their own are kept by taking that
+// buffer (adopt) rather than by a copy.
+inline constexpr std::size_t kAdoptMinBytes = std::size_t(1) << 20;
 
 struct Submission {
   MsgId first = 0;
@@ -45,6 +50,7 @@ struct Follower {
 struct KeptSlot {
   static constexpr std::uint32_t kInline = 16;
   static constexpr std::uint32_t kOwn = 0xffffffffu;  // block value of an own allocation
+  static constexpr std::uint32_t kAdopted = 0xfffffffeu;  // inside a received buffer, taken whole
   std::uint32_t len = 0;
   std::uint32_t block = 0;
   union {
@@ -67,6 +73,9 @@ class ResultStore {
   // The kept bytes of the task at index i of the table (msg id - the table's base).
   std::string_view bytes(std::size_t i) const;
   void keep(std::size_t i, const char* p, std::size_t n);
+  // Keeps the n bytes at p, which lie inside buf, by taking buf itself instead of copying them:
+  // a large result received whole into a buffer of its own (ResultInbox::take_big).
+  void adopt(std::size_t i, Bytes&& buf, const char* p, std::size_t n);
   // Frees a slot's bytes (a shared block goes back once none of its results is kept).
   void drop(std::size_t i);
   Submission& submission(MsgId id);
@@ -91,6 +100,7 @@ class ResultStore {
   std::size_t heap_ = 0;
   std::vector<Submission> subs_;  // in msg id order
   std::unordered_multimap<MsgId, Follower> followers_;
+  std::unordered_map<std::size_t, Bytes> adopted_;  // by slot, the buffers of kAdopted slots
 };
 
 }  // namespace mpiply::detail

@@ -106,13 +106,18 @@ void check_pull_names(const std::string* names, std::size_t n) {
 }
 
 std::shared_ptr<FixedSource> make_pull_source(const std::string& name,
-                                              const std::vector<std::string>& type_tags) {
+                                              const std::vector<std::string>& type_tags,
+                                              std::uint32_t into_elem_size) {
   auto src = std::make_shared<FixedSource>();
   Writer w(src->msg);
   write_header(w, Kind::pull, 1, 0);
   w.str(name);
   w.u64(type_tags.size());
   for (const auto& t : type_tags) w.str(t);
+  if (into_elem_size) {
+    w.u32(into_elem_size);
+    w.patch(offsetof(TaskHeader, run), kRunPullInto);
+  }
   return src;
 }
 

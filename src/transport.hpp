@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <exception>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include <mpi.h>
@@ -86,6 +87,13 @@ class ResultInbox {
   // unexpected queue, costing one copy, and is received in order all the same).
   static constexpr int kMaxSlots = 64;
   int slots() const { return static_cast<int>(req_.size()); }
+  // During on_result: whether p lies in the large message just handed out, whose buffer holds
+  // little else, and that buffer, taken (the next large message goes into a new one). Lets the
+  // hub keep a large result without copying it (result_store.hpp, adopt).
+  bool holds_big(const char* p) const {
+    return p >= big_.data() && p < big_.data() + big_.size() && big_.capacity() <= big_.size() * 5 / 4;
+  }
+  Bytes take_big() { return std::exchange(big_, Bytes()); }
 
  private:
   MPI_Comm comm_;

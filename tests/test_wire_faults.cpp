@@ -1,8 +1,9 @@
 // Malformed messages fail their task, never the job. On an engine, execute_task answers any task
 // message it cannot read with error items for that msg id (checked here directly, no MPI). On
 // rank 0, a result that does not fit its task (wrong item count, truncated, wrong msg id, bad
-// error kind) fails that task's items with MessageDecodeError; checked with fake engines that
-// answer real tasks with doctored results over the real transport.
+// error kind, a payload it did not ask for) fails that task's items with MessageDecodeError;
+// checked with fake engines that answer real tasks with doctored results over the real
+// transport.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -243,7 +244,7 @@ TEST_CASE("executor: a truncated pull fails with an error item", "[wire][executo
 namespace {
 
 // The doctored answers the fake engine gives, in task order, and what rank 0 must make of them.
-enum class Doctor { none, extra_item, truncate, wrong_msg, tiny, bad_kind, one_of_three };
+enum class Doctor { none, extra_item, truncate, wrong_msg, tiny, bad_kind, one_of_three, payload };
 
 void doctor(d::Bytes& out, Doctor how) {
   d::ResultHeader h;
@@ -280,6 +281,10 @@ void doctor(d::Bytes& out, Doctor how) {
       w.str("");
       break;
     }
+    case Doctor::payload:  // announces a pull_into payload that never follows
+      h.payload_bytes = std::uint64_t(1) << 20;
+      std::memcpy(out.data(), &h, sizeof h);
+      break;
     case Doctor::one_of_three: {  // keeps only the first item of a three-item chunk
       d::Reader r(out.data() + sizeof h, out.size() - sizeof h);
       r.u8();
@@ -294,7 +299,8 @@ void doctor(d::Bytes& out, Doctor how) {
 
 const std::vector<Doctor> kScript = {Doctor::none,      Doctor::extra_item, Doctor::truncate,
                                      Doctor::wrong_msg, Doctor::tiny,       Doctor::bad_kind,
-                                     Doctor::none,      Doctor::one_of_three, Doctor::none};
+                                     Doctor::none,      Doctor::one_of_three, Doctor::none,
+                                     Doctor::payload};
 
 // An engine rank that runs each task for real, then doctors its result as the script says.
 void fake_engine(MPI_Comm comm, int rank) {
@@ -387,6 +393,10 @@ TEST_CASE("rank 0: a malformed result fails its task's items, and the job goes o
       CHECK_THROWS_AS(ce.raise_exception(2), mpiply::MessageDecodeError);
     }
     CHECK(e0.apply(wire_twice, 8) == 16);
+    // A payload announced for a task that asked for none: no receive is posted (it would wait
+    // forever), the task fails.
+    check_decode_error(e0.apply_async(wire_twice, 9), "1048576-byte payload");
+    CHECK(e0.apply(wire_twice, 10) == 20);
     REQUIRE(core->shutdown(0, 60000));  // drained within a minute
   }
   MPI_Comm_free(&comm);

@@ -3,9 +3,11 @@
 // partitions the input across the targets; push/pull/scatter/gather move data in and out of the
 // engines' namespaces. client[i] is the single-engine form (engine_view.hpp).
 #include <array>
+#include <exception>
 #include <initializer_list>
 #include <iterator>
 #include <ranges>
+#include <span>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -14,6 +16,7 @@
 
 #include <mpiply/detail/map_methods.hpp>
 #include <mpiply/detail/namespace_sources.hpp>
+#include <mpiply/detail/pull_into.hpp>
 #include <mpiply/detail/view_base.hpp>
 #include <mpiply/name_proxy.hpp>
 #include <mpiply/named_value.hpp>
@@ -127,6 +130,36 @@ class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView
     return gather_async<T>(name).get();
   }
 
+  // pull_into / gather_into (detail/pull_into.hpp): std::vector<T> of bitwise T written straight
+  // into memory the caller owns; no vector is made and the hub keeps no copy (get_result of
+  // such a task says where the value went). Blocking. outs[i] takes target i's vector and must
+  // have exactly its size: on a wrong size, type or a missing name that target's span is left
+  // untouched and the call throws (RemoteError, or CompositeError for several, naming the name,
+  // the engine and both sizes) after the other targets' spans were filled.
+  template <class T>
+  void pull_into(const std::string& name, const std::vector<std::span<T>>& outs) {
+    if (outs.size() != targets_.size())
+      throw UsageError(fmt::format("pull_into('{}'): {} spans for {} targets; give one span per "
+                                   "target, in target order",
+                                   name, outs.size(), targets_.size()));
+    std::vector<std::span<char>> dest;
+    for (std::span<T> s : outs) dest.push_back(bytes_of(s));
+    into<T>(name, std::move(dest), false);
+  }
+  // Every target's block, in target order, into out (as gather): target i's block must be the
+  // i-th share of out.size() items as scatter splits them (a scatter of out.size() items does).
+  template <class T>
+  void gather_into(const std::string& name, std::span<T> out) {
+    std::vector<std::span<char>> dest;
+    for (auto [b, n] : detail::partition(out.size(), targets_.size()))
+      dest.push_back(bytes_of(out.subspan(b, n)));
+    into<T>(name, std::move(dest), true);
+  }
+  template <class T, class A>
+  void gather_into(const std::string& name, std::vector<T, A>& out) {
+    gather_into(name, std::span<T>(out));
+  }
+
   // Removes every name from the targets' namespaces.
   AsyncMapResult<None> clear_async();
   void clear() { clear_async().get(); }
@@ -155,6 +188,42 @@ class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView
     for (const auto& v : values) ptrs.push_back(&v);
     return AsyncMapResult<None>(
         start_fixed<detail::ResultState<None>>(detail::make_push_source(ptrs), "push"), true);
+  }
+
+  template <class T>
+  static std::span<char> bytes_of(std::span<T> s) {
+    return {reinterpret_cast<char*>(s.data()), s.size() * sizeof(T)};
+  }
+  template <class T>
+  void into(const std::string& name, std::vector<std::span<char>> dest, bool gather) {
+    static_assert(detail::Bitwise<T> && !std::is_const_v<T> && !std::is_same_v<T, bool>,
+                  "pull_into / gather_into fill a span of bitwise elements (numbers, trivially "
+                  "copyable structs); pull other types with pull");
+    std::size_t n = targets_.size();
+    std::vector<std::string> types{detail::type_tag<std::vector<T>>()};
+    if (gather) types.emplace_back(detail::type_tag<T>());
+    auto src = detail::make_pull_source(name, types, sizeof(T));
+    src->targets = targets_;
+    src->ntasks = static_cast<std::uint32_t>(n);
+    using State = detail::PullIntoState<T>;
+    auto st = std::make_shared<State>(core_, gather ? "gather_into" : "pull_into", n);
+    st->name = name;
+    st->engines = targets_;
+    st->dest = std::move(dest);
+    st->landed.assign(n, 0);
+    st->gather = gather;
+    AsyncMapResult<None> r(start_with(st, std::move(src)), true);
+    // If the wait ends by an exception (an interrupt) while tasks still run, no value may land
+    // in the caller's memory later: the state forgets it, under the client lock.
+    struct Forget {
+      detail::ClientCore& core;
+      State* st;
+      int uncaught = std::uncaught_exceptions();
+      ~Forget() {
+        if (std::uncaught_exceptions() > uncaught) detail::with_client_lock(core, &State::forget, st);
+      }
+    } forget{*core_, st.get()};
+    r.get();
   }
 
   template <class Seq>

@@ -90,6 +90,17 @@ class EngineView : public detail::MapMethods<EngineView> {
     }(std::index_sequence_for<T...>{});
   }
 
+  // This engine's std::vector<T> (T bitwise) straight into out, which must have its size
+  // (DirectView::pull_into); on a wrong size or type out is left untouched and this throws.
+  template <class T>
+  void pull_into(const std::string& name, std::span<T> out) {
+    dv_.pull_into(name, std::vector<std::span<T>>{out});
+  }
+  template <class T, class A>
+  void pull_into(const std::string& name, std::vector<T, A>& out) {
+    pull_into(name, std::span<T>(out));
+  }
+
   AsyncResult<None> clear_async() {
     return single<detail::ResultState<None>>(detail::make_clear_source(), "clear");
   }

@@ -143,6 +143,7 @@ struct DataFigures {
   double mpi_recv_fresh_gbs = 0;  // context: into a new, untouched buffer each time (as pull)
   double boostmpi_send_gbs = 0, boostmpi_return_gbs = 0;
   double pull_gbs = 0, scatter_gbs = 0, gather_gbs = 0;
+  double pull_into_gbs = 0, gather_into_gbs = 0;  // into a warm buffer of the caller's
   double payload_push_gbs = 0, payload_pull_gbs = 0;
 };
 

@@ -3,8 +3,8 @@
 // rank takes part): rank 1 -> 0 by MPI_Send into a warm buffer (for pull), MPI_Scatterv and
 // MPI_Gatherv with rank 0 as root holding no share (for scatter and gather), and Boost.MPI
 // sending a std::map<std::string, std::vector<double>> of the same size 0 -> 1 and 1 -> 0 (for
-// push and pull of that map). The mpiply side, inside mpiply::run: rc[0].pull, scatter and gather
-// over every engine, push and pull of the map. Best of the repeats after one warm-up each.
+// push and pull of that map). The mpiply side, inside mpiply::run: rc[0].pull and pull_into (into
+// a warm buffer), scatter, gather and gather_into over every engine, push and pull of the map. Best of the repeats after one warm-up each.
 #include <map>
 #include <memory>
 #include <string>
@@ -157,11 +157,21 @@ inline void data_figures(mpiply::Client& rc, const Config& cfg, const std::vecto
     auto v = e0.pull<std::vector<double>>("x");
     check(v.size() == data.size() && v.back() == data.back(), "pull");
   }));
+  // The same into a buffer of the caller's, reused (warm), as the MPI baseline receives.
+  std::vector<double> into(data.size(), 0.0);
+  d.pull_into_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
+    e0.pull_into("x", into);
+    check(into.front() == data.front() && into.back() == data.back(), "pull_into");
+  }));
   e0.clear();
   d.scatter_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] { all.scatter("s", data); }));
   d.gather_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
     auto v = all.gather<double>("s");
     check(v.size() == data.size() && v.back() == data.back(), "gather");
+  }));
+  d.gather_into_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
+    all.gather_into("s", into);
+    check(into.front() == data.front() && into.back() == data.back(), "gather_into");
   }));
   all.clear();
   Payload payload = make_payload(cfg.bw_bytes);

@@ -67,8 +67,11 @@ struct PerTargetSource : TaskSource {
 // segments, so the values' memory must live until the push completes (the source keeps what
 // they own).
 std::shared_ptr<FixedSource> make_push_source(const std::vector<const NamedValue*>& values);
+// into_elem_size: a pull_into of std::vector<T> (type_tags[0]) with sizeof(T) == into_elem_size
+// (pull_into.hpp); 0 for a plain pull.
 std::shared_ptr<FixedSource> make_pull_source(const std::string& name,
-                                              const std::vector<std::string>& type_tags);
+                                              const std::vector<std::string>& type_tags,
+                                              std::uint32_t into_elem_size = 0);
 std::shared_ptr<FixedSource> make_clear_source();
 // parts[i] goes to the i-th target.
 std::shared_ptr<PerTargetSource> make_scatter_source(const std::vector<NamedValue>& parts);

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,8 @@ class NamespaceStore {
     bool has_raw = false;
     std::any value;    // decoded value, once used
     void (*encode_any)(const std::any&, Writer&) = nullptr;
+    // The elements' bytes of a decoded std::vector of bitwise elements (pull_into), else null.
+    std::span<const char> (*view_any)(const std::any&) = nullptr;
   };
 
   explicit NamespaceStore(int engine_id) : engine_id_(engine_id) {}
@@ -43,6 +46,7 @@ class NamespaceStore {
       Reader r(e.raw.data(), e.raw.size());
       e.value = Codec<T>::decode(r);
       e.encode_any = &encode_as<T>;
+      e.view_any = view_fn<T>();
       // The bytes are no longer needed; pulling re-encodes from the object.
       e.raw = Bytes();
       e.has_raw = false;
@@ -59,6 +63,7 @@ class NamespaceStore {
     e.has_raw = false;
     e.value = std::move(value);
     e.encode_any = &encode_as<T>;
+    e.view_any = view_fn<T>();
     changed();
   }
 
@@ -90,8 +95,29 @@ class NamespaceStore {
   // index of the matching type; otherwise throws an error naming the engine, the name and the fix.
   std::size_t encode_for_pull(std::string_view name, const std::vector<std::string>& types,
                               Writer& w);
+  // For pull_into: when name holds a value of type `type` that is a std::vector of elem-byte
+  // bitwise elements, its elements' bytes (valid until the name changes). False otherwise: the
+  // caller then pulls as usual, which reports a missing name or another type.
+  bool view_for_pull(std::string_view name, std::string_view type, std::size_t elem,
+                     std::span<const char>& view);
 
  private:
+  template <class T>
+  struct BitwiseVector : std::false_type {};
+  template <class U>
+  struct BitwiseVector<std::vector<U>> : std::bool_constant<Bitwise<U> && !std::is_same_v<U, bool>> {};
+  using ViewFn = std::span<const char> (*)(const std::any&);
+  template <class T>
+  static ViewFn view_fn() {
+    if constexpr (BitwiseVector<T>::value)
+      return [](const std::any& a) -> std::span<const char> {
+        const T& v = *std::any_cast<T>(&a);
+        return std::span<const char>(reinterpret_cast<const char*>(v.data()),
+                                     v.size() * sizeof(typename T::value_type));
+      };
+    else
+      return nullptr;
+  }
   template <class T>
   static void encode_as(const std::any& a, Writer& w) {
     Codec<T>::encode(w, *std::any_cast<T>(&a));

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <typeinfo>
 #include <vector>
@@ -35,6 +36,14 @@ class ResultStateBase {
   virtual ~ResultStateBase();
   // Decodes item's value from r (lock held). May throw DecodeError.
   virtual void store_value(std::size_t item, Reader& r) = 0;
+  // A result whose value follows as a payload message (pull_into, pull_into.hpp): the memory
+  // item's payload of `bytes` from `engine` goes into, or an empty span with why set (the payload
+  // is then dropped and the task fails with why). Lock held.
+  virtual bool takes_payload() const { return false; }
+  virtual std::span<char> payload_destination(std::size_t /*item*/, int /*engine*/,
+                                              std::size_t /*bytes*/, std::string& /*why*/) {
+    return {};
+  }
 
   // Called by the scheduler, lock held.
   void item_ok(std::size_t item);

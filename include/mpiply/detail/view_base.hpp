@@ -50,7 +50,11 @@ class ViewBase {
   template <class State>
   std::shared_ptr<State> start(std::shared_ptr<TaskSource> src, std::string fname,
                                std::size_t nitems) {
-    auto st = std::make_shared<State>(core_, std::move(fname), nitems);
+    return start_with(std::make_shared<State>(core_, std::move(fname), nitems), std::move(src));
+  }
+  // The same with a state the caller made (and filled) first.
+  template <class State>
+  std::shared_ptr<State> start_with(std::shared_ptr<State> st, std::shared_ptr<TaskSource> src) {
     src->state = st;
     src->flags = flags_;
     st->factory = &make_state<State>;

@@ -23,6 +23,10 @@ inline constexpr int kTagAbort = 18;
 // u8 kStream*; stdout/stderr: u64 offset of the chunk in the task's output, str chunk;
 // data: str encoded DataMap (the task's whole published data so far).
 inline constexpr int kTagStream = 19;
+// A pull_into's value, engine -> rank 0, right after its result (include/mpiply/detail/
+// pull_into.hpp, src/engine_payload.*, src/client_payload.cpp): the elements' bytes, in pieces of
+// at most kSegmentPiece; ResultHeader::payload_bytes says how many in all.
+inline constexpr int kTagPayload = 20;
 inline constexpr std::uint8_t kStreamOut = 1;
 inline constexpr std::uint8_t kStreamErr = 2;
 inline constexpr std::uint8_t kStreamData = 3;
@@ -33,6 +37,11 @@ inline constexpr std::uint64_t kSegmentPiece = std::uint64_t(1) << 30;
 // TaskHeader::run bits: how an engine runs a call. Rank 0 resolves them from the task's flags
 // and the run's settings (MPIPLY_ISOLATE, MPIPLY_TASK_TIMEOUT), so engines only obey them.
 inline constexpr std::uint8_t kRunIsolated = 1;  // in the engine's worker process (isolation.hpp)
+// On a pull: a pull_into. A u32 element size follows the type tags, and a std::vector of such
+// elements matching the first type may come back as a payload message: the item is then
+// kPullPayload and a u64 byte count instead of the index of the type and the value.
+inline constexpr std::uint8_t kRunPullInto = 2;
+inline constexpr std::uint8_t kPullPayload = 0x80;
 
 struct TaskHeader {
   Kind kind;
@@ -68,6 +77,7 @@ struct ResultHeader {
   std::int64_t cpu_user_ns;
   std::int64_t cpu_system_ns;
   std::int64_t max_rss_bytes;
+  std::uint64_t payload_bytes;  // a pull_into's payload message follows, of this many bytes
 };
 
 // Each result item: u8 status, u32 length, then the value, or an error: u8 ErrorKind (errors.hpp)
