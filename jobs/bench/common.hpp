@@ -140,6 +140,7 @@ namespace bench {
 struct DataFigures {
   double bytes = 0, payload_bytes = 0;
   double mpi_recv_gbs = 0, mpi_scatterv_gbs = 0, mpi_gatherv_gbs = 0;
+  double mpi_recv_4k_gbs = 0;     // context: both buffers plain std::vectors (4 KiB pages)
   double mpi_recv_fresh_gbs = 0;  // context: into a new, untouched buffer each time (as pull)
   double boostmpi_send_gbs = 0, boostmpi_return_gbs = 0;
   double pull_gbs = 0, scatter_gbs = 0, gather_gbs = 0;

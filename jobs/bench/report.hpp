@@ -44,6 +44,7 @@ inline std::vector<Row> data_rows(const DataFigures& d) {
       {"mpi_recv_gbs", d.mpi_recv_gbs, {}, "", {}},
       {"pull_into_gbs", d.pull_into_gbs, d.mpi_recv_gbs, ">= 0.8 x MPI",
        d.pull_into_gbs >= 0.8 * d.mpi_recv_gbs},
+      {"mpi_recv_4k_gbs", d.mpi_recv_4k_gbs, {}, "", {}},  // context: 4 KiB pages
       {"mpi_recv_fresh_gbs", d.mpi_recv_fresh_gbs, {}, "", {}},
       // pull returns a new vector: context, against MPI into fresh memory
       {"pull_gbs", d.pull_gbs, d.mpi_recv_fresh_gbs, "", {}},
