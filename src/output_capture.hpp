@@ -46,8 +46,9 @@ class OutputCapture {
 
 // Engine ranks: from now on descriptors 1 and 2 stay on the memory files between tasks.
 // output_capture_release() puts them back (and writes out whatever landed there since the last
-// task, so nothing is lost).
-void output_capture_keep_redirected() noexcept;
+// task, so nothing is lost). one_thread: every capture of this process, and the release, come
+// from the calling thread (a single-threaded engine), so captures skip the process-wide lock.
+void output_capture_keep_redirected(bool one_thread) noexcept;
 void output_capture_release() noexcept;
 
 // Called first thing in a forked worker process: it is single-threaded, so its captures need no
