@@ -217,11 +217,18 @@ std::int64_t cpu_ns(const timeval& tv) {
 // the engine. A wall-clock step shows as an interval outside [0, kReadNs): it takes a reading.
 constexpr std::uint64_t kReadNs = 200'000;
 struct LastUsage {
-  rusage at{};
-  std::int64_t wall = 0;
+  std::int64_t user_ns = 0, system_ns = 0, max_rss = 0;  // CPU of this thread; process peak
+  std::int64_t wall = 0;                                  // now_ns() when read
   bool valid = false;
 };
 thread_local LastUsage t_last;
+
+void read_usage(std::int64_t wall) {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);  // its ru_maxrss is the process's (Linux)
+  t_last = {cpu_ns(ru.ru_utime), cpu_ns(ru.ru_stime), std::int64_t(ru.ru_maxrss) * 1024, wall,
+            true};
+}
 
 bool due(std::int64_t from, std::int64_t to) {
   return static_cast<std::uint64_t>(to - from) >= kReadNs;
@@ -230,12 +237,7 @@ bool due(std::int64_t from, std::int64_t to) {
 // start: now_ns() when the task began; returns now_ns() after it (the task's completion stamp).
 std::int64_t run_calls_captured(Engine& eng, const TaskHeader& h, Reader& r, Writer& w,
                                 std::int64_t start) {
-  if (!t_last.valid || due(t_last.wall, start)) {
-    getrusage(RUSAGE_THREAD, &t_last.at);
-    t_last.wall = start;
-    t_last.valid = true;
-  }
-  rusage before = t_last.at;
+  if (!t_last.valid || due(t_last.wall, start)) read_usage(start);
   std::string out, err;
   {
     // Streamed while it runs when this engine streams (its MPI thread reads the files).
@@ -246,17 +248,15 @@ std::int64_t run_calls_captured(Engine& eng, const TaskHeader& h, Reader& r, Wri
   std::int64_t end = now_ns();
   std::int64_t user_ns = end - start, system_ns = 0;
   if (due(t_last.wall, end) || due(start, end)) {
-    rusage after{};
-    getrusage(RUSAGE_THREAD, &after);  // its ru_maxrss is the process's (Linux)
-    t_last.at = after;
-    t_last.wall = end;
-    user_ns = cpu_ns(after.ru_utime) - cpu_ns(before.ru_utime);
-    system_ns = cpu_ns(after.ru_stime) - cpu_ns(before.ru_stime);
+    LastUsage before = t_last;
+    read_usage(end);
+    user_ns = t_last.user_ns - before.user_ns;
+    system_ns = t_last.system_ns - before.system_ns;
   }
   write_output(w, out, err);
   w.patch(offsetof(ResultHeader, cpu_user_ns), user_ns);
   w.patch(offsetof(ResultHeader, cpu_system_ns), system_ns);
-  w.patch(offsetof(ResultHeader, max_rss_bytes), std::int64_t(t_last.at.ru_maxrss) * 1024);
+  w.patch(offsetof(ResultHeader, max_rss_bytes), t_last.max_rss);
   return end;
 }
 

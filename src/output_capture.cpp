@@ -52,9 +52,11 @@ Live g_live;
 // A C++ stream synchronised with stdio (the default) writes straight into stdout's FILE, so
 // flushing the FILE is enough; only a stream with a buffer of its own is flushed itself.
 // The buffer last found synchronised, per stream, saves the dynamic_cast on later tasks.
-bool flush_cxx(std::ostream& os, std::streambuf*& known_sync) {
+std::streambuf* g_sync[3] = {nullptr, nullptr, nullptr};
+
+[[gnu::noinline]] bool flush_cxx(std::ostream& os, std::streambuf*& known_sync) {
   std::streambuf* b = os.rdbuf();
-  if (!b || b == known_sync) return false;
+  if (!b) return false;
   if (dynamic_cast<__gnu_cxx::stdio_sync_filebuf<char>*>(b)) {
     known_sync = b;
     return false;
@@ -62,14 +64,16 @@ bool flush_cxx(std::ostream& os, std::streambuf*& known_sync) {
   os.flush();
   return true;
 }
-std::streambuf* g_sync[3] = {nullptr, nullptr, nullptr};
 
-// Cheap when nothing is pending: no lock, no system call. Returns whether anything may have
-// been written (a stream with a buffer of its own counts, whatever it held).
-bool flush_streams() {
-  bool any = flush_cxx(std::cout, g_sync[0]);
-  any = flush_cxx(std::cerr, g_sync[1]) || any;
-  any = flush_cxx(std::clog, g_sync[2]) || any;
+// Cheap when nothing is pending: no lock, no system call, no call out of line but __fpending's
+// (it runs twice per task; the check was half of what capture still cost a silent task).
+// Returns whether anything may have been written (a stream with a buffer of its own counts,
+// whatever it held).
+inline bool flush_streams() {
+  bool any = false;
+  if (std::cout.rdbuf() != g_sync[0]) any = flush_cxx(std::cout, g_sync[0]);
+  if (std::cerr.rdbuf() != g_sync[1]) any = flush_cxx(std::cerr, g_sync[1]) || any;
+  if (std::clog.rdbuf() != g_sync[2]) any = flush_cxx(std::clog, g_sync[2]) || any;
   if (__fpending(stdout) != 0) {
     std::fflush(stdout);
     any = true;
