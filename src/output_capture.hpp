@@ -7,7 +7,8 @@
 //
 // Descriptors 1 and 2 belong to the whole process, so at most one capture runs in a process at a
 // time: a capture holds a process-wide lock, and tasks of a threaded engine that capture run one
-// after another (isolated tasks capture in their own worker process, so they do not wait).
+// after another (isolated tasks capture in their own worker process, so they do not wait). A
+// single-threaded engine, whose captures all come from one thread, skips the lock.
 //
 // Cost: on an engine rank (and in a worker process) the descriptors stay on the memory files
 // from the first capture until output_capture_release(), so a task that writes nothing costs
