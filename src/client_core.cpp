@@ -331,9 +331,7 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
     rec.thread = static_cast<std::uint16_t>(std::min<std::uint32_t>(h.thread, 0xffff));
     // A task that raised with retries left runs again; its failure is never stored.
     if (output.present && settings().capture_output) {  // a retried task keeps its last output
-      std::size_t i = id - base_;
-      if (usage_.size() <= i) usage_.resize(std::max(records_.size(), i + 1));
-      usage_[i] = TaskUsage{h.cpu_user_ns / 1e9, h.cpu_system_ns / 1e9, h.max_rss_bytes};
+      usage_.set(id - base_, h.cpu_user_ns, h.cpu_system_ns, h.max_rss_bytes);
       if (!output.out.empty() || !output.err.empty())
         outputs_[id] = {std::string(output.out), std::string(output.err)};
       else if (!outputs_.empty())

@@ -34,6 +34,7 @@
 #include "result_store.hpp"
 #include "scheduler.hpp"
 #include "transport.hpp"
+#include "usage_table.hpp"
 #include "startup.hpp"
 #include "task_db.hpp"
 
@@ -231,7 +232,7 @@ class ClientCore {
     std::string out, err;
   };
   std::unordered_map<MsgId, TaskOutput> outputs_;
-  std::vector<std::optional<TaskUsage>> usage_;
+  UsageTable usage_;
   LiveOutputs live_;
   MsgId base_ = 0;
   std::vector<EngineSlot> slots_;

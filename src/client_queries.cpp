@@ -43,7 +43,7 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
     m.stdout = it->second.out;
     m.stderr = it->second.err;
   }
-  if (id - base_ < usage_.size()) m.usage = usage_[id - base_];
+  m.usage = usage_.get(id - base_);
   return m;
 }
 

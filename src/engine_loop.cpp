@@ -43,8 +43,8 @@ namespace {
 // Capture on: descriptors 1 and 2 stay on the memory files while this engine serves (one lseek
 // per stream per task instead of four dup2), and are put back when it stops.
 struct CaptureForServe {
-  CaptureForServe() {
-    if (settings().capture_output) output_capture_keep_redirected();
+  explicit CaptureForServe(bool one_thread) {
+    if (settings().capture_output) output_capture_keep_redirected(one_thread);
     set_live_data(settings().stream_output);
   }
   ~CaptureForServe() {
@@ -58,10 +58,11 @@ int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns);
 }  // namespace
 
 int serve(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
-  CaptureForServe capture;
   // Streaming needs this thread free for MPI while tasks run: they go to a worker thread.
-  if (int threads = settings().engine_threads; threads > 1 || settings().stream_output)
-    return serve_threaded(comm, eng, clock_offset_ns, threads);
+  int threads = settings().engine_threads;
+  bool threaded = threads > 1 || settings().stream_output;
+  CaptureForServe capture(!threaded);
+  if (threaded) return serve_threaded(comm, eng, clock_offset_ns, threads);
   return serve_one_thread(comm, eng, clock_offset_ns);
 }
 

@@ -225,22 +225,32 @@ std::int64_t cpu_ns(const timeval& tv) {
 //   no system time (a thread running such a short stretch is almost always on a CPU throughout);
 // - a measured task's times include the engine's own work since the reading it started from:
 //   at most kReadNs of CPU (the previous short tasks' and the engine's between them).
-constexpr std::int64_t kReadNs = 200'000;
+// The clock readings are the task's own start and end stamps (wall clock, taken anyway for the
+// result header): a clock read costs ~30 ns here, a tenth of a silent no-op task's whole cost on
+// the engine. A wall-clock step shows as an interval outside [0, kReadNs): it takes a reading.
+constexpr std::uint64_t kReadNs = 200'000;
 struct LastUsage {
-  rusage at{};
-  std::int64_t steady = 0;
+  std::int64_t user_ns = 0, system_ns = 0, max_rss = 0;  // CPU of this thread; process peak
+  std::int64_t wall = 0;                                  // now_ns() when read
   bool valid = false;
 };
 thread_local LastUsage t_last;
 
-void run_calls_captured(Engine& eng, const TaskHeader& h, Reader& r, Writer& w) {
-  std::int64_t start = steady_ns();
-  if (!t_last.valid || start - t_last.steady >= kReadNs) {
-    getrusage(RUSAGE_THREAD, &t_last.at);
-    t_last.steady = start;
-    t_last.valid = true;
-  }
-  rusage before = t_last.at;
+void read_usage(std::int64_t wall) {
+  rusage ru{};
+  getrusage(RUSAGE_THREAD, &ru);  // its ru_maxrss is the process's (Linux)
+  t_last = {cpu_ns(ru.ru_utime), cpu_ns(ru.ru_stime), std::int64_t(ru.ru_maxrss) * 1024, wall,
+            true};
+}
+
+bool due(std::int64_t from, std::int64_t to) {
+  return static_cast<std::uint64_t>(to - from) >= kReadNs;
+}
+
+// start: now_ns() when the task began; returns now_ns() after it (the task's completion stamp).
+std::int64_t run_calls_captured(Engine& eng, const TaskHeader& h, Reader& r, Writer& w,
+                                std::int64_t start) {
+  if (!t_last.valid || due(t_last.wall, start)) read_usage(start);
   std::string out, err;
   {
     // Streamed while it runs when this engine streams (its MPI thread reads the files).
@@ -248,20 +258,19 @@ void run_calls_captured(Engine& eng, const TaskHeader& h, Reader& r, Writer& w) 
     run_calls(eng, h, r, w);
     cap.finish(out, err);
   }
-  std::int64_t end = steady_ns();
+  std::int64_t end = now_ns();
   std::int64_t user_ns = end - start, system_ns = 0;
-  if (end - t_last.steady >= kReadNs) {
-    rusage after{};
-    getrusage(RUSAGE_THREAD, &after);  // its ru_maxrss is the process's (Linux)
-    t_last.at = after;
-    t_last.steady = end;
-    user_ns = cpu_ns(after.ru_utime) - cpu_ns(before.ru_utime);
-    system_ns = cpu_ns(after.ru_stime) - cpu_ns(before.ru_stime);
+  if (due(t_last.wall, end) || due(start, end)) {
+    LastUsage before = t_last;
+    read_usage(end);
+    user_ns = t_last.user_ns - before.user_ns;
+    system_ns = t_last.system_ns - before.system_ns;
   }
   write_output(w, out, err);
   w.patch(offsetof(ResultHeader, cpu_user_ns), user_ns);
   w.patch(offsetof(ResultHeader, cpu_system_ns), system_ns);
-  w.patch(offsetof(ResultHeader, max_rss_bytes), std::int64_t(t_last.at.ru_maxrss) * 1024);
+  w.patch(offsetof(ResultHeader, max_rss_bytes), t_last.max_rss);
+  return end;
 }
 
 }  // namespace
@@ -287,7 +296,8 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
                         Bytes& out, std::int64_t clock_offset_ns) {
   out.clear();
   Writer w(out);
-  std::int64_t started = now_ns() - clock_offset_ns;
+  std::int64_t start = now_ns();
+  std::int64_t started = start - clock_offset_ns;
   if (n < sizeof(TaskHeader)) {
     answer_unreadable(w, 0, started,
                       fmt::format("engine {} got a task message of {} bytes, shorter than a task "
@@ -319,12 +329,13 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
   rh.nitems = h.kind == Kind::call ? h.nitems : 1;
   w.pod(rh);
   CurrentEngine guard(eng);
+  std::int64_t end = 0;  // a captured call's end stamp, reused as the completion stamp
   switch (h.kind) {
     case Kind::call: {
       TaskData data(h.msg_id);  // publish_data's target while the call runs
       bool captured = settings().capture_output;
       if (captured)
-        run_calls_captured(eng, h, r, w);
+        end = run_calls_captured(eng, h, r, w, start);
       else
         run_calls(eng, h, r, w);
       if (std::string d = data.encoded(); !d.empty()) {
@@ -344,7 +355,7 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
       run_item(w, [] {});
       break;
   }
-  std::int64_t completed = now_ns() - clock_offset_ns;
+  std::int64_t completed = (end != 0 ? end : now_ns()) - clock_offset_ns;
   w.patch(offsetof(ResultHeader, started_ns), started);
   w.patch(offsetof(ResultHeader, completed_ns), completed);
   return {};

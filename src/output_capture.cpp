@@ -25,6 +25,7 @@ namespace {
 
 std::mutex g_capture_mu;
 bool g_in_child = false;
+bool g_one_thread = false;  // captures come from one thread only: no lock (keep_redirected)
 bool g_keep = false;        // descriptors 1 and 2 stay on the files between tasks
 bool g_redirected = false;  // they point at the files now (keep mode)
 
@@ -51,9 +52,11 @@ Live g_live;
 // A C++ stream synchronised with stdio (the default) writes straight into stdout's FILE, so
 // flushing the FILE is enough; only a stream with a buffer of its own is flushed itself.
 // The buffer last found synchronised, per stream, saves the dynamic_cast on later tasks.
-bool flush_cxx(std::ostream& os, std::streambuf*& known_sync) {
+std::streambuf* g_sync[3] = {nullptr, nullptr, nullptr};
+
+[[gnu::noinline]] bool flush_cxx(std::ostream& os, std::streambuf*& known_sync) {
   std::streambuf* b = os.rdbuf();
-  if (!b || b == known_sync) return false;
+  if (!b) return false;
   if (dynamic_cast<__gnu_cxx::stdio_sync_filebuf<char>*>(b)) {
     known_sync = b;
     return false;
@@ -61,14 +64,16 @@ bool flush_cxx(std::ostream& os, std::streambuf*& known_sync) {
   os.flush();
   return true;
 }
-std::streambuf* g_sync[3] = {nullptr, nullptr, nullptr};
 
-// Cheap when nothing is pending: no lock, no system call. Returns whether anything may have
-// been written (a stream with a buffer of its own counts, whatever it held).
-bool flush_streams() {
-  bool any = flush_cxx(std::cout, g_sync[0]);
-  any = flush_cxx(std::cerr, g_sync[1]) || any;
-  any = flush_cxx(std::clog, g_sync[2]) || any;
+// Cheap when nothing is pending: no lock, no system call, no call out of line but __fpending's
+// (it runs twice per task; the check was half of what capture still cost a silent task).
+// Returns whether anything may have been written (a stream with a buffer of its own counts,
+// whatever it held).
+inline bool flush_streams() {
+  bool any = false;
+  if (std::cout.rdbuf() != g_sync[0]) any = flush_cxx(std::cout, g_sync[0]);
+  if (std::cerr.rdbuf() != g_sync[1]) any = flush_cxx(std::cerr, g_sync[1]) || any;
+  if (std::clog.rdbuf() != g_sync[2]) any = flush_cxx(std::clog, g_sync[2]) || any;
   if (__fpending(stdout) != 0) {
     std::fflush(stdout);
     any = true;
@@ -151,10 +156,14 @@ std::string output_cut_marker(const char* stream, std::uint64_t dropped, std::ui
                      dropped, stream, cap);
 }
 
-void output_capture_keep_redirected() noexcept { g_keep = true; }
+void output_capture_keep_redirected(bool one_thread) noexcept {
+  g_keep = true;
+  g_one_thread = one_thread;
+}
 
 void output_capture_release() noexcept {
   std::lock_guard lk(g_capture_mu);
+  g_one_thread = false;
   if (!g_redirected) return;
   flush_streams();
   // What landed in the files since the last task (the engine's own messages) goes out now.
@@ -182,7 +191,8 @@ void restore_output_for_crash() noexcept {
 }
 
 OutputCapture::OutputCapture(std::uint64_t cap, bool live, std::uint64_t msg) : cap_(cap) {
-  if (!g_in_child) lock_ = std::unique_lock(g_capture_mu);
+  // An uncontended lock and unlock cost ~20 ns, a tenth of what capture adds to a silent task.
+  if (!g_in_child && !g_one_thread) lock_ = std::unique_lock(g_capture_mu);
   flush_streams();
   if (!ensure_files(problem_) || !ensure_saved(problem_)) return;
   if (!g_redirected) {

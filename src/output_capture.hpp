@@ -7,7 +7,8 @@
 //
 // Descriptors 1 and 2 belong to the whole process, so at most one capture runs in a process at a
 // time: a capture holds a process-wide lock, and tasks of a threaded engine that capture run one
-// after another (isolated tasks capture in their own worker process, so they do not wait).
+// after another (isolated tasks capture in their own worker process, so they do not wait). A
+// single-threaded engine, whose captures all come from one thread, skips the lock.
 //
 // Cost: on an engine rank (and in a worker process) the descriptors stay on the memory files
 // from the first capture until output_capture_release(), so a task that writes nothing costs
@@ -46,8 +47,9 @@ class OutputCapture {
 
 // Engine ranks: from now on descriptors 1 and 2 stay on the memory files between tasks.
 // output_capture_release() puts them back (and writes out whatever landed there since the last
-// task, so nothing is lost).
-void output_capture_keep_redirected() noexcept;
+// task, so nothing is lost). one_thread: every capture of this process, and the release, come
+// from the calling thread (a single-threaded engine), so captures skip the process-wide lock.
+void output_capture_keep_redirected(bool one_thread) noexcept;
 void output_capture_release() noexcept;
 
 // Called first thing in a forked worker process: it is single-threaded, so its captures need no

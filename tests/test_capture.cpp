@@ -314,3 +314,32 @@ TEST_CASE("tasks with and without system calls each get exactly their own output
     }
   }
 }
+
+// A silent task costs the engine no clock reading or system call of its own (executor.cpp): its
+// usage comes from its start and end stamps between getrusage readings. Every task of a map still
+// has its usage, on single-threaded engines (which capture without the process-wide lock) and
+// threaded ones, and its stamps are in order.
+TEST_CASE("every task of a map of silent tasks has its usage", "[capture]") {
+  for (int threads : {1, 2}) {
+    int rc = mpiply::run(1, argv, capture(false, threads), [](mpiply::Client& c) {
+      auto items = mpiply_test::iota_vec(3000);
+      auto amr = c.load_balanced_view().map_async(quiet, items, {.chunksize = 1});
+      REQUIRE(amr.get(kBound) == items);
+      auto md = amr.metadata();
+      REQUIRE(md.size() == items.size());
+      int without = 0, odd = 0;
+      for (const auto& m : md) {
+        if (!m.usage) {
+          ++without;
+          continue;
+        }
+        if (m.usage->user < 0 || m.usage->system < 0 || m.usage->max_rss <= 0 ||
+            !m.started || !m.completed || *m.completed < *m.started || !m.stdout.empty() || !m.stderr.empty())
+          ++odd;
+      }
+      CHECK(without == 0);
+      CHECK(odd == 0);
+    });
+    CHECK(rc == 0);
+  }
+}
