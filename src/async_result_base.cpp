@@ -157,16 +157,24 @@ void AsyncResultBase::wait_for_send(std::optional<Seconds> timeout) const {
 }
 
 std::vector<TimePoint> AsyncResultBase::submitted() const {
-  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) { return c.submitted_locked(id); });
+  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
+    return c.submitted_locked(id);
+  });
 }
 std::vector<TimePoint> AsyncResultBase::started() const {
-  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) { return c.times_locked(id).started; });
+  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
+    return c.times_locked(id).started;
+  });
 }
 std::vector<TimePoint> AsyncResultBase::completed() const {
-  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) { return c.times_locked(id).completed; });
+  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
+    return c.times_locked(id).completed;
+  });
 }
 std::vector<TimePoint> AsyncResultBase::received() const {
-  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) { return c.times_locked(id).received; });
+  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
+    return c.times_locked(id).received;
+  });
 }
 
 TimePoint AsyncResultBase::earliest(const std::vector<TimePoint>& v) {

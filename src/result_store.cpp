@@ -9,13 +9,14 @@
 namespace mpiply::detail {
 
 namespace {
-// A single ok item of 8 bytes: u8 status, u32 length 8, the 8 bytes (wire.hpp's item layout).
-constexpr std::size_t kPackedLen = 1 + 4 + 8;
+// A single ok item of up to 8 bytes: u8 status, u32 length, the bytes (wire.hpp's item layout).
+constexpr std::size_t kItemHead = 1 + 4;
 bool packable(const char* p, std::size_t n) {
-  if (n != kPackedLen || static_cast<ItemStatus>(p[0]) != ItemStatus::ok) return false;
+  if (n < kItemHead || n > kItemHead + 8 || static_cast<ItemStatus>(p[0]) != ItemStatus::ok)
+    return false;
   std::uint32_t len = 0;
   std::memcpy(&len, p + 1, 4);
-  return len == 8;
+  return len == n - kItemHead;
 }
 }  // namespace
 
@@ -57,10 +58,10 @@ std::string_view ResultStore::bytes(std::size_t i, Unpacked& buf) const {
   const TaskRecord& r = records_[i];
   if (r.hub & kKeptPacked) {
     buf[0] = static_cast<char>(ItemStatus::ok);
-    std::uint32_t len = 8;
+    std::uint32_t len = r.kept_len - static_cast<std::uint32_t>(kItemHead);
     std::memcpy(buf + 1, &len, 4);
-    std::memcpy(buf + 5, r.kept.bytes, 8);
-    return {buf, kPackedLen};
+    std::memcpy(buf + kItemHead, r.kept.bytes, len);
+    return {buf, r.kept_len};
   }
   if (r.kept_len <= kInline) return {r.kept.bytes, r.kept_len};
   if (r.kept_len > kSharedMax) return {r.kept.own, r.kept_len};
@@ -71,7 +72,7 @@ void ResultStore::keep(std::size_t i, const char* p, std::size_t n) {
   drop(i);
   TaskRecord& r = records_[i];
   if (packable(p, n)) {
-    std::memcpy(r.kept.bytes, p + 5, 8);
+    std::memcpy(r.kept.bytes, p + kItemHead, n - kItemHead);
     r.hub |= kKeptPacked;
   } else if (n <= kInline) {
     std::memcpy(r.kept.bytes, p, n);

@@ -1,14 +1,14 @@
 #pragma once
 // The values the hub keeps: each finished task's result items as they came over the wire
 // (encoded bytes), referred to from its TaskRecord, so rc.get_result and rc.results() work after
-// the AsyncResult is gone. The record holds results of up to 8 encoded bytes itself, and a single
-// ok item of 8 bytes (a double or an int64: 13 encoded bytes) as those 8 bytes; up to 4 KiB go to
-// shared 4 MiB blocks on huge pages, larger ones to an allocation of their own. Memory per task:
-// none beyond the record for such small results; per submission of calls, its TaskSource (the
-// encoded arguments or the map's inputs), for resubmit. purge_* gives both back (a shared block
-// once none of its results is kept). Also here: the submissions (value type, state class,
-// function, submission time, the result state its unfinished tasks deliver to) and the extra
-// result states that wait for a running task (get_result of a task not yet finished).
+// the AsyncResult is gone. The record holds results of up to 8 encoded bytes itself, and a
+// single ok item of up to 8 bytes (an int, a double: 9 or 13 encoded bytes) as those bytes; up
+// to 4 KiB go to shared 4 MiB blocks on huge pages, larger ones to an allocation of their own.
+// Memory per task: none beyond the record for such small results; per submission of calls, its
+// TaskSource (the encoded arguments or the map's inputs), for resubmit. purge_* gives both back
+// (a shared block once none of its results is kept). Also here: the submissions (value type,
+// state class, function, submission time, the result state its unfinished tasks deliver to) and
+// the extra result states that wait for a running task (get_result of a task not yet finished).
 #include <cstddef>
 #include <memory>
 #include <string>

@@ -12,7 +12,8 @@
 namespace mpiply::detail {
 
 // Where a task's kept result bytes are (result_store.hpp): in the record itself (up to 8 bytes,
-// or a single ok item of 8 bytes packed), in a shared 4 MiB block, or in an allocation of its own.
+// or a single ok item of up to 8 bytes packed), in a shared 4 MiB block, or in an allocation of
+// its own.
 union KeptBytes {
   char bytes[8];
   struct {
@@ -43,7 +44,7 @@ inline constexpr std::uint8_t kRecordPurged = 2;
 // Not hub bits: the result was reused from the task database (client_db.cpp), never sent; the
 // task finished and gave its share of the submission's result state back (result_store.hpp);
 // only `received` is set (t0 holds it: the task failed on rank 0 without starting); the kept
-// result is a single ok item of 8 bytes, kept as those 8 bytes.
+// result is a single ok item of up to 8 bytes, kept as those bytes.
 inline constexpr std::uint8_t kReused = 4;
 inline constexpr std::uint8_t kStateTaken = 8;
 inline constexpr std::uint8_t kReceivedOnly = 16;
