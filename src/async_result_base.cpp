@@ -35,7 +35,7 @@ std::vector<TimePoint> stamps(const ResultStateBase& st, Field field) {
   std::lock_guard lk(core.mu);
   std::vector<TimePoint> out;
   for (std::uint32_t k = 0; k < st.ntasks; ++k) {
-    std::int64_t ns = field(core.record(st.msg(k)));
+    std::int64_t ns = field(core, st.msg(k));
     if (ns) out.push_back(detail::to_time_point(ns));
   }
   return out;
@@ -85,8 +85,8 @@ double AsyncResultBase::serial_time() const {
   require_ready_locked("serial_time");
   std::int64_t sum = 0;
   for (std::uint32_t k = 0; k < st_->ntasks; ++k) {
-    const auto& r = core.record(st_->msg(k));
-    if (r.started && r.completed) sum += r.completed - r.started;
+    detail::TaskTimes t = core.times_locked(st_->msg(k));
+    if (t.started && t.completed) sum += t.completed - t.started;
   }
   return static_cast<double>(sum) * 1e-9;
 }
@@ -157,16 +157,24 @@ void AsyncResultBase::wait_for_send(std::optional<Seconds> timeout) const {
 }
 
 std::vector<TimePoint> AsyncResultBase::submitted() const {
-  return stamps(*st_, [](const detail::TaskRecord& r) { return r.submitted; });
+  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
+    return c.submitted_locked(id);
+  });
 }
 std::vector<TimePoint> AsyncResultBase::started() const {
-  return stamps(*st_, [](const detail::TaskRecord& r) { return r.started; });
+  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
+    return c.times_locked(id).started;
+  });
 }
 std::vector<TimePoint> AsyncResultBase::completed() const {
-  return stamps(*st_, [](const detail::TaskRecord& r) { return r.completed; });
+  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
+    return c.times_locked(id).completed;
+  });
 }
 std::vector<TimePoint> AsyncResultBase::received() const {
-  return stamps(*st_, [](const detail::TaskRecord& r) { return r.received; });
+  return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
+    return c.times_locked(id).received;
+  });
 }
 
 TimePoint AsyncResultBase::earliest(const std::vector<TimePoint>& v) {

@@ -90,20 +90,18 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   if (drain_requested()) throw_interrupted("no new task is accepted");  // drain hook
   std::int64_t now = now_ns();
   src->first_msg = next_msg_locked();
-  auto& st = *src->state;
+  // The submission holds the state for its tasks (the hub keeps call sources for resubmit: the
+  // source must not keep the values alive too).
+  std::shared_ptr<ResultStateBase> state = std::move(src->state);
+  auto& st = *state;
   st.first_msg = src->first_msg;
   st.ntasks = src->ntasks;
   for (std::uint32_t t = 0; t < src->ntasks; ++t) {
     TaskRecord& r = records_.emplace_back();
-    r.state = src->state;
-    r.fn_id = src->fn_id;
     r.first_item = src->item_begin(t);
     r.nitems = src->item_count(t);
-    r.submitted = now;
   }
-  store_.add(src, st, src->first_msg);
-  // The hub keeps call sources for resubmit: the source must not keep the values alive too.
-  src->state.reset();
+  store_.add(src, state, src->first_msg, now);
   queued_ += src->ntasks;
   if (Scheduler::takes(*src)) {
     sched_.admit_locked(std::move(src));
@@ -313,7 +311,7 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
   }
   MsgId id = f.msg;
   TaskRecord& rec = record(id);
-  rec.received = received;
+  records_.set_received(rec, received);
   ResultHeader h{};
   ResultOutput output;
   std::string problem = check_result(p, n, id, rec.nitems, h, &output);
@@ -326,8 +324,7 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
   } else if (h.payload_bytes != 0 && !take_payload_locked(e, rec, id, h.payload_bytes)) {
     // The payload had nowhere to go: it was dropped and the task failed (client_payload.cpp).
   } else {
-    rec.started = h.started_ns;
-    rec.completed = h.completed_ns;
+    records_.set_times(rec, {h.started_ns, h.completed_ns, received});
     rec.thread = static_cast<std::uint16_t>(std::min<std::uint32_t>(h.thread, 0xffff));
     // A task that raised with retries left runs again; its failure is never stored.
     if (output.present && settings().capture_output) {  // a retried task keeps its last output
@@ -356,7 +353,7 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
 // into the AsyncResult's state, errors kept with their kind.
 void ClientCore::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) {
   (void)e;  // the record names the engine
-  std::shared_ptr<ResultStateBase> st = std::move(rec.state);
+  std::shared_ptr<ResultStateBase> st = store_.take_state(rec, id);
   {
     Reader copy = r;
     std::size_t n = copy.remaining();
@@ -419,7 +416,7 @@ void ClientCore::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
     if (kind != ErrorKind::aborted) marker += evalue;
     store_.keep(id - base_, marker.data(), marker.size());
   }
-  std::shared_ptr<ResultStateBase> st = std::move(rec.state);
+  std::shared_ptr<ResultStateBase> st = store_.take_state(rec, id);
   if (st) {
     int e = rec.engine;
     std::string host = engine_host(e);

@@ -92,6 +92,9 @@ class ClientCore {
   // With the lock held:
   TaskRecord& record(MsgId id) { return records_[id - base_]; }
   const TaskRecord& record(MsgId id) const { return records_[id - base_]; }
+  TaskTimes times_locked(MsgId id) const { return records_.times(record(id)); }
+  std::int64_t submitted_locked(MsgId id) const { return store_.submission(id).submitted; }
+  std::uint64_t fn_id_locked(MsgId id) const { return store_.submission(id).fn_id; }
   TaskMetadata metadata_locked(MsgId id) const;
   bool sent_locked(MsgId first, std::uint32_t n);
   bool sent_locked(MsgId id);
@@ -249,7 +252,7 @@ class ClientCore {
   std::vector<int> direct_ready_;
   std::unique_ptr<ResultInbox> inbox_;  // gone after shutdown: it must not outlive the communicator
   std::unique_ptr<AbortOutbox> abort_out_;  // likewise
-  ResultStore store_;
+  ResultStore store_{records_};
   Bytes inline_out_;
   Isolation inline_iso_;  // the inline engine's worker process (isolated tasks, one rank)
 

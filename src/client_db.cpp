@@ -73,7 +73,7 @@ bool ClientCore::db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRec
   std::memcpy(p + sizeof h, hit->result.data(), hit->result.size());
   std::int64_t now = now_ns();
   rec.engine = -1;
-  rec.received = now;
+  records_.set_received(rec, now);
   rec.hub |= kReused;
   ++db_reused_;
   ResultHeader checked{};
@@ -93,7 +93,7 @@ bool ClientCore::db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRec
   row.key = key;
   row.status = rec.status;
   row.reused = true;
-  row.submitted = rec.submitted;
+  row.submitted = submitted_locked(id);
   row.received = now;
   row.items = rec.nitems;
   db_->append(row);
@@ -105,13 +105,14 @@ void ClientCore::db_append_locked(const TaskRecord& rec, MsgId id, const ResumeK
   if (rec.hub & kReused) return;  // appended when it was filled
   TaskRow row;
   row.msg_id = id;
-  row.function = db_function_locked(rec.fn_id).name;
+  row.function = db_function_locked(fn_id_locked(id)).name;
   row.key = key;
   row.status = rec.status;
-  row.submitted = rec.submitted;
-  row.started = rec.started;
-  row.completed = rec.completed;
-  row.received = rec.received;
+  TaskTimes t = records_.times(rec);
+  row.submitted = submitted_locked(id);
+  row.started = t.started;
+  row.completed = t.completed;
+  row.received = t.received;
   row.engine = rec.engine;
   row.thread = rec.thread;
   if (rec.engine >= 0) {

@@ -87,7 +87,8 @@ std::vector<MsgId> ClientCore::resolve_locked(const Jobs& jobs, const char* what
 
 void ClientCore::replay_locked(ResultStateBase* st, std::size_t base, const TaskRecord& rec,
                                MsgId id) {
-  std::string_view slot = store_.bytes(id - base_);
+  ResultStore::Unpacked buf;
+  std::string_view slot = store_.bytes(id - base_, buf);
   if (!slot.empty() && slot[0] == kRankZeroFailure) {
     auto kind = static_cast<ErrorKind>(slot.size() > 1 ? slot[1] : 0);
     std::string text = kind == ErrorKind::aborted ? kAbortedQueuedText
@@ -105,7 +106,8 @@ std::string ClientCore::first_error_locked(MsgId id) const {
   const TaskRecord& rec = record(id);
   if (rec.status != TaskStatus::error && rec.status != TaskStatus::aborted) return {};
   if (rec.hub & kValuesPurged) return {};
-  std::string_view slot = store_.bytes(id - base_);
+  ResultStore::Unpacked buf;
+  std::string_view slot = store_.bytes(id - base_, buf);
   if (!slot.empty() && slot[0] == kRankZeroFailure) {
     auto kind = static_cast<ErrorKind>(slot.size() > 1 ? slot[1] : 0);
     return fmt::format("{}: {}", error_type_name(kind),
@@ -139,7 +141,7 @@ std::shared_ptr<ResultStateBase> ClientCore::hub_state_locked(
       throw UsageError(fmt::format("{}: the values of msg id {} ('{}') were purged "
                                    "(purge_local_results / purge_results); its metadata is still "
                                    "in the hub",
-                                   what, id, function_name(rec.fn_id)));
+                                   what, id, function_name(fn_id_locked(id))));
     Submission& sub = store_.submission(id);
     if (type && sub.type && *sub.type != *type)
       throw UsageError(fmt::format("{}: msg id {} ('{}') holds values of type {}, not {}; ask for "
@@ -292,7 +294,7 @@ std::shared_ptr<TaskSource> ClientCore::resubmit_source_locked(
                                    "again (wait for it first)",
                                    id, to_string(rec.status)));
     Submission& sub = store_.submission(id);
-    if (rec.fn_id == 0)
+    if (sub.fn_id == 0)
       throw UsageError(fmt::format("resubmit: msg id {} is a '{}', not a function call; only "
                                    "calls can be resubmitted",
                                    id, sub.fname));

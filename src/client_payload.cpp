@@ -23,7 +23,10 @@ void with_client_lock(ClientCore& core, void (*f)(void*), void* arg) {
 bool ClientCore::take_payload_locked(int e, TaskRecord& rec, MsgId id, std::uint64_t bytes) {
   // Only an engine rank sends payloads, and only for a pull_into: anything else is a corrupt
   // header, and nothing is received (no message follows it).
-  if (inline_ || e == local_id_ || !rec.state || !rec.state->takes_payload()) {
+  // The submission's result state, while this task has not delivered to it yet.
+  ResultStateBase* state =
+      (rec.hub & kStateTaken) ? nullptr : store_.submission(id).state.get();
+  if (inline_ || e == local_id_ || !state || !state->takes_payload()) {
     fail_items_locked(rec, id, ErrorKind::decode,
                       fmt::format("engine {} sent a malformed result for msg {}: it announces a "
                                   "{}-byte payload, which this task did not ask for; nothing was "
@@ -35,7 +38,7 @@ bool ClientCore::take_payload_locked(int e, TaskRecord& rec, MsgId id, std::uint
   }
   std::string why = "this task's result cannot take a payload (ranks running different builds?)";
   std::span<char> dst;
-  if (rec.state) dst = rec.state->payload_destination(rec.first_item, e, bytes, why);
+  dst = state->payload_destination(rec.first_item, e, bytes, why);
   bool into = dst.size() == bytes;
   Bytes dropped;
   for (std::uint64_t off = 0; off < bytes; off += kSegmentPiece) {

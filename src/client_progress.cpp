@@ -125,8 +125,8 @@ void ClientCore::report_stuck_locked(std::int64_t grace_ms) {
     const EngineSlot& s = slots_[e];
     for (unsigned k = 0; k < s.count; ++k) {
       MsgId id = s.ring[(s.head + k) % s.ring.size()].msg;
-      const TaskRecord& rec = record(id);
-      std::string fn = rec.state ? rec.state->fname : function_name(rec.fn_id);
+      const Submission& sub = store_.submission(id);
+      std::string fn = sub.fname.empty() ? function_name(sub.fn_id) : sub.fname;
       out += fmt::format("  engine {} (rank {} on {}, pid {}): '{}' msg id {} {}\n", e,
                          engines_[e].rank, engines_[e].hostname, engines_[e].pid, fn, id,
                          k == 0 ? "running" : "waiting behind it");

@@ -19,16 +19,17 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
   m.run = db_ ? db_->run_id() : 0;
   m.engine_id = r.engine;
   m.status = r.status;
-  m.function = function_name(r.fn_id);
+  m.function = function_name(fn_id_locked(id));
   m.items = r.nitems;
   auto tp = [](std::int64_t ns) -> std::optional<TimePoint> {
     if (ns == 0) return std::nullopt;
     return to_time_point(ns);
   };
-  m.submitted = tp(r.submitted);
-  m.started = tp(r.started);
-  m.completed = tp(r.completed);
-  m.received = tp(r.received);
+  TaskTimes t = records_.times(r);
+  m.submitted = tp(submitted_locked(id));
+  m.started = tp(t.started);
+  m.completed = tp(t.completed);
+  m.received = tp(t.received);
   if (r.engine >= 0) {
     const EngineInfo& info = engines_[r.engine];
     m.rank = info.rank;

@@ -10,7 +10,7 @@
 
 namespace mpiply {
 
-enum class TaskStatus { queued, sent, ok, error, aborted };
+enum class TaskStatus : std::uint8_t { queued, sent, ok, error, aborted };
 
 const char* to_string(TaskStatus s) noexcept;
 

@@ -160,7 +160,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(state->items_done == k);
   for (std::uint32_t i = 0; i < k; ++i) FUZZ_CHECK(state->item_state[i] != d::ItemState::pending);
   const d::TaskRecord& rec = g_core->record(id);
-  FUZZ_CHECK(!rec.state);  // released: the task is finished
+  FUZZ_CHECK(rec.hub & d::kStateTaken);  // the task finished and gave its state back
+  FUZZ_CHECK(state.use_count() == 1);    // so the hub let it go: only this function holds it
   if (!problem.empty()) {
     FUZZ_CHECK(rec.status == mpiply::TaskStatus::error);
     FUZZ_CHECK(state->errors.size() == k);
