@@ -151,10 +151,20 @@ std::size_t ResultStore::sub_index(MsgId id) const {
     const Submission& s = subs_[last_sub_];
     if (id >= s.first && id - s.first < s.ntasks) return last_sub_;
   }
-  auto it = std::upper_bound(subs_.begin(), subs_.end(), id,
-                             [](MsgId v, const Submission& s) { return v < s.first; });
-  last_sub_ = static_cast<std::size_t>(std::prev(it) - subs_.begin());
-  return last_sub_;  // callers checked that id is a known msg id
+  // The newest submission next (a loop of apply().get() asks for it every time), then a binary
+  // search for the last submission starting at or before id. Callers checked that id is a known
+  // msg id, so there is one.
+  std::size_t lo = 0, hi = subs_.size();
+  if (hi > 0 && subs_[hi - 1].first <= id) {
+    lo = hi - 1;
+  } else {
+    while (hi - lo > 1) {
+      std::size_t mid = lo + (hi - lo) / 2;
+      (subs_[mid].first <= id ? lo : hi) = mid;
+    }
+  }
+  last_sub_ = lo;
+  return lo;
 }
 
 std::vector<Follower> ResultStore::take_followers(MsgId id) {

@@ -98,7 +98,9 @@ class ResultStore {
   std::vector<Block> blocks_;
   std::uint32_t cur_ = kOwn;  // block being filled
   std::size_t heap_ = 0;
-  std::vector<Submission> subs_;  // in msg id order
+  // In msg id order; in blocks that never move, so that a job of many small submissions (a loop
+  // of applies) does not copy them all again each time the table grows.
+  BlockTable<Submission> subs_;
   mutable std::size_t last_sub_ = 0;       // the one submission() found last: results come in order
   std::unordered_multimap<MsgId, Follower> followers_;
   std::unordered_map<std::size_t, Bytes> adopted_;  // by record index, the kKeptAdopted buffers
