@@ -112,35 +112,31 @@ inline void data_baselines(int rank, int size, const Config& cfg, const std::vec
     };
   };
   int ni = static_cast<int>(n);
-  d.mpi_recv_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
-    if (rank == 0) {
-      MPI_Send(nullptr, 0, MPI_BYTE, 1, kTagDataAck, MPI_COMM_WORLD);
-      MPI_Recv(buf.data(), ni, MPI_DOUBLE, 1, kTagData, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    } else if (rank == 1) {
-      MPI_Recv(nullptr, 0, MPI_BYTE, 0, kTagDataAck, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      MPI_Send(buf.data(), ni, MPI_DOUBLE, 0, kTagData, MPI_COMM_WORLD);
-    }
-  }));
-  d.mpi_recv_4k_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
-    if (rank == 0) {
-      MPI_Send(nullptr, 0, MPI_BYTE, 1, kTagDataAck, MPI_COMM_WORLD);
-      MPI_Recv(plain.data(), ni, MPI_DOUBLE, 1, kTagData, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    } else if (rank == 1) {
-      MPI_Recv(nullptr, 0, MPI_BYTE, 0, kTagDataAck, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      MPI_Send(plain.data(), ni, MPI_DOUBLE, 0, kTagData, MPI_COMM_WORLD);
-    }
-  }));
+  // Rank 1 sends n doubles from `from` to rank 0's `into` after a 0-byte request; rank 0 may
+  // choose a new buffer each time (fresh) by passing a function for `into`.
+  auto recv_from_1 = [&](auto into, double* from) {
+    return timed([&, into, from] {
+      if (rank == 0) {
+        auto dst = into();
+        MPI_Send(nullptr, 0, MPI_BYTE, 1, kTagDataAck, MPI_COMM_WORLD);
+        MPI_Recv(dst.get(), ni, MPI_DOUBLE, 1, kTagData, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      } else if (rank == 1) {
+        MPI_Recv(nullptr, 0, MPI_BYTE, 0, kTagDataAck, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Send(from, ni, MPI_DOUBLE, 0, kTagData, MPI_COMM_WORLD);
+      }
+    });
+  };
+  // A buffer that stays (warm): a non-owning handle to it.
+  auto warm = [](double* p) {
+    return [p] { return std::unique_ptr<double[], void (*)(double*)>(p, [](double*) {}); };
+  };
+  d.mpi_recv_gbs = best_gbs(cfg.bw_repeats, d.bytes, recv_from_1(warm(buf.data()), buf.data()));
+  d.mpi_recv_4k_gbs =
+      best_gbs(cfg.bw_repeats, d.bytes, recv_from_1(warm(plain.data()), plain.data()));
   // The same into memory never touched before, as pull returns a new vector each time.
-  d.mpi_recv_fresh_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
-    if (rank == 0) {
-      std::unique_ptr<double[]> fresh(new double[n]);
-      MPI_Send(nullptr, 0, MPI_BYTE, 1, kTagDataAck, MPI_COMM_WORLD);
-      MPI_Recv(fresh.get(), ni, MPI_DOUBLE, 1, kTagData, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    } else if (rank == 1) {
-      MPI_Recv(nullptr, 0, MPI_BYTE, 0, kTagDataAck, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      MPI_Send(buf.data(), ni, MPI_DOUBLE, 0, kTagData, MPI_COMM_WORLD);
-    }
-  }));
+  d.mpi_recv_fresh_gbs = best_gbs(cfg.bw_repeats, d.bytes, recv_from_1([n] {
+    return std::unique_ptr<double[], void (*)(double*)>(new double[n], [](double* p) { delete[] p; });
+  }, buf.data()));
   // Scatterv returns on the root once its sends are done; the barrier closes it as the
   // blocking scatter's "every target stored it" does.
   d.mpi_scatterv_gbs = best_gbs(cfg.bw_repeats, d.bytes, timed([&] {
