@@ -88,8 +88,12 @@ class RecordTable : public BlockTable<TaskRecord> {
       return;
     }
     r.t0 = t.started;
-    std::int64_t dc = t.completed - t.started, dr = t.received - t.completed;
-    if (fits(dc) && fits(dr)) {
+    // Engines' stamps come off the wire and may be anything (a corrupt or hostile message):
+    // a difference that overflows goes to the side table like any other that does not fit.
+    std::int64_t dc = 0, dr = 0;
+    bool overflow = __builtin_sub_overflow(t.completed, t.started, &dc) ||
+                    __builtin_sub_overflow(t.received, t.completed, &dr);
+    if (!overflow && fits(dc) && fits(dr)) {
       r.d_completed = static_cast<std::int32_t>(dc);
       r.d_received = static_cast<std::int32_t>(dr);
     } else {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <limits>
 #include <vector>
 
 #include "record_table.hpp"
@@ -62,6 +63,23 @@ TEST_CASE("task timestamps read back exact to the ns, near and far apart", "[rec
   CHECK(t.wide_count() == 4);
   t.set_received(*recs[1], now + 1);  // received only, again
   CHECK(same(t.times(*recs[1]), TaskTimes{0, 0, now + 1}));
+}
+
+// Engines' stamps come off the wire: a corrupt result can carry any 64-bit values. Found by
+// fuzz-result (regressions/result/timestamps-delta-overflow): the deltas overflowed (UBSan).
+TEST_CASE("task timestamps whose differences overflow 64 bits read back exact", "[records]") {
+  RecordTable t;
+  constexpr std::int64_t lo = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t hi = std::numeric_limits<std::int64_t>::max();
+  const std::vector<TaskTimes> cases = {
+      {lo, hi, lo}, {hi, lo, hi}, {-9'223'090'561'878'067'152, 1'688'867'048'063'976, 0},
+      {1, hi, lo}};
+  for (const TaskTimes& c : cases) {
+    TaskRecord& r = t.emplace_back();
+    t.set_times(r, c);
+    CHECK(same(t.times(r), c));
+  }
+  CHECK(t.wide_count() == cases.size());
 }
 
 TEST_CASE("the task table grows over many blocks without moving a record", "[records]") {
