@@ -189,7 +189,7 @@ int main(int argc, char** argv) {
      "all (default); cpu: only rank 0's CPU per result (run it at 2, 17, 65 ranks); "
      "cost: only the per-task cost and memory rows; data: only pull, scatter, gather and the "
      "map payload against MPI and Boost.MPI; idle: only the idle CPU rows; capture: only the "
-     "output capture rows")
+     "output capture rows; map: only the tight farm and map chunksize 1")
     ("cost-items", po::value(&cfg.cost_large_items)->value_name("N"),
      "tasks in the large per-task cost map (default 1e6; 1e7 takes ~2 GB on rank 0)")
     ("help,h", "this text");
@@ -208,9 +208,9 @@ int main(int argc, char** argv) {
   if (quick) cfg.make_quick();
   if (vm.count("cost-items")) cfg.cost_large_items = vm["cost-items"].as<long>();
   if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost" && cfg.part != "data" &&
-      cfg.part != "idle" && cfg.part != "capture") {
+      cfg.part != "idle" && cfg.part != "capture" && cfg.part != "map") {
     if (jobs::first_rank())
-      std::fprintf(stderr, "bench: --part must be all, cpu, cost, data, idle or capture, not '%s'\n",
+      std::fprintf(stderr, "bench: --part must be all, cpu, cost, data, idle, capture or map, not '%s'\n",
                    cfg.part.c_str());
     return jobs::exit_all_ranks(2);
   }
@@ -242,6 +242,8 @@ int main(int argc, char** argv) {
   if (cfg.part == "all") {
     b.pingpong_round_rtt_us = pingpong(rank, cfg);
     b.pingpong_rtt_us = pingpong_loop(rank, cfg);
+  }
+  if (cfg.part == "all" || cfg.part == "map") {
     auto blocking = [&](int w) {
       return farm_median(cfg.farm_repeats, cfg.farm_tasks,
                          [&](long n) { return farm_blocking_once(rank, size, w, n); });
@@ -256,6 +258,8 @@ int main(int argc, char** argv) {
     b.farm_isend_tasks_per_s = farm_median(cfg.farm_repeats, cfg.farm_tasks,
                                            [&](long n) { return farm_once(rank, size, hwm, n); });
     b.farm_tasks_per_s = std::max(at_hwm, b.farm_isend_tasks_per_s);  // the tight farm
+  }
+  if (cfg.part == "all") {
     b.mpi_bw_gbs = mpi_bandwidth(rank, cfg, data);
     b.mpi_bw_huge_gbs = mpi_bandwidth(rank, cfg, data, true);
   }
@@ -267,6 +271,17 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "bench: mpiply uses hwm {} but the farm used {}\n", rc.hwm(), hwm);
     if (cfg.part == "cpu") {
       cpu_per_result(rc, cfg, size);
+      return 0;
+    }
+    if (cfg.part == "map") {
+      auto items = iota_items(cfg.map1_items);
+      timed_map(rc, std::vector<std::int64_t>(items.begin(), items.begin() + 1000), 1);  // warm-up
+      std::vector<double> rates;
+      for (int r = 0; r < cfg.map1_repeats; ++r)
+        rates.push_back(double(items.size()) / timed_map(rc, items, 1));
+      double m = median(rates);
+      fmt::print("{} ranks: tight farm {} tasks/s, map chunksize 1 {} items/s, ratio {:.2f}\n",
+                 size, num(b.farm_tasks_per_s), num(m), m / b.farm_tasks_per_s);
       return 0;
     }
     if (cfg.part == "cost") {

@@ -8,6 +8,7 @@
 
 #include "client_core.hpp"
 #include "clock.hpp"
+#include "idle_yield.hpp"
 #include "mpi_check.hpp"
 
 namespace mpiply::detail {
@@ -75,6 +76,7 @@ bool ClientCore::sent_locked(MsgId id) {
     for (unsigned k = 0; k < s.count; ++k) {
       InFlight& f = s.ring[(s.head + k) % s.ring.size()];
       if (f.msg != id) continue;
+      NoIdleYield quiet;  // polled with mpiply's own back-off (idle_yield.hpp)
       int done = 0;
       mpi_check(MPI_Test(&f.req, &done, MPI_STATUS_IGNORE), "MPI_Test");
       if (!done) return false;

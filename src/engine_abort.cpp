@@ -8,6 +8,7 @@
 #include <mpiply/detail/codec.hpp>
 #include <mpiply/detail/wire.hpp>
 
+#include "idle_yield.hpp"
 #include "mpi_check.hpp"
 #include "result_codec.hpp"
 
@@ -62,6 +63,7 @@ bool EngineAborts::poll_due(const Bytes& last_result) {
 }
 
 void EngineAborts::poll() {
+  NoIdleYield quiet;  // polled with mpiply's own back-off (idle_yield.hpp)
   for (;;) {
     int flag = 0;
     MPI_Status st;

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "idle_yield.hpp"
 #include "mpi_check.hpp"
 #include "worker_process.hpp"
 
@@ -22,6 +23,7 @@ void ControlInbox::post() {
 }
 
 void ControlInbox::poll() {
+  NoIdleYield quiet;  // polled with mpiply's own back-off (idle_yield.hpp)
   for (;;) {
     int done = 0;
     MPI_Status st;

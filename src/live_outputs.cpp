@@ -9,6 +9,7 @@
 #include <mpiply/detail/codec.hpp>
 #include <mpiply/detail/wire.hpp>
 
+#include "idle_yield.hpp"
 #include "mpi_check.hpp"
 #include "published_data.hpp"
 #include "result_codec.hpp"
@@ -20,6 +21,7 @@ LiveOutputs::LiveOutputs()
     : streaming_(settings().stream_output), print_(settings().stream_output && settings().stream_print) {}
 
 int LiveOutputs::poll(MPI_Comm comm, const std::function<bool(std::uint64_t, int&)>& running) {
+  NoIdleYield quiet;  // polled with mpiply's own back-off (idle_yield.hpp)
   int n = 0;
   std::vector<char> buf;
   for (;;) {

@@ -9,6 +9,7 @@
 #include <mpiply/detail/codec.hpp>
 #include <mpiply/detail/wire.hpp>
 
+#include "idle_yield.hpp"
 #include "mpi_check.hpp"
 #include "settings.hpp"
 #include "result_codec.hpp"
@@ -122,7 +123,10 @@ bool TaskInbox::poll(std::span<const char>& msg) {
   }
   int flag = 0;
   MPI_Status st;
-  mpi_check(MPI_Test(&req_[cur_], &flag, &st), "MPI_Test");
+  {
+    NoIdleYield quiet;  // this loop has its own back-off
+    mpi_check(MPI_Test(&req_[cur_], &flag, &st), "MPI_Test");
+  }
   if (!flag) return false;
   std::span<const char> got(buf_[cur_].data(), static_cast<std::size_t>(message_size(st)));
   msg = receive_big(comm_, 0, kTagBigTask, got, big_);

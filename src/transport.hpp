@@ -18,6 +18,8 @@
 #include <mpiply/detail/bytes.hpp>
 #include <mpiply/errors.hpp>
 
+#include "idle_yield.hpp"
+
 namespace mpiply::detail {
 
 // Posted buffer sizes. The sender must know the receiver's: they are constants of the protocol.
@@ -112,7 +114,11 @@ int ResultInbox::poll(F&& on_result) {
   for (;;) {
     int flag = 0;
     MPI_Status st;
-    int rc = MPI_Test(&req_[head_], &flag, &st);
+    int rc = 0;
+    {
+      NoIdleYield quiet;  // rank 0's loops have their own back-off
+      rc = MPI_Test(&req_[head_], &flag, &st);
+    }
     if (rc != MPI_SUCCESS) throw MpiError("MPI_Test", rc);
     if (!flag) return count;
     int n = 0;
