@@ -47,23 +47,26 @@ namespace {
 
 using namespace bench;
 
+// Round trip of one no-op on engine 0: the median of many.
+double apply_rtt_us(mpiply::Client& rc, const Config& cfg) {
+  auto e0 = rc[0];
+  for (int i = 0; i < cfg.apply_warmup; ++i) e0.apply_async(noop).get();
+  std::vector<double> rtts;
+  rtts.reserve(static_cast<std::size_t>(cfg.apply_rounds));
+  for (int i = 0; i < cfg.apply_rounds; ++i) {
+    auto t0 = SteadyClock::now();
+    e0.apply_async(noop).get();
+    rtts.push_back(seconds_since(t0) * 1e6);
+  }
+  return median(rtts);
+}
+
 Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<double>& data) {
   Figures f;
   auto e0 = rc[0];
   auto all = rc[mpiply::all];
 
-  // Round trip of one no-op on engine 0.
-  for (int i = 0; i < cfg.apply_warmup; ++i) e0.apply_async(noop).get();
-  {
-    std::vector<double> rtts;
-    rtts.reserve(static_cast<std::size_t>(cfg.apply_rounds));
-    for (int i = 0; i < cfg.apply_rounds; ++i) {
-      auto t0 = SteadyClock::now();
-      e0.apply_async(noop).get();
-      rtts.push_back(seconds_since(t0) * 1e6);
-    }
-    f.apply_rtt_us = median(rtts);
-  }
+  f.apply_rtt_us = apply_rtt_us(rc, cfg);
 
   idle_rows(rc, cfg, f);
 
@@ -189,7 +192,8 @@ int main(int argc, char** argv) {
      "all (default); cpu: only rank 0's CPU per result (run it at 2, 17, 65 ranks); "
      "cost: only the per-task cost and memory rows; data: only pull, scatter, gather and the "
      "map payload against MPI and Boost.MPI; idle: only the idle CPU rows; capture: only the "
-     "output capture rows; map: only the tight farm and map chunksize 1")
+     "output capture rows; map: only the tight farm and map chunksize 1; apply: only the ping-pong "
+     "and the apply round trip")
     ("cost-items", po::value(&cfg.cost_large_items)->value_name("N"),
      "tasks in the large per-task cost map (default 1e6; 1e7 takes ~2 GB on rank 0)")
     ("help,h", "this text");
@@ -208,9 +212,9 @@ int main(int argc, char** argv) {
   if (quick) cfg.make_quick();
   if (vm.count("cost-items")) cfg.cost_large_items = vm["cost-items"].as<long>();
   if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost" && cfg.part != "data" &&
-      cfg.part != "idle" && cfg.part != "capture" && cfg.part != "map") {
+      cfg.part != "idle" && cfg.part != "capture" && cfg.part != "map" && cfg.part != "apply") {
     if (jobs::first_rank())
-      std::fprintf(stderr, "bench: --part must be all, cpu, cost, data, idle, capture or map, not '%s'\n",
+      std::fprintf(stderr, "bench: --part must be all, cpu, cost, data, idle, capture, map or apply, not '%s'\n",
                    cfg.part.c_str());
     return jobs::exit_all_ranks(2);
   }
@@ -239,7 +243,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < data.size(); ++i) data[i] = double(i);  // touched: warm
   else
     std::vector<double>().swap(data);
-  if (cfg.part == "all") {
+  if (cfg.part == "all" || cfg.part == "apply") {
     b.pingpong_round_rtt_us = pingpong(rank, cfg);
     b.pingpong_rtt_us = pingpong_loop(rank, cfg);
   }
@@ -271,6 +275,12 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "bench: mpiply uses hwm {} but the farm used {}\n", rc.hwm(), hwm);
     if (cfg.part == "cpu") {
       cpu_per_result(rc, cfg, size);
+      return 0;
+    }
+    if (cfg.part == "apply") {
+      double us = apply_rtt_us(rc, cfg);
+      fmt::print("apply round trip {:.3f} us, ping-pong {:.3f} us, ratio {:.2f}\n", us,
+                 b.pingpong_rtt_us, us / b.pingpong_rtt_us);
       return 0;
     }
     if (cfg.part == "map") {

@@ -41,8 +41,9 @@ class Backoff {
   // True while still inside the spin window (the caller polls again at once).
   bool spinning() noexcept {
     ++polls_;
-    // Reading the clock costs as much as a failed probe; look at it every 16th poll.
-    if ((polls_ & 15) != 0 && idle_since_ != 0) return true;
+    // Reading the clock costs as much as a failed probe; look at it every 16th poll, the first
+    // time too (the window starts 15 polls late; a short wait, an apply's, reads no clock).
+    if ((polls_ & 15) != 0 && p_.spin_ns > 0) return true;
     std::int64_t t = tick();
     if (idle_since_ == 0) idle_since_ = t;
     now_ = t;

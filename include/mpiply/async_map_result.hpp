@@ -77,7 +77,7 @@ class AsyncMapResult : public AsyncResultBase {
   std::vector<std::optional<T>> values_or_empty(std::optional<Seconds> timeout = std::nullopt) const {
     if (!wait(timeout))
       throw TimeoutError("values_or_empty: the map is not finished within the timeout");
-    return typed_->values;
+    return {typed_->values.begin(), typed_->values.end()};
   }
   // Engine id -> value, for one task per engine (as DirectView.apply gives).
   std::map<int, T> get_dict(std::optional<Seconds> timeout = std::nullopt) const {

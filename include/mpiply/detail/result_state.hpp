@@ -11,6 +11,8 @@
 #include <typeinfo>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include <mpiply/detail/codec.hpp>
 #include <mpiply/detail/core.hpp>
 #include <mpiply/errors.hpp>
@@ -18,6 +20,11 @@
 namespace mpiply::detail {
 
 enum class ItemState : std::uint8_t { pending = 0, ok = 1, error = 2 };
+
+// Per-item arrays of a result: one item (every apply) lives inside the state, so a submission
+// allocates no array for it (three fewer allocations an apply).
+template <class T>
+using ItemArray = boost::container::small_vector<T, 1>;
 
 class ResultStateBase;
 // Makes an empty state of one concrete class (the hub rebuilds results with the class the
@@ -56,8 +63,8 @@ class ResultStateBase {
   std::int64_t submitted_steady_ns = 0;  // steady clock at submission, for elapsed()
   std::size_t nitems;
   std::size_t items_done = 0;
-  std::vector<ItemState> item_state;
-  std::vector<std::uint32_t> arrival;  // item indices in arrival order
+  ItemArray<ItemState> item_state;
+  ItemArray<std::uint32_t> arrival;  // item indices in arrival order
   std::vector<CompositeError::Item> errors;
 
   // Done callbacks (src/callbacks.cpp). Added and taken under the client lock; when the last
@@ -92,7 +99,7 @@ class ResultState : public ResultStateBase {
   void store_value(std::size_t item, Reader& r) override {
     values[item].emplace(Codec<V>::decode(r));
   }
-  std::vector<std::optional<V>> values;
+  ItemArray<std::optional<V>> values;
 };
 
 }  // namespace mpiply::detail
