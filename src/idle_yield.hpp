@@ -21,10 +21,13 @@ class NoIdleYield {
  public:
   NoIdleYield() noexcept {
     static bool* const flag = mpi_idle_yield_flag();
-    if (flag != nullptr && std::atomic_ref<bool>(*flag).exchange(false, std::memory_order_relaxed))
+    // A load first: where the flag is off (not oversubscribed) a poll writes nothing.
+    if (flag != nullptr && std::atomic_ref<bool>(*flag).load(std::memory_order_relaxed)) {
+      std::atomic_ref<bool>(*flag).store(false, std::memory_order_relaxed);
       flag_ = flag;
+    }
   }
-  // Put back only by the scope that found it on: with two threads polling at once, the flag
+  // Put back only by a scope that found it on: with two threads polling at once, the flag
   // still ends as it began.
   ~NoIdleYield() {
     if (flag_ != nullptr) std::atomic_ref<bool>(*flag_).store(true, std::memory_order_relaxed);
