@@ -179,7 +179,7 @@ class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView
 
   template <class State>
   std::shared_ptr<State> start_fixed(std::shared_ptr<detail::TaskSource> src, std::string fname) {
-    src->targets = targets_;
+    src->targets.assign(targets_.begin(), targets_.end());
     src->ntasks = static_cast<std::uint32_t>(targets_.size());
     return start<State>(std::move(src), std::move(fname), targets_.size());
   }
@@ -203,7 +203,7 @@ class DirectView : public detail::ViewBase, public detail::MapMethods<DirectView
     std::vector<std::string> types{detail::type_tag<std::vector<T>>()};
     if (gather) types.emplace_back(detail::type_tag<T>());
     auto src = detail::make_pull_source(name, types, sizeof(T));
-    src->targets = targets_;
+    src->targets.assign(targets_.begin(), targets_.end());
     src->ntasks = static_cast<std::uint32_t>(n);
     using State = detail::PullIntoState<T>;
     auto st = std::make_shared<State>(core_, gather ? "gather_into" : "pull_into", n);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include <mpiply/detail/bytes.hpp>
 #include <mpiply/errors.hpp>
 #include <mpiply/task_flags.hpp>
@@ -33,7 +35,8 @@ struct TaskSource {
   std::shared_ptr<ResultStateBase> state;
   std::uint64_t fn_id = 0;
   std::uint32_t ntasks = 0;
-  std::vector<int> targets;  // one engine per task; empty = load-balanced
+  // One engine per task; empty = load-balanced. One inline slot: an apply allocates no list.
+  boost::container::small_vector<int, 1> targets;
   std::vector<int> candidates;  // load-balanced over these engines only; empty = over all
   MsgId first_msg = 0;       // set by submit
   std::uint32_t next = 0;    // next undispatched task (load-balanced queue)
