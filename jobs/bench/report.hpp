@@ -48,13 +48,16 @@ inline std::vector<Row> data_rows(const DataFigures& d) {
       {"mpi_recv_fresh_gbs", d.mpi_recv_fresh_gbs, {}, "", {}},
       // pull returns a new vector: context, against MPI into fresh memory
       {"pull_gbs", d.pull_gbs, d.mpi_recv_fresh_gbs, "", {}},
+      // Scatter and gather against the better of the collective and the hand-posted version.
       {"mpi_scatterv_gbs", d.mpi_scatterv_gbs, {}, "", {}},
-      {"scatter_gbs", d.scatter_gbs, d.mpi_scatterv_gbs, ">= 0.8 x MPI",
-       d.scatter_gbs >= 0.8 * d.mpi_scatterv_gbs},
+      {"mpi_scatter_isend_gbs", d.mpi_scatter_isend_gbs, {}, "", {}},
+      {"scatter_gbs", d.scatter_gbs, d.mpi_scatter_best_gbs(), ">= 0.8 x MPI",
+       d.scatter_gbs >= 0.8 * d.mpi_scatter_best_gbs()},
       {"mpi_gatherv_gbs", d.mpi_gatherv_gbs, {}, "", {}},
-      {"gather_into_gbs", d.gather_into_gbs, d.mpi_gatherv_gbs, ">= 0.8 x MPI",
-       d.gather_into_gbs >= 0.8 * d.mpi_gatherv_gbs},
-      {"gather_gbs", d.gather_gbs, d.mpi_gatherv_gbs, "", {}},  // a new vector: context
+      {"mpi_gather_irecv_gbs", d.mpi_gather_irecv_gbs, {}, "", {}},
+      {"gather_into_gbs", d.gather_into_gbs, d.mpi_gather_best_gbs(), ">= 0.8 x MPI",
+       d.gather_into_gbs >= 0.8 * d.mpi_gather_best_gbs()},
+      {"gather_gbs", d.gather_gbs, d.mpi_gather_best_gbs(), "", {}},  // a new vector: context
       {"boostmpi_send_gbs", d.boostmpi_send_gbs, {}, "", {}},
       {"payload_push_gbs", d.payload_push_gbs, d.boostmpi_send_gbs, ">= 1 x Boost.MPI",
        d.payload_push_gbs >= d.boostmpi_send_gbs},
