@@ -155,33 +155,33 @@ inline void data_baselines(int rank, int size, const Config& cfg, const std::vec
     MPI_Gatherv(buf.data(), static_cast<int>(mine), MPI_DOUBLE, buf.data(), counts.data(),
                 displs.data(), MPI_DOUBLE, 0, MPI_COMM_WORLD);
   }), true);
-  // The same two by hand: the root posts every share's send (receive) at once.
+  // The same two by hand: the root posts every share's send (receive) at once and waits for all.
   std::vector<MPI_Request> reqs;
+  auto every_share = [&](auto post) {  // post(first element, count, rank, request)
+    reqs.assign(static_cast<std::size_t>(size - 1), MPI_REQUEST_NULL);
+    for (int r = 1; r < size; ++r) {
+      auto i = static_cast<std::size_t>(r);
+      post(displs[i], counts[i], r, &reqs[i - 1]);
+    }
+    MPI_Waitall(size - 1, reqs.data(), MPI_STATUSES_IGNORE);
+  };
   d.mpi_scatter_isend_gbs = fastest(timed([&] {
-    if (rank == 0) {
-      reqs.assign(static_cast<std::size_t>(size - 1), MPI_REQUEST_NULL);
-      for (int r = 1; r < size; ++r)
-        MPI_Isend(data.data() + displs[static_cast<std::size_t>(r)],
-                  counts[static_cast<std::size_t>(r)], MPI_DOUBLE, r, kTagData, MPI_COMM_WORLD,
-                  &reqs[static_cast<std::size_t>(r - 1)]);
-      MPI_Waitall(size - 1, reqs.data(), MPI_STATUSES_IGNORE);
-    } else {
+    if (rank == 0)
+      every_share([&](int at, int count, int r, MPI_Request* q) {
+        MPI_Isend(data.data() + at, count, MPI_DOUBLE, r, kTagData, MPI_COMM_WORLD, q);
+      });
+    else
       MPI_Recv(buf.data(), static_cast<int>(mine), MPI_DOUBLE, 0, kTagData, MPI_COMM_WORLD,
                MPI_STATUS_IGNORE);
-    }
     MPI_Barrier(MPI_COMM_WORLD);
   }), true);
   d.mpi_gather_irecv_gbs = fastest(timed([&] {
-    if (rank == 0) {
-      reqs.assign(static_cast<std::size_t>(size - 1), MPI_REQUEST_NULL);
-      for (int r = 1; r < size; ++r)
-        MPI_Irecv(buf.data() + displs[static_cast<std::size_t>(r)],
-                  counts[static_cast<std::size_t>(r)], MPI_DOUBLE, r, kTagData, MPI_COMM_WORLD,
-                  &reqs[static_cast<std::size_t>(r - 1)]);
-      MPI_Waitall(size - 1, reqs.data(), MPI_STATUSES_IGNORE);
-    } else {
+    if (rank == 0)
+      every_share([&](int at, int count, int r, MPI_Request* q) {
+        MPI_Irecv(buf.data() + at, count, MPI_DOUBLE, r, kTagData, MPI_COMM_WORLD, q);
+      });
+    else
       MPI_Send(buf.data(), static_cast<int>(mine), MPI_DOUBLE, 0, kTagData, MPI_COMM_WORLD);
-    }
   }), true);
   // Boost.MPI: the object itself, serialized by Boost on one side and rebuilt on the other.
   boost::mpi::communicator world;
