@@ -1,11 +1,19 @@
 # Helpers that register MPI programs with ctest at several rank counts.
 #
 #   mpiply_add_mpi_test(TARGET <tgt> [NAME <base>] [RANKS <n>...] [TIMEOUT <s>]
-#                       [LABELS <l>...] [ARGS <arg>...])
+#                       [LABELS <l>...] [ARGS <arg>...]
+#                       [PASS_REGEX <re>] [FAIL_REGEX <re>] [EXIT <code>])
 #
 # registers one test per rank count, `<base>-<n>` (base defaults to the target name),
 # running `mpiexec -n <n> ${MPIEXEC_PREFLAGS} <tgt> <args>`. Any executable target works
-# (Catch2 or not). Defaults: RANKS 1 2 3 4, TIMEOUT 120, label `mpi`.
+# (Catch2 or not). Defaults: RANKS 1 2 3 4, TIMEOUT 120, label `mpi`. With PASS_REGEX or
+# FAIL_REGEX the output is checked together with the exit code (EXIT, default 0) through
+# expect_output.cmake: never use ctest's PASS_REGULAR_EXPRESSION, which ignores the exit code.
+#
+#   mpiply_add_output_test(NAME <name> COMMAND <cmd> <arg>... [PASS_REGEX <re>]
+#                          [FAIL_REGEX <re>] [EXIT <code>|nonzero])
+#
+# the same check for a command that is not an MPI launch.
 include_guard(GLOBAL)
 
 if(NOT MPIEXEC_EXECUTABLE)
@@ -53,8 +61,34 @@ function(mpiply_set_mpi_test_properties test n timeout)
     LABELS "${labels}")
 endfunction()
 
+# The command prefix that checks <cmd>'s exit code and output (expect_output.cmake), in <out>.
+function(mpiply_expect_prefix out exit pass fail)
+  set(prefix ${CMAKE_COMMAND})
+  if(NOT "${exit}" STREQUAL "")
+    list(APPEND prefix -DEXPECT_EXIT=${exit})
+  endif()
+  if(NOT "${pass}" STREQUAL "")
+    list(APPEND prefix "-DPASS_REGEX=${pass}")
+  endif()
+  if(NOT "${fail}" STREQUAL "")
+    list(APPEND prefix "-DFAIL_REGEX=${fail}")
+  endif()
+  list(APPEND prefix -P ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/expect_output.cmake --)
+  set(${out} ${prefix} PARENT_SCOPE)
+endfunction()
+
+function(mpiply_add_output_test)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;PASS_REGEX;FAIL_REGEX;EXIT" "COMMAND")
+  if(NOT arg_NAME OR NOT arg_COMMAND OR arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "mpiply_add_output_test: NAME and COMMAND are required; unknown: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  mpiply_expect_prefix(prefix "${arg_EXIT}" "${arg_PASS_REGEX}" "${arg_FAIL_REGEX}")
+  add_test(NAME ${arg_NAME} COMMAND ${prefix} ${arg_COMMAND})
+endfunction()
+
 function(mpiply_add_mpi_test)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;NAME;TIMEOUT" "RANKS;ARGS;LABELS")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "TARGET;NAME;TIMEOUT;PASS_REGEX;FAIL_REGEX;EXIT"
+                        "RANKS;ARGS;LABELS")
   if(NOT arg_TARGET)
     message(FATAL_ERROR "mpiply_add_mpi_test: TARGET is required")
   endif()
@@ -71,10 +105,14 @@ function(mpiply_add_mpi_test)
     set(arg_TIMEOUT 120)
   endif()
 
+  set(prefix "")
+  if(DEFINED arg_PASS_REGEX OR DEFINED arg_FAIL_REGEX OR DEFINED arg_EXIT)
+    mpiply_expect_prefix(prefix "${arg_EXIT}" "${arg_PASS_REGEX}" "${arg_FAIL_REGEX}")
+  endif()
   foreach(n IN LISTS arg_RANKS)
     mpiply_mpiexec_command(launch ${n})
     add_test(NAME ${arg_NAME}-${n}
-      COMMAND ${launch} $<TARGET_FILE:${arg_TARGET}> ${MPIEXEC_POSTFLAGS} ${arg_ARGS})
+      COMMAND ${prefix} ${launch} $<TARGET_FILE:${arg_TARGET}> ${MPIEXEC_POSTFLAGS} ${arg_ARGS})
     mpiply_set_mpi_test_properties(${arg_NAME}-${n} ${n} ${arg_TIMEOUT} ${arg_LABELS})
   endforeach()
 endfunction()

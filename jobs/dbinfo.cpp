@@ -22,7 +22,7 @@
 #include <mpiply/errors.hpp>
 #include <mpiply/query.hpp>
 
-#include "task_db.hpp"  // from src/: the task database is not public API yet
+#include "taskdb/task_db.hpp"  // from src/: the task database is not public API yet
 
 using mpiply::detail::RunInfo;
 using mpiply::detail::StoredTask;

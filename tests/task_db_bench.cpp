@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "task_db.hpp"
-#include "task_db_query.hpp"
+#include "taskdb/task_db.hpp"
+#include "taskdb/task_db_query.hpp"
 
 using namespace mpiply;
 using namespace mpiply::detail;

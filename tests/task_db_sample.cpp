@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "task_db.hpp"
+#include "taskdb/task_db.hpp"
 
 using namespace mpiply;
 using namespace mpiply::detail;

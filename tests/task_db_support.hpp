@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string>
 
-#include "task_db.hpp"
+#include "taskdb/task_db.hpp"
 
 namespace taskdb_support {
 

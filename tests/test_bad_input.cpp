@@ -13,8 +13,8 @@
 #include <mpiply/detail/type_name.hpp>
 #include <mpiply/detail/wire.hpp>
 
-#include "executor.hpp"
-#include "result_codec.hpp"
+#include "executor/executor.hpp"
+#include "wire/result_codec.hpp"
 
 namespace {
 

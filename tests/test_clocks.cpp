@@ -12,7 +12,7 @@
 
 #include <mpiply/mpiply.hpp>
 
-#include "backoff.hpp"
+#include "support/backoff.hpp"
 #include "support.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// Rank 0's EngineIndex and the Placement schemes over it (src/engine_index.hpp, schemes.hpp):
+// Rank 0's EngineIndex and the Placement schemes over it (src/scheduling/engine_index.hpp, schemes.hpp):
 // a random run of sends, results and shutdowns over 37 engines, where after every step each
 // pick is checked against the scheme's definition computed by scanning every engine, the way
 // the scheduler did before the index. Pure logic on rank 0's side; no messages.
@@ -8,8 +8,8 @@
 #include <random>
 #include <vector>
 
-#include "engine_index.hpp"
-#include "schemes.hpp"
+#include "scheduling/engine_index.hpp"
+#include "scheduling/schemes.hpp"
 
 using mpiply::Scheme;
 using mpiply::detail::EngineIndex;

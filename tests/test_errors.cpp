@@ -199,3 +199,15 @@ TEST_CASE("applying an unregistered function raises UsageError listing the names
   });
   REQUIRE(rc == 0);
 }
+
+TEST_CASE("MpiError names the routine as a field, with MPI's own text for the code", "[errors]") {
+  const mpiply::MpiError e("MPI_Isend", MPI_ERR_COMM);
+  CHECK(e.routine() == "MPI_Isend");
+  CHECK(e.code() == MPI_ERR_COMM);
+  const std::string what = e.what();
+  CHECK(what.find("MPI_Isend") != std::string::npos);
+  char text[MPI_MAX_ERROR_STRING] = {};
+  int len = 0;
+  MPI_Error_string(MPI_ERR_COMM, text, &len);
+  CHECK(what.find(std::string(text, len)) != std::string::npos);
+}

@@ -1,4 +1,4 @@
-// Open MPI's yield-when-idle (src/idle_yield.hpp): on an oversubscribed node Open MPI makes every
+// Open MPI's yield-when-idle (src/support/idle_yield.hpp): on an oversubscribed node Open MPI makes every
 // idle MPI call yield the core, which cost a chunksize-1 map at 3 ranks on 2 cores over half its
 // speed. mpiply turns it off for its own polls only: the flag is found, a poll scope turns it off
 // and puts it back, nested and overlapping scopes leave it as it began, and code in a task (which
@@ -14,7 +14,7 @@
 
 #include <mpiply/mpiply.hpp>
 
-#include "idle_yield.hpp"
+#include "support/idle_yield.hpp"
 #include "support.hpp"
 
 using mpiply::detail::mpi_idle_yield_flag;

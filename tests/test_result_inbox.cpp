@@ -1,4 +1,4 @@
-// Rank 0's ResultInbox (src/transport.hpp) is a fixed ring of MPI_ANY_SOURCE receives, whatever
+// Rank 0's ResultInbox (src/wire/transport.hpp) is a fixed ring of MPI_ANY_SOURCE receives, whatever
 // the engine count. These tests drive it directly: every other rank sends a burst of results of
 // mixed sizes (eager, rendezvous under the posted size, and a megabyte through the envelope
 // path), far more than the ring holds, and rank 0 must hand each engine's results out in the
@@ -14,7 +14,7 @@
 
 #include <mpiply/detail/wire.hpp>
 
-#include "transport.hpp"
+#include "wire/transport.hpp"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include <random>
 #include <sstream>
 
-#include "task_db.hpp"
+#include "taskdb/task_db.hpp"
 
 #include "task_db_support.hpp"
 

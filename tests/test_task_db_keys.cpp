@@ -9,7 +9,7 @@
 #include <mpiply/mpiply.hpp>
 #include <mpiply/detail/sources.hpp>
 
-#include "resume_key.hpp"
+#include "taskdb/resume_key.hpp"
 
 using namespace mpiply::detail;
 

@@ -12,8 +12,8 @@
 #include <map>
 #include <set>
 
-#include "task_db.hpp"
-#include "task_db_query.hpp"
+#include "taskdb/task_db.hpp"
+#include "taskdb/task_db_query.hpp"
 
 using namespace mpiply;
 using namespace mpiply::detail;

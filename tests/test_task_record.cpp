@@ -1,5 +1,5 @@
-// Rank 0's task table (src/record_table.hpp) and the hub's kept results inside its records
-// (src/result_store.hpp): timestamps stay exact to the ns whatever their spread (32-bit deltas,
+// Rank 0's task table (src/hub/record_table.hpp) and the hub's kept results inside its records
+// (src/hub/result_store.hpp): timestamps stay exact to the ns whatever their spread (32-bit deltas,
 // a side table past them), and every size of kept result reads back as it was kept, through
 // drop and reuse. Pure logic on rank 0's side; no messages.
 #include <catch2/catch.hpp>
@@ -10,8 +10,8 @@
 #include <limits>
 #include <vector>
 
-#include "record_table.hpp"
-#include "result_store.hpp"
+#include "hub/record_table.hpp"
+#include "hub/result_store.hpp"
 
 using mpiply::detail::RecordTable;
 using mpiply::detail::ResultStore;

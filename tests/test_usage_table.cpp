@@ -1,4 +1,4 @@
-// Rank 0's table of what captured tasks used (src/usage_table.hpp): entries are found by task
+// Rank 0's table of what captured tasks used (src/hub/usage_table.hpp): entries are found by task
 // index across block boundaries, exactly as recorded; indices never recorded (skipped over, or
 // past the end) have none; a later record replaces an earlier one (a retried task keeps its
 // last). Pure logic on rank 0's side; no messages.
@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "usage_table.hpp"
+#include "hub/usage_table.hpp"
 
 using mpiply::detail::UsageTable;
 

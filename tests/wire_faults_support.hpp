@@ -16,11 +16,11 @@
 #include <mpiply/detail/sources.hpp>
 #include <mpiply/detail/wire.hpp>
 
-#include "client_core.hpp"
-#include "client_factory.hpp"
-#include "executor.hpp"
-#include "result_codec.hpp"
-#include "transport.hpp"
+#include "client/client_core.hpp"
+#include "run/client_factory.hpp"
+#include "executor/executor.hpp"
+#include "wire/result_codec.hpp"
+#include "wire/transport.hpp"
 
 // The function every test message calls.
 inline int wire_twice(int x) { return 2 * x; }

@@ -11,7 +11,7 @@ packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
 # clang-14 and libclang-rt-14-dev: libFuzzer for tools/test-fuzz.sh (-fsanitize=fuzzer links
 # libclang-rt's libclang_rt.fuzzer; libfuzzer-14-dev, the standalone libFuzzer.a, is not needed).
 # nlohmann-json3-dev: timeline files and the bench's --json output.
-# libsqlite3-dev: the durable task database (src/task_db*).
+# libsqlite3-dev: the durable task database (src/taskdb/task_db*).
 
 # The Slurm daemons and client, for the tests that run slurm/ on a throw-away local cluster
 # (tests/slurm). Without recommends: the set the local-cluster recipe was verified with.

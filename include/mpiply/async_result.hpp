@@ -21,10 +21,10 @@
 namespace mpiply {
 
 namespace detail {
-struct WaitAccess;  // src/wait.cpp: wait_any, wait_all, as_completed
+struct WaitAccess;  // src/client/wait.cpp: wait_any, wait_all, as_completed
 }
 
-// Everything that does not depend on the value type (src/async_result_base.cpp).
+// Everything that does not depend on the value type (src/client/async_result_base.cpp).
 class AsyncResultBase {
  public:
   explicit AsyncResultBase(std::shared_ptr<detail::ResultStateBase> st) : st_(std::move(st)) {}
@@ -69,10 +69,10 @@ class AsyncResultBase {
 
   // Waits like wait(), showing progress on `out` every `interval`: on a terminal one line that
   // redraws (items done / total, percent, rate, elapsed, ETA); otherwise one plain line per
-  // interval and a last one when done (src/progress_line.cpp).
+  // interval and a last one when done (src/client/progress_line.cpp).
   bool wait_interactive(Seconds interval = Seconds(1), std::optional<Seconds> timeout = std::nullopt,
                         std::FILE* out = ::stdout) const;
-  // Per engine: tasks, items, busy time and share; the slowest tasks (src/summary.cpp). Counts
+  // Per engine: tasks, items, busy time and share; the slowest tasks (src/client/summary.cpp). Counts
   // the tasks finished so far when called while pending.
   ResultSummary summary(std::size_t slowest = 5) const;
   // Every task of this result as Chrome trace events (Perfetto, chrome://tracing).
@@ -102,12 +102,12 @@ class AsyncResultBase {
 
  protected:
   friend struct detail::WaitAccess;
-  // Runs fn once every item has finished (src/callbacks.cpp): queued under the lock and run
+  // Runs fn once every item has finished (src/client/callbacks.cpp): queued under the lock and run
   // after it is released, by the progress thread or a waiting thread; at once on this thread
   // if already finished. An exception from fn is reported on stderr, never propagated.
   void on_done(std::function<void()> fn) const;
   // After waiting (TimeoutError if the timeout passes): each item's error, empty where it
-  // succeeded (src/outcomes.cpp).
+  // succeeded (src/client/outcomes.cpp).
   std::vector<std::optional<RemoteError>> item_errors(std::optional<Seconds> timeout) const;
 
   // Waits (raising TimeoutError) for all items; then throws the single failure as its specific

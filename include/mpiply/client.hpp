@@ -27,7 +27,7 @@ namespace mpiply {
 // mpiply::all (hub.hpp): client[mpiply::all] is a DirectView on every engine.
 
 namespace detail {
-struct ClientFactory;  // src/run.cpp: the one place a Client is made
+struct ClientFactory;  // src/run/run.cpp: the one place a Client is made
 }
 
 // Made by mpiply::run only; user code receives a Client& and may copy it within client_main.
@@ -94,12 +94,12 @@ class Client {
   // already hold finish; the engines themselves stop with the job.
   void shutdown(const std::vector<int>& targets) const;
 
-  // wait() with a progress line over every task so far, counting items (src/progress_line.cpp;
+  // wait() with a progress line over every task so far, counting items (src/client/progress_line.cpp;
   // see AsyncResultBase::wait_interactive).
   bool wait_interactive(Seconds interval = Seconds(1), std::optional<Seconds> timeout = std::nullopt,
                         std::FILE* out = stdout) const;
-  // summary() and the Chrome-trace timeline over every task so far (src/summary.cpp,
-  // src/timeline.cpp).
+  // summary() and the Chrome-trace timeline over every task so far (src/client/summary.cpp,
+  // src/hub/timeline.cpp).
   ResultSummary summary(std::size_t slowest = 5) const;
   void write_timeline(const std::string& path) const;
   // Sends signal signum to the isolated tasks running on the given engines (all by default), as
@@ -188,11 +188,11 @@ class Client {
 
  private:
   std::vector<MsgId> resolve(const Jobs& jobs, const char* what) const;
-  DbResult get_record(const RecordId& id) const;  // src/client_db_hub.cpp
+  DbResult get_record(const RecordId& id) const;  // src/client/client_db_hub.cpp
   friend struct detail::ClientFactory;
   explicit Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
   int check_id(int id) const;
-  std::vector<TaskMetadata> all_metadata() const;  // src/summary.cpp
+  std::vector<TaskMetadata> all_metadata() const;  // src/client/summary.cpp
   std::shared_ptr<detail::ClientCore> core_;
 };
 

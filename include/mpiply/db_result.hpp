@@ -57,7 +57,7 @@ struct DbRecordData {
   std::string type;
   std::string bytes;
 };
-// UsageError unless `type` (type_name<T>) is the values' type (src/db_result.cpp).
+// UsageError unless `type` (type_name<T>) is the values' type (src/taskdb/db_result.cpp).
 void check_db_value_type(const DbRecordData& d, const std::string& type, const char* what);
 // Decodes every item into st (values, or errors as the live result raised them).
 void fill_db_state(ResultStateBase& st, const DbRecordData& d);

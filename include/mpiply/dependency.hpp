@@ -23,7 +23,7 @@ class AsyncResultBase;
 
 namespace detail {
 // Appends the msg ids of a result handle and records the client run they belong to; a handle
-// of another run than `run` (when set) is a UsageError (src/dependency.cpp).
+// of another run than `run` (when set) is a UsageError (src/client/dependency.cpp).
 void add_result_ids(const AsyncResultBase& r, std::vector<MsgId>& ids, std::uint64_t& run);
 
 template <class D>

@@ -60,13 +60,16 @@ class DecodeError : public Error {
   using Error::Error;
 };
 
-// An MPI routine returned an error code.
+// An MPI routine returned an error code. routine() names it (as Boost.MPI's exception does),
+// code() is MPI's error code; what() adds MPI's own text for the code.
 class MpiError : public Error {
  public:
   MpiError(const std::string& routine, int code);
+  const std::string& routine() const noexcept { return routine_; }
   int code() const noexcept { return code_; }
 
  private:
+  std::string routine_;
   int code_;
 };
 

@@ -41,7 +41,7 @@ ResultSummary summarize(const std::vector<TaskMetadata>& tasks, std::size_t slow
 // event ("ph":"X") per task that ran, on pid = engine id and tid = the engine's worker thread,
 // with args msg_id, function, status, items; instant events on the client's track (pid = number
 // of engines) for each task's submission and the arrival of its result. Times in microseconds
-// from the earliest stamp. (src/timeline.cpp)
+// from the earliest stamp. (src/hub/timeline.cpp)
 std::string timeline_json(const std::vector<TaskMetadata>& tasks);
 // Writes timeline_json(tasks) to path; Error naming the path if it cannot.
 void write_timeline(const std::vector<TaskMetadata>& tasks, const std::string& path);

@@ -4,7 +4,7 @@
 // took 2.8 us instead of 0.3. A plain MPI program can turn it off (--mca mpi_yield_when_idle 0)
 // and the farm is faster with it on, so where it is on every baseline runs both ways and the
 // better figure is the baseline. mpiply itself turns it off only in its own polls
-// (src/idle_yield.hpp).
+// (src/support/idle_yield.hpp).
 #include <dlfcn.h>
 
 #include <algorithm>

@@ -19,7 +19,7 @@
 
 #include <mpiply/mpiply.hpp>
 
-#include "drain.hpp"  // mpiply::detail::on_drain, as the task database uses it
+#include "runtime/drain.hpp"  // mpiply::detail::on_drain, as the task database uses it
 #include "report_exit.hpp"
 
 namespace {

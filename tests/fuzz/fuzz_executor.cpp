@@ -18,9 +18,9 @@
 #include <mpiply/detail/wire.hpp>
 #include <mpiply/engine.hpp>
 
-#include "executor.hpp"
+#include "executor/executor.hpp"
 #include "fuzz_input.hpp"
-#include "result_codec.hpp"
+#include "wire/result_codec.hpp"
 
 namespace {
 

@@ -34,10 +34,10 @@
 #include <mpiply/detail/sources.hpp>
 #include <mpiply/detail/wire.hpp>
 
-#include "client_core.hpp"
+#include "client/client_core.hpp"
 #include "fuzz_functions.hpp"
 #include "fuzz_input.hpp"
-#include "result_codec.hpp"
+#include "wire/result_codec.hpp"
 
 namespace {
 

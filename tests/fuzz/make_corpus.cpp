@@ -19,9 +19,9 @@
 #include <mpiply/detail/type_name.hpp>
 #include <mpiply/detail/wire.hpp>
 
-#include "executor.hpp"
+#include "executor/executor.hpp"
 #include "fuzz_functions.hpp"
-#include "result_codec.hpp"
+#include "wire/result_codec.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
 #pragma once
-// The narrow interface templates use to reach rank 0's scheduler (src/client_core.*): submit a
+// The narrow interface templates use to reach rank 0's scheduler (src/client/client_core.*): submit a
 // task source, take the client lock, and drive progress until a condition holds.
 #include <cstdint>
 #include <memory>

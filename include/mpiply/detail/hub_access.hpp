@@ -1,6 +1,6 @@
 #pragma once
 // What the hub's templates (Client::get_result<T>, StoredResult, resubmit<T>) reach in rank 0's
-// task table (src/client_hub.cpp). Lock taken inside.
+// task table (src/client/client_hub.cpp). Lock taken inside.
 #include <memory>
 #include <optional>
 #include <typeinfo>

@@ -1,6 +1,6 @@
 #pragma once
 // The messages and result states of namespace traffic (push, pull, scatter, gather, clear).
-// Encoders live in src/sources.cpp; the typed states decode what engines send back.
+// Encoders live in src/wire/sources.cpp; the typed states decode what engines send back.
 #include <memory>
 #include <string>
 #include <vector>

@@ -3,7 +3,7 @@
 // engines straight into memory the caller owns. An engine rank answers with a small result item
 // (kPullPayload, the byte count) and then sends the elements' bytes from its namespace as a
 // message of their own (kTagPayload, wire.hpp); rank 0 receives that message into the caller's
-// span once the result said how large it is (src/client_payload.cpp). No vector is made and the
+// span once the result said how large it is (src/client/client_payload.cpp). No vector is made and the
 // hub keeps no copy of the value: get_result of such a task says the value went to the caller.
 // A small value, or one from an engine that runs on rank 0 (one rank, client_runs_tasks), comes
 // inside the result and is copied into the span here.
@@ -22,7 +22,7 @@
 
 namespace mpiply::detail {
 
-// Runs f with rank 0's client lock held (src/client_payload.cpp).
+// Runs f with rank 0's client lock held (src/client/client_payload.cpp).
 void with_client_lock(ClientCore& core, void (*f)(void*), void* arg);
 
 // One item per target: item i is target i's vector, written into dest[i] (bytes).

@@ -1,6 +1,6 @@
 #pragma once
 // The state behind an AsyncResult: one slot per item, filled by the scheduler as results arrive
-// (with the client lock held). The untyped part lives in src/result_state.cpp; the typed part only
+// (with the client lock held). The untyped part lives in src/client/result_state.cpp; the typed part only
 // knows how to decode and keep a value.
 #include <cstdint>
 #include <functional>
@@ -67,7 +67,7 @@ class ResultStateBase {
   ItemArray<std::uint32_t> arrival;  // item indices in arrival order
   std::vector<CompositeError::Item> errors;
 
-  // Done callbacks (src/callbacks.cpp). Added and taken under the client lock; when the last
+  // Done callbacks (src/client/callbacks.cpp). Added and taken under the client lock; when the last
   // item finishes, on_complete_locked hands them to the scheduler's queue, which runs them after
   // the lock is released (never under it). done_seq orders results by completion (as_completed).
   std::vector<std::function<void()>> done_callbacks;

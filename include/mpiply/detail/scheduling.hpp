@@ -1,5 +1,5 @@
 #pragma once
-// What a LoadBalancedView asks of rank 0's scheduler before it submits (src/scheduler.cpp):
+// What a LoadBalancedView asks of rank 0's scheduler before it submits (src/scheduling/scheduler.cpp):
 // that its flags make sense for this run, so that bad input is a UsageError at the call site.
 #include <vector>
 

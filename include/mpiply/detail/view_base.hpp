@@ -38,7 +38,7 @@ class ViewBase {
   };
   [[nodiscard]] FlagsGuard temp_flags(const TaskFlags& f) { return FlagsGuard(*this, f); }
 
-  // The hub on a view (src/view_hub.cpp): msg ids submitted through this view (copies of a view
+  // The hub on a view (src/client/view_hub.cpp): msg ids submitted through this view (copies of a view
   // share them), waiting for all of them, aborting those not yet started.
   std::vector<MsgId> history() const;
   bool wait(std::optional<Seconds> timeout = std::nullopt) const;

@@ -14,17 +14,17 @@ inline constexpr int kTagSegment = 12;
 inline constexpr int kTagResult = 13;
 inline constexpr int kTagClock = 14;
 // Control messages from rank 0 to an engine, read while tasks run (ControlMessage below). Tags
-// 15 and 16 are the transport's (src/transport.hpp).
+// 15 and 16 are the transport's (src/wire/transport.hpp).
 inline constexpr int kTagControl = 17;
-// Msg ids an engine must answer as aborted instead of running (src/engine_abort.*).
+// Msg ids an engine must answer as aborted instead of running (src/engine/engine_abort.*).
 inline constexpr int kTagAbort = 18;
 // Live output and published data of running tasks, engine -> rank 0 (MPIPLY_STREAM; src/
-// engine_stream.*, src/live_outputs.*): u64 msg id, then records until the message ends:
+// engine_stream.*, src/client/live_outputs.*): u64 msg id, then records until the message ends:
 // u8 kStream*; stdout/stderr: u64 offset of the chunk in the task's output, str chunk;
 // data: str encoded DataMap (the task's whole published data so far).
 inline constexpr int kTagStream = 19;
 // A pull_into's value, engine -> rank 0, right after its result (include/mpiply/detail/
-// pull_into.hpp, src/engine_payload.*, src/client_payload.cpp): the elements' bytes, in pieces of
+// pull_into.hpp, src/executor/engine_payload.*, src/client/client_payload.cpp): the elements' bytes, in pieces of
 // at most kSegmentPiece; ResultHeader::payload_bytes says how many in all.
 inline constexpr int kTagPayload = 20;
 inline constexpr std::uint8_t kStreamOut = 1;
@@ -81,7 +81,7 @@ struct ResultHeader {
 };
 
 // Each result item: u8 status, u32 length, then the value, or an error: u8 ErrorKind (errors.hpp)
-// and two strings (ename, evalue). src/result_codec.* writes and checks them. After the last
+// and two strings (ename, evalue). src/wire/result_codec.* writes and checks them. After the last
 // item, a call whose output was captured adds two strings: its stdout and its stderr (a result
 // without them, e.g. one replaced because it grew too large, simply has none). A call that
 // published data (publish_data) adds a third string, its encoded DataMap, after the two (empty

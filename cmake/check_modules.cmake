@@ -1,0 +1,38 @@
+# cmake -DGRAPH=<module graph file> -DSRC=<src dir> -P check_modules.cmake
+cmake_minimum_required(VERSION 3.21)
+# Every `#include "<module>/..."` in src/<m>/ must name <m> itself or a module that <m> states in
+# DEPENDS (its src/<m>/CMakeLists.txt). Lists every offending line, then fails.
+include(${GRAPH})
+set(bad "")
+foreach(m IN LISTS MPIPLY_MODULES)
+  set(allowed ${m} ${MPIPLY_DEPENDS_${m}})
+  file(GLOB files ${SRC}/${m}/*.hpp ${SRC}/${m}/*.cpp)
+  foreach(f IN LISTS files)
+    file(STRINGS ${f} lines REGEX "^#include \"")
+    foreach(line IN LISTS lines)
+      if(line MATCHES "^#include \"([a-z_]+)/")
+        set(used ${CMAKE_MATCH_1})
+        if(NOT used IN_LIST allowed)
+          file(RELATIVE_PATH rel ${SRC}/.. ${f})
+          string(APPEND bad "  ${rel}: ${line}  (module ${m} does not depend on ${used})\n")
+        endif()
+      elseif(NOT line MATCHES "^#include \"[^\"/]+\"")
+        file(RELATIVE_PATH rel ${SRC}/.. ${f})
+        string(APPEND bad "  ${rel}: ${line}  (a private header is named as <module>/<file>)\n")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+# Files of src/ that belong to no module are not compiled in by anyone: refuse them too.
+file(GLOB strays ${SRC}/*.cpp ${SRC}/*.hpp)
+foreach(f IN LISTS strays)
+  file(RELATIVE_PATH rel ${SRC}/.. ${f})
+  string(APPEND bad "  ${rel}: not in a module folder\n")
+endforeach()
+if(bad)
+  message(FATAL_ERROR "mpiply modules: includes that cross an undeclared dependency:\n${bad}"
+    "Fix: add the module to DEPENDS in src/<module>/CMakeLists.txt (if the dependency is "
+    "meant; CMake refuses a cycle), or move the code to the module it belongs to.")
+endif()
+list(LENGTH MPIPLY_MODULES n)
+message(STATUS "mpiply modules: ${n} modules, every include declared")

@@ -1,0 +1,180 @@
+// Client: engine ids, views, and job-wide waiting and history.
+#include <mpiply/client.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "client/client_core.hpp"
+
+namespace mpiply {
+
+std::vector<int> Client::ids() const { return core_->ids(); }
+std::size_t Client::size() const { return core_->num_engines(); }
+bool Client::inline_mode() const { return core_->inline_mode(); }
+int Client::hwm() const { return core_->hwm(); }
+
+int Client::check_id(int id) const {
+  int n = static_cast<int>(core_->num_engines());
+  int e = id < 0 ? id + n : id;
+  if (e < 0 || e >= n)
+    throw UsageError(fmt::format("engine {} does not exist: this job has engines 0..{} ({} "
+                                 "ranks); launch with more ranks for more engines",
+                                 id, n - 1, core_->num_ranks()));
+  return e;
+}
+
+EngineView Client::operator[](int id) const { return EngineView(core_, check_id(id)); }
+
+DirectView Client::direct_view() const { return DirectView(core_, ids()); }
+DirectView Client::direct_view(int id) const { return DirectView(core_, {check_id(id)}); }
+
+LoadBalancedView Client::load_balanced_view() const { return LoadBalancedView(core_, ids()); }
+
+LoadBalancedView Client::load_balanced_view(const std::vector<int>& ids) const {
+  std::vector<int> t;
+  for (int id : ids) t.push_back(check_id(id));
+  std::sort(t.begin(), t.end());
+  t.erase(std::unique(t.begin(), t.end()), t.end());
+  if (t.empty())
+    throw UsageError("load_balanced_view({}): a view needs at least one engine id");
+  bool subset = t != this->ids();
+  return LoadBalancedView(core_, std::move(t), subset);
+}
+
+DirectView Client::operator[](const std::vector<int>& ids) const {
+  if (ids.empty()) throw UsageError("client[{}]: a DirectView needs at least one engine id");
+  std::vector<int> t;
+  for (int id : ids) t.push_back(check_id(id));
+  return DirectView(core_, std::move(t));
+}
+
+bool Client::wait(std::optional<Seconds> timeout) const {
+  std::optional<Deadline> deadline;
+  if (timeout) deadline = deadline_after(*timeout);
+  {
+    std::lock_guard lk(core_->mu);
+    if (core_->idle_locked()) return true;
+  }
+  return core_->wait(
+      [](const void* c) { return static_cast<const detail::ClientCore*>(c)->idle_locked(); },
+      core_.get(), deadline);
+}
+
+std::vector<MsgId> Client::history() const {
+  std::lock_guard lk(core_->mu);
+  return core_->hub_history_locked();
+}
+
+std::vector<MsgId> Client::outstanding() const {
+  std::lock_guard lk(core_->mu);
+  std::vector<MsgId> out;
+  for (MsgId id = core_->base_locked(); id < core_->next_msg_locked(); ++id) {
+    auto s = core_->record(id).status;
+    if (s == TaskStatus::queued || s == TaskStatus::sent) out.push_back(id);
+  }
+  return out;
+}
+
+TaskMetadata Client::metadata(MsgId id) const {
+  std::lock_guard lk(core_->mu);
+  return core_->metadata_locked(id);
+}
+
+// ---- the hub -----------------------------------------------------------------------------------
+
+std::vector<MsgId> Client::resolve(const Jobs& jobs, const char* what) const {
+  std::lock_guard lk(core_->mu);
+  return core_->resolve_locked(jobs, what);
+}
+
+bool Client::wait(const Jobs& jobs, std::optional<Seconds> timeout) const {
+  std::optional<Deadline> deadline;
+  if (timeout) deadline = deadline_after(*timeout);
+  return detail::core_wait_ids(*core_, resolve(jobs, "wait"), deadline);
+}
+
+std::size_t Client::abort() const {
+  std::lock_guard lk(core_->mu);
+  std::vector<MsgId> ids;
+  for (MsgId id = core_->base_locked(); id < core_->next_msg_locked(); ++id)
+    if (!detail::ClientCore::finished(core_->record(id))) ids.push_back(id);
+  return core_->abort_locked(ids);
+}
+
+std::size_t Client::abort(const Jobs& jobs) const {
+  std::lock_guard lk(core_->mu);
+  return core_->abort_locked(core_->resolve_locked(jobs, "abort"));
+}
+
+AsyncResultBase Client::get_result(const Jobs& jobs) const {
+  return AsyncResultBase(
+      detail::hub_state_untyped(core_, resolve(jobs, "get_result"), "get_result"));
+}
+
+std::map<MsgId, StoredResult> Client::results() const {
+  std::lock_guard lk(core_->mu);
+  return core_->results_locked(core_, core_->hub_history_locked());
+}
+
+std::map<MsgId, TaskMetadata> Client::metadata() const {
+  std::lock_guard lk(core_->mu);
+  std::map<MsgId, TaskMetadata> out;
+  for (MsgId id : core_->hub_history_locked()) out.emplace(id, core_->metadata_locked(id));
+  return out;
+}
+
+ResultStatus Client::result_status(const Jobs& jobs, bool status_only) const {
+  std::lock_guard lk(core_->mu);
+  ResultStatus rs;
+  std::vector<MsgId> ids = core_->resolve_locked(jobs, "result_status");
+  for (MsgId id : ids)
+    (detail::ClientCore::finished(core_->record(id)) ? rs.completed : rs.pending).push_back(id);
+  if (!status_only) rs.results = core_->results_locked(core_, rs.completed);
+  return rs;
+}
+
+QueueStatus Client::queue_status(const std::vector<int>& targets, bool verbose) const {
+  std::vector<int> t;
+  for (int id : targets) t.push_back(check_id(id));
+  std::lock_guard lk(core_->mu);
+  return core_->queue_status_locked(t, verbose);
+}
+
+void Client::purge_results(const Jobs& jobs, const std::vector<int>& targets) const {
+  std::lock_guard lk(core_->mu);
+  core_->purge_locked(jobs, targets, true, true, "purge_results");
+}
+
+void Client::purge_local_results(const Jobs& jobs, const std::vector<int>& targets) const {
+  std::lock_guard lk(core_->mu);
+  core_->purge_locked(jobs, targets, true, false, "purge_local_results");
+}
+
+void Client::purge_hub_results(const Jobs& jobs, const std::vector<int>& targets) const {
+  std::lock_guard lk(core_->mu);
+  core_->purge_locked(jobs, targets, true, true, "purge_hub_results");
+}
+
+void Client::purge_everything() const {
+  std::lock_guard lk(core_->mu);
+  core_->purge_locked(Jobs(all), {}, true, true, "purge_everything");
+}
+
+AsyncResultBase Client::resubmit(const Jobs& jobs) const {
+  return AsyncResultBase(detail::hub_resubmit(core_, resolve(jobs, "resubmit"), nullptr));
+}
+
+std::vector<MsgId> Client::hub_history() const {
+  std::lock_guard lk(core_->mu);
+  return core_->hub_history_locked();
+}
+
+
+std::size_t Client::results_bytes() const {
+  std::lock_guard lk(core_->mu);
+  return core_->results_bytes_locked();
+}
+
+}  // namespace mpiply

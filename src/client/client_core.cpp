@@ -1,0 +1,284 @@
+// Rank 0's scheduler: submission and dispatch to the least-loaded engine (results:
+// client_results.cpp).
+#include "client/client_core.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include <mpiply/detail/registry.hpp>
+#include <mpiply/detail/wire.hpp>
+
+#include "support/backoff.hpp"
+#include "support/clock.hpp"
+#include "executor/executor.hpp"
+#include "support/mpi_check.hpp"
+#include "wire/result_codec.hpp"
+#include "runtime/settings.hpp"
+
+namespace mpiply::detail {
+
+namespace {
+
+// In single-rank mode the segments of a push are read straight from the caller's memory.
+class MemorySegments : public SegmentFetcher {
+ public:
+  explicit MemorySegments(const std::vector<Segment>& segs) : segs_(segs) {}
+  void fetch(char* dst, std::size_t n) override {
+    if (i_ >= segs_.size() || segs_[i_].size != n)
+      throw DecodeError("push: segment sizes do not match the message");
+    std::memcpy(dst, segs_[i_].data, n);
+    ++i_;
+  }
+
+ private:
+  const std::vector<Segment>& segs_;
+  std::size_t i_ = 0;
+};
+
+}  // namespace
+
+ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
+                       bool client_runs_tasks)
+    : comm_(comm), engines_(std::move(engines)), inline_(engines_.empty()), hwm_(hwm),
+      mpi_engines_(static_cast<int>(engines_.size())) {
+  // With one rank the inline engine already runs every task on rank 0.
+  if (client_runs_tasks && !inline_) {
+    local_id_ = mpi_engines_;
+    engines_.push_back({0, this_hostname(), static_cast<long>(getpid())});
+    local_engine_ = std::make_unique<LocalEngine>(local_id_, engines_.back().hostname);
+  }
+  if (inline_) {
+    engines_.push_back({0, this_hostname(), static_cast<long>(getpid())});
+    local_ = std::make_unique<Engine>(0, 0, engines_[0].hostname);
+  }
+  slots_.resize(engines_.size());
+  for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(hwm_));
+  index_.reset(slots_.size(), static_cast<unsigned>(hwm_), settings().scheme);
+  if (!inline_) {
+    inbox_ = std::make_unique<ResultInbox>(comm_, mpi_engines_);
+    abort_out_ = std::make_unique<AbortOutbox>(comm_);
+  }
+}
+
+ClientCore::~ClientCore() {
+  if (progress_.joinable()) {
+    {
+      std::lock_guard lk(mu);
+      stop_thread_ = true;
+    }
+    cv_.notify_all();
+    progress_.join();
+  }
+}
+
+std::vector<int> ClientCore::ids() const {
+  std::vector<int> v(engines_.size());
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int>(i);
+  return v;
+}
+
+void ClientCore::start_progress_thread() {
+  if (!inline_) progress_ = std::thread([this] { progress_main(); });
+}
+
+MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
+  std::unique_lock lk(mu);
+  if (shut_down_)
+    throw UsageError("mpiply: a task was submitted after mpiply::run returned; submit from "
+                     "inside client_main");
+  if (drain_requested()) throw_interrupted("no new task is accepted");  // drain hook
+  std::int64_t now = now_ns();
+  src->first_msg = next_msg_locked();
+  // The submission holds the state for its tasks (the hub keeps call sources for resubmit: the
+  // source must not keep the values alive too).
+  std::shared_ptr<ResultStateBase> state = std::move(src->state);
+  auto& st = *state;
+  st.first_msg = src->first_msg;
+  st.ntasks = src->ntasks;
+  for (std::uint32_t t = 0; t < src->ntasks; ++t) {
+    TaskRecord& r = records_.emplace_back();
+    r.first_item = src->item_begin(t);
+    r.nitems = src->item_count(t);
+  }
+  store_.add(src, state, src->first_msg, now);
+  queued_ += src->ntasks;
+  if (Scheduler::takes(*src)) {
+    sched_.admit_locked(std::move(src));
+  } else if (!sched_.plain_fast() && sched_.refuse_locked(src)) {
+    // Some of its engines were shut down: the scheduler failed or queued each task.
+  } else if (src->targets.empty()) {
+    (src->candidates.empty() ? lb_ : lb_subset_).push_back(src);
+  } else {
+    for (std::uint32_t t = 0; t < src->ntasks; ++t) {
+      int e = src->targets[t];
+      slots_[static_cast<std::size_t>(e)].direct.emplace_back(src, t);
+      list_direct_locked(e);
+    }
+  }
+  // elapsed() counts from a steady stamp. With engines it is read after the send, where it
+  // overlaps the task's flight instead of adding a clock read (~30 ns) to every apply round trip;
+  // inline, the tasks run inside dispatch, so it is read before.
+  if (inline_) st.submitted_steady_ns = steady_ns();
+  dispatch_locked();
+  if (!inline_) st.submitted_steady_ns = steady_ns();
+  if (bg_idle_ && !idle_locked()) cv_.notify_one();
+  return st.first_msg;
+}
+
+int ClientCore::least_loaded_locked() { return index_.least_round_robin(); }
+
+void ClientCore::list_direct_locked(int e) {
+  EngineSlot& s = slots_[static_cast<std::size_t>(e)];
+  if (s.direct_listed) return;
+  s.direct_listed = true;
+  direct_ready_.push_back(e);
+}
+
+// Only engines listed since the last pass are looked at: those given direct tasks, and those
+// with direct tasks that just returned a result (room again).
+void ClientCore::dispatch_direct_locked() {
+  std::vector<int> engines;
+  engines.swap(direct_ready_);
+  for (int e : engines) {
+    EngineSlot& s = slots_[static_cast<std::size_t>(e)];
+    while (!s.direct.empty() && s.count < static_cast<unsigned>(hwm_)) {
+      auto [src, t] = std::move(s.direct.front());
+      s.direct.pop_front();
+      send_task_locked(e, src, t);
+    }
+    s.direct_listed = false;  // full or empty: a result lists it again if it has tasks left
+  }
+  if (direct_ready_.empty()) {
+    engines.clear();
+    direct_ready_.swap(engines);  // keep the capacity
+  }
+}
+
+int ClientCore::least_loaded_of_locked(const std::vector<int>& candidates) const {
+  int best = -1;
+  unsigned best_count = static_cast<unsigned>(hwm_);
+  for (int e : candidates) {
+    unsigned c = slots_[static_cast<std::size_t>(e)].count;
+    if (c < best_count) {
+      best = e;
+      best_count = c;
+    }
+  }
+  return best;
+}
+
+// A source whose engines are all full is passed over, not waited on: a later source with other
+// candidates still gets its turn (no head-of-line blocking).
+void ClientCore::dispatch_subsets_locked() {
+  for (auto it = lb_subset_.begin(); it != lb_subset_.end();) {
+    std::shared_ptr<TaskSource> src = *it;
+    int e;
+    auto pick = [&] {
+      return sched_.plain_fast() ? least_loaded_of_locked(src->candidates)
+                                 : sched_.pick_plain_locked(src->candidates);
+    };
+    while (src->next < src->ntasks && (e = pick()) >= 0)
+      send_task_locked(e, src, src->next++);
+    it = src->next == src->ntasks ? lb_subset_.erase(it) : std::next(it);
+  }
+}
+
+void ClientCore::dispatch_locked() {
+  if (queued_ == 0) return;
+  if (drain_requested()) return drain_locked();  // drain hook: no queued task starts
+  if (!lb_subset_.empty()) dispatch_subsets_locked();
+  if (!direct_ready_.empty()) dispatch_direct_locked();
+  if (sched_.busy()) sched_.dispatch_locked();
+  bool fast = sched_.plain_fast();
+  while (!lb_.empty()) {
+    if (inline_ && drain_requested()) return drain_locked();  // drain hook: inline, between tasks
+    int e = fast ? least_loaded_locked() : sched_.pick_plain_locked({});
+    if (e < 0) break;
+    std::shared_ptr<TaskSource> src = lb_.front();
+    std::uint32_t t = src->next++;
+    if (src->next == src->ntasks) lb_.pop_front();
+    send_task_locked(e, src, t);
+  }
+}
+
+void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src, std::uint32_t t) {
+  EngineSlot& s = slots_[e];
+  InFlight& f = s.ring[(s.head + s.count) % s.ring.size()];
+  MsgId id = src->first_msg + t;
+  TaskRecord& rec = record(id);
+  if (rec.status == TaskStatus::aborted) return;  // aborted while queued (client_abort.cpp)
+  --queued_;
+  std::vector<Segment> segs;
+  std::span<const char> msg;
+  try {
+    msg = src->encode(t, f.scratch, segs);
+  } catch (const std::exception& ex) {
+    rec.engine = e;
+    fail_items_locked(rec, id, ErrorKind::encode,
+                      fmt::format("could not encode the task's arguments: {}", ex.what()));
+    return;
+  }
+  if (msg.size() > max_message_bytes()) {
+    rec.engine = e;
+    fail_items_locked(rec, id, ErrorKind::message_too_large,
+                      fmt::format("the task's message is {} bytes, over the {}-byte limit of one "
+                                  "MPI message; push large arrays to the engines once "
+                                  "(DirectView::push) and pass a Reference instead",
+                                  msg.size(), max_message_bytes()));
+    return;
+  }
+  ResumeKey key;
+  if (db_ && db_reuse_locked(src, rec, id, msg, key)) return;  // an earlier run finished it
+  ++s.count;
+  index_.set_load(e, s.count);
+  ++inflight_;
+  f.msg = id;
+  f.key = key;
+  f.src = src;
+  rec.engine = e;
+  rec.status = TaskStatus::sent;
+  if (inline_) {
+    MemorySegments ms(segs);
+    inline_out_.clear();
+    {
+      CurrentEngine guard(*local_);
+      inline_iso_.run(*local_, msg.data(), msg.size(), ms, inline_out_, 0);
+    }
+    // No MPI here, but the job must fail as it would on a cluster.
+    if (inline_out_.size() > max_message_bytes()) replace_with_too_large(inline_out_);
+    handle_result_locked(e, inline_out_.data(), inline_out_.size(), now_ns());
+    return;
+  }
+  if (e == local_id_) {
+    local_engine_->submit(msg, segs);
+    return;
+  }
+  int dest = e + 1;
+  isend_message(comm_, dest, kTagTask, kTagBigTask, msg, kTaskInboxBytes, f.env, f.req, f.big_req);
+  f.seg_reqs.clear();
+  for (const Segment& sg : segs) {
+    for (std::size_t off = 0; off < sg.size; off += kSegmentPiece) {
+      std::size_t len = std::min<std::size_t>(kSegmentPiece, sg.size - off);
+      MPI_Request r;
+      mpi_check(MPI_Isend(sg.data + off, static_cast<int>(len), MPI_BYTE, dest, kTagSegment,
+                          comm_, &r),
+                "MPI_Isend");
+      f.seg_reqs.push_back(r);
+    }
+  }
+}
+
+bool ClientCore::progress_locked() {
+  bool moved = false;
+  if (inflight_ > 0) moved = poll_results_locked();
+  if (queued_ > 0) {
+    std::size_t before = queued_;
+    dispatch_locked();
+    moved = moved || queued_ != before;
+  }
+  return moved;
+}
+
+}  // namespace mpiply::detail

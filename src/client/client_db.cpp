@@ -1,0 +1,134 @@
+// Rank 0's use of the task database (docs/database.md, "Integration"): every finished task is
+// appended as its result is handled, and at dispatch a task an earlier run finished successfully
+// is filled from its stored result bytes, through the same code as a live result, instead of
+// being sent. Nothing here runs without MPIPLY_DB: each hook in client_core.cpp tests db_ first.
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include <mpiply/detail/registry.hpp>
+#include <mpiply/detail/wire.hpp>
+
+#include "client/client_core.hpp"
+#include "support/clock.hpp"
+#include "runtime/drain.hpp"
+#include "wire/result_codec.hpp"
+
+namespace mpiply::detail {
+
+void ClientCore::attach_db(std::shared_ptr<TaskDb> db, bool resume) {
+  std::lock_guard lk(mu);
+  db_ = std::move(db);
+  db_resume_ = resume;
+  // A drain keeps everything finished: flush the pending batch before the process ends. The
+  // database is thread-safe on its own, so the watchdog may run this while rank 0 holds mu.
+  on_drain([weak = std::weak_ptr<TaskDb>(db_)] {
+    if (auto d = weak.lock()) d->flush();
+  });
+}
+
+std::string ClientCore::close_db() {
+  std::shared_ptr<TaskDb> db;
+  std::uint64_t reused = 0;
+  {
+    std::lock_guard lk(mu);
+    db = std::move(db_);
+    reused = db_reused_;
+  }
+  if (!db) return {};
+  TaskDbStats st = db->stats();
+  db->close();  // throws UsageError if the writer failed (disk full, ...): run() reports it
+  return fmt::format("mpiply: task database '{}': {} tasks recorded, {} reused from earlier runs",
+                     db->path(), st.appended, reused);
+}
+
+const ClientCore::DbFunction& ClientCore::db_function_locked(std::uint64_t fn_id) {
+  auto it = db_functions_.find(fn_id);
+  if (it != db_functions_.end()) return it->second;
+  const FunctionEntry* fe = find_by_id(fn_id);
+  std::string name = fe ? fe->name : std::string();
+  DbFunction f{name, KeyHasher(name), fe && fe->collective};
+  return db_functions_.emplace(fn_id, std::move(f)).first->second;
+}
+
+bool ClientCore::db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord& rec,
+                                 MsgId id, std::span<const char> msg, ResumeKey& key) {
+  if (msg.size() < sizeof(TaskHeader) || static_cast<Kind>(msg[0]) != Kind::call) return false;
+  const DbFunction& fn = db_function_locked(src->fn_id);
+  key = resume_key(fn.seed, task_arguments(msg));
+  // A Reference argument is keyed by its name, not the value the engine holds under it; a
+  // collective call must run on every engine; a task sent to a chosen engine (DirectView, an
+  // engine's view) is about that engine, whose state the key does not see. None is reused.
+  if (!db_resume_ || fn.collective || src->has_references || !src->targets.empty() ||
+      db_->reusable() == 0)
+    return false;
+  std::optional<Reusable> hit = db_->lookup(fn.name, key);
+  if (!hit || hit->items != rec.nitems) return false;
+  ResultHeader h{};
+  h.msg_id = id;
+  h.nitems = rec.nitems;
+  db_scratch_.clear();
+  char* p = db_scratch_.grow(sizeof h + hit->result.size());
+  std::memcpy(p, &h, sizeof h);
+  std::memcpy(p + sizeof h, hit->result.data(), hit->result.size());
+  std::int64_t now = now_ns();
+  rec.engine = -1;
+  records_.set_received(rec, now);
+  rec.hub |= kReused;
+  ++db_reused_;
+  ResultHeader checked{};
+  std::string problem = check_result(p, db_scratch_.size(), id, rec.nitems, checked);
+  if (!problem.empty()) {
+    // A damaged database fails this task as a malformed result would, never the job.
+    fail_items_locked(rec, id, ErrorKind::decode,
+                      fmt::format("the task database '{}' holds a malformed result for this "
+                                  "task (run {}, msg {}): {}; delete the database to run it again",
+                                  db_->path(), hit->run, hit->msg_id, problem));
+    return true;
+  }
+  store_items_locked(rec, -1, id, Reader(p + sizeof h, db_scratch_.size() - sizeof h));
+  TaskRow row;
+  row.msg_id = id;
+  row.function = fn.name;
+  row.key = key;
+  row.status = rec.status;
+  row.reused = true;
+  row.submitted = submitted_locked(id);
+  row.received = now;
+  row.items = rec.nitems;
+  db_->append(row);
+  return true;
+}
+
+void ClientCore::db_append_locked(const TaskRecord& rec, MsgId id, const ResumeKey& key,
+                                  std::span<const char> result, std::string_view error) {
+  if (rec.hub & kReused) return;  // appended when it was filled
+  TaskRow row;
+  row.msg_id = id;
+  row.function = db_function_locked(fn_id_locked(id)).name;
+  row.key = key;
+  row.status = rec.status;
+  TaskTimes t = records_.times(rec);
+  row.submitted = submitted_locked(id);
+  row.started = t.started;
+  row.completed = t.completed;
+  row.received = t.received;
+  row.engine = rec.engine;
+  row.thread = rec.thread;
+  if (rec.engine >= 0) {
+    const EngineInfo& info = engines_[static_cast<std::size_t>(rec.engine)];
+    row.hostname = info.hostname;
+    row.pid = info.pid;
+  }
+  row.items = rec.nitems;
+  std::string first_error;
+  if (error.empty() && rec.status != TaskStatus::ok) {
+    first_error = first_error_locked(id);
+    error = first_error;
+  }
+  row.error = error;
+  row.result = result;
+  db_->append(row);
+}
+
+}  // namespace mpiply::detail

@@ -1,0 +1,92 @@
+// The user-facing edge of the scheduler: Dependency built from result handles, the checks a
+// LoadBalancedView makes on its flags before it submits, and Client::shutdown(targets).
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <mpiply/async_result.hpp>
+#include <mpiply/client.hpp>
+#include <mpiply/detail/scheduling.hpp>
+
+#include "client/client_core.hpp"
+
+namespace mpiply {
+namespace detail {
+
+void add_result_ids(const AsyncResultBase& r, std::vector<MsgId>& ids, std::uint64_t& run) {
+  const ResultStateBase& st = *r.st_;
+  std::uint64_t mine = st.core ? st.core->scheduler().run() : 0;
+  if (run != 0 && mine != run)
+    throw UsageError(fmt::format(
+        "Dependency: '{}' is a result of another client run (mpiply::run call) than the other "
+        "results given; a dependency may only name tasks of one run",
+        st.fname));
+  run = mine;
+  for (MsgId i = 0; i < st.ntasks; ++i) ids.push_back(st.first_msg + i);
+}
+
+void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<int>& view_targets,
+                      const char* function) {
+  if (f.retries && *f.retries < 0)
+    throw UsageError(fmt::format("{}: retries is {}; it must be 0 or more (how many times a task "
+                                 "that raised runs again)",
+                                 function, *f.retries));
+  if (f.timeout && !(f.timeout->count() >= 0))
+    throw UsageError(fmt::format("{}: timeout is {} s; it must be 0 or more (the longest a task "
+                                 "waits for its dependencies), or left unset to wait as long as "
+                                 "it takes",
+                                 function, f.timeout->count()));
+  std::lock_guard lk(core.mu);
+  Scheduler& sched = core.scheduler();
+  std::vector<int> engines = view_targets;
+  if (f.targets) {
+    std::vector<int> t = *f.targets;
+    int n = static_cast<int>(core.num_engines());
+    for (int e : t)
+      if (e < 0 || e >= n)
+        throw UsageError(fmt::format("{}: targets names engine {}, which does not exist (engines "
+                                     "0..{}); give engine ids of this job",
+                                     function, e, n - 1));
+    std::sort(t.begin(), t.end());
+    engines.clear();
+    std::set_intersection(view_targets.begin(), view_targets.end(), t.begin(), t.end(),
+                          std::back_inserter(engines));
+    if (engines.empty())
+      throw UsageError(fmt::format("{}: targets {} has no engine of this view (engines {}); "
+                                   "use engines the view balances over",
+                                   function, fmt::join(t, ", "), fmt::join(view_targets, ", ")));
+  }
+  if (!sched.any_in_service(engines))
+    throw UsageError(fmt::format("{}: every engine it may run on ({}) was shut down "
+                                 "(Client::shutdown); nothing can run it",
+                                 function, fmt::join(engines, ", ")));
+  for (const auto* dep : {&f.after, &f.follow}) {
+    if (!*dep) continue;
+    const char* flag = dep == &f.after ? "after" : "follow";
+    if ((*dep)->run != 0 && (*dep)->run != sched.run())
+      throw UsageError(fmt::format(
+          "{}: its '{}' dependency names results of another client run (an earlier "
+          "mpiply::run call); msg ids belong to one run, so depend on tasks of this one",
+          function, flag));
+    for (MsgId id : (*dep)->msg_ids)
+      if (id < core.base_locked() || id >= core.next_msg_locked())
+        throw UsageError(fmt::format("{}: its '{}' dependency names msg id {}, which is no task "
+                                     "of this run (ids run from {} to {}); depend on msg ids "
+                                     "from msg_ids() or on the results themselves",
+                                     function, flag, id, core.base_locked(),
+                                     core.next_msg_locked()));
+  }
+}
+
+}  // namespace detail
+
+void Client::shutdown(const std::vector<int>& targets) const {
+  std::vector<int> t;
+  for (int id : targets) t.push_back(check_id(id));
+  std::lock_guard lk(core_->mu);
+  core_->scheduler().retire_locked(t);
+}
+
+}  // namespace mpiply

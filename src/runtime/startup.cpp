@@ -1,0 +1,158 @@
+// Start-up handshake: registry agreement (names and signatures), engine host/pid, clock alignment.
+#include "runtime/startup.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+#include <set>
+#include <unistd.h>
+
+#include <boost/mpi/collectives.hpp>
+#include <boost/mpi/communicator.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <fmt/format.h>
+
+#include <mpiply/detail/registry.hpp>
+#include <mpiply/detail/wire.hpp>
+
+#include "support/clock.hpp"
+#include "support/mpi_check.hpp"
+
+namespace mpiply::detail {
+
+// Under Slurm the node name it gave this rank wins: it is what squeue, sacct and the user's
+// job script name, and on clusters (or test set-ups) whose nodes share a kernel host name it is
+// the only name that tells them apart.
+std::string this_hostname() {
+  if (const char* node = std::getenv("SLURMD_NODENAME"); node && *node) return node;
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
+  return buf;
+}
+
+namespace {
+
+// What one rank's registry lacks or has in excess of rank 0's, the functions it registers with
+// another signature (same name, other parameter or result types: calls would decode as the wrong
+// type), plus its own registration problems.
+std::string registry_report(const std::vector<std::string>& root,
+                            const std::vector<std::string>& root_sigs, int rank) {
+  std::vector<NamedSignature> mine_sigs = registered_signatures();
+  std::vector<std::string> mine;
+  for (const auto& e : mine_sigs) mine.push_back(e.name);
+  std::vector<std::string> missing, extra;
+  std::set_difference(root.begin(), root.end(), mine.begin(), mine.end(),
+                      std::back_inserter(missing));
+  std::set_difference(mine.begin(), mine.end(), root.begin(), root.end(),
+                      std::back_inserter(extra));
+  std::string out;
+  for (const auto& p : registration_problems()) out += fmt::format("  rank {}: {}\n", rank, p);
+  if (!missing.empty())
+    out += fmt::format("  rank {} lacks functions rank 0 registered: {}\n", rank,
+                       fmt::join(missing, ", "));
+  if (!extra.empty())
+    out += fmt::format("  rank {} registered functions rank 0 lacks: {}\n", rank,
+                       fmt::join(extra, ", "));
+  // Both lists are sorted by name: walk them together.
+  for (std::size_t i = 0, j = 0; i < root.size() && j < mine_sigs.size();) {
+    if (root[i] < mine_sigs[j].name) {
+      ++i;
+    } else if (mine_sigs[j].name < root[i]) {
+      ++j;
+    } else {
+      if (root_sigs[i] != mine_sigs[j].signature)
+        out += fmt::format("  rank {} registers '{}' as {}, rank 0 as {}\n", rank, root[i],
+                           mine_sigs[j].signature, root_sigs[i]);
+      ++i;
+      ++j;
+    }
+  }
+  return out;
+}
+
+// NTP-style: the round trip with the shortest delay gives the best offset estimate.
+constexpr int kClockRounds = 8;
+
+std::int64_t align_clock_engine(MPI_Comm comm) {
+  for (int k = 0; k < kClockRounds; ++k) {
+    mpi_check(MPI_Recv(nullptr, 0, MPI_BYTE, 0, kTagClock, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+    std::int64_t t1 = now_ns();
+    mpi_check(MPI_Send(&t1, 1, MPI_INT64_T, 0, kTagClock, comm), "MPI_Send");
+  }
+  std::int64_t offset = 0;
+  mpi_check(MPI_Recv(&offset, 1, MPI_INT64_T, 0, kTagClock, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+  return offset;
+}
+
+void align_clock_root(MPI_Comm comm, int engine_rank) {
+  std::int64_t best_rtt = std::numeric_limits<std::int64_t>::max(), offset = 0;
+  for (int k = 0; k < kClockRounds; ++k) {
+    // The round trip is measured on the steady clock (a wall-clock step mid-exchange must not
+    // pick the wrong round); the wall clock gives only the send time to align with.
+    std::int64_t w0 = now_ns(), s0 = steady_ns();
+    mpi_check(MPI_Send(nullptr, 0, MPI_BYTE, engine_rank, kTagClock, comm), "MPI_Send");
+    std::int64_t t1 = 0;
+    mpi_check(MPI_Recv(&t1, 1, MPI_INT64_T, engine_rank, kTagClock, comm, MPI_STATUS_IGNORE),
+              "MPI_Recv");
+    std::int64_t rtt = steady_ns() - s0;
+    if (rtt < best_rtt) {
+      best_rtt = rtt;
+      offset = t1 - (w0 + rtt / 2);
+    }
+  }
+  mpi_check(MPI_Send(&offset, 1, MPI_INT64_T, engine_rank, kTagClock, comm), "MPI_Send");
+}
+
+}  // namespace
+
+StartupResult startup(MPI_Comm comm) {
+  boost::mpi::communicator world(comm, boost::mpi::comm_attach);
+  int rank = world.rank(), size = world.size();
+  StartupResult res;
+
+  std::vector<std::string> root_names, root_sigs;
+  if (rank == 0)
+    for (auto& e : registered_signatures()) {
+      root_names.push_back(std::move(e.name));
+      root_sigs.push_back(std::move(e.signature));
+    }
+  boost::mpi::broadcast(world, root_names, 0);
+  boost::mpi::broadcast(world, root_sigs, 0);
+  std::string report = registry_report(root_names, root_sigs, rank);
+  std::string host = this_hostname();
+  long pid = static_cast<long>(getpid());
+
+  std::vector<std::string> reports, hosts;
+  std::vector<long> pids;
+  boost::mpi::gather(world, report, reports, 0);
+  boost::mpi::gather(world, host, hosts, 0);
+  boost::mpi::gather(world, pid, pids, 0);
+
+  std::string verdict;
+  if (rank == 0) {
+    for (const auto& r : reports) verdict += r;
+    if (!verdict.empty())
+      verdict = fmt::format(
+          "mpiply: the ranks do not agree on the registered functions:\n{}"
+          "Every rank must run the same binary with the same MPIPLY_REGISTER and "
+          "MPIPLY_REGISTER_COLLECTIVE lines (and the same register_function calls, with the "
+          "same signatures, before mpiply::run). Registered on rank 0: {}",
+          verdict, fmt::join(root_names, ", "));
+    for (int r = 1; r < size; ++r) res.engines.push_back({r, hosts[r], pids[r]});
+  }
+  boost::mpi::broadcast(world, verdict, 0);
+  if (!verdict.empty()) {
+    res.ok = false;
+    res.error = verdict;
+    return res;
+  }
+  if (rank == 0) {
+    for (int r = 1; r < size; ++r) align_clock_root(comm, r);
+  } else {
+    res.clock_offset_ns = align_clock_engine(comm);
+  }
+  return res;
+}
+
+}  // namespace mpiply::detail

@@ -1,0 +1,386 @@
+// The writing side of the task database: append packs rows on the caller's thread, a writer
+// thread commits them; the resume index is loaded here (task_db.hpp). The reads are in
+// task_db_lookup.cpp.
+#include "taskdb/task_db.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include <sqlite3.h>
+
+#include "taskdb/sqlite_util.hpp"
+#include "taskdb/task_db_block.hpp"
+#include "taskdb/task_db_schema.hpp"
+
+namespace mpiply::detail {
+
+// A batch as append leaves it: rows copied field by field into fixed-size records, their names
+// and error texts into `text`, their result bytes into `results`. Packing into the row format
+// (varints, interned names) is left to the writer thread, off rank 0's dispatch path.
+struct StagedRow {
+  MsgId msg_id;
+  ResumeKey key;
+  std::int64_t submitted, started, completed, received, pid;
+  std::uint64_t items, result_len;
+  std::int32_t engine;
+  std::uint32_t thread;
+  std::uint32_t function_len, hostname_len, error_len;  // consecutive in `text`
+  TaskStatus status;
+  bool reused;
+};
+
+struct TaskDb::Batch {
+  std::vector<StagedRow> rows;
+  Bytes text, results;
+  std::uint64_t through = 0;  // the appended count once this batch is committed
+  BlockEncoder packed;        // filled by the writer thread
+
+  std::size_t count() const { return rows.size(); }
+  void clear() {
+    rows.clear();
+    text.clear();
+    results.clear();
+    packed.clear();
+  }
+  void pack() {
+    packed.clear();
+    std::size_t at = 0, off = 0;
+    for (const StagedRow& s : rows) {
+      TaskRow r;
+      r.msg_id = s.msg_id;
+      r.key = s.key;
+      r.status = s.status;
+      r.reused = s.reused;
+      r.submitted = s.submitted;
+      r.started = s.started;
+      r.completed = s.completed;
+      r.received = s.received;
+      r.engine = s.engine;
+      r.thread = s.thread;
+      r.pid = s.pid;
+      r.items = s.items;
+      r.function = {text.data() + at, s.function_len};
+      at += s.function_len;
+      r.hostname = {text.data() + at, s.hostname_len};
+      at += s.hostname_len;
+      r.error = {text.data() + at, s.error_len};
+      at += s.error_len;
+      r.result = {results.data() + off, s.result_len};
+      off += s.result_len;
+      packed.add(r, false);
+    }
+  }
+};
+
+namespace {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             WallClock::now().time_since_epoch())
+      .count();
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "?";
+  return buf;
+}
+
+}  // namespace
+
+std::unique_ptr<TaskDb> TaskDb::open(const std::string& path, const ProgramIdentity& program,
+                                     TaskDbOptions options) {
+  if (options.batch_rows == 0 || options.batch_rows > (std::size_t(1) << 20) ||
+      options.batch_bytes == 0 || options.max_pending_rows == 0 || options.batch_ms.count() <= 0)
+    throw UsageError(fmt::format(
+        "mpiply: task database '{}': batch_rows must be 1 to 1048576 and batch_bytes, "
+        "max_pending_rows and batch_ms positive (got {}, {}, {}, {} ms)",
+        path, options.batch_rows, options.batch_bytes, options.max_pending_rows,
+        options.batch_ms.count()));
+  sqlite3* db = open_task_db(path, DbAccess::write, &program);
+  std::unique_ptr<TaskDb> t(new TaskDb(path, db, options));
+  try {
+    t->load_index();
+    Stmt s(db,
+           "INSERT INTO runs(started_ns, ranks, hostname, pid, program) VALUES(?, ?, ?, ?, ?)");
+    t->started_ns_ = now_ns();
+    s.bind(1, t->started_ns_).bind(2, std::int64_t(options.ranks)).bind(3, host_name());
+    s.bind(4, std::int64_t(::getpid())).bind(5, program.executable);
+    s.step();
+    t->run_ = sqlite3_last_insert_rowid(db);
+  } catch (const std::exception& e) {
+    rethrow_db_failure(path, e, "starting a run");  // ~TaskDb closes the connection
+  }
+  t->writer_ = std::thread([p = t.get()] { p->writer_loop(); });
+  return t;
+}
+
+TaskDb::TaskDb(std::string path, sqlite3* db, TaskDbOptions opt)
+    : path_(std::move(path)), db_(db), opt_(opt), cur_(std::make_unique<Batch>()) {
+  cur_->rows.reserve(opt_.batch_rows);
+}
+
+TaskDb::~TaskDb() {
+  try {
+    close();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+  }
+}
+
+void TaskDb::load_index() {
+  // Only rows with successes are read, and only their strings and meta blobs.
+  Stmt s(db_, "SELECT id, strings, meta FROM blocks WHERE n_ok > n_reused ORDER BY id");
+  std::unordered_map<std::string, std::uint32_t> fn_ids;
+  while (s.step()) {
+    std::int64_t block = s.int64(0);
+    decode_block(s.blob(1), s.blob(2), {},
+                 [&](const TaskRow& r, std::uint64_t off, std::uint64_t len) {
+                   if (r.status != TaskStatus::ok || r.reused) return;
+                   auto [it, added] = fn_ids.try_emplace(std::string(r.function),
+                                                         std::uint32_t(index_functions_.size()));
+                   if (added) index_functions_.emplace_back(r.function);
+                   index_.push_back({r.key, block, off, len, r.msg_id,
+                                     static_cast<std::uint32_t>(r.items), it->second});
+                 });
+  }
+  index_.shrink_to_fit();
+  if (index_.size() >= 0xffffffffu)
+    throw_db_error(path_, "holds more successful tasks than one resume index can (2^32)",
+                   "Pass another database path");
+  std::size_t cap = 16;
+  while (cap < index_.size() * 2) cap *= 2;
+  slots_.assign(cap, 0);
+  std::size_t mask = cap - 1;
+  // Rows are read in commit order, so of equal keys (a task run again) the latest wins.
+  for (std::size_t i = 0; i < index_.size(); ++i) {
+    for (std::size_t s = index_[i].key.hi & mask;; s = (s + 1) & mask) {
+      if (slots_[s] == 0) {
+        slots_[s] = static_cast<std::uint32_t>(i + 1);
+        ++distinct_;
+        break;
+      }
+      if (index_[slots_[s] - 1].key == index_[i].key) {
+        slots_[s] = static_cast<std::uint32_t>(i + 1);
+        break;
+      }
+    }
+  }
+}
+
+void TaskDb::seal_locked() {
+  if (cur_->count() == 0) return;
+  cur_->through = appended_;
+  sealed_.push_back(std::move(cur_));
+  if (!spare_.empty()) {
+    cur_ = std::move(spare_.back());
+    spare_.pop_back();
+  } else {
+    cur_ = std::make_unique<Batch>();
+    cur_->rows.reserve(opt_.batch_rows);
+  }
+}
+
+void TaskDb::append(const TaskRow& row) {
+  std::unique_lock lk(mu_);
+  if (closed_)
+    throw UsageError(fmt::format("mpiply: task database '{}': append after close (msg {})", path_,
+                                 row.msg_id));
+  ++appended_;
+  if (!failure_.empty()) {  // the writer failed: results stay in memory, the database lacks them
+    ++dropped_;
+    return;
+  }
+  Batch& b = *cur_;
+  auto narrow = [](std::size_t n) {  // names and errors longer than 4 GiB are cut
+    return static_cast<std::uint32_t>(std::min<std::size_t>(n, 0xffffffffu));
+  };
+  StagedRow s{row.msg_id,    row.key,       row.submitted,     row.started,
+              row.completed, row.received,  row.pid,           row.items,
+              row.result.size(), row.engine, row.thread,       narrow(row.function.size()),
+              narrow(row.hostname.size()), narrow(row.error.size()), row.status, row.reused};
+  b.rows.push_back(s);
+  char* t = b.text.grow(std::size_t(s.function_len) + s.hostname_len + s.error_len);
+  if (s.function_len) std::memcpy(t, row.function.data(), s.function_len);
+  t += s.function_len;
+  if (s.hostname_len) std::memcpy(t, row.hostname.data(), s.hostname_len);
+  t += s.hostname_len;
+  if (s.error_len) std::memcpy(t, row.error.data(), s.error_len);
+  b.results.append(row.result.data(), row.result.size());
+  if (b.rows.size() >= opt_.batch_rows || b.results.size() >= opt_.batch_bytes) {
+    seal_locked();
+    wake_writer_.notify_one();
+    // Back-pressure, so a writer slower than the results cannot grow memory without bound.
+    committed_cv_.wait(lk, [&] {
+      return sealed_.size() < opt_.max_pending_rows || !failure_.empty();
+    });
+  }
+}
+
+void TaskDb::writer_loop() {
+  std::optional<Stmt> insert, update;
+  std::unique_lock lk(mu_);
+  auto due = SteadyClock::now() + opt_.batch_ms;
+  for (;;) {
+    wake_writer_.wait_until(lk, due, [&] { return stop_ || !sealed_.empty(); });
+    if (SteadyClock::now() >= due || stop_) {
+      // The time window: a partial batch is committed at most batch_ms after the last one.
+      seal_locked();
+      due = SteadyClock::now() + opt_.batch_ms;
+    }
+    if (sealed_.empty()) {
+      if (stop_) break;
+      continue;
+    }
+    std::vector<std::unique_ptr<Batch>> work;
+    work.swap(sealed_);
+    lk.unlock();
+    for (auto& w : work) w->pack();  // varints and interned names, off the appending thread
+    std::string failed;
+    {
+      std::lock_guard db_lk(db_mu_);
+      try {
+        if (!insert) {
+          insert.emplace(db_,
+                         "INSERT INTO blocks(run, min_msg, max_msg, count, n_ok, n_failed, "
+                         "n_reused, strings, meta, results) VALUES(?,?,?,?,?,?,?,?,?,?)");
+          update.emplace(db_,
+                         "UPDATE runs SET tasks = tasks + ?, ok = ok + ?, failed = failed + ?, "
+                         "reused = reused + ? WHERE id = ?");
+        }
+        sqlite_exec(db_, "BEGIN");
+        std::uint64_t n = 0, ok = 0, bad = 0, reused = 0;
+        for (const auto& w : work) {
+          const BlockEncoder& b = w->packed;
+          std::string strings = b.finish_strings();
+          insert->bind(1, run_)
+              .bind(2, static_cast<std::int64_t>(b.min_msg))
+              .bind(3, static_cast<std::int64_t>(b.max_msg))
+              .bind(4, static_cast<std::int64_t>(b.count))
+              .bind(5, static_cast<std::int64_t>(b.n_ok))
+              .bind(6, static_cast<std::int64_t>(b.n_failed))
+              .bind(7, static_cast<std::int64_t>(b.n_reused))
+              .bind_blob(8, strings)
+              .bind_blob(9, {b.meta.data(), b.meta.size()})
+              .bind_blob(10, {w->results.data(), w->results.size()});
+          insert->step();
+          insert->reset();
+          n += b.count;
+          ok += b.n_ok;
+          bad += b.n_failed;
+          reused += b.n_reused;
+        }
+        update->bind(1, std::int64_t(n)).bind(2, std::int64_t(ok)).bind(3, std::int64_t(bad));
+        update->bind(4, std::int64_t(reused)).bind(5, run_);
+        update->step();
+        update->reset();
+        sqlite_exec(db_, "COMMIT");
+      } catch (const std::exception& e) {
+        if (insert) insert->reset();
+        if (update) update->reset();
+        if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        failed = e.what();
+        if (failed.empty()) failed = "unknown error";
+      }
+    }
+    lk.lock();
+    if (failed.empty()) {
+      committed_ = work.back()->through;
+      rows_ += work.size();
+      ++transactions_;
+    } else if (failure_.empty()) {
+      std::uint64_t lost = 0;
+      for (const auto& b : work) lost += b->count();
+      for (const auto& b : sealed_) lost += b->count();
+      lost += cur_->count();
+      dropped_ += lost;
+      failure_ = failed;
+      sealed_.clear();
+      cur_->clear();
+    }
+    for (auto& b : work) {
+      if (spare_.size() >= 4) break;
+      b->clear();
+      spare_.push_back(std::move(b));
+    }
+    committed_cv_.notify_all();
+  }
+  insert.reset();
+  update.reset();
+}
+
+void TaskDb::throw_failed_locked() {
+  throw_db_error(path_,
+                 fmt::format("could not be written ({}); {} task records are not in it", failure_,
+                             dropped_),
+                 "Results in memory are unaffected. Check the disk (space, permissions) and "
+                 "run again");
+}
+
+void TaskDb::flush() {
+  std::unique_lock lk(mu_);
+  if (!failure_.empty()) throw_failed_locked();
+  if (closed_ && !writer_.joinable()) return;
+  seal_locked();
+  std::uint64_t target = appended_;
+  wake_writer_.notify_one();
+  committed_cv_.wait(lk, [&] { return committed_ >= target || !failure_.empty(); });
+  if (!failure_.empty()) throw_failed_locked();
+}
+
+bool TaskDb::wait_committed(std::uint64_t n, std::chrono::milliseconds bound) {
+  std::unique_lock lk(mu_);
+  return committed_cv_.wait_for(lk, bound, [&] { return committed_ >= n || !failure_.empty(); }) &&
+         committed_ >= n;
+}
+
+void TaskDb::close() {
+  {
+    std::lock_guard lk(mu_);
+    if (closed_) return;
+    closed_ = true;
+    stop_ = true;
+  }
+  wake_writer_.notify_one();
+  if (writer_.joinable()) writer_.join();
+  std::string failure;
+  {
+    std::lock_guard lk(mu_);
+    failure = failure_;
+  }
+  std::string close_error;
+  {
+    std::lock_guard db_lk(db_mu_);
+    try {
+      Stmt s(db_, "UPDATE runs SET finished_ns = ? WHERE id = ?");
+      s.bind(1, now_ns()).bind(2, run_);
+      s.step();
+    } catch (const std::exception& e) {
+      if (failure.empty()) close_error = e.what();
+    }
+    // Copies the WAL into the database file and fsyncs it: after close the file stands alone.
+    sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+    db_ = nullptr;
+  }
+  std::lock_guard lk(mu_);
+  if (!failure_.empty()) throw_failed_locked();
+  if (!close_error.empty())
+    throw_db_error(path_, fmt::format("could not record the end of the run: {}", close_error),
+                   "Check the disk; the tasks written so far are in it");
+}
+
+std::size_t TaskDb::reusable() const { return distinct_; }
+
+TaskDbStats TaskDb::stats() const {
+  std::lock_guard lk(mu_);
+  return {appended_, committed_, rows_, transactions_, reused_};
+}
+
+}  // namespace mpiply::detail

@@ -1,0 +1,244 @@
+#pragma once
+// The durable task database (issue 10): rank 0 appends one record per finished task; a later run
+// of the same program finds the tasks that already succeeded (resume) and tools read the history
+// of a finished or crashed job. SQLite in WAL mode; append copies a record into a batch, and a
+// writer thread packs each batch into one row and commits it. docs/database.md has the schema, the resume
+// key, the batching and fsync policy, what a crash can lose, and where rank 0 calls this.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <mpiply/errors.hpp>
+#include <mpiply/metadata.hpp>
+#include <mpiply/query.hpp>
+
+#include "taskdb/resume_key.hpp"
+
+struct sqlite3;
+
+namespace mpiply::detail {
+
+// On-disk format version (PRAGMA user_version); bumped on any incompatible change.
+inline constexpr int kTaskDbFormat = 1;
+
+// Which program wrote a database: only the same program may append to or resume from it.
+struct ProgramIdentity {
+  std::string executable;      // file name of the executable (no directory)
+  std::string functions_hash;  // 32 hex digits over every registered name and signature
+  std::size_t functions = 0;   // how many were registered
+  // This process: /proc/self/exe and the function registry (call after registration is done).
+  static ProgramIdentity current();
+};
+
+// One task as appended: views into the caller's memory, copied before append returns.
+struct TaskRow {
+  MsgId msg_id = 0;
+  std::string_view function;
+  ResumeKey key;
+  TaskStatus status = TaskStatus::ok;
+  bool reused = false;  // this run took the result from an earlier run instead of running it
+  std::int64_t submitted = 0, started = 0, completed = 0, received = 0;  // ns since epoch, 0 = none
+  std::int32_t engine = -1;
+  std::uint32_t thread = 0;
+  std::string_view hostname;
+  std::int64_t pid = 0;
+  std::uint64_t items = 1;
+  std::string_view error;  // "ename: evalue" of the first failing item
+  // The result message after its ResultHeader (per item: u8 status, u32 length, bytes). Empty for
+  // a reused task: its bytes stay with the original record.
+  std::span<const char> result;
+};
+
+// One task as stored: plain values, for tools and the hub's db_query.
+struct StoredTask {
+  std::int64_t run = 0;  // the runs table's id of the run that appended it
+  MsgId msg_id = 0;
+  std::string function;
+  ResumeKey key;
+  TaskStatus status = TaskStatus::ok;
+  bool reused = false;
+  std::int64_t submitted = 0, started = 0, completed = 0, received = 0;
+  std::int32_t engine = -1;
+  std::uint32_t thread = 0;
+  std::string hostname;
+  std::int64_t pid = 0;
+  std::uint64_t items = 0;
+  std::string error;
+  std::string result;  // bytes, as appended
+
+  TaskRow row() const;  // views into this, e.g. to copy it into another database
+};
+
+// The metadata a live AsyncResult would report for this task, as db_query and get_result give a
+// record of an earlier run (run set, attempts -1: not recorded). ranks: the run's (RunInfo), for
+// the engine's MPI rank; 0 = unknown (engine + 1).
+TaskMetadata to_metadata(const StoredTask& t, int ranks = 0);
+
+// Each run that opened the database for writing.
+struct RunInfo {
+  std::int64_t id = 0;
+  std::int64_t started = 0, finished = 0;  // ns since epoch; finished 0: never closed (crashed)
+  int ranks = 0;
+  std::string hostname;
+  std::int64_t pid = 0;
+  std::string program;
+  std::uint64_t tasks = 0, ok = 0, failed = 0, reused = 0;  // as committed
+};
+
+// A stored successful result found for a task about to be sent.
+struct Reusable {
+  std::int64_t run = 0;
+  MsgId msg_id = 0;
+  std::uint64_t items = 0;
+  std::string result;  // the result message after its ResultHeader, as it arrived
+};
+
+struct TaskDbOptions {
+  std::size_t batch_rows = 4096;              // tasks per packed row (one SQLite insert)
+  std::size_t batch_bytes = std::size_t(1) << 20;  // or this many result bytes, whichever first
+  std::chrono::milliseconds batch_ms{200};    // the writer commits a partial row after this long
+  std::size_t max_pending_rows = 64;          // append waits when this many batches wait
+  int ranks = 0;                              // recorded in the runs table
+};
+
+// Counters for tests, tools and the end-of-run summary.
+struct TaskDbStats {
+  std::uint64_t appended = 0;   // handed to append
+  std::uint64_t committed = 0;  // of those, in a committed transaction
+  std::uint64_t rows = 0;       // packed rows written
+  std::uint64_t transactions = 0;
+  std::uint64_t reused = 0;     // lookups that found a result
+};
+
+// Read-only access to a database (the `dbinfo` job, a later run's queries). Refuses a database
+// that another process holds open for writing. Methods are safe to call from one thread at a time.
+class TaskDbReader {
+ public:
+  static std::unique_ptr<TaskDbReader> open(const std::string& path);
+  ~TaskDbReader();
+  TaskDbReader(const TaskDbReader&) = delete;
+  TaskDbReader& operator=(const TaskDbReader&) = delete;
+
+  std::vector<RunInfo> runs();
+  // Msg ids of one run, in submission (msg id) order.
+  std::vector<MsgId> history(std::int64_t run);
+  std::optional<StoredTask> get(std::int64_t run, MsgId msg_id);
+  // Every task of one run (run 0: of all runs), in the order they were committed.
+  void for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn);
+  std::string program();  // the identity recorded at creation, for messages
+  // Every record matching q (db_query), streamed a row at a time (task_db_query.hpp).
+  void query(const Query& q, const std::function<void(const TaskMetadata&)>& fn,
+             std::uint64_t* rows_read = nullptr);
+  // The values of a reused record: its original's result bytes (task_db_query.hpp).
+  std::optional<std::string> original_result(std::string_view function, const ResumeKey& key,
+                                             std::int64_t max_run);
+  const std::string& path() const { return path_; }
+
+ private:
+  TaskDbReader(std::string path, sqlite3* db);
+  std::string path_;
+  sqlite3* db_;
+};
+
+class TaskDb {
+ public:
+  // Creates the database or opens an existing one written by the same program and format;
+  // anything else throws UsageError naming the file and the fix. Starts a new run.
+  static std::unique_ptr<TaskDb> open(const std::string& path, const ProgramIdentity& program,
+                                      TaskDbOptions options = {});
+  ~TaskDb();  // close(); a failure is printed, never thrown
+  TaskDb(const TaskDb&) = delete;
+  TaskDb& operator=(const TaskDb&) = delete;
+
+  // Cheap: copies the row into the pending batch (~260 instructions; no SQLite); waits only
+  // when the writer is max_pending_rows batches behind. Never throws for a failed write (flush
+  // does). Called by one thread at a time or several; rank 0 calls it under its client lock.
+  void append(const TaskRow& row);
+  // Returns once everything appended so far is committed (see docs/database.md for what that
+  // promises). Throws UsageError if the writer failed; results in memory are unaffected.
+  void flush();
+  // Flushes, records the run's end, checkpoints the WAL and closes. Idempotent.
+  void close();
+  // True once at least n appended tasks are committed; false if `bound` passed first.
+  bool wait_committed(std::uint64_t n, std::chrono::milliseconds bound);
+
+  // Resume: the stored result of a task of an earlier run with this function and key that
+  // succeeded, if any (tasks appended by this run are not candidates).
+  std::optional<Reusable> lookup(std::string_view function, const ResumeKey& key);
+  std::size_t reusable() const;  // successful tasks of earlier runs (distinct keys)
+
+  // The read side over this connection (the writer holds the file exclusively, so a
+  // TaskDbReader cannot open it meanwhile). Each flushes first, so it sees every append.
+  std::vector<RunInfo> runs();
+  std::vector<MsgId> history(std::int64_t run);
+  std::optional<StoredTask> get(std::int64_t run, MsgId msg_id);
+  void for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn);
+  // The hub's reads of earlier runs, which need no flush: records matching q of every run but
+  // exclude_run (db_query), and a reused record's original result bytes (from the resume index
+  // when it holds the key, else by scanning the rows up to max_run).
+  void query(const Query& q, std::int64_t exclude_run,
+             const std::function<void(const TaskMetadata&)>& fn,
+             std::uint64_t* rows_read = nullptr);
+  std::optional<std::string> original_result(std::string_view function, const ResumeKey& key,
+                                             std::int64_t max_run);
+
+  std::int64_t run_id() const { return run_; }
+  const std::string& path() const { return path_; }
+  TaskDbStats stats() const;
+
+ private:
+  struct Batch;
+  // 56 bytes per successful task of earlier runs (plus 4-8 in the slot table), held while the
+  // database is open. Filled by load_index (task_db.cpp), read by fetch (task_db_lookup.cpp).
+  struct IndexEntry {
+    ResumeKey key;
+    std::int64_t block = 0;
+    std::uint64_t offset = 0, length = 0;
+    MsgId msg_id = 0;
+    std::uint32_t items = 0;
+    std::uint32_t function = 0;  // into index_functions_
+  };
+  TaskDb(std::string path, sqlite3* db, TaskDbOptions opt);
+  void load_index();
+  std::optional<Reusable> fetch(std::string_view function, const ResumeKey& key);
+  void writer_loop();
+  void seal_locked();
+  [[noreturn]] void throw_failed_locked();
+
+  std::string path_;
+  sqlite3* db_;
+  TaskDbOptions opt_;
+  std::int64_t run_ = 0;
+  std::int64_t started_ns_ = 0;
+
+  // Resume index over earlier runs' successful tasks, built at open: the entries, and an
+  // open-addressing table of entry number + 1 (0 = empty) keyed by the key's high word.
+  std::vector<IndexEntry> index_;
+  std::vector<std::uint32_t> slots_;
+  std::size_t distinct_ = 0;
+  std::vector<std::string> index_functions_;
+  std::mutex db_mu_;  // the connection, shared by the writer thread and lookup
+  std::int64_t cached_block_ = -1, cached_run_ = 0;  // lookup reads a row's results blob once for its tasks
+  std::string cached_results_;
+
+  mutable std::mutex mu_;  // everything below
+  std::condition_variable wake_writer_, committed_cv_;
+  std::unique_ptr<Batch> cur_;
+  std::vector<std::unique_ptr<Batch>> sealed_, spare_;
+  std::uint64_t appended_ = 0, committed_ = 0, rows_ = 0, transactions_ = 0, reused_ = 0;
+  bool stop_ = false, closed_ = false;
+  std::string failure_;  // set by the writer thread; appends after it are dropped
+  std::uint64_t dropped_ = 0;
+  std::thread writer_;
+};
+
+}  // namespace mpiply::detail
