@@ -2,8 +2,11 @@
 # A throw-away Slurm cluster on loopback for the slurm tests: its own munged, slurmctld and one
 # slurmd per (fake) node, all on this machine, all state under one directory.
 #
-#   cluster.sh start DIR NODES PORT   start munged, slurmctld on PORT and NODES slurmds on
-#                                     PORT+1.., and wait (bounded) until every node is idle
+#   cluster.sh start DIR NODES PORT [REQUEUE_DELAY]
+#                                     start munged, slurmctld on PORT and NODES slurmds on
+#                                     PORT+1.., and wait (bounded) until every node is idle.
+#                                     REQUEUE_DELAY (seconds): how long a requeued job waits
+#                                     before it may start again (Slurm's default: 120 s)
 #   cluster.sh stop DIR               cancel jobs, stop the daemons whose pid files are in DIR
 #   cluster.sh env DIR                export lines for a client shell: eval "$(cluster.sh env DIR)"
 #   cluster.sh wait-job DIR ID SECS   wait until job ID ends (at most SECS); print "STATE EXIT"
@@ -45,8 +48,8 @@ poll() {  # SECS CONDITION...
   done
 }
 
-write_config() {  # NODES PORT
-  local nodes=$1 port=$2 host i mem
+write_config() {  # NODES PORT [REQUEUE_DELAY]
+  local nodes=$1 port=$2 delay=${3:-} host i mem
   host=$(hostname -s)
   # What this machine has, so slurmd accepts the node; CPUs are advertised as 4 whatever the
   # real count (SlurmdParameters=config_overrides), so a 4-task job fits on a 2-core machine.
@@ -60,7 +63,7 @@ SlurmctldPort=$port
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-AuthInfo=socket=$sock
+AuthInfo=socket=$sock${delay:+,cred_expire=$delay}
 CredType=cred/munge
 StateSaveLocation=$dir/spool/ctld
 SlurmdSpoolDir=$dir/spool/%n
@@ -86,6 +89,12 @@ ReturnToService=2
 KillWait=5
 SlurmdParameters=config_overrides
 EOF
+  if [ -n "$delay" ]; then
+    # A requeued job may start again cred_expire (above) + 1 s after it was requeued, but only
+    # the scheduler's next pass starts it, and a begin time that passes wakes no pass: look for
+    # startable jobs every second instead of every 60 s (sched_interval) and 30 s (backfill).
+    echo "SchedulerParameters=sched_interval=1,bf_interval=1" >>"$conf"
+  fi
   for ((i = 1; i <= nodes; i++)); do
     # One node: named as the host. Several: fake nodes n1..nN, one slurmd each on its own port.
     local name=$host
@@ -98,13 +107,13 @@ EOF
 
 all_idle() { [ "$(sinfo -h -N -o '%T' 2>/dev/null | sort -u)" = idle ]; }
 
-start() {  # NODES PORT
+start() {  # NODES PORT [REQUEUE_DELAY]
   [ "$(id -u)" = 0 ] || die "needs root (slurmd runs jobs as their users)"
   # A cluster left from this DIR (a run that was killed before it could clean up) goes first.
   if [ -e "$dir/run" ]; then stop; fi
   [ ${#sock} -lt 100 ] || die "$dir is too deep for munge's socket path (at most ~100 bytes)"
   rm -rf "$dir"
-  write_config "$1" "$2"
+  write_config "$@"
   # From here on a failed start leaves nothing running.
   trap 'echo "cluster.sh: start failed; logs in $dir/log" >&2; stop' EXIT
 
@@ -165,7 +174,10 @@ wait_job() {  # ID SECS
 }
 
 case $cmd in
-  start) [ $# = 2 ] || die "usage: cluster.sh start DIR NODES PORT"; start "$@" ;;
+  start)
+    [ $# = 2 ] || [ $# = 3 ] || die "usage: cluster.sh start DIR NODES PORT [REQUEUE_DELAY]"
+    start "$@"
+    ;;
   stop) stop ;;
   env) print_env ;;
   wait-job) [ $# = 2 ] || die "usage: cluster.sh wait-job DIR ID SECS"; wait_job "$@" ;;

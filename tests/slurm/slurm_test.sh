@@ -7,6 +7,10 @@
 # SUITE signals: SIGUSR1 sent to the batch script (scancel --batch, and --signal=B:USR1@N)
 #                reaches every task through both templates, and drains an mpiply job (exit 84); a cancelled job keeps the output it
 #                printed; a requeued job appends to its first attempt's output.
+# SUITE requeue: a job whose work takes about three times its time limit finishes by itself,
+#                through both templates: drained before the limit (exit 84), requeued by the
+#                template, resumed from its task database, with the right answer; and
+#                MPIPLY_MAX_ATTEMPTS stops the requeueing.
 # The cluster is stopped on every exit, failed or not.
 set -euo pipefail
 suite=$1 nodes=$2 port=$3 work=$4 repo=$5 build=$6
@@ -41,7 +45,10 @@ for ((tries = 0; tries < 50; tries++)); do
   port=$((port + 100))
 done
 t0=$SECONDS
-cluster start "$nodes" "$port"
+# The requeue suite shortens Slurm's requeue delay (120 s) to 10 s so that it runs in minutes.
+delay=()
+[ "$suite" != requeue ] || delay=(10)
+cluster start "$nodes" "$port" "${delay[@]}"
 echo "cluster with $nodes node(s) up in $((SECONDS - t0)) s"
 eval "$(cluster env)"
 # The scripts find the programs through these (they are not submitted from the repository).
@@ -53,10 +60,11 @@ spread=()
 [ "$nodes" = 1 ] || spread=(-N "$nodes" --ntasks-per-node=$((4 / nodes)))
 
 submit() { sbatch --parsable "${spread[@]}" "$@"; }
-# expect_end ID STATE: waits (bounded) for the job and checks its final state and exit code.
+# expect_end ID STATE [SECS]: waits (at most SECS, default 180) for the job and checks its final
+# state and exit code.
 expect_end() {
   local got
-  got=$(cluster wait-job "$1" 180) || true
+  got=$(cluster wait-job "$1" "${3:-180}") || true
   [ "$got" = "$2" ] || fail "job $1 ended '$got', expected '$2'"
 }
 # wait_for ID FILE [PATTERN]: waits (bounded) until FILE exists and, if given, contains
@@ -69,6 +77,9 @@ wait_for() {
       fail "job $1 ended before $2 ${3:+contained '$3'}"
     sleep 0.2
   done
+}
+job_field() {  # ID FIELD: a field of scontrol show job (sacct needs slurmdbd, which we lack)
+  scontrol -o show job "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 output_has() {  # FILE PATTERN...
   local f=$1 p
@@ -172,9 +183,11 @@ signals)
 
   # A requeued job appends its second attempt to the first one's output. Slurm holds a requeued
   # job back for a while (BeginTime); StartTime=now lets it go at once.
+  # A requeue by hand, not a drain: the template's requeue on drain, and the task database that
+  # comes with it, stay off (MPIPLY_REQUEUE=0), so the second attempt runs every command again.
   printf '%s\n' 'echo attempt-${SLURM_RESTART_COUNT:-0}' \
     '[ "${SLURM_RESTART_COUNT:-0}" != 0 ] || sleep 300' >requeue.txt
-  id=$(submit --requeue "$repo/slurm/farm-srun.sbatch" requeue.txt)
+  id=$(submit --requeue --export=ALL,MPIPLY_REQUEUE=0 "$repo/slurm/farm-srun.sbatch" requeue.txt)
   wait_for "$id" "farm-$id.out" attempt-0
   scontrol requeue "$id"
   deadline=$((SECONDS + 60))
@@ -189,6 +202,50 @@ signals)
   expect_end "$timed" "COMPLETED 0:0"
   [ -e timed/usr1.0 ] || fail "--signal=B:USR1@110 did not reach the task"
   output_has "timed/timed-$timed.out" "forwarding SIGUSR1" "task 0 got SIGUSR1"
+  ;;
+requeue)
+  # jobs/resume maps x*x + 1 over 0..ITEMS-1, one task per item of TASK_US microseconds (a sleep,
+  # so a loaded machine does not stretch it), on one engine (-n 2): 170 s of work under a time
+  # limit of one minute, Slurm's smallest. Slurm sends SIGUSR1 5 to 35 s before the limit (it
+  # looks every 30 s), mpiply drains and exits 84, the template requeues the job (--requeue),
+  # and each attempt resumes from the task database the first one created.
+  items=1700 task_us=100000
+  # The answer, computed here one item after another.
+  want=0
+  for ((x = 0; x < items; x++)); do want=$((want + x * x + 1)); done
+
+  # The bound first (the cluster has 4 CPUs, the long jobs below take them all): with
+  # MPIPLY_MAX_ATTEMPTS=1 a drain ends the job with 84 and it is not requeued.
+  id=$(submit -J bound -n 2 --requeue --export=ALL,MPIPLY_MAX_ATTEMPTS=1 \
+    "$repo/slurm/mpirun.sbatch" resume --n "$items" --task-us 1000)
+  wait_for "$id" "bound-$id.out" "^resume: progress 100/"
+  scancel --signal=USR1 --batch "$id"
+  expect_end "$id" "FAILED 84:0"
+  [ "$(job_field "$id" Restarts)" = 0 ] || fail "job $id was requeued after its last attempt"
+  output_has "bound-$id.out" "mpiply: interrupted by SIGUSR1" \
+    "== drained on attempt 1 of at most 1 (MPIPLY_MAX_ATTEMPTS): not requeued"
+
+  declare -A ids
+  for l in mpirun srun; do
+    ids[$l]=$(submit -J "requeue-$l" -n 2 --time=1 --signal=B:USR1@5 --requeue \
+      --export=ALL,MPIPLY_MAX_ATTEMPTS=8 "$repo/slurm/$l.sbatch" resume --n "$items" --task-us "$task_us")
+  done
+  # No action of ours from here on: the jobs go through their attempts by themselves.
+  for l in mpirun srun; do
+    id=${ids[$l]} out=requeue-$l-${ids[$l]}.out
+    expect_end "$id" "COMPLETED 0:0" 450
+    restarts=$(job_field "$id" Restarts)
+    echo "requeue-$l: $((restarts + 1)) attempts; $(grep '^resume: sum' "$out")"
+    [ "$restarts" -ge 2 ] || fail "job $id: $restarts restarts, expected at least 2 for 3 limits' work"
+    # Every attempt but the last drained and requeued itself, and the last one reused results.
+    [ "$(grep -c "^== job $id (requeue-$l) attempt " "$out")" = $((restarts + 1)) ] ||
+      fail "$out: not one header per attempt"
+    [ "$(grep -c '^mpiply: interrupted by SIGUSR1' "$out")" = "$restarts" ] ||
+      fail "$out: not one drain per requeue"
+    [ "$(grep -c "^== drained (exit 84): requeueing job $id; attempt [0-9]* resumes from $PWD/requeue-$l-$id.db" "$out")" = "$restarts" ] ||
+      fail "$out: not one requeue per drain"
+    output_has "$out" "^resume: sum $want (expected $want): right; [1-9][0-9]* of $items tasks reused"
+  done
   ;;
 *) fail "unknown suite" ;;
 esac
