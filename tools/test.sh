@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
 # Set up and build (tools/setup.sh), run every test, then run the suite again under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/test-sanitizers.sh), then fuzz the
-# message decoders (tools/test-fuzz.sh). Each test carries
-# its own TIMEOUT; --timeout is only the backstop for one that forgot.
+# message decoders (tools/test-fuzz.sh). Each test carries its own TIMEOUT; --timeout is only
+# the backstop for one that forgot. Each phase's time is printed at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash tools/setup.sh
+
+phases=()
+phase() {  # phase NAME COMMAND...: runs it and keeps its time for the summary
+  local name=$1 start=$SECONDS
+  shift
+  "$@"
+  phases+=("$(printf '%-26s %5d s' "$name" $((SECONDS - start)))")
+}
+summary() {
+  echo "== test.sh phases (total ${SECONDS} s):"
+  local p
+  for p in "${phases[@]}"; do echo "   $p"; done
+}
+trap summary EXIT
+
+phase "setup and build" bash tools/setup.sh
 source tools/mpi-env.sh
-ctest --test-dir build --output-on-failure -j2 --timeout 300
-bash tools/test-sanitizers.sh
-bash tools/test-fuzz.sh   # libFuzzer on the message decoders, ~1 min
+phase "tests" ctest --test-dir build --output-on-failure -j2 --timeout 300
+phase "sanitizers (build + tests)" bash tools/test-sanitizers.sh
+phase "fuzz (build + run)" bash tools/test-fuzz.sh   # libFuzzer on the message decoders
