@@ -195,7 +195,9 @@ int main(int argc, char** argv) {
      "cost: only the per-task cost and memory rows; data: only pull, scatter, gather and the "
      "map payload against MPI and Boost.MPI; idle: only the idle CPU rows; capture: only the "
      "output capture rows; map: only the tight farm and map chunksize 1; apply: only the ping-pong "
-     "and the apply round trip")
+     "and the apply round trip; startup: one apply, then --json FILE gets the wall-clock time "
+     "its result came back (first_result_unix_s: jobs/bench/peers/run_peers.py times start-up "
+     "from the launch to it, as for the peers)")
     ("cost-items", po::value(&cfg.cost_large_items)->value_name("N"),
      "tasks in the large per-task cost map (default 1e6; 1e7 takes ~2 GB on rank 0)")
     ("help,h", "this text");
@@ -214,9 +216,12 @@ int main(int argc, char** argv) {
   if (quick) cfg.make_quick();
   if (vm.count("cost-items")) cfg.cost_large_items = vm["cost-items"].as<long>();
   if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost" && cfg.part != "data" &&
-      cfg.part != "idle" && cfg.part != "capture" && cfg.part != "map" && cfg.part != "apply") {
+      cfg.part != "idle" && cfg.part != "capture" && cfg.part != "map" && cfg.part != "apply" &&
+      cfg.part != "startup") {
     if (jobs::first_rank())
-      std::fprintf(stderr, "bench: --part must be all, cpu, cost, data, idle, capture, map or apply, not '%s'\n",
+      std::fprintf(stderr,
+                   "bench: --part must be all, cpu, cost, data, idle, capture, map, apply or "
+                   "startup, not '%s'\n",
                    cfg.part.c_str());
     return jobs::exit_all_ranks(2);
   }
@@ -296,6 +301,13 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "bench: mpiply uses hwm {} but the farm used {}\n", rc.hwm(), hwm);
     if (cfg.part == "cpu") {
       cpu_per_result(rc, cfg, size);
+      return 0;
+    }
+    if (cfg.part == "startup") {
+      rc[0].apply_async(noop).get();
+      double now = std::chrono::duration<double>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+      if (!cfg.json.empty()) write_json_file(cfg.json, {{"first_result_unix_s", now}});
       return 0;
     }
     if (cfg.part == "apply") {
