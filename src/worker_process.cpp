@@ -2,7 +2,7 @@
 // see /work/shared/DESIGN.md): fork after MPI_Init works with vader and tcp as long as the child
 // never calls MPI and leaves with _exit; the child inherits Open MPI's SIGSEGV handler, so the
 // worker resets every handler; a child's death reaches the engine through waitpid and MPI goes on;
-// one fork + wait costs about 1 ms, hence one worker reused for many tasks.
+// one fork + wait costs far more than a task (docs/benchmarks-log.md), hence one worker reused.
 #include "worker_process.hpp"
 
 #include <poll.h>
