@@ -219,8 +219,10 @@ def current_tables(data, header, sources):
             cells = [num(data.get(mpi_key)) if mpi_key else "", num(data.get(mpiply_key))]
             cells += [num(data.get(f"{p}_{peer_fig}")) for p, _ in shown]
             out.append(f"| {pattern} | {unit} | {' | '.join(cells)} |")
-        notes = [f"{name}: {data[f'{p}_status']}" for p, name in shown
-                 if data[f"{p}_status"] != "ok"]
+        notes = ["raw MPI: the ping-pong for the round trips, the hand-written farm "
+                 "(`farm_tasks_per_s`) for the chunksize-1 map"]
+        notes += [f"{name}: {data[f'{p}_status']}" for p, name in shown
+                  if data[f"{p}_status"] != "ok"]
         if "peers_rounds" in data:
             notes.append(f"peers: {data['peers_engines']} worker, {data['peers_rounds']} round "
                          f"trips per loop, maps of {data['peers_map1_items']} and "
