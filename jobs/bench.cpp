@@ -1,4 +1,4 @@
-// bench: mpiply next to the MPI floor (issue 4). One run measures, on the ranks it is launched
+// bench: mpiply next to the MPI floor. One run measures, on the ranks it is launched
 // with, raw-MPI baselines on MPI_COMM_WORLD (before mpiply::run) and the matching mpiply figures
 // (inside mpiply::run), then rank 0 prints a table of figures, ratios and targets.
 //
@@ -48,18 +48,26 @@ namespace {
 
 using namespace bench;
 
-// Round trip of one no-op on engine 0: the median of many.
-double apply_rtt_us(mpiply::Client& rc, const Config& cfg) {
-  auto e0 = rc[0];
-  for (int i = 0; i < cfg.apply_warmup; ++i) e0.apply_async(noop).get();
+// Round trip of one no-op on `view` (engine 0, plain or isolated), as the ping-pong is taken
+// (RoundTrip): the mean of a loop timed as a whole, then the median and p99 of calls timed one by
+// one, each loop as long as the ping-pong's.
+template <class View>
+RoundTrip apply_round_trip(View view, const Config& cfg) {
+  for (int i = 0; i < cfg.apply_warmup; ++i) view.apply_async(noop).get();
+  RoundTrip r;
+  auto t0 = SteadyClock::now();
+  for (int i = 0; i < cfg.apply_rounds; ++i) view.apply_async(noop).get();
+  r.mean = seconds_since(t0) * 1e6 / cfg.apply_rounds;
   std::vector<double> rtts;
   rtts.reserve(static_cast<std::size_t>(cfg.apply_rounds));
   for (int i = 0; i < cfg.apply_rounds; ++i) {
-    auto t0 = SteadyClock::now();
-    e0.apply_async(noop).get();
-    rtts.push_back(seconds_since(t0) * 1e6);
+    auto t1 = SteadyClock::now();
+    view.apply_async(noop).get();
+    rtts.push_back(seconds_since(t1) * 1e6);
   }
-  return median(rtts);
+  r.median = median(rtts);
+  r.p99 = percentile(rtts, 99);
+  return r;
 }
 
 Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<double>& data) {
@@ -67,7 +75,7 @@ Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<
   auto e0 = rc[0];
   auto all = rc[mpiply::all];
 
-  f.apply_rtt_us = apply_rtt_us(rc, cfg);
+  f.apply = apply_round_trip(e0, cfg);
 
   idle_rows(rc, cfg, f);
 
@@ -94,15 +102,7 @@ Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<
   {
     mpiply::TaskFlags iso;
     iso.isolate = true;
-    auto ie0 = e0.with_flags(iso);
-    for (int i = 0; i < cfg.apply_warmup; ++i) ie0.apply_async(noop).get();
-    std::vector<double> rtts;
-    for (int i = 0; i < cfg.apply_rounds; ++i) {
-      auto t0 = SteadyClock::now();
-      ie0.apply_async(noop).get();
-      rtts.push_back(seconds_since(t0) * 1e6);
-    }
-    f.iso_apply_rtt_us = median(rtts);
+    f.iso_apply = apply_round_trip(e0.with_flags(iso), cfg);
     auto ilv = rc.load_balanced_view().with_flags(iso);
     auto timed = [&](const std::vector<std::int64_t>& items, long chunk) {
       auto t0 = SteadyClock::now();
@@ -137,7 +137,7 @@ Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<
   cost_rows(rc, cfg, f);
 
   // Dependencies. A chain: each apply waits (`after`) for the one before, so tasks run one at a
-  // time, each released when its predecessor's result arrives; compare 1 / apply_rtt_us.
+  // time, each released when its predecessor's result arrives; compare 1 / apply_rtt_mean_us.
   {
     auto lv = rc.load_balanced_view();
     auto prev = lv.apply_async(noop_item, 0);
@@ -170,7 +170,8 @@ Figures measure_mpiply(mpiply::Client& rc, const Config& cfg, const std::vector<
 
 constexpr const char* kAbout =
     "usage: mpirun -n N bench [--quick] [--json FILE]   (N >= 2; targets are set for N = 2)\n\n"
-    "Measures mpiply next to raw MPI in one run: ping-pong vs apply round trip, a hand-written\n"
+    "Measures mpiply next to raw MPI in one run: ping-pong vs apply round trip (mean, median,\n"
+    "p99), a hand-written\n"
     "task farm vs load-balanced map (chunksize 1, 64, 1024), MPI_Send vs push bandwidth (64 MiB),\n"
     "idle CPU of client and engines, wall time per task for 1e3 and 1e6 tasks, and rank 0 memory\n"
     "per task record. Rank 0 prints a table of figures, ratios and targets.\n\n";
@@ -194,7 +195,9 @@ int main(int argc, char** argv) {
      "cost: only the per-task cost and memory rows; data: only pull, scatter, gather and the "
      "map payload against MPI and Boost.MPI; idle: only the idle CPU rows; capture: only the "
      "output capture rows; map: only the tight farm and map chunksize 1; apply: only the ping-pong "
-     "and the apply round trip")
+     "and the apply round trip; startup: one apply, then --json FILE gets the wall-clock time "
+     "its result came back (first_result_unix_s: jobs/bench/peers/run_peers.py times start-up "
+     "from the launch to it, as for the peers)")
     ("cost-items", po::value(&cfg.cost_large_items)->value_name("N"),
      "tasks in the large per-task cost map (default 1e6; 1e7 takes ~2 GB on rank 0)")
     ("help,h", "this text");
@@ -213,9 +216,12 @@ int main(int argc, char** argv) {
   if (quick) cfg.make_quick();
   if (vm.count("cost-items")) cfg.cost_large_items = vm["cost-items"].as<long>();
   if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost" && cfg.part != "data" &&
-      cfg.part != "idle" && cfg.part != "capture" && cfg.part != "map" && cfg.part != "apply") {
+      cfg.part != "idle" && cfg.part != "capture" && cfg.part != "map" && cfg.part != "apply" &&
+      cfg.part != "startup") {
     if (jobs::first_rank())
-      std::fprintf(stderr, "bench: --part must be all, cpu, cost, data, idle, capture, map or apply, not '%s'\n",
+      std::fprintf(stderr,
+                   "bench: --part must be all, cpu, cost, data, idle, capture, map, apply or "
+                   "startup, not '%s'\n",
                    cfg.part.c_str());
     return jobs::exit_all_ranks(2);
   }
@@ -247,17 +253,18 @@ int main(int argc, char** argv) {
   // Oversubscribed, Open MPI yields on every idle poll: each baseline also runs without that, and
   // the better figure counts (bench/mpi_yield.hpp); the note says what each setting gave.
   std::string yield_note;
-  auto note = [&](const char* what, const YieldVariants& v) {
-    if (v.off != 0)
+  auto note = [&](const char* what, const YieldVariants<double>& v) {
+    if (v.ran_off)
       yield_note += fmt::format("  {}: yield on {:.4g}, off {:.4g}\n", what, v.as_is, v.off);
   };
   if (cfg.part == "all" || cfg.part == "apply") {
     auto round = both_yield_settings([&] { return pingpong(rank, cfg); }, rank <= 1);
     auto loop = both_yield_settings([&] { return pingpong_loop(rank, cfg); }, rank <= 1);
-    b.pingpong_round_rtt_us = round.best(true);
-    b.pingpong_rtt_us = loop.best(true);
-    note("pingpong_round_rtt_us", round);
-    note("pingpong_rtt_us", loop);
+    RoundTrip rounds = round.best(true);  // median and p99 from the same variant
+    b.pingpong = {loop.best(true), rounds.median, rounds.p99};
+    note("pingpong_rtt_median_us", YieldVariants<double>{round.as_is.median, round.off.median,
+                                                         round.ran_off});
+    note("pingpong_rtt_mean_us", loop);
   }
   if (cfg.part == "all" || cfg.part == "map") {
     auto farm = [&](const char* what, auto once) {
@@ -296,10 +303,18 @@ int main(int argc, char** argv) {
       cpu_per_result(rc, cfg, size);
       return 0;
     }
+    if (cfg.part == "startup") {
+      rc[0].apply_async(noop).get();
+      double now = std::chrono::duration<double>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+      if (!cfg.json.empty()) write_json_file(cfg.json, {{"first_result_unix_s", now}});
+      return 0;
+    }
     if (cfg.part == "apply") {
-      double us = apply_rtt_us(rc, cfg);
-      fmt::print("apply round trip {:.3f} us, ping-pong {:.3f} us, ratio {:.2f}\n", us,
-                 b.pingpong_rtt_us, us / b.pingpong_rtt_us);
+      int held = 0, judged = 0;
+      auto rows = round_trip_rows(b.pingpong, apply_round_trip(rc[0], cfg));
+      print_rows(rows, held, judged);
+      if (!cfg.json.empty()) write_json_file(cfg.json, rows_json(rows));
       return 0;
     }
     if (cfg.part == "map") {

@@ -7,11 +7,15 @@ export DEBIAN_FRONTEND=noninteractive
 
 packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
           libboost-serialization-dev libboost-program-options-dev libfmt-dev catch2
-          nlohmann-json3-dev libsqlite3-dev clang-14 libclang-rt-14-dev)
+          nlohmann-json3-dev libsqlite3-dev clang-14 libclang-rt-14-dev
+          python3-mpi4py python3-ipyparallel python3-distributed)
 # clang-14 and libclang-rt-14-dev: libFuzzer for tools/test-fuzz.sh (-fsanitize=fuzzer links
 # libclang-rt's libclang_rt.fuzzer; libfuzzer-14-dev, the standalone libFuzzer.a, is not needed).
 # nlohmann-json3-dev: timeline files and the bench's --json output.
 # libsqlite3-dev: the durable task database (src/taskdb/task_db*).
+# python3-mpi4py, python3-ipyparallel, python3-distributed: only for the peers' bench
+# (jobs/bench/peers, docs/benchmarks.md), which measures mpi4py.futures, ipyparallel and Dask
+# beside mpiply; nothing of mpiply uses them, and the script skips a peer that is missing.
 
 # The Slurm daemons and client, for the tests that run slurm/ on a throw-away local cluster
 # (tests/slurm). Without recommends: the set the local-cluster recipe was verified with.

@@ -13,8 +13,9 @@ namespace bench {
 constexpr int kTagPing = 101, kTagTask = 102, kTagStop = 103, kTagBw = 104, kTagAck = 105;
 
 
-// Median round trip of 8 bytes between ranks 0 and 1; other ranks wait in the barrier.
-inline double pingpong(int rank, const Config& cfg) {
+// Round trips of 8 bytes between ranks 0 and 1, each timed on its own: the median and the p99
+// (the mean is pingpong_loop's); other ranks wait in the barrier.
+inline RoundTrip pingpong(int rank, const Config& cfg) {
   std::int64_t buf = 0;
   std::vector<double> rtts;
   if (rank == 0) rtts.reserve(static_cast<std::size_t>(cfg.pingpong_rounds));
@@ -34,7 +35,10 @@ inline double pingpong(int rank, const Config& cfg) {
     }
   }
   MPI_Barrier(MPI_COMM_WORLD);
-  return median(rtts);
+  RoundTrip r;
+  r.median = median(rtts);
+  r.p99 = percentile(rtts, 99);
+  return r;
 }
 
 // A hand-written master/worker farm: rank 0 keeps `hwm` 8-byte tasks outstanding on every worker
@@ -173,7 +177,8 @@ double farm_median(int repeats, long total, Farm&& farm) {
 // not median: on a shared VM single transfers vary by 5x with the load, and push is taken the
 // same way.
 // With huge_pages the receive buffer is 2 MiB aligned and advised MADV_HUGEPAGE, as mpiply's own
-// receive buffers are (a context figure: the key mpi_bw_gbs is the plain std::vector case).
+// receive buffers are: push's baseline (mpi_bw_huge_gbs). Without, a plain std::vector: context
+// (mpi_bw_gbs), since 4 KiB pages make the copy slower than what mpiply does.
 inline double mpi_bandwidth(int rank, const Config& cfg, const std::vector<double>& data,
                      bool huge_pages = false) {
   std::size_t count = cfg.bw_bytes / sizeof(double);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +33,23 @@ inline double median(std::vector<double> v) {
   double lo = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
   return 0.5 * (lo + hi);
 }
+
+// The p-th percentile (0 < p <= 100) by nearest rank: the smallest sample with at least p % of
+// the samples at or below it (for p99 of 50,000 round trips, the 49,500th smallest).
+inline double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * double(v.size())));
+  std::size_t k = std::clamp<std::size_t>(rank, 1, v.size()) - 1;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+// A round trip three ways. The mean is one clock read around a whole loop of calls (what a loop
+// of them costs, with no clock cost inside); the median and p99 come from a second loop that
+// times every call on its own. Every ratio of round trips compares the same field on both sides.
+struct RoundTrip {
+  double mean = 0, median = 0, p99 = 0;  // microseconds
+};
 
 inline double cpu_seconds_self() {
   rusage ru{};
@@ -69,7 +87,7 @@ struct Config {
   std::size_t bw_bytes = std::size_t(64) << 20;
   int bw_repeats = 7;
   // mpiply
-  int apply_warmup = 500, apply_rounds = 10000;
+  int apply_warmup = 500, apply_rounds = 50000;  // as many rounds as the ping-pong
   long map1_items = 100000, map64_items = 1000000, map1024_items = 1000000;
   int map1_repeats = 3;
   int cost_small_repeats = 21;
@@ -86,7 +104,7 @@ struct Config {
     bw_bytes = std::size_t(8) << 20;
     bw_repeats = 3;
     apply_warmup = 50;
-    apply_rounds = 300;
+    apply_rounds = 2000;
     map1_items = 10000;
     map64_items = 100000;
     map1024_items = 100000;
@@ -101,19 +119,18 @@ struct Config {
 
 // The raw-MPI figures, measured before mpiply::run.
 struct Baselines {
-  double pingpong_rtt_us = 0;       // tight: Wtime once around the whole loop
-  double pingpong_round_rtt_us = 0;  // context: median of rounds timed one by one
+  RoundTrip pingpong;  // 8 bytes there and back between ranks 0 and 1
   double farm_tasks_per_s = 0;       // tight: the best variant below at window = hwm
   double farm_isend_tasks_per_s = 0; // context rows: nonblocking sends at window = hwm,
   double farm_send_w1_tasks_per_s = 0, farm_send_w4_tasks_per_s = 0,  // blocking sends at
          farm_send_w16_tasks_per_s = 0;                               // windows 1, 4, 16
-  double mpi_bw_gbs = 0;
-  double mpi_bw_huge_gbs = 0;  // context only: receive buffer in huge pages
+  double mpi_bw_huge_gbs = 0;  // receive buffer in huge pages, as mpiply receives a push
+  double mpi_bw_gbs = 0;       // context: receive buffer a plain std::vector (4 KiB pages)
 };
 
 // mpiply's figures, measured inside mpiply::run.
 struct Figures {
-  double apply_rtt_us = 0;
+  RoundTrip apply;  // rc[0].apply_async(noop).get()
   double map_chunk1_items_per_s = 0, map_chunk64_items_per_s = 0, map_chunk1024_items_per_s = 0;
   double push_bw_gbs = 0;
   double idle_engine_cpu_pct = 0, idle_client_cpu_pct = 0;
@@ -122,10 +139,11 @@ struct Figures {
   double kept_result_bytes_per_task = 0;  // of which the hub's kept results (rc.results_bytes())
   long cost_large_items = 0;
   // The same apply and maps with every task isolated (docs/isolation.md), in the same run.
-  double iso_apply_rtt_us = 0;
+  RoundTrip iso_apply;
   double iso_map_chunk1_items_per_s = 0, iso_map_chunk64_items_per_s = 0;
   // Dependencies (LoadBalancedView `after`): a chain where each apply waits for the one before,
-  // and a map whose every task waits for one earlier task; plain map / apply as the baselines.
+  // and a map whose every task waits for one earlier task; plain map / apply (its mean: the
+  // chain is a loop too) as the baselines.
   double dep_chain_tasks_per_s = 0, dep_map_items_per_s = 0, plain_map_items_per_s = 0;
   long dep_chain_tasks = 0, dep_map_items = 0;
 };
@@ -146,7 +164,8 @@ struct DataFigures {
   double mpi_scatter_best_gbs() const { return std::max(mpi_scatterv_gbs, mpi_scatter_isend_gbs); }
   double mpi_gather_best_gbs() const { return std::max(mpi_gatherv_gbs, mpi_gather_irecv_gbs); }
   double mpi_recv_4k_gbs = 0;     // context: both buffers plain std::vectors (4 KiB pages)
-  double mpi_recv_fresh_gbs = 0;  // context: into a new, untouched buffer each time (as pull)
+  double mpi_recv_fresh_gbs = 0;  // into a new, untouched buffer each time (as pull returns)
+  double mpi_gather_fresh_gbs = 0;  // gather into a new, untouched buffer (as gather returns)
   double boostmpi_send_gbs = 0, boostmpi_return_gbs = 0;
   double pull_gbs = 0, scatter_gbs = 0, gather_gbs = 0;
   double pull_into_gbs = 0, gather_into_gbs = 0;  // into a warm buffer of the caller's

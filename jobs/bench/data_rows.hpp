@@ -4,7 +4,9 @@
 // MPI_Gatherv with rank 0 as root holding no share (for scatter and gather), and Boost.MPI
 // sending a std::map<std::string, std::vector<double>> of the same size 0 -> 1 and 1 -> 0 (for
 // push and pull of that map). The mpiply side, inside mpiply::run: rc[0].pull and pull_into (into
-// a warm buffer), scatter, gather and gather_into over every engine, push and pull of the map. Best of the repeats after one warm-up each.
+// a warm buffer), scatter, gather and gather_into over every engine, push and pull of the map.
+// Best of the repeats after one warm-up each. Each mpiply row's baseline lands in the same kind
+// of memory: warm huge pages for the *_into rows, fresh memory for pull and gather.
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -183,6 +185,24 @@ inline void data_baselines(int rank, int size, const Config& cfg, const std::vec
     else
       MPI_Send(buf.data(), static_cast<int>(mine), MPI_DOUBLE, 0, kTagData, MPI_COMM_WORLD);
   }), true);
+  // Gather into memory never touched before, as gather returns a new vector each time: the
+  // better of the collective and the hand-posted receives, as for gather_into.
+  auto gather_fresh = [&](bool by_hand) {
+    return timed([&, by_hand] {
+      std::unique_ptr<double[]> fresh(rank == 0 ? new double[n] : nullptr);
+      if (!by_hand)
+        MPI_Gatherv(buf.data(), static_cast<int>(mine), MPI_DOUBLE, fresh.get(), counts.data(),
+                    displs.data(), MPI_DOUBLE, 0, MPI_COMM_WORLD);
+      else if (rank == 0)
+        every_share([&](int at, int count, int r, MPI_Request* q) {
+          MPI_Irecv(fresh.get() + at, count, MPI_DOUBLE, r, kTagData, MPI_COMM_WORLD, q);
+        });
+      else
+        MPI_Send(buf.data(), static_cast<int>(mine), MPI_DOUBLE, 0, kTagData, MPI_COMM_WORLD);
+    });
+  };
+  d.mpi_gather_fresh_gbs =
+      std::max(fastest(gather_fresh(false), true), fastest(gather_fresh(true), true));
   // Boost.MPI: the object itself, serialized by Boost on one side and rebuilt on the other.
   boost::mpi::communicator world;
   Payload payload = rank <= 1 ? make_payload(cfg.bw_bytes) : Payload{};

@@ -1,15 +1,17 @@
 #pragma once
 // bench: Open MPI's yield-when-idle. On an oversubscribed node (3 ranks on 2 cores) Open MPI turns
-// it on, and a blocking baseline then calls sched_yield on every idle poll: the 3-rank ping-pong
-// took 2.8 us instead of 0.3. A plain MPI program can turn it off (--mca mpi_yield_when_idle 0)
-// and the farm is faster with it on, so where it is on every baseline runs both ways and the
-// better figure is the baseline. mpiply itself turns it off only in its own polls
-// (src/support/idle_yield.hpp).
+// it on, and a blocking baseline then calls sched_yield on every idle poll, which slows a 3-rank
+// ping-pong several times over (docs/benchmarks-log.md). A plain MPI program can turn it off
+// (--mca mpi_yield_when_idle 0) and the farm is faster with it on, so where it is on every
+// baseline runs both ways and the better figure is the baseline. mpiply itself turns it off only
+// in its own polls (src/support/idle_yield.hpp).
 #include <dlfcn.h>
 
 #include <algorithm>
 
 #include <mpi.h>
+
+#include "common.hpp"
 
 namespace bench {
 
@@ -26,27 +28,37 @@ inline bool yield_on_anywhere() {
   return any != 0;
 }
 
+// What decides which of two variants is better: the figure itself, or for a round trip its
+// median (its p99 comes from the same variant, so the two are never mixed).
+inline double yield_key(double v) { return v; }
+inline double yield_key(const RoundTrip& r) { return r.median; }
+
 // A baseline measured as MPI leaves it and, where yield-when-idle is on, again with it off.
+template <class T = double>
 struct YieldVariants {
-  double as_is = 0;
-  double off = 0;  // 0: not run (yield-when-idle was off everywhere)
-  double best(bool lower_is_better) const {
-    if (off == 0) return as_is;
-    return lower_is_better ? std::min(as_is, off) : std::max(as_is, off);
+  T as_is{};
+  T off{};
+  bool ran_off = false;  // false: yield-when-idle was off everywhere, `off` was not run
+  T best(bool lower_is_better) const {
+    if (!ran_off) return as_is;
+    bool off_better = lower_is_better ? yield_key(off) < yield_key(as_is)
+                                      : yield_key(off) > yield_key(as_is);
+    return off_better ? off : as_is;
   }
 };
 
 // `here`: whether this rank turns it off for the second run (ranks that only wait in a barrier
 // meanwhile keep yielding, so they leave the cores to the ranks at work).
 template <class F>
-YieldVariants both_yield_settings(F&& measure, bool here = true) {
-  YieldVariants v;
+auto both_yield_settings(F&& measure, bool here = true) {
+  YieldVariants<decltype(measure())> v;
   v.as_is = measure();
   if (!yield_on_anywhere()) return v;
   bool* f = here ? mpi_yield_flag() : nullptr;
   bool was = f != nullptr && *f;
   if (f != nullptr) *f = false;
   v.off = measure();
+  v.ran_off = true;
   if (f != nullptr) *f = was;
   return v;
 }

@@ -118,7 +118,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
     }
   }
   // elapsed() counts from a steady stamp. With engines it is read after the send, where it
-  // overlaps the task's flight instead of adding a clock read (~30 ns) to every apply round trip;
+  // overlaps the task's flight instead of adding a clock read to every apply round trip;
   // inline, the tasks run inside dispatch, so it is read before.
   if (inline_) st.submitted_steady_ns = steady_ns();
   dispatch_locked();

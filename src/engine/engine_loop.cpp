@@ -123,9 +123,9 @@ int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
         // The worker process needs a core more than this loop does (rank 0, the engine and the
         // worker share the cores): poll briefly, yielding, then sleep until a result comes, the
         // worker dies or the back-off interval ends (rank 0 may have sent more tasks).
-        // Yielding on every poll, not only after a while, took an isolated apply from 10.5 to
-        // 4.4 us and a chunksize-1 map from 0.11 to 0.2-0.3 M items/s on 2 shared cores; pure
-        // spinning took 70 us an apply (the worker waited for this loop's time slice to end).
+        // Yielding on every poll, not only after a while, made isolated applies and maps
+        // faster on 2 shared cores; pure spinning was far slower (the worker waited for this
+        // loop's time slice to end). Figures: docs/benchmarks-log.md, last section.
         std::int64_t t = steady_ns();
         if (quiet++ == 0) quiet_from = t;
         if (t - quiet_from < kIsolatedSpinNs) {

@@ -216,8 +216,8 @@ std::int64_t cpu_ns(const timeval& tv) {
 // A call run with its output captured: CPU time of this thread around it (in a worker process,
 // the worker's only thread), the process's peak resident set after it, and its stdout and
 // stderr after the items.
-// Resource use without a system call per task. getrusage costs ~0.5 us here and, on a loaded
-// node, each system call is a chance to be descheduled: one per task took ~40% off a no-op map.
+// Resource use without a system call per task. getrusage is not free and, on a loaded node, each
+// system call is a chance to be descheduled (docs/benchmarks-log.md, code comments' figures).
 // So readings are taken at most about every kReadNs of a busy thread: a task starts from the
 // last reading when it is under kReadNs old (else from a fresh one; the thread was idle or busy
 // with something else), and reads again at its end once kReadNs have passed since. Hence:
@@ -226,8 +226,8 @@ std::int64_t cpu_ns(const timeval& tv) {
 // - a measured task's times include the engine's own work since the reading it started from:
 //   at most kReadNs of CPU (the previous short tasks' and the engine's between them).
 // The clock readings are the task's own start and end stamps (wall clock, taken anyway for the
-// result header): a clock read costs ~30 ns here, a tenth of a silent no-op task's whole cost on
-// the engine. A wall-clock step shows as an interval outside [0, kReadNs): it takes a reading.
+// result header): a clock read is a sizeable part of a silent no-op task's whole cost on the
+// engine. A wall-clock step shows as an interval outside [0, kReadNs): it takes a reading.
 constexpr std::uint64_t kReadNs = 200'000;
 struct LastUsage {
   std::int64_t user_ns = 0, system_ns = 0, max_rss = 0;  // CPU of this thread; process peak

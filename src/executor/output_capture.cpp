@@ -191,7 +191,7 @@ void restore_output_for_crash() noexcept {
 }
 
 OutputCapture::OutputCapture(std::uint64_t cap, bool live, std::uint64_t msg) : cap_(cap) {
-  // An uncontended lock and unlock cost ~20 ns, a tenth of what capture adds to a silent task.
+  // An uncontended lock and unlock cost little beside what capture adds to a silent task.
   if (!g_in_child && !g_one_thread) lock_ = std::unique_lock(g_capture_mu);
   flush_streams();
   if (!ensure_files(problem_) || !ensure_saved(problem_)) return;

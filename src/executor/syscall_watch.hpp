@@ -5,8 +5,8 @@
 // busy engine that system call per task was most of what capture cost (docs/output.md).
 //
 // While armed, the thread's first system call raises SIGSYS; the handler notes it, disarms and
-// restarts the call, which then runs as usual (~4 us once). A thread whose tasks keep making
-// system calls is not armed for the next 64 tasks, so it pays that at most once in 65.
+// restarts the call, which then runs as usual (a signal's cost, once). A thread whose tasks keep
+// making system calls is not armed for the next 64 tasks, so it pays that at most once in 65.
 namespace mpiply::detail {
 
 // Arms this thread; false if it cannot be armed (kernel, architecture, or resting after a hit):

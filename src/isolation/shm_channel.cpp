@@ -171,9 +171,9 @@ bool ShmChannel::wait_request(int timeout_ms, std::span<const char>& msg) {
   for (;;) {
     if (!arrived()) {
       std::int64_t t0 = steady_now_ns();
-      // Yield on every poll: the engine and rank 0 often want this core too (measured on 2
-      // shared cores: pause-only polling cost 37 us an apply, pause then yield 10.5 us, yield
-      // only 4.4).
+      // Yield on every poll: the engine and rank 0 often want this core too (on 2 shared cores
+      // yielding only beat pause-only and pause-then-yield: docs/benchmarks-log.md, last
+      // section).
       while (!arrived() && steady_now_ns() - t0 <= kWorkerSpinNs) sched_yield();
     }
     if (!arrived()) {

@@ -4,12 +4,12 @@
 // now and then so an oversubscribed peer can run), then short sleeps while work was recent (20 ms), then
 // doubling sleeps up to a maximum once the rank is really idle.
 //
-// Why not simpler: a blocking MPI wait spins at 100% CPU, and a pure sleep loop costs ~0.1-0.2 ms
-// per message on these VMs. Why the middle phase: with only "spin, then doubling sleeps" the two
+// Why not simpler: a blocking MPI wait spins at 100% CPU, and a pure sleep loop costs a sleep's
+// latency per message. Why the middle phase: with only "spin, then doubling sleeps" the two
 // ends of a conversation can fall out of step, each deep in a long sleep while the other works;
-// an apply round trip then took ~1 ms instead of ~2 us (seen with equal windows, and again on a
-// loaded machine when a spinning rank lost its core). Capping sleeps at a short interval while
-// work is recent bounds that worst case to about one short sleep per message.
+// an apply round trip then took a long sleep, not microseconds (seen with equal windows, and
+// again on a loaded machine when a spinning rank lost its core). Capping sleeps at a short
+// interval while work is recent bounds that worst case to about one short sleep per message.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -88,8 +88,8 @@ class Backoff {
 
 // Engines spin 2 ms after each task (longer than the client's short sleeps, so a client that
 // reads a result late still finds the engine awake), sleep briefly for 20 ms, then up to 4 ms.
-// Each wake-up (sleep, test, MPI progress) costs ~20-30 us of CPU on these VMs: 1 ms sleeps, or
-// 100 ms of short ones after every task, put an idle engine near 2% of a core. The first task
+// Each wake-up (sleep, test, MPI progress) costs CPU: 1 ms sleeps, or 100 ms of short ones after
+// every task, put an idle engine near the 2 % idle target (docs/benchmarks-log.md). The first task
 // after a long idle spell waits at most 4 ms.
 inline constexpr BackoffPolicy kEngineBackoff{2'000'000, 20'000'000, 4'000'000};
 // The client's thread waiting on a result: spin 250 us, short sleeps for 20 ms, then up to 1 ms.

@@ -3,8 +3,9 @@
 // nothing to do call sched_yield (its mpi_yield_when_idle, on by default there). That suits a
 // blocking MPI_Recv, which would otherwise spin out its time slice; it does not suit mpiply's
 // poll loops, which test a receive, find nothing most of the time and have their own back-off
-// (src/support/backoff.hpp). With three ranks on two cores, a chunksize-1 map spent 55-65 % of its time
-// in the scheduler and ran at 0.7 M items/s; without the yields in its polls, 2.6 M.
+// (src/support/backoff.hpp). With three ranks on two cores, a chunksize-1 map spent most of its time in
+// the scheduler and ran several times slower with the yields in its polls than without
+// (docs/benchmarks-log.md, last section).
 //
 // NoIdleYield turns that yield off for one poll and back on after it, so MPI calls elsewhere
 // (user code, collectives, blocking sends of large messages) keep Open MPI's behaviour. Open

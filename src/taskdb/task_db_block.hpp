@@ -3,7 +3,7 @@
 // function and host names (each once per row), `meta` holds each record as varints and deltas
 // (~25 bytes for a typical task beside its 16-byte key), `results` concatenates the result bytes.
 // Packing many tasks into one SQLite row is what keeps the database off the dispatch path: one
-// row insert per task tops out near 1 M tasks/s, a chunksize-1 map runs at 4 M.
+// row insert per task is slower than a chunksize-1 map (docs/benchmarks-log.md, last section).
 #include <cstdint>
 #include <functional>
 #include <string>

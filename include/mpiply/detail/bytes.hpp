@@ -1,7 +1,7 @@
 #pragma once
 // A growable byte buffer without zero-initialisation. Large buffers are allocated on 2 MiB
-// boundaries and advised for transparent huge pages: a first touch of fresh 4 KiB pages runs at
-// ~0.4 GB/s on these machines, with huge pages at ~11 GB/s, and big pushes land in fresh memory.
+// boundaries and advised for transparent huge pages: a first touch of fresh 4 KiB pages is many
+// times slower than of huge pages (docs/benchmarks-log.md), and big pushes land in fresh memory.
 #include <cstddef>
 #include <cstring>
 #include <utility>

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""Writes docs/benchmarks.md's figure definitions and current table from bench's JSON files.
+
+    tools/bench-table.py --doc docs/benchmarks.md --header "..." bench-2.json peers.json
+    tools/bench-table.py bench-2.json              (prints the tables; the doc is not touched)
+
+Reads one or more JSON files written by `bench --json` and jobs/bench/peers/run_peers.py --json
+(taken in the same sitting), merges them, and writes two sections of the doc, each between its
+marker comments: the definition of every figure (key, unit, statistic, baseline, target) and
+the current table (mpiply beside raw MPI and the peers, then every figure against its
+baseline). A key the definitions below do not know is an error, so a figure added to the bench
+cannot go undocumented; --keys-only checks that and writes nothing.
+"""
+import argparse
+import json
+import math
+import re
+import sys
+
+# key, unit, statistic, baseline key (or a formula in words), ratio key, target, how.
+# A target is (what, op, bound): what is "ratio" (against the baseline) or "value".
+RATIO = "ratio_{}_to_baseline"
+FIGURES = [
+    ("pingpong_rtt_mean_us", "us", "mean", None, None, None,
+     "8 bytes there and back between ranks 0 and 1 (MPI_Send / MPI_Recv on MPI_COMM_WORLD), "
+     "one clock read around a loop of 50,000 after 2,000 warm-up rounds"),
+    ("pingpong_rtt_median_us", "us", "median", None, None, None,
+     "another 50,000 round trips, each timed on its own"),
+    ("pingpong_rtt_p99_us", "us", "p99", None, None, None,
+     "the same 50,000 timed round trips; p99 by nearest rank"),
+    ("apply_rtt_mean_us", "us", "mean", "pingpong_rtt_mean_us",
+     "ratio_apply_rtt_mean_to_pingpong_mean", ("ratio", "<=", 2),
+     "`rc[0].apply_async(noop).get()`, one clock read around a loop of 50,000 after 500 "
+     "warm-up calls"),
+    ("apply_rtt_median_us", "us", "median", "pingpong_rtt_median_us",
+     "ratio_apply_rtt_median_to_pingpong_median", None,
+     "another 50,000 applies, each timed on its own"),
+    ("apply_rtt_p99_us", "us", "p99", "pingpong_rtt_p99_us",
+     "ratio_apply_rtt_p99_to_pingpong_p99", ("ratio", "<=", 4),
+     "the same 50,000 timed applies"),
+    ("farm_send_w1_tasks_per_s", "tasks/s", "median of 3", None, None, None,
+     "hand-written MPI farm: blocking MPI_Send of 8-byte tasks, 1 outstanding per worker, "
+     "MPI_Recv(ANY_SOURCE) and refill; 10^6 tasks"),
+    ("farm_send_w4_tasks_per_s", "tasks/s", "median of 3", None, None, None,
+     "the same with 4 outstanding per worker"),
+    ("farm_send_w16_tasks_per_s", "tasks/s", "median of 3", None, None, None,
+     "the same with 16 outstanding per worker"),
+    ("farm_isend_tasks_per_s", "tasks/s", "median of 3", None, None, None,
+     "the farm with MPI_Isend, one buffer per slot, `hwm` outstanding per worker"),
+    ("farm_tasks_per_s", "tasks/s", "median of 3", None, None, None,
+     "the tight farm: the better of the blocking farm at window `hwm` and the MPI_Isend farm"),
+    ("map_chunk1_items_per_s", "items/s", "median of 3", "farm_tasks_per_s",
+     "ratio_map_chunk1_to_farm", ("ratio", ">=", 0.5),
+     "`load_balanced_view().map_async(noop_item, items, {.chunksize = 1}).get()` over 10^5 "
+     "int64 items, submit to get"),
+    ("map_chunk64_items_per_s", "items/s", "one run", None, None, ("value", ">=", 5e6),
+     "the same over 10^6 items at chunksize 64"),
+    ("map_chunk1024_items_per_s", "items/s", "one run", "map_chunk64_items_per_s",
+     "ratio_map_chunk1024_to_chunk64", ("ratio", ">", 1),
+     "the same over 10^6 items at chunksize 1024"),
+    ("mpi_bw_huge_gbs", "GB/s", "best of 7", None, None, None,
+     "64 MiB by one MPI_Send from rank 0 into a warm receive buffer on huge pages "
+     "(MADV_HUGEPAGE, as mpiply receives a push), closed by a 0-byte acknowledgement"),
+    ("push_bw_gbs", "GB/s", "best of 7", "mpi_bw_huge_gbs", "ratio_push_bw_to_mpi_bw_huge",
+     ("ratio", ">=", 0.8), "blocking `rc[0].push({{\"x\", v}})` of the same 64 MiB vector"),
+    ("mpi_bw_gbs", "GB/s", "best of 7", None, None, None,
+     "context: mpi_bw_huge_gbs into a plain std::vector (4 KiB pages)"),
+    ("idle_engine_cpu_pct", "% of a core", "over 2 s", None, None, ("value", "<=", 2),
+     "CPU (user + sys) of the busiest engine while the client sleeps 2 s after a busy spell"),
+    ("idle_client_cpu_pct", "% of a core", "over 2 s", None, None, ("value", "<=", 2),
+     "rank 0's own CPU over the same 2 s (its progress thread included)"),
+    ("task_cost_us_1e3", "us/task", "mean", None, None, None,
+     "wall time per task of chunksize-1 maps of 10^3 items: total over 21 maps / 21,000"),
+    ("task_cost_us_1e6", "us/task", "mean", "task_cost_us_1e3", "ratio_task_cost_1e6_to_1e3",
+     ("ratio", "<=", 1.25), "the same for one map of 10^6 items"),
+    ("record_bytes_per_task", "B/task", "one run", None, None, ("value", "<=", 64),
+     "growth of rank 0's resident memory over that 10^6-task map, results dropped"),
+    ("kept_result_bytes_per_task", "B/task", "one run", None, None, None,
+     "of which results the hub keeps for get_result"),
+    ("iso_apply_rtt_mean_us", "us", "mean", "apply_rtt_mean_us", None, None,
+     "apply_rtt_mean_us with the task isolated in the engine's worker process"),
+    ("iso_apply_rtt_us", "us", "median", "apply_rtt_median_us", None, None,
+     "apply_rtt_median_us, isolated"),
+    ("iso_map_chunk1_items_per_s", "items/s", "median of 3", "map_chunk1_items_per_s", None,
+     None, "map_chunk1_items_per_s, isolated"),
+    ("iso_map_chunk64_items_per_s", "items/s", "one run", "map_chunk64_items_per_s", None,
+     None, "map_chunk64_items_per_s, isolated"),
+    ("dep_chain_tasks_per_s", "tasks/s", "mean", "1e6 / apply_rtt_mean_us", None, None,
+     "10^4 applies, each `after` the one before, submitted back to back"),
+    ("plain_map_items_per_s", "items/s", "one run", None, None, None,
+     "a chunksize-1 map of 10^5 items"),
+    ("dep_map_items_per_s", "items/s", "one run", "plain_map_items_per_s", None, None,
+     "the same map with every task `after` one earlier, still running task"),
+    ("mpi_recv_gbs", "GB/s", "best of 7", None, None, None,
+     "64 MiB rank 1 -> 0 by MPI_Send into a warm huge-page buffer"),
+    ("pull_into_gbs", "GB/s", "best of 7", "mpi_recv_gbs", None, ("ratio", ">=", 0.8),
+     "`rc[0].pull_into(\"x\", span)` into a warm huge-page buffer"),
+    ("mpi_recv_4k_gbs", "GB/s", "best of 7", None, None, None,
+     "context: mpi_recv_gbs with both buffers plain std::vectors"),
+    ("mpi_recv_fresh_gbs", "GB/s", "best of 7", None, None, None,
+     "mpi_recv_gbs into a new, untouched buffer each time"),
+    ("pull_gbs", "GB/s", "best of 7", "mpi_recv_fresh_gbs", None, None,
+     "`rc[0].pull<std::vector<double>>(\"x\")`: a new vector each time"),
+    ("mpi_scatterv_gbs", "GB/s", "best of 7", None, None, None,
+     "MPI_Scatterv of 64 MiB from rank 0 (holding no share) to the other ranks"),
+    ("mpi_scatter_isend_gbs", "GB/s", "best of 7", None, None, None,
+     "the same by hand: every share's MPI_Isend posted at once"),
+    ("scatter_gbs", "GB/s", "best of 7", "the better of the two above", None,
+     ("ratio", ">=", 0.8), "`rc[all].scatter(\"s\", v)`"),
+    ("mpi_gatherv_gbs", "GB/s", "best of 7", None, None, None,
+     "MPI_Gatherv of the shares into a warm huge-page buffer on rank 0"),
+    ("mpi_gather_irecv_gbs", "GB/s", "best of 7", None, None, None,
+     "the same by hand: every share's MPI_Irecv posted at once"),
+    ("gather_into_gbs", "GB/s", "best of 7", "the better of the two above", None,
+     ("ratio", ">=", 0.8), "`rc[all].gather_into(\"s\", span)` into a warm huge-page buffer"),
+    ("mpi_gather_fresh_gbs", "GB/s", "best of 7", None, None, None,
+     "the better of the two gathers into a new, untouched buffer each time"),
+    ("gather_gbs", "GB/s", "best of 7", "mpi_gather_fresh_gbs", None, None,
+     "`rc[all].gather<double>(\"s\")`: a new vector each time"),
+    ("boostmpi_send_gbs", "GB/s", "best of 7", None, None, None,
+     "Boost.MPI sending a map of 256 vectors (64 MiB) from rank 0 to 1"),
+    ("payload_push_gbs", "GB/s", "best of 7", "boostmpi_send_gbs", None, ("ratio", ">=", 1),
+     "`rc[0].push` of the same map"),
+    ("boostmpi_return_gbs", "GB/s", "best of 7", None, None, None,
+     "the same map from rank 1 to 0 by Boost.MPI"),
+    ("payload_pull_gbs", "GB/s", "best of 7", "boostmpi_return_gbs", None, ("ratio", ">=", 1),
+     "`rc[0].pull` of the map"),
+]
+# Keys earlier versions wrote, kept in the file: alias -> the key whose value it repeats.
+ALIASES = {"pingpong_rtt_us": "pingpong_rtt_mean_us",
+           "pingpong_round_rtt_us": "pingpong_rtt_median_us",
+           "apply_rtt_us": "apply_rtt_median_us"}
+PEERS = [("mpi4py_futures", "mpi4py.futures"), ("ipyparallel", "ipyparallel"), ("dask", "Dask")]
+PEER_FIGURES = ["rtt_mean_us", "rtt_median_us", "rtt_p99_us", "map_chunk1_items_per_s",
+                "map_chunk64_items_per_s", "startup_s"]
+PEER_KEYS = ({"mpiply_startup_s", "peers_rounds", "peers_map1_items", "peers_map64_items",
+              "peers_engines"} |
+             {f"{p}_{f}" for p, _ in PEERS for f in PEER_FIGURES + ["status"]})
+# The side-by-side rows: pattern, unit, raw MPI key, mpiply key, peer figure.
+SIDE_BY_SIDE = [
+    ("no-op round trip, mean", "us", "pingpong_rtt_mean_us", "apply_rtt_mean_us", "rtt_mean_us"),
+    ("no-op round trip, median", "us", "pingpong_rtt_median_us", "apply_rtt_median_us",
+     "rtt_median_us"),
+    ("no-op round trip, p99", "us", "pingpong_rtt_p99_us", "apply_rtt_p99_us", "rtt_p99_us"),
+    ("map of no-ops, chunksize 1", "items/s", "farm_tasks_per_s", "map_chunk1_items_per_s",
+     "map_chunk1_items_per_s"),
+    ("map of no-ops, chunksize 64", "items/s", None, "map_chunk64_items_per_s",
+     "map_chunk64_items_per_s"),
+    ("start-up to first result", "s", None, "mpiply_startup_s", "startup_s"),
+]
+MARKERS = {"definitions": ("<!-- bench-table:definitions:begin -->",
+                           "<!-- bench-table:definitions:end -->"),
+           "current": ("<!-- bench-table:current:begin -->",
+                       "<!-- bench-table:current:end -->")}
+
+
+def known_key(key):
+    if key in ALIASES or key in PEER_KEYS or key.startswith("ratio_"):
+        return True
+    return any(key == f[0] for f in FIGURES)
+
+
+def num(v):
+    """A figure in three significant digits, with k / M for large ones; '-' for none."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:.3g} M"
+    if a >= 1e4:
+        return f"{v / 1e3:.3g} k"
+    if a >= 100:
+        return f"{v:.0f}"
+    return f"{v:.3g}"
+
+
+def target_text(target):
+    if target is None:
+        return ""
+    what, op, bound = target
+    return f"{op} {num(bound)}" + (" x baseline" if what == "ratio" else "")
+
+
+def holds(target, value, ratio):
+    if target is None:
+        return ""
+    what, op, bound = target
+    x = ratio if what == "ratio" else value
+    if x is None:
+        return "-"
+    ok = {"<=": x <= bound, ">=": x >= bound, ">": x > bound}[op]
+    return "yes" if ok else "no"
+
+
+def baseline_value(fig, data):
+    key, _, _, base, ratio_key, _, _ = fig
+    ratio = data.get(ratio_key or RATIO.format(key)) if base else None
+    return ratio
+
+
+def definitions_table():
+    lines = ["| key | unit | statistic | baseline | target | what it measures |",
+             "|---|---|---|---|---|---|"]
+    for key, unit, stat, base, _, target, how in FIGURES:
+        base_text = f"`{base}`" if base and re.fullmatch(r"[a-z0-9_]+", base) else (base or "")
+        lines.append(f"| `{key}` | {unit} | {stat} | {base_text} | {target_text(target)} | "
+                     f"{how} |")
+    return "\n".join(lines)
+
+
+def current_tables(data, header, sources):
+    out = [header, "", f"Sources: {', '.join(sources)}.", ""]
+    shown = [(p, name) for p, name in PEERS if f"{p}_status" in data]
+    if any(k in data for k in ("apply_rtt_mean_us", "mpiply_startup_s")) or shown:
+        cols = ["raw MPI", "mpiply"] + [name for _, name in shown]
+        out += [f"| pattern | unit | {' | '.join(cols)} |",
+                "|---|---|" + "---|" * len(cols)]
+        for pattern, unit, mpi_key, mpiply_key, peer_fig in SIDE_BY_SIDE:
+            cells = [num(data.get(mpi_key)) if mpi_key else "", num(data.get(mpiply_key))]
+            cells += [num(data.get(f"{p}_{peer_fig}")) for p, _ in shown]
+            out.append(f"| {pattern} | {unit} | {' | '.join(cells)} |")
+        notes = ["raw MPI: the ping-pong for the round trips, the hand-written farm "
+                 "(`farm_tasks_per_s`) for the chunksize-1 map"]
+        notes += [f"{name}: {data[f'{p}_status']}" for p, name in shown
+                  if data[f"{p}_status"] != "ok"]
+        if "peers_rounds" in data:
+            notes.append(f"peers: {data['peers_engines']} worker, {data['peers_rounds']} round "
+                         f"trips per loop, maps of {data['peers_map1_items']} and "
+                         f"{data['peers_map64_items']} items")
+        if notes:
+            out += [""] + [f"- {n}" for n in notes]
+        out.append("")
+    rows = [f for f in FIGURES if f[0] in data]
+    if rows:
+        out += ["| key | value | unit | statistic | baseline | ratio | target | holds |",
+                "|---|---|---|---|---|---|---|---|"]
+        for fig in rows:
+            key, unit, stat, base, _, target, _ = fig
+            ratio = baseline_value(fig, data)
+            value = data.get(key)
+            base_text = f"`{base}`" if base and re.fullmatch(r"[a-z0-9_]+", base) else (base or "")
+            ratio_text = f"{ratio:.3g}" if isinstance(ratio, (int, float)) else ""
+            out.append(f"| `{key}` | {num(value)} | {unit} | {stat} | {base_text} | "
+                       f"{ratio_text} | {target_text(target)} | {holds(target, value, ratio)} |")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def replace_section(text, name, body, path):
+    begin, end = MARKERS[name]
+    i, j = text.find(begin), text.find(end)
+    if i < 0 or j < i:
+        raise SystemExit(f"bench-table: {path} has no '{begin}' ... '{end}' pair; add the two "
+                         "marker lines where the section goes")
+    return text[:i + len(begin)] + "\n" + body.rstrip() + "\n" + text[j:]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n".join(__doc__.splitlines()[1:]))
+    ap.add_argument("json", nargs="+", help="bench --json and run_peers.py --json files")
+    ap.add_argument("--doc", help="rewrite the marked sections of this Markdown file")
+    ap.add_argument("--header", default="",
+                    help="the line above the table: when, where, how many ranks, how quiet")
+    ap.add_argument("--keys-only", action="store_true",
+                    help="only check that every key in the files is defined here")
+    ap.add_argument("--require-all", action="store_true",
+                    help="with --keys-only: also require every defined figure, its ratio and "
+                         "the earlier names (a full bench run's file)")
+    args = ap.parse_args()
+    data = {}
+    for path in args.json:
+        try:
+            with open(path) as f:
+                part = json.load(f)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"bench-table: cannot read {path}: {e}")
+        if not isinstance(part, dict):
+            raise SystemExit(f"bench-table: {path} is not a JSON object of figures")
+        data.update(part)
+    unknown = sorted(k for k in data if not known_key(k))
+    if unknown:
+        raise SystemExit("bench-table: keys not defined in tools/bench-table.py's FIGURES: " +
+                         ", ".join(unknown) + "; add each with its unit, statistic and baseline")
+    for alias, key in ALIASES.items():
+        if alias in data and key in data and data[alias] != data[key]:
+            raise SystemExit(f"bench-table: {alias} ({data[alias]}) differs from {key} "
+                             f"({data[key]}), which it repeats")
+    if args.keys_only:
+        if args.require_all:
+            wanted = set(ALIASES) | {f[0] for f in FIGURES}
+            wanted |= {f[4] or RATIO.format(f[0]) for f in FIGURES if f[3]}
+            missing = sorted(wanted - set(data))
+            if missing:
+                raise SystemExit("bench-table: defined but not in the files: " +
+                                 ", ".join(missing))
+        print(f"bench-table: all {len(data)} keys defined")
+        return 0
+    sources = [p.rsplit("/", 1)[-1] for p in args.json]
+    current = current_tables(data, args.header, sources)
+    if not args.doc:
+        print(definitions_table() + "\n\n" + current, end="")
+        return 0
+    with open(args.doc) as f:
+        text = f.read()
+    text = replace_section(text, "definitions", definitions_table(), args.doc)
+    text = replace_section(text, "current", current, args.doc)
+    with open(args.doc, "w") as f:
+        f.write(text)
+    print(f"bench-table: rewrote {args.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
