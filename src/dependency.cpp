@@ -39,7 +39,7 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
                                  "it takes",
                                  function, f.timeout->count()));
   std::lock_guard lk(core.mu);
-  Scheduler& sched = core.scheduler();
+  const Scheduler& sched = core.scheduler();
   std::vector<int> engines = view_targets;
   if (f.targets) {
     std::vector<int> t = *f.targets;
@@ -86,7 +86,7 @@ void Client::shutdown(const std::vector<int>& targets) const {
   std::vector<int> t;
   for (int id : targets) t.push_back(check_id(id));
   std::lock_guard lk(core_->mu);
-  core_->scheduler().retire_locked(t);
+  core_->retire_engines_locked(t);
 }
 
 }  // namespace mpiply
