@@ -85,7 +85,7 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
     }
     if (output.has_data || live_.streaming()) live_.on_result(id, e, output);  // stream hook
     std::size_t items = output.items_end - sizeof h;  // the output is not kept with the items
-    if (!retried_locked(rec, e, id, p + sizeof h, items)) {
+    if (!(sched_.retrying() && retried_locked(rec, e, id, p + sizeof h, items))) {
       store_items_locked(rec, e, id, Reader(p + sizeof h, items));
       if (db_) db_append_locked(rec, id, f.key, {p + sizeof h, items}, {});
     }
@@ -102,7 +102,7 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
 // queued once more and its result is dropped. items: the result's items, already checked.
 bool ClientCore::retried_locked(TaskRecord& rec, int e, MsgId id, const char* items,
                                 std::size_t n) {
-  if (!sched_.retrying() || shut_down_) return false;
+  if (shut_down_) return false;
   Reader r(items, n);
   for (std::uint32_t i = 0; i < rec.nitems; ++i) {
     auto status = static_cast<ItemStatus>(r.u8());
