@@ -35,8 +35,8 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
                                  function, *f.retries));
   if (f.timeout && !(f.timeout->count() >= 0))
     throw UsageError(fmt::format("{}: timeout is {} s; it must be 0 or more (the longest a task "
-                                 "waits for its dependencies), or left unset to wait as long as "
-                                 "it takes",
+                                 "waits on rank 0 for its dependencies and for an engine), or "
+                                 "left unset to wait as long as it takes",
                                  function, f.timeout->count()));
   std::lock_guard lk(core.mu);
   const Scheduler& sched = core.scheduler();
