@@ -1,4 +1,4 @@
-// Rank 0's EngineIndex and the Placement schemes over it (src/scheduling/engine_index.hpp, schemes.hpp):
+// Rank 0's EngineIndex and the SchemePicker schemes over it (src/scheduling/engine_index.hpp, schemes.hpp):
 // a random run of sends, results and shutdowns over 37 engines, where after every step each
 // pick is checked against the scheme's definition computed by scanning every engine, the way
 // the scheduler did before the index. Pure logic on rank 0's side; no messages.
@@ -13,7 +13,7 @@
 
 using mpiply::Scheme;
 using mpiply::detail::EngineIndex;
-using mpiply::detail::Placement;
+using mpiply::detail::SchemePicker;
 
 namespace {
 
@@ -49,7 +49,7 @@ TEST_CASE("every scheme picks from the index what a scan of every engine would",
     DYNAMIC_SECTION("scheme " << mpiply::to_string(s)) {
       EngineIndex ix;
       ix.reset(kEngines, kHwm, s);
-      Placement p(s);
+      SchemePicker p(s);
       std::mt19937 rng(7);
       std::vector<unsigned> load(kEngines, 0);
       std::vector<int> subset{3, 9, 10, 22, 36};
@@ -133,7 +133,7 @@ TEST_CASE("the ordered set is rebuilt right after plain traffic dropped it", "[s
   for (Scheme s : {Scheme::leastload, Scheme::lru}) {
     EngineIndex ix;
     ix.reset(kEngines, kHwm, s);
-    Placement p(s);
+    SchemePicker p(s);
     std::mt19937 rng(3);
     for (int round = 0; round < 5; ++round) {
       // Plain traffic: many load changes, no ordered question (the set is dropped meanwhile).

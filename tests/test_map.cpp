@@ -2,10 +2,8 @@
 // unordered iteration, and DirectView's contiguous partitioning. Every TEST_CASE runs on every
 // rank; only rank 0 runs the client lambda, the other ranks serve as engines.
 #include <algorithm>
-#include <chrono>
 #include <numeric>
 #include <set>
-#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -13,6 +11,7 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "hub_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -26,9 +25,9 @@ int square(int x) { return x * x; }
 double add2(int a, double b) { return a + b; }
 long fma3(int a, int b, int c) { return long(a) * b + c; }
 int engine_of(int) { return mpiply::this_engine().id(); }
-// Item 0 is slow so that later items finish before it (the task sleeps to *be* slow).
-int slow_first(int i) {
-  if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+// Item 0 waits at the gate until the test opens it, so later items finish before it.
+int gated_first(std::string gate, int i) {
+  if (i == 0) hub_test::wait_for_gate(gate, mpiply::this_engine().id());
   return i;
 }
 
@@ -38,7 +37,7 @@ MPIPLY_REGISTER(square);
 MPIPLY_REGISTER(add2);
 MPIPLY_REGISTER(fma3);
 MPIPLY_REGISTER(engine_of);
-MPIPLY_REGISTER(slow_first);
+MPIPLY_REGISTER(gated_first);
 
 namespace {
 
@@ -214,8 +213,17 @@ TEST_CASE("ordered iteration yields input order, during and after the run", "[ma
     auto xs = iota_vec(12);
     for (long k : {1L, 5L}) {
       INFO("chunksize=" << k);
-      // Item 0 is slow: with engines, later items finish first, yet iteration must wait for it.
-      auto amr = lb.map_async(slow_first, xs, {.chunksize = k, .ordered = true});
+      // Item 0 waits at a gate: with two engines or more, later items finish first, yet
+      // iteration must wait for it.
+      hub_test::Gate gate;
+      if (c.ids().size() < 2) gate.open();  // items behind it on its one engine would wait too
+      auto amr = lb.map_async(gated_first, std::vector<std::string>(xs.size(), gate.path()), xs,
+                              {.chunksize = k, .ordered = true});
+      for (int spins = 0; amr.progress() == 0 && spins < 6000; ++spins)
+        amr.wait(mpiply::Seconds(0.01));  // until a later item finished (bounded: 60 s)
+      CHECK(amr.progress() > 0);
+      if (c.ids().size() >= 2) CHECK_FALSE(amr.ready());  // item 0 is still held
+      gate.open();
       std::vector<int> first_pass, second_pass;
       for (int v : amr) first_pass.push_back(v);  // starts while results are still arriving
       CHECK(first_pass == xs);
@@ -236,7 +244,11 @@ TEST_CASE("unordered iteration yields each item once, fast ones first", "[map][i
   int rc = mpiply::run(1, argv, [&](mpiply::Client& c) {
     auto lb = c.load_balanced_view();
     auto xs = iota_vec(16);
-    auto amr = lb.map_async(slow_first, xs, {.chunksize = 1, .ordered = false});
+    hub_test::Gate gate;
+    // With one engine (or none) item 0 would hold back every item behind it: no gate then.
+    if (size < 3) gate.open();
+    auto amr = lb.map_async(gated_first, std::vector<std::string>(xs.size(), gate.path()), xs,
+                            {.chunksize = 1, .ordered = false});
     CHECK_FALSE(amr.ordered());
     std::vector<int> got;
     std::vector<std::size_t> idx;
@@ -244,16 +256,19 @@ TEST_CASE("unordered iteration yields each item once, fast ones first", "[map][i
     for (auto it = amr.begin(); it != amr.end(); ++it) {
       got.push_back(*it);
       idx.push_back(it.index());
-      if (got.size() == 1) progress_at_first = amr.progress();
+      if (got.size() == 1) {
+        progress_at_first = amr.progress();
+        gate.open();  // item 0 may finish now that another came first
+      }
     }
     REQUIRE(got.size() == xs.size());
-    // slow_first returns its input, so the value and the reported index must agree.
+    // gated_first returns its input, so the value and the reported index must agree.
     for (std::size_t p = 0; p < got.size(); ++p) CHECK(std::size_t(got[p]) == idx[p]);
     std::vector<int> sorted = got;
     std::sort(sorted.begin(), sorted.end());
     CHECK(sorted == xs);  // every item exactly once
     if (size >= 3) {
-      // Two or more engines: while one sleeps on item 0, another finishes item 1 and more.
+      // Two or more engines: while item 0 waits at the gate, others finish.
       CHECK(got.front() != 0);
       CHECK(progress_at_first < xs.size());  // the first value came while item 0 still ran
     }

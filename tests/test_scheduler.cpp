@@ -5,11 +5,13 @@
 #include <chrono>
 #include <functional>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include <mpiply/mpiply.hpp>
 
+#include "hub_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -22,7 +24,14 @@ int hold_ms(int ms) {
 
 }  // namespace
 
+// Holds its engine until the test opens the gate (bounded: hub_support.hpp).
+int gated(std::string gate) {
+  hub_test::wait_for_gate(gate, mpiply::this_engine().id());
+  return mpiply::this_engine().id();
+}
+
 MPIPLY_REGISTER(hold_ms);
+MPIPLY_REGISTER(gated);
 
 TEST_CASE("as many slow tasks as engines land one on each engine", "[scheduler]") {
   int rc = mpiply_test::run_client([](mpiply::Client& c) {
@@ -54,9 +63,11 @@ TEST_CASE("an engine holds at most hwm tasks; the rest wait unsent on rank 0", "
       }
       return;
     }
-    // The first task blocks the engine long enough for every submission below to happen first.
+    // The first task holds the engine at a gate until every submission below is checked.
+    hub_test::Gate gate;
     std::vector<mpiply::AsyncResult<int>> ars;
-    for (int i = 0; i < hwm + 3; ++i) ars.push_back(e.apply_async(hold_ms, i == 0 ? 300 : 1));
+    ars.push_back(e.apply_async(gated, gate.path()));
+    for (int i = 1; i < hwm + 3; ++i) ars.push_back(e.apply_async(hold_ms, 1));
     int unsent = 0;
     for (auto& ar : ars) unsent += ar.sent() ? 0 : 1;
     CHECK(unsent == 3);
@@ -64,6 +75,7 @@ TEST_CASE("an engine holds at most hwm tasks; the rest wait unsent on rank 0", "
     auto meta_queued = ars.back().metadata();
     CHECK(meta_queued.at(0).status == mpiply::TaskStatus::queued);
     CHECK(meta_queued.at(0).engine_id == -1);
+    gate.open();
     // They are sent as the engine frees up, and all finish there.
     for (auto& ar : ars) CHECK(ar.get() == 0);
     for (auto& ar : ars) CHECK(ar.sent());

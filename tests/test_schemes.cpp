@@ -86,17 +86,23 @@ TEST_CASE("rc.shutdown(targets) keeps tasks off those engines; the job ends clea
   for (mpiply::Scheme scheme : {mpiply::Scheme::leastload, mpiply::Scheme::lru}) {
     int rc = mpiply::run(1, mpiply_test::test_argv(), with_scheme(scheme), [](mpiply::Client& c) {
       auto lbv = c.load_balanced_view();
+      auto e0 = c[0];  // a view made before the shutdown
+      const std::size_t engines = c.ids().size();
       c.shutdown({0});
-      if (c.ids().size() == 1) {
+      // Through it, a call fails as aborted: the engine runs nothing more.
+      CHECK_THROWS_AS(e0.apply_async(where).get(kBound), mpiply::TaskAborted);
+      if (engines == 1) {
         // No engine left to balance over: a clear error before anything is sent.
         CHECK_THROWS_AS(lbv.with_flags({.retries = 1}).apply_async(where), mpiply::UsageError);
         CHECK_THROWS_AS(lbv.apply_async(where).get(kBound), mpiply::TaskAborted);
+        CHECK(c.ids().empty());
+        CHECK_THROWS_WITH(c.direct_view(), Catch::Contains("every engine of this job was shut down"));
         return;
       }
       for (int w : lbv.map(where_item, std::vector<int>(30, 0))) CHECK(w != 0);
       for (int w : lbv.map(where_item, std::vector<int>(30, 0), {.flags = {.retries = 1}}))
         CHECK(w != 0);
-      CHECK_THROWS_AS(c[0].apply_async(where).get(kBound), mpiply::TaskAborted);
+      CHECK_THROWS_AS(c[0], mpiply::UsageError);
       CHECK(c[c.ids().back()].apply(where) == c.ids().back());
       // A targets flag naming only the retired engine: nothing could run it.
       CHECK_THROWS_AS(
@@ -105,4 +111,54 @@ TEST_CASE("rc.shutdown(targets) keeps tasks off those engines; the job ends clea
     });
     REQUIRE(rc == 0);
   }
+}
+
+TEST_CASE("shut-down engines leave ids(); naming one is a UsageError; nothing more runs there",
+          "[schemes][shutdown]") {
+  TempFile gate("shutdown");
+  int rc = mpiply_test::run_client([&](mpiply::Client& c) {
+    const std::vector<int> before = c.ids();
+    if (before.size() < 2) {
+      touch(gate.path);
+      return;  // shutting down the only engine: the test case above
+    }
+    // Shut down every other engine from the second on: at 5 ranks engines 1 and 3.
+    std::vector<int> gone, left;
+    for (std::size_t i = 0; i < before.size(); ++i) (i % 2 == 1 ? gone : left).push_back(before[i]);
+    // A task already running on an engine being shut down finishes there.
+    auto running = c[gone[0]].apply_async(gate_item, gate.path, 7);
+    c.shutdown(gone);
+    touch(gate.path);
+    CHECK(running.get(kBound) == 7);
+    CHECK(running.metadata().at(0).engine_id == gone[0]);
+
+    CHECK(c.ids() == left);
+    CHECK(c.size() == left.size());
+    std::vector<int> iterated;
+    for (auto ev : c) iterated.push_back(ev.apply(where));
+    CHECK(iterated == left);
+    CHECK(c[-1].apply(where) == left.back());
+    for (int g : gone) {
+      const std::string named = "engine " + std::to_string(g) + " was shut down";
+      CHECK_THROWS_WITH(c[g], Catch::Contains(named));
+      CHECK_THROWS_AS(c.direct_view(g), mpiply::UsageError);
+      CHECK_THROWS_WITH((c[std::vector<int>{left[0], g}]), Catch::Contains(named));
+      CHECK_THROWS_WITH(c.load_balanced_view(std::vector<int>{g}), Catch::Contains(named));
+      CHECK_THROWS_AS(c.shutdown({g}), mpiply::UsageError);
+    }
+    // rc[all] is the engines in service.
+    auto who = c[mpiply::all].apply(where);
+    CHECK(who == left);
+    // Load-balanced tasks, plain and flagged, never go to a shut-down engine.
+    auto lbv = c.load_balanced_view();
+    const std::size_t n = 20 * before.size();
+    std::set<int> used;
+    for (int w : lbv.map(where_item, std::vector<int>(n, 0), {.chunksize = 1})) used.insert(w);
+    for (int w : lbv.map(where_item, std::vector<int>(n, 0), {.chunksize = 1,
+                                                                .flags = {.retries = 2}}))
+      used.insert(w);
+    for (int g : gone) CHECK(used.count(g) == 0);
+    CHECK(used == std::set<int>(left.begin(), left.end()));
+  });
+  REQUIRE(rc == 0);
 }

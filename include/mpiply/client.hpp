@@ -33,15 +33,18 @@ struct ClientFactory;  // src/run/run.cpp: the one place a Client is made
 // Made by mpiply::run only; user code receives a Client& and may copy it within client_main.
 class Client {
  public:
+  // The engines in service, in id order: an engine shut down (shutdown(targets)) is left out.
+  // Ids do not change: engine 2 stays engine 2 when engine 1 is shut down.
   std::vector<int> ids() const;
-  // Number of engines.
+  // Number of engines in service.
   std::size_t size() const;
   // True when the job has one rank and tasks run inline on rank 0.
   bool inline_mode() const;
   // Outstanding tasks one engine may hold before the scheduler keeps the rest on rank 0.
   int hwm() const;
 
-  // client[i] (negative counts from the end), client[{0, 2}], client[mpiply::all].
+  // client[i] (negative counts from the end of ids()), client[{0, 2}], client[mpiply::all]
+  // (the engines in service). An engine that does not exist or was shut down is a UsageError.
   EngineView operator[](int id) const;
   DirectView operator[](const std::vector<int>& ids) const;
   DirectView operator[](All) const { return direct_view(); }
@@ -53,14 +56,14 @@ class Client {
   // Balances over the given engines only (ids checked, duplicates dropped, any order).
   LoadBalancedView load_balanced_view(const std::vector<int>& ids) const;
 
-  // Engines in id order, each as an EngineView.
+  // Engines in service in id order, each as an EngineView.
   class iterator {
    public:
     using iterator_category = std::input_iterator_tag;
     using value_type = EngineView;
     using difference_type = std::ptrdiff_t;
     iterator() = default;
-    EngineView operator*() const { return (*c_)[id_]; }
+    EngineView operator*() const { return (*c_)[c_->ids().at(static_cast<std::size_t>(id_))]; }
     iterator& operator++() {
       ++id_;
       return *this;
@@ -89,9 +92,10 @@ class Client {
   std::vector<MsgId> history() const;
   std::vector<MsgId> outstanding() const;
   TaskMetadata metadata(MsgId id) const;
-  // Those engines take no more tasks from now on: load-balanced tasks go elsewhere (a task
-  // with no engine left fails), DirectView calls naming them fail with TaskAborted. Tasks they
-  // already hold finish; the engines themselves stop with the job.
+  // Those engines stop serving: they leave ids(), client[id] and direct_view naming them are a
+  // UsageError, load-balanced tasks never go there (a task with no engine left fails), and
+  // calls through views made before name them fail with TaskAborted. Tasks they already hold
+  // finish. Their ranks stay in the MPI job, idle, until it ends (MPI has no leaving early).
   void shutdown(const std::vector<int>& targets) const;
 
   // wait() with a progress line over every task so far, counting items (src/client/progress_line.cpp;
@@ -192,6 +196,7 @@ class Client {
   friend struct detail::ClientFactory;
   explicit Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
   int check_id(int id) const;
+  std::vector<int> all_in_service(const char* what) const;  // ids(), or a UsageError if none
   std::vector<TaskMetadata> all_metadata() const;  // src/client/summary.cpp
   std::shared_ptr<detail::ClientCore> core_;
 };

@@ -2,7 +2,7 @@
 // LoadBalancedView: tasks go to whichever engine has the fewest outstanding, as ipyparallel's
 // load-balanced view (or as RunOptions::scheme / MPIPLY_SCHEME says). map cuts the input into
 // chunks that go to engines as they free up. Flags (task_flags.hpp) add dependencies (after,
-// follow), retries, a timeout for the dependencies and a subset of engines (targets): on the
+// follow), retries, a timeout on the wait to be placed and a subset of engines (targets): on the
 // view (set_flags, temp_flags), for one apply (with_flags) or for one map (MapOptions::flags).
 #include <utility>
 #include <vector>

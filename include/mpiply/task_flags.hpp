@@ -11,8 +11,9 @@
 namespace mpiply {
 
 struct TaskFlags {
-  // Scheduling (LoadBalancedView): dependencies, retries, the longest wait for dependencies
-  // (DependencyTimeout), and the engines to balance over.
+  // Scheduling (LoadBalancedView): dependencies, retries (never on an engine that failed the
+  // task), the longest wait on rank 0 for dependencies and for an engine (DependencyTimeout),
+  // and the engines to balance over.
   std::optional<Dependency> after{};
   std::optional<Dependency> follow{};
   std::optional<int> retries{};

@@ -10,24 +10,59 @@
 
 namespace mpiply {
 
-std::vector<int> Client::ids() const { return core_->ids(); }
-std::size_t Client::size() const { return core_->num_engines(); }
+std::vector<int> Client::ids() const {
+  std::lock_guard lk(core_->mu);
+  const detail::EngineIndex& ix = core_->scheduler().engines();
+  std::vector<int> v;
+  v.reserve(ix.in_service_count());
+  for (std::size_t e = 0; e < ix.size(); ++e)
+    if (ix.in_service(static_cast<int>(e))) v.push_back(static_cast<int>(e));
+  return v;
+}
+std::size_t Client::size() const {
+  std::lock_guard lk(core_->mu);
+  return core_->scheduler().engines().in_service_count();
+}
 bool Client::inline_mode() const { return core_->inline_mode(); }
 int Client::hwm() const { return core_->hwm(); }
 
 int Client::check_id(int id) const {
   int n = static_cast<int>(core_->num_engines());
-  int e = id < 0 ? id + n : id;
-  if (e < 0 || e >= n)
+  if (id < 0) {  // from the end of ids(), as ipyparallel indexes its list of engine ids
+    std::vector<int> in_service = ids();
+    int k = static_cast<int>(in_service.size());
+    if (id + k < 0)
+      throw UsageError(fmt::format("engine {} does not exist: this job has {} engines in service "
+                                   "({}); a negative index counts back from the last of them",
+                                   id, k, fmt::join(in_service, ", ")));
+    return in_service[static_cast<std::size_t>(id + k)];
+  }
+  if (id >= n)
     throw UsageError(fmt::format("engine {} does not exist: this job has engines 0..{} ({} "
                                  "ranks); launch with more ranks for more engines",
                                  id, n - 1, core_->num_ranks()));
-  return e;
+  std::lock_guard lk(core_->mu);
+  if (!core_->scheduler().engines().in_service(id))
+    throw UsageError(fmt::format("engine {} was shut down (Client::shutdown) and runs no more "
+                                 "tasks; use an engine of rc.ids()",
+                                 id));
+  return id;
+}
+
+std::vector<int> Client::all_in_service(const char* what) const {
+  std::vector<int> v = ids();
+  if (v.empty())
+    throw UsageError(fmt::format("{}: every engine of this job was shut down (Client::shutdown); "
+                                 "no engine is left to run tasks",
+                                 what));
+  return v;
 }
 
 EngineView Client::operator[](int id) const { return EngineView(core_, check_id(id)); }
 
-DirectView Client::direct_view() const { return DirectView(core_, ids()); }
+DirectView Client::direct_view() const {
+  return DirectView(core_, all_in_service("direct_view"));
+}
 DirectView Client::direct_view(int id) const { return DirectView(core_, {check_id(id)}); }
 
 LoadBalancedView Client::load_balanced_view() const { return LoadBalancedView(core_, ids()); }

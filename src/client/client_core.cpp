@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <mpiply/detail/registry.hpp>
+#include <mpiply/detail/scheduling.hpp>
 #include <mpiply/detail/wire.hpp>
 
 #include "support/backoff.hpp"
@@ -42,7 +43,8 @@ class MemorySegments : public SegmentFetcher {
 ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
                        bool client_runs_tasks)
     : comm_(comm), engines_(std::move(engines)), inline_(engines_.empty()), hwm_(hwm),
-      mpi_engines_(static_cast<int>(engines_.size())) {
+      mpi_engines_(static_cast<int>(engines_.size())),
+      sched_(static_cast<SchedulerSink&>(*this), settings().scheme) {
   // With one rank the inline engine already runs every task on rank 0.
   if (client_runs_tasks && !inline_) {
     local_id_ = mpi_engines_;
@@ -55,7 +57,7 @@ ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
   }
   slots_.resize(engines_.size());
   for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(hwm_));
-  index_.reset(slots_.size(), static_cast<unsigned>(hwm_), settings().scheme);
+  sched_.reset_engines(slots_.size(), static_cast<unsigned>(hwm_));
   if (!inline_) {
     inbox_ = std::make_unique<ResultInbox>(comm_, mpi_engines_);
     abort_out_ = std::make_unique<AbortOutbox>(comm_);
@@ -104,10 +106,16 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   }
   store_.add(src, state, src->first_msg, now);
   queued_ += src->ntasks;
-  if (Scheduler::takes(*src)) {
-    sched_.admit_locked(std::move(src));
-  } else if (!sched_.plain_fast() && sched_.refuse_locked(src)) {
-    // Some of its engines were shut down: the scheduler failed or queued each task.
+  if (src->targets.empty() && has_scheduling_flags(src->flags)) {
+    // The scheduler keeps it from here on.
+    sched_.admit({.first = src->first_msg,
+                  .ntasks = src->ntasks,
+                  .engines = src->candidates,
+                  .flags = src->flags,
+                  .source = src},
+                 steady_ns());
+  } else if (!sched_.plain_fast() && refuse_retired_locked(src)) {
+    // Some of its engines were shut down: its tasks failed.
   } else if (src->targets.empty()) {
     (src->candidates.empty() ? lb_ : lb_subset_).push_back(src);
   } else {
@@ -127,7 +135,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   return st.first_msg;
 }
 
-int ClientCore::least_loaded_locked() { return index_.least_round_robin(); }
+int ClientCore::least_loaded_locked() { return sched_.next_plain(); }
 
 void ClientCore::list_direct_locked(int e) {
   EngineSlot& s = slots_[static_cast<std::size_t>(e)];
@@ -177,7 +185,7 @@ void ClientCore::dispatch_subsets_locked() {
     int e;
     auto pick = [&] {
       return sched_.plain_fast() ? least_loaded_of_locked(src->candidates)
-                                 : sched_.pick_plain_locked(src->candidates);
+                                 : sched_.pick_plain(src->candidates);
     };
     while (src->next < src->ntasks && (e = pick()) >= 0)
       send_task_locked(e, src, src->next++);
@@ -190,11 +198,11 @@ void ClientCore::dispatch_locked() {
   if (drain_requested()) return drain_locked();  // drain hook: no queued task starts
   if (!lb_subset_.empty()) dispatch_subsets_locked();
   if (!direct_ready_.empty()) dispatch_direct_locked();
-  if (sched_.busy()) sched_.dispatch_locked();
+  if (sched_.busy()) sched_.dispatch(steady_ns());
   bool fast = sched_.plain_fast();
   while (!lb_.empty()) {
     if (inline_ && drain_requested()) return drain_locked();  // drain hook: inline, between tasks
-    int e = fast ? least_loaded_locked() : sched_.pick_plain_locked({});
+    int e = fast ? least_loaded_locked() : sched_.pick_plain({});
     if (e < 0) break;
     std::shared_ptr<TaskSource> src = lb_.front();
     std::uint32_t t = src->next++;
@@ -232,7 +240,7 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
   ResumeKey key;
   if (db_ && db_reuse_locked(src, rec, id, msg, key)) return;  // an earlier run finished it
   ++s.count;
-  index_.set_load(e, s.count);
+  sched_.set_load(e, s.count);
   ++inflight_;
   f.msg = id;
   f.key = key;
@@ -268,6 +276,65 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
       f.seg_reqs.push_back(r);
     }
   }
+}
+
+void ClientCore::place(const std::shared_ptr<TaskSource>& src, MsgId id, std::uint32_t task,
+                       const Placement& where) {
+  (void)id;  // send_task_locked finds it from the source
+  send_task_locked(where.engines.front(), src, task);
+}
+
+void ClientCore::fail(MsgId id, ErrorKind kind, const std::string& why) {
+  --queued_;
+  fail_items_locked(record(id), id, kind, why);
+}
+
+TaskOutcome ClientCore::outcome(MsgId id) const {
+  const TaskRecord& r = record(id);
+  return {r.status, r.engine};
+}
+
+void ClientCore::retire_engines_locked(const std::vector<int>& engines) {
+  sched_.shut_down(engines, steady_ns());
+  // Plain tasks left without an engine fail now rather than wait for ever.
+  auto abort_plain = [this](std::deque<std::shared_ptr<TaskSource>>& q, bool subset) {
+    for (auto it = q.begin(); it != q.end();) {
+      TaskSource& src = **it;
+      if (sched_.any_in_service(subset ? src.candidates : std::vector<int>{})) {
+        ++it;
+        continue;
+      }
+      for (std::uint32_t t = src.next; t < src.ntasks; ++t) {
+        MsgId id = src.first_msg + t;
+        if (record(id).status != TaskStatus::queued) continue;  // aborted already
+        fail(id, ErrorKind::aborted,
+             "every engine it may run on was shut down (Client::shutdown) before it was sent");
+      }
+      it = q.erase(it);
+    }
+  };
+  abort_plain(lb_, false);
+  abort_plain(lb_subset_, true);
+}
+
+bool ClientCore::refuse_retired_locked(const std::shared_ptr<TaskSource>& src) {
+  const char* why = "an engine it was to run on was shut down (Client::shutdown) before it was "
+                    "submitted";
+  auto fail_all = [&] {
+    for (std::uint32_t t = 0; t < src->ntasks; ++t) fail(src->first_msg + t, ErrorKind::aborted, why);
+  };
+  if (src->targets.empty()) {
+    if (sched_.any_in_service(src->candidates)) return false;
+    fail_all();
+    return true;
+  }
+  const EngineIndex& ix = sched_.engines();
+  if (std::all_of(src->targets.begin(), src->targets.end(), [&](int e) { return ix.in_service(e); }))
+    return false;
+  // All or nothing: the tasks of one DirectView call may be a collective that every target
+  // must join.
+  fail_all();
+  return true;
 }
 
 bool ClientCore::progress_locked() {

@@ -25,7 +25,6 @@
 
 #include "client/callback_queue.hpp"
 #include "runtime/drain.hpp"
-#include "scheduling/engine_index.hpp"
 #include "engine/engine_abort.hpp"
 #include "isolation/isolation.hpp"
 #include "client/live_outputs.hpp"
@@ -65,7 +64,10 @@ struct EngineSlot {
   bool direct_listed = false;  // in ClientCore::direct_ready_
 };
 
-class ClientCore {
+// Rank 0's coordinator. It owns the scheduler (scheduler.hpp) and carries out its answers as
+// its SchedulerSink: sending a placed task, failing one that cannot run, telling where a task
+// stands.
+class ClientCore : private SchedulerSink {
  public:
   // With client_runs_tasks (and at least one engine rank), rank 0 also serves as the last
   // engine, id engines.size(), on a thread of its own (local_engine.hpp): ranks 1..N-1 keep ids
@@ -160,13 +162,24 @@ class ClientCore {
   std::vector<PendingCallback> ready_callbacks;
   // Wakes the progress thread so it runs ready_callbacks (src/client/client_progress.cpp). Lock held.
   void callbacks_queued_locked();
-  // Flags, dependencies, retries, schemes, retired engines (scheduler.hpp). Lock held.
-  Scheduler& scheduler() noexcept { return sched_; }
+  // Flags, dependencies, retries, schemes, engines in service (scheduler.hpp). Lock held.
+  const Scheduler& scheduler() const noexcept { return sched_; }
+  // rc.shutdown(targets): those engines take no more tasks; queued plain tasks left with no
+  // engine fail as aborted, flagged ones as ImpossibleDependency. Lock held.
+  void retire_engines_locked(const std::vector<int>& engines);
   // Live output and published data (live_outputs.hpp, docs/output.md). Lock held.
   LiveOutputs& live_locked() noexcept { return live_; }
 
  private:
-  friend class Scheduler;
+  // SchedulerSink: the scheduler's answers, carried out (client_core.cpp).
+  void place(const std::shared_ptr<TaskSource>& src, MsgId id, std::uint32_t task,
+             const Placement& where) override;
+  void fail(MsgId id, ErrorKind kind, const std::string& why) override;
+  TaskOutcome outcome(MsgId id) const override;
+  // A plain submission after rc.shutdown(targets): fails its tasks if no engine is left for
+  // them (load-balanced) or if one of its targets was shut down (DirectView: all or nothing).
+  // False, with nothing done, otherwise.
+  bool refuse_retired_locked(const std::shared_ptr<TaskSource>& src);
   void drain_locked();             // drain: queued tasks fail as not run, nothing new starts
   void drain_check_wait_locked();  // drain: throws Interrupted once a wait cannot be answered
 
@@ -180,6 +193,7 @@ class ClientCore {
   void send_task_locked(int engine, const std::shared_ptr<TaskSource>& src, std::uint32_t task);
   bool poll_results_locked();
   void store_items_locked(TaskRecord& rec, int engine, MsgId id, Reader items);
+  bool retried_locked(TaskRecord& rec, int engine, MsgId id, const char* items, std::size_t n);
   // A pull_into's payload of `bytes` that follows the result from engine e: received into the
   // memory the task's state names, or dropped and the task failed (returns false).
   // src/client/client_payload.cpp.
@@ -244,9 +258,6 @@ class ClientCore {
   // common all-engine queue keeps its O(1) head; dispatched first, as they have fewer choices.
   std::deque<std::shared_ptr<TaskSource>> lb_subset_;
   std::size_t queued_ = 0, inflight_ = 0;
-  // Engines with room and no more than hwm outstanding, kept on every send and result, so that
-  // dispatch does not scan the engines (engine_index.hpp).
-  EngineIndex index_;
   // Engines that may have direct tasks to send: listed when given some, and when one with
   // direct tasks left returns a result; dispatch looks at these only.
   std::vector<int> direct_ready_;
@@ -267,7 +278,9 @@ class ClientCore {
   std::uint64_t db_reused_ = 0;
   std::unordered_map<std::uint64_t, DbFunction> db_functions_;
   Bytes db_scratch_;
-  Scheduler sched_{*this};  // last: it goes first, before the queues it refers to
+  // Last: it goes first, before the queues and records its sink reaches. It keeps the engine
+  // index (engines with room, told on every send and result) that plain dispatch reads.
+  Scheduler sched_;
 };
 
 // Throws mpiply::Interrupted naming the drain signal and why (client_drain.cpp).

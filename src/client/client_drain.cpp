@@ -37,7 +37,7 @@ void ClientCore::drain_locked() {
     s.direct.clear();
   }
   // Tasks the scheduler holds (flags, dependencies, retries) do not start either.
-  sched_.abort_all_locked(why);
+  sched_.abort_all(why);
 }
 
 void ClientCore::drain_check_wait_locked() {

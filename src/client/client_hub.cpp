@@ -272,7 +272,7 @@ void ClientCore::purge_locked(const Jobs& jobs, const std::vector<int>& targets,
     }
     if (hub) {
       r.hub |= kRecordPurged;
-      sched_.forget_locked(id);  // the scheduler's per-task entry (flags, attempts) goes too
+      sched_.forget(id);  // the scheduler's per-task entry (flags, attempts) goes too
     }
   }
 #ifdef __GLIBC__

@@ -182,7 +182,7 @@ bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
       for (auto& [src, t] : s.direct) abort_task(*src, t);
       s.direct.clear();
     }
-    sched_.abort_all_locked("client_main returned before this task was sent to an engine");
+    sched_.abort_all("client_main returned before this task was sent to an engine");
     // Tasks already on engines must finish: an engine only reads its stop message after them.
     // A task that never ends would hold the job forever, so the wait is bounded.
     Backoff b(kDrainBackoff);

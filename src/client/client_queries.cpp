@@ -39,7 +39,7 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
   }
   m.thread = r.thread;
   m.reused = (r.hub & kReused) != 0;
-  sched_.fill_metadata_locked(id, m);
+  sched_.fill_metadata(id, m);
   m.error = first_error_locked(id);
   if (auto it = outputs_.find(id); it != outputs_.end()) {
     m.stdout = it->second.out;

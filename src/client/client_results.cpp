@@ -85,7 +85,7 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
     }
     if (output.has_data || live_.streaming()) live_.on_result(id, e, output);  // stream hook
     std::size_t items = output.items_end - sizeof h;  // the output is not kept with the items
-    if (!sched_.retry_locked(rec, e, id, p + sizeof h, items)) {
+    if (!(sched_.retrying() && retried_locked(rec, e, id, p + sizeof h, items))) {
       store_items_locked(rec, e, id, Reader(p + sizeof h, items));
       if (db_) db_append_locked(rec, id, f.key, {p + sizeof h, items}, {});
     }
@@ -93,9 +93,30 @@ void ClientCore::handle_result_locked(int e, const char* p, std::size_t n, std::
   f.src.reset();
   s.head = (s.head + 1) % static_cast<unsigned>(s.ring.size());
   --s.count;
-  index_.set_load(e, s.count);
+  sched_.set_load(e, s.count);
   if (!s.direct.empty()) list_direct_locked(e);
   --inflight_;
+}
+
+// A task that raised (an item failed, not aborted) and that the scheduler runs again: it is
+// queued once more and its result is dropped. items: the result's items, already checked.
+bool ClientCore::retried_locked(TaskRecord& rec, int e, MsgId id, const char* items,
+                                std::size_t n) {
+  if (shut_down_) return false;
+  Reader r(items, n);
+  for (std::uint32_t i = 0; i < rec.nitems; ++i) {
+    auto status = static_cast<ItemStatus>(r.u8());
+    Reader item = r.sub(r.u32());
+    if (status == ItemStatus::ok) continue;
+    ErrorItem err = read_error_item(item);
+    if (err.kind == ErrorKind::aborted) return false;  // aborted by the user: never again
+    if (!sched_.retry(id, e, fmt::format("{}: {}", err.ename, err.evalue))) return false;
+    rec.status = TaskStatus::queued;
+    rec.engine = -1;
+    ++queued_;
+    return true;
+  }
+  return false;
 }
 
 // The items of a checked result: kept by the hub as they came (result_store.hpp), values decoded
@@ -118,7 +139,7 @@ void ClientCore::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) 
     for (Follower& f : store_.take_followers(id))
       deliver_items_locked(f.state.get(), f.item_base, rec, id, r);
   rec.status = !d.failed ? TaskStatus::ok : d.all_aborted ? TaskStatus::aborted : TaskStatus::error;
-  sched_.on_task_done_locked(id);
+  sched_.on_finished(id, {rec.status, rec.engine});
 }
 
 ClientCore::Delivered ClientCore::deliver_items_locked(ResultStateBase* st, std::size_t base,
@@ -159,7 +180,7 @@ ClientCore::Delivered ClientCore::deliver_items_locked(ResultStateBase* st, std:
 void ClientCore::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
                                    const std::string& evalue) {
   rec.status = kind == ErrorKind::aborted ? TaskStatus::aborted : TaskStatus::error;
-  sched_.on_task_done_locked(id);
+  sched_.on_finished(id, {rec.status, rec.engine});
   {
     std::string marker{kRankZeroFailure, static_cast<char>(kind)};
     if (kind != ErrorKind::aborted) marker += evalue;

@@ -35,11 +35,11 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
                                  function, *f.retries));
   if (f.timeout && !(f.timeout->count() >= 0))
     throw UsageError(fmt::format("{}: timeout is {} s; it must be 0 or more (the longest a task "
-                                 "waits for its dependencies), or left unset to wait as long as "
-                                 "it takes",
+                                 "waits on rank 0 for its dependencies and for an engine), or "
+                                 "left unset to wait as long as it takes",
                                  function, f.timeout->count()));
   std::lock_guard lk(core.mu);
-  Scheduler& sched = core.scheduler();
+  const Scheduler& sched = core.scheduler();
   std::vector<int> engines = view_targets;
   if (f.targets) {
     std::vector<int> t = *f.targets;
@@ -86,7 +86,7 @@ void Client::shutdown(const std::vector<int>& targets) const {
   std::vector<int> t;
   for (int id : targets) t.push_back(check_id(id));
   std::lock_guard lk(core_->mu);
-  core_->scheduler().retire_locked(t);
+  core_->retire_engines_locked(t);
 }
 
 }  // namespace mpiply

@@ -1,15 +1,16 @@
 #pragma once
 // Rank 0's index of the engines that can take a task (in service, fewer than hwm outstanding),
 // kept up to date on every send and result, so that picking an engine costs the same whatever
-// the engine count (issue 12). ClientCore tells it each load change; the plain leastload loop and
-// every Placement scheme (schemes.hpp) read it instead of scanning the engines.
+// the engine count. The scheduler (scheduler.hpp) owns it and is told each load change; the
+// plain leastload loop and every SchemePicker scheme (schemes.hpp) read it instead of scanning
+// the engines.
 //
 // What it keeps, per engine in service with room:
 //  - a FIFO list per load level (0..hwm-1): the plain loop takes the head of the lowest one, so
 //    ties go round robin (an engine joins the back of its level when its load changes);
 //  - with plainrandom or twobin, a dense array of them all (uniform draws);
 //  - with `weighted`, a dense array per load level (draws weighted by 1/load);
-//  - with `leastload` or `lru`, once a Placement first asks, an ordered set by (load, stamp) or
+//  - with `leastload` or `lru`, once a SchemePicker first asks, an ordered set by (load, stamp) or
 //    by stamp alone, where stamp is when the scheme last gave the engine a task: the exact
 //    "least loaded, then least recently used" and "least recently used" orders, O(log E). It is
 //    dropped again after 4E + 64 load changes without a question (plain tasks only), and
@@ -29,7 +30,7 @@ class EngineIndex {
   // n engines in service, all at load 0.
   void reset(std::size_t n, unsigned hwm, Scheme scheme);
 
-  // Engine e's outstanding count changed from its old value to c (ClientCore: after ++ / --).
+  // Engine e's outstanding count changed from its old value to c (after each send and result).
   void set_load(int e, unsigned c);
   // Engine e takes no more tasks (Client::shutdown(targets)); for good.
   void retire(int e);
@@ -52,7 +53,7 @@ class EngineIndex {
   // weighted scheme. O(hwm).
   int draw_weighted(std::mt19937_64& rng) const;
 
-  // Stamps: when a Placement last gave each engine a task (0 = never).
+  // Stamps: when a SchemePicker last gave each engine a task (0 = never).
   std::uint64_t stamp(int e) const noexcept { return stamp_[static_cast<std::size_t>(e)]; }
   void touch(int e);
   // The first engine with room in the scheme's order (leastload: load then stamp; lru: stamp),

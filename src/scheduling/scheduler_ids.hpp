@@ -13,10 +13,6 @@
 
 namespace mpiply::detail {
 
-inline bool finished(TaskStatus s) noexcept {
-  return s == TaskStatus::ok || s == TaskStatus::error || s == TaskStatus::aborted;
-}
-
 inline std::vector<MsgId> sorted_ids(std::vector<MsgId> ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());

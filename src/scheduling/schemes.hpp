@@ -1,9 +1,9 @@
 #pragma once
-// Placement: which engine a load-balanced task goes to, by the run's Scheme (run_options.hpp).
+// SchemePicker: which engine a load-balanced task goes to, by the run's Scheme (run_options.hpp).
 // Every scheme only picks among engines in service below hwm (EngineIndex::has_room) and, for
 // pick_among, allowed by the caller's filter (a view's subset, `follow`, engines already tried).
-// The plain leastload case never comes here: ClientCore takes EngineIndex::least_round_robin for
-// it, so plain maps pay nothing.
+// The plain leastload case never comes here: the scheduler's owner takes
+// EngineIndex::least_round_robin for it (Scheduler::next_plain), so plain maps pay nothing.
 //
 // pick (any engine) reads the index and costs the same whatever the engine count: O(log E) for
 // leastload and lru (an ordered set), O(1) for plainrandom and twobin, O(hwm) for weighted.
@@ -18,9 +18,9 @@
 
 namespace mpiply::detail {
 
-class Placement {
+class SchemePicker {
  public:
-  explicit Placement(Scheme s) : scheme_(s) {}
+  explicit SchemePicker(Scheme s) : scheme_(s) {}
   Scheme scheme() const noexcept { return scheme_; }
 
   // An engine with room among all those in service, or -1 if none.
