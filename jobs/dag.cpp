@@ -160,9 +160,10 @@ int main(int argc, char** argv) {
     // The same question asked of the hub's task table, as ipyparallel's db_query.
     auto again = rc.db_query(mpiply::field("attempts") > 1 && mpiply::field("status") == "ok",
                              {"function", "engine_id", "attempts"});
+    // The records hold the fields asked for (std::optional; the others are absent).
     for (const auto& m : again)
       fmt::print("db_query: msg {} ({}) ran on engines {} and succeeded on engine {}\n",
-                 m.msg_id, m.function, fmt::join(m.engines_tried, ","), m.engine_id);
+                 m.msg_id, *m.function, fmt::join(*m.engines_tried, ","), *m.engine_id);
     bool agree = static_cast<int>(again.size()) == retried;
     fmt::print("dag: db_query found {} retried task(s): {}\n", again.size(),
                agree ? "agrees" : "DISAGREES");

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
                    r.finished ? "closed" : "did not close", ok.size(), failed.size());
         if (!failed.empty()) {
           fmt::print("resume: first failure of run {}: msg {}: {}\n", r.id, failed[0].msg_id,
-                     failed[0].error);
+                     failed[0].error.value_or(""));
           // Its values raise the recorded error, as the live result's did.
           try {
             rc.get_result(mpiply::RecordId{r.id, failed[0].msg_id}).value<std::int64_t>();

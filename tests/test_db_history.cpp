@@ -141,9 +141,10 @@ TEST_CASE("a later run reads an earlier run's tasks from the task database", "[d
       REQUIRE(failed.size() == 1);
       CHECK(failed[0].run == run1);
       CHECK(failed[0].msg_id == failed_id);
-      CHECK(failed[0].function == "square_or_raise");
-      CHECK_THAT(failed[0].error, Contains("thirteen is unlucky"));
-      CHECK(failed[0].hostname.empty());  // not asked for
+      CHECK(failed[0].function == std::string("square_or_raise"));
+      REQUIRE(failed[0].error);
+      CHECK_THAT(*failed[0].error, Contains("thirteen is unlucky"));
+      CHECK_FALSE(failed[0].hostname);  // not asked for: absent
 
       auto mb = rc.db_query(field("function") == "megabyte" && field("run") == run1);
       REQUIRE(mb.size() == 1);

@@ -142,9 +142,21 @@ TEST_CASE("rc.db_query over the live task table", "[db_query]") {
     auto failed = c.db_query(field("status") == "error", {"error", "engine_id"});
     REQUIRE(failed.size() == 1);
     CHECK(failed[0].msg_id == b.msg_ids()[1]);
-    CHECK_THAT(failed[0].error, Contains("negative"));
-    CHECK(failed[0].function.empty());  // not asked for
-    CHECK(failed[0].engine_id >= 0);
+    REQUIRE(failed[0].error);
+    CHECK_THAT(*failed[0].error, Contains("negative"));
+    CHECK_FALSE(failed[0].function);  // not asked for: absent, not ""
+    CHECK_FALSE(failed[0].status);    // absent, not "queued"
+    CHECK_FALSE(failed[0].items);     // absent, not 0
+    CHECK_FALSE(failed[0].selected("status"));
+    CHECK(failed[0].selected("error"));
+    REQUIRE(failed[0].engine_id);
+    CHECK(*failed[0].engine_id >= 0);
+    // No keys: every field is there.
+    auto whole = c.db_query(field("status") == "error", {});
+    REQUIRE(whole.size() == 1);
+    CHECK(whole[0].status == mpiply::TaskStatus::error);
+    CHECK(whole[0].items == std::size_t(1));
+    CHECK(whole[0].function == std::string("fails"));
     CHECK(c.db_query(field("submitted") > t_before).size() == 5);
     CHECK(c.db_query(field("submitted") < t_before).empty());
     CHECK(c.db_query(field("msg_id").in({a.msg_ids()[0], b.msg_ids()[0]})).size() == 2);

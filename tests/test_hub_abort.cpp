@@ -181,7 +181,7 @@ TEST_CASE("abort of an unknown msg id is a UsageError and aborts nothing", "[hub
     auto ar = c.load_balanced_view().apply_async(counted, 2);
     CHECK(ar.get() == 20);
     try {
-      c.abort({ar.msg_ids()[0], 999999});
+      c.abort({ar.msg_ids()[0], mpiply::MsgId{999999}});
       FAIL("expected UsageError");
     } catch (const mpiply::UsageError& e) {
       CHECK_THAT(e.what(), Contains("999999"));

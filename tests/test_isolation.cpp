@@ -170,3 +170,47 @@ TEST_CASE("send_signal interrupts a running isolated task", "[isolation][signal]
   });
   REQUIRE(rc == 0);
 }
+TEST_CASE("send_signal takes a signal's name, with or without SIG", "[isolation][signal]") {
+  int rc = run_client([](mpiply::Client& c) {
+    int e = c.ids().back();
+    std::string path = fmt::format("/tmp/mpiply-test-signal-name-{}-{}", getpid(), e);
+    std::remove(path.c_str());
+    bool seen = false;
+    std::thread signaller([&] {
+      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      struct stat st;
+      while (std::chrono::steady_clock::now() < until) {
+        if (stat(path.c_str(), &st) == 0) {
+          seen = true;
+          break;
+        }
+        std::this_thread::yield();
+      }
+      c.send_signal("term", {e});
+    });
+    auto r = c[e].with_flags(isolated()).apply_async(wait_for_signal, path);
+    std::string what;
+    try {
+      r.get(kBound);
+    } catch (const mpiply::TaskCrashed& ex) {
+      what = ex.what();
+    }
+    signaller.join();
+    CHECK(seen);
+    CHECK_THAT(what, Catch::Contains("died of signal 15 (SIGTERM"));
+    std::remove(path.c_str());
+    try {
+      c.send_signal("SIGNOPE");
+      FAIL("expected UsageError");
+    } catch (const mpiply::UsageError& ex) {
+      CHECK_THAT(ex.what(), Catch::Contains("'SIGNOPE' is not a signal name"));
+      CHECK_THAT(ex.what(), Catch::Contains("SIGINT"));
+    }
+    c.send_signal("SIGINT");  // nothing runs: no effect
+    c.send_signal("USR1", c.ids());
+    CHECK(c[e].with_flags(isolated()).apply_async(square, 4L).get(kBound) == 16);
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
+

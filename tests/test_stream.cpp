@@ -107,7 +107,7 @@ const char* kWhole = "line 0\nline 1\nline 2\nafter\n";
 void check_final(const mpiply::AsyncResult<std::string>& ar) {
   CHECK(ar.stdout().at(0) == kWhole);
   CHECK(ar.stderr().at(0) == "err 0\nerr 1\nerr 2\n");
-  mpiply::DataMap d = ar.data().at(0);
+  mpiply::DataMap d = ar.data();
   CHECK(std::get<std::int64_t>(d.at("step")) == 2);
   CHECK(std::get<std::string>(d.at("name")) == "work");
   CHECK(std::get<bool>(d.at("done")));
@@ -134,14 +134,14 @@ TEST_CASE("a running task's output and data reach rank 0 before it ends", "[stre
         }
         auto ar = c[e].apply_async(lines_then_wait, flag, 3);
         bool seen = until(ar, [&] {
-          mpiply::DataMap d = ar.data().at(0);
+          mpiply::DataMap d = ar.data();
           return ar.stdout().at(0) == "line 0\nline 1\nline 2\n" &&
                  ar.stderr().at(0) == "err 0\nerr 1\nerr 2\n" && d.count("step") &&
                  std::get<std::int64_t>(d.at("step")) == 2;
         });
         CHECK(seen);
         CHECK_FALSE(ar.ready());  // the task is still waiting for the flag
-        CHECK_FALSE(ar.data().at(0).count("done"));
+        CHECK_FALSE(ar.data().count("done"));
         std::ofstream(flag).put('x');
         CHECK(ar.wait_for_output(kBound));
         REQUIRE(ar.get(kBound) == "released");
@@ -193,7 +193,7 @@ TEST_CASE("published data arrives with the result without streaming or capture",
 
     auto one = lv.apply_async(publish_square, 3.0);
     REQUIRE(one.get(kBound) == 9);
-    CHECK(std::get<double>(one.data().at(0).at("x2")) == 9);
+    CHECK(std::get<double>(one.data().at("x2")) == 9);
   });
   CHECK(rc == 0);
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include <mpiply/detail/result_state.hpp>
@@ -84,17 +85,32 @@ class AsyncResultBase {
   std::vector<std::string> stdout() const;
   std::vector<std::string> stderr() const;
   // Prints the outputs as ipyparallel does: "[stdout:N] text" on out and "[stderr:N] text" on
-  // err, N the engine id, tasks with empty output left out. groupby "type": every stdout, then
+  // err, N the engine id, tasks with empty output left out; a single result (an AsyncResult of
+  // one apply) prints its text alone, without the prefix. groupby "type": every stdout, then
   // every stderr; "engine": per engine (by id), its stdout then its stderr; "order": as "type"
   // (ipyparallel's "order" differs only for rich display outputs, which mpiply has none of).
   // Any other groupby is a UsageError.
   void display_outputs(const std::string& groupby = "type", std::FILE* out = ::stdout,
                        std::FILE* err = ::stderr) const;
   // The latest data each task published (mpiply::publish_data), one map per task in the order
-  // of msg_ids() (a single apply's map is data()[0]); empty maps for tasks that published
+  // of msg_ids() (AsyncResult<T>::data() is a single apply's map itself); empty maps for tasks that published
   // nothing. With streaming on (RunOptions::stream_output) values of running tasks show here
   // as they arrive, otherwise when each task's result does.
   std::vector<DataMap> data() const;
+  // Every item's value, for a handle made without a type (Client::get_result(jobs), resubmit):
+  // rc.get_result(ids).get_as<double>(). T must be the values' type (UsageError naming it
+  // otherwise); raises the tasks' errors as a map's get() does (CompositeError for several).
+  template <class T>
+  std::vector<T> get_as(std::optional<Seconds> timeout = std::nullopt) const {
+    require_value_type(typeid(T), "get_as");
+    wait_or_throw(timeout, true);
+    const auto& typed = static_cast<const detail::ResultState<T>&>(*st_);
+    std::vector<T> out;
+    out.reserve(typed.values.size());
+    for (const auto& v : typed.values) out.push_back(*v);
+    return out;
+  }
+
   // Waits until every task finished and its whole output and data arrived (ipyparallel's
   // wait_for_output); false if the timeout passed first. Streamed output still in flight when a
   // task ends is covered: each result carries its task's whole output and data.
@@ -113,6 +129,10 @@ class AsyncResultBase {
   // Waits (raising TimeoutError) for all items; then throws the single failure as its specific
   // type (RemoteError or a subclass), or a CompositeError, if any item failed.
   void wait_or_throw(std::optional<Seconds> timeout, bool composite) const;
+  // UsageError naming both types unless the values are of type `type`.
+  void require_value_type(const std::type_info& type, const char* what) const;
+  // The handle fetched its results: results() no longer lists them (if it owns them). Lock held.
+  void take_locked() const;
   // Throws NotReadyError naming `what` unless every item finished. Lock held.
   void require_ready_locked(const char* what) const;
   // Engine of each item, for get_dict (raises if an engine ran more than one task).
@@ -134,7 +154,9 @@ class AsyncResult : public AsyncResultBase {
  public:
   using value_type = T;
   explicit AsyncResult(std::shared_ptr<detail::ResultState<T>> st)
-      : AsyncResultBase(st), typed_(std::move(st)) {}
+      : AsyncResultBase(st), typed_(std::move(st)) {
+    st_->single = true;
+  }
 
   // The result; re-raises the task's exception as RemoteError, or as the subclass it is
   // (MessageTooLarge, EncodeError, MessageDecodeError, TaskAborted). With a timeout, raises
@@ -156,6 +178,10 @@ class AsyncResult : public AsyncResultBase {
     if (errs[0]) return Outcome<T>(std::move(*errs[0]));
     return Outcome<T>(*typed_->values[0]);
   }
+
+  // The latest data the task published (mpiply::publish_data): the map itself, as
+  // ipyparallel's single AsyncResult.data is a dict (AsyncResultBase::data() has one per task).
+  DataMap data() const { return std::move(AsyncResultBase::data().front()); }
 
   // Calls f(result) once the task finished, successfully or not. Which thread runs it: the
   // thread that saw the result arrive once it has released the client's lock (rank 0's progress

@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <memory>
+#include <type_traits>
+#include <utility>
 #include <optional>
 #include <vector>
 
@@ -45,16 +48,34 @@ class Client {
 
   // client[i] (negative counts from the end of ids()), client[{0, 2}], client[mpiply::all]
   // (the engines in service). An engine that does not exist or was shut down is a UsageError.
-  EngineView operator[](int id) const;
+  // An engine id is an integer; a bool is a compile-time error (client[true] is no engine).
+  template <std::integral I>
+  EngineView operator[](I id) const {
+    return engine(engine_arg(id));
+  }
   DirectView operator[](const std::vector<int>& ids) const;
   DirectView operator[](All) const { return direct_view(); }
   DirectView direct_view() const;
   DirectView direct_view(All) const { return direct_view(); }
-  DirectView direct_view(int id) const;
+  template <std::integral I>
+  DirectView direct_view(I id) const {
+    return direct_view_of(engine_arg(id));
+  }
   DirectView direct_view(const std::vector<int>& ids) const { return (*this)[ids]; }
   LoadBalancedView load_balanced_view() const;
+  LoadBalancedView load_balanced_view(All) const { return load_balanced_view(); }
   // Balances over the given engines only (ids checked, duplicates dropped, any order).
   LoadBalancedView load_balanced_view(const std::vector<int>& ids) const;
+  // Over one engine: every task goes there, with the load-balanced view's flags and retries.
+  template <std::integral I>
+  LoadBalancedView load_balanced_view(I id) const {
+    return load_balanced_view(std::vector<int>{engine_arg(id)});
+  }
+
+  // Clears the namespaces (pushed values) of every engine, or of the given ones, as
+  // ipyparallel's Client.clear; returns once they are cleared.
+  void clear() const;
+  void clear(const std::vector<int>& targets) const;
 
   // Engines in service in id order, each as an EngineView.
   class iterator {
@@ -63,7 +84,9 @@ class Client {
     using value_type = EngineView;
     using difference_type = std::ptrdiff_t;
     iterator() = default;
-    EngineView operator*() const { return (*c_)[c_->ids().at(static_cast<std::size_t>(id_))]; }
+    EngineView operator*() const {
+      return c_->engine(c_->ids().at(static_cast<std::size_t>(id_)));
+    }
     iterator& operator++() {
       ++id_;
       return *this;
@@ -91,7 +114,14 @@ class Client {
   // Msg ids of every task this client submitted, oldest first (purged ones left out).
   std::vector<MsgId> history() const;
   std::vector<MsgId> outstanding() const;
-  TaskMetadata metadata(MsgId id) const;
+  // A msg id is an mpiply::MsgId: a bool or another integer type does not compile.
+  template <std::integral I>
+  TaskMetadata metadata(I id) const {
+    static_assert(std::is_same_v<I, MsgId>,
+                  "a msg id must be an mpiply::MsgId (from msg_ids() or history()); a bool or "
+                  "another integer type does not convert to one: write mpiply::MsgId{n}");
+    return metadata_of(id);
+  }
   // Those engines stop serving: they leave ids(), client[id] and direct_view naming them are a
   // UsageError, load-balanced tasks never go there (a task with no engine left fails), and
   // calls through views made before name them fail with TaskAborted. Tasks they already hold
@@ -114,6 +144,10 @@ class Client {
   // MPI), nor are tasks that start later. Fire and forget. See docs/isolation.md.
   void send_signal(int signum) const;
   void send_signal(int signum, const std::vector<int>& targets) const;
+  // The same by name, as ipyparallel takes it: "SIGINT" or "INT" (any case). An unknown name is
+  // a UsageError listing the names.
+  void send_signal(std::string_view name) const;
+  void send_signal(std::string_view name, const std::vector<int>& targets) const;
 
   // ---- The hub (docs/hub.md): rank 0's task table, after the AsyncResults are gone ----------
   // Tasks not yet started never run: those queued on rank 0 fail at once with TaskAborted, those
@@ -163,9 +197,11 @@ class Client {
   }
   // Every msg id the hub knows, oldest first.
   std::vector<MsgId> hub_history() const;
-  // Records matching q (query.hpp); with keys, only those fields are filled (msg_id always).
-  std::vector<TaskMetadata> db_query(const Query& q,
-                                     const std::vector<std::string>& keys = {}) const;
+  // Records matching q (query.hpp), whole.
+  std::vector<TaskMetadata> db_query(const Query& q) const;
+  // The same, projected: only the fields named in keys are there, the others absent
+  // (DbRecord's std::optional fields); msg_id and run always. Empty keys: every field.
+  std::vector<DbRecord> db_query(const Query& q, const std::vector<std::string>& keys) const;
   // Bytes the hub holds for kept values (24 per task plus results over 16 bytes); purge
   // gives them back.
   std::size_t results_bytes() const;
@@ -196,6 +232,19 @@ class Client {
   friend struct detail::ClientFactory;
   explicit Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
   int check_id(int id) const;
+  EngineView engine(int id) const;
+  DirectView direct_view_of(int id) const;
+  TaskMetadata metadata_of(MsgId id) const;
+  // An engine id given as any integer type but bool, range-checked into an int.
+  template <class I>
+  static int engine_arg(I id) {
+    static_assert(!std::is_same_v<I, bool>,
+                  "an engine id must be an integer; a bool is not an engine id (client[true] "
+                  "would mean engine 1)");
+    if (!std::in_range<int>(id)) engine_id_out_of_range(static_cast<long long>(id));
+    return static_cast<int>(id);
+  }
+  [[noreturn]] static void engine_id_out_of_range(long long id);
   std::vector<int> all_in_service(const char* what) const;  // ids(), or a UsageError if none
   std::vector<TaskMetadata> all_metadata() const;  // src/client/summary.cpp
   std::shared_ptr<detail::ClientCore> core_;

@@ -8,8 +8,8 @@
 //   Dependency(a, b).any()            after either succeeded
 //   Dependency(ar).on_failure()       after it failed (success no longer counts)
 //   Dependency(ar).on_finish()        after it ended either way
-// a and b may be msg ids, AsyncResults, AsyncMapResults (every task of the map), or vectors of
-// any of these.
+// a and b may be msg ids (mpiply::MsgId only: a bool or another integer type does not compile),
+// AsyncResults, AsyncMapResults (every task of the map), or vectors of any of these.
 #include <concepts>
 #include <cstdint>
 #include <type_traits>
@@ -69,11 +69,25 @@ struct Dependency {
   }
   Dependency&& on_finish() && { return std::move(on_finish()); }
 
+  // Evaluated here, as ipyparallel's Dependency.check / unreachable, given which tasks succeeded
+  // and which failed (the scheduler decides the same way for a task's after / follow).
+  // check: the dependency is met. An empty dependency is always met.
+  bool check(const std::vector<MsgId>& succeeded, const std::vector<MsgId>& failed = {}) const;
+  // unreachable: it can never be met any more (a task it needs ended the other way). An empty
+  // dependency never is.
+  bool unreachable(const std::vector<MsgId>& succeeded,
+                   const std::vector<MsgId>& failed = {}) const;
+
  private:
   template <class D>
   void add(const D& d) {
     if constexpr (std::is_integral_v<D>) {
-      msg_ids.push_back(static_cast<MsgId>(d));
+      static_assert(std::is_same_v<D, MsgId>,
+                    "Dependency: a msg id must be an mpiply::MsgId (from msg_ids()); a bool or "
+                    "another integer type does not convert to one (Dependency(ar, true) would "
+                    "name msg id 1): write mpiply::MsgId{n}, or use .any() / .on_failure() / "
+                    ".on_finish() for the flags");
+      msg_ids.push_back(d);
     } else if constexpr (std::is_base_of_v<AsyncResultBase, D>) {
       detail::add_result_ids(d, msg_ids, run);
     } else {

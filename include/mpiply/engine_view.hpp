@@ -37,6 +37,12 @@ class EngineView : public detail::MapMethods<EngineView> {
   std::vector<MsgId> history() const { return dv_.history(); }
   bool wait(std::optional<Seconds> timeout = std::nullopt) const { return dv_.wait(timeout); }
   std::size_t abort() const { return dv_.abort(); }
+  std::size_t abort(const Jobs& jobs) const { return dv_.abort(jobs); }
+  AsyncResultBase get_result(const Jobs& jobs) const { return dv_.get_result(jobs); }
+  template <class T>
+  AsyncMapResult<T> get_result(const Jobs& jobs) const {
+    return dv_.template get_result<T>(jobs);
+  }
   EngineView with_flags(const TaskFlags& f) const {
     EngineView v = *this;
     v.set_flags(f);

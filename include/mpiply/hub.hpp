@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <mpiply/async_map_result.hpp>
@@ -30,9 +31,22 @@ struct HistoryIndex {
 class Jobs {
  public:
   Jobs() = default;
-  Jobs(MsgId id) : ids_{id} {}                                  // NOLINT
-  Jobs(std::vector<MsgId> ids) : ids_(std::move(ids)) {}        // NOLINT
-  Jobs(std::initializer_list<MsgId> ids) : ids_(ids) {}         // NOLINT
+  // Msg ids are taken only as mpiply::MsgId: a bool or another integer type (a literal 3, an
+  // int loop counter) is a compile-time error, so that rc.wait(true) or {ar, 1} cannot name
+  // a task by accident. Spell a literal id mpiply::MsgId{3}.
+  template <std::integral I>
+  Jobs(I id) : ids_{static_cast<MsgId>(id)} {  // NOLINT
+    static_assert(std::is_same_v<I, MsgId>,
+                  "a msg id must be an mpiply::MsgId (from msg_ids() or history()); a bool or "
+                  "another integer type does not convert to one: write mpiply::MsgId{n}");
+  }
+  Jobs(std::vector<MsgId> ids) : ids_(std::move(ids)) {}  // NOLINT
+  template <std::integral I>
+  Jobs(std::initializer_list<I> ids) : ids_(ids.begin(), ids.end()) {  // NOLINT
+    static_assert(std::is_same_v<I, MsgId>,
+                  "a msg id must be an mpiply::MsgId (from msg_ids() or history()); a bool or "
+                  "another integer type does not convert to one: write mpiply::MsgId{n}");
+  }
   Jobs(const AsyncResultBase& r) : ids_(r.msg_ids()) {}         // NOLINT
   Jobs(HistoryIndex h) : history_{h.index} {}                   // NOLINT
   Jobs(std::vector<HistoryIndex> hs) {                          // NOLINT

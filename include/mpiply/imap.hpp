@@ -4,7 +4,8 @@
 // an input iterator, in input order or (ordered = false) chunk by chunk as chunks finish. So
 //   for (auto y : lview.imap(f, std::views::iota(0L))) { ... break; }
 // runs in bounded memory however many inputs there are. A failed item raises its RemoteError
-// when its position is dereferenced; incrementing past it goes on with the next item.
+// when its position is dereferenced; incrementing past it goes on with the next item. The input
+// is read only as the consumer advances: at most max_outstanding items ahead of it.
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -26,18 +27,17 @@
 
 namespace mpiply {
 
-struct ImapOptions {
-  long chunksize = 1;       // input items per task
-  bool ordered = true;      // false: chunks are yielded as they finish
-  long max_outstanding = 0; // items submitted and not yet back; 0: 8 chunks per engine
-};
-
-template <class T>
+// Options: MapOptions (map_options.hpp; ImapOptions is the same struct), whose max_outstanding
+// bounds the items on engines.
+//
+// With Outcomes (lview.imap(f, range, mpiply::return_exceptions)), dereferencing gives each
+// item's Outcome<T> (value or error) and never raises, as get(mpiply::return_exceptions).
+template <class T, bool Outcomes = false>
 class ImapResult {
   struct State;  // below; declared first because iterator names it (clang needs it declared)
 
  public:
-  using value_type = T;
+  using value_type = std::conditional_t<Outcomes, Outcome<T>, T>;
   // Submits up to n more items as one task; nullopt when the input is exhausted.
   using SubmitNext = std::function<std::optional<AsyncMapResult<T>>(std::size_t n)>;
 
@@ -52,12 +52,18 @@ class ImapResult {
   class iterator {
    public:
     using iterator_category = std::input_iterator_tag;
-    using value_type = T;
+    using value_type = std::conditional_t<Outcomes, Outcome<T>, T>;
     using difference_type = std::ptrdiff_t;
     iterator() = default;
-    // The current item's value; raises its RemoteError if it failed.
-    const T& operator*() const { return st_->current->value(); }
-    const T* operator->() const { return &**this; }
+    // The current item's value, raising its RemoteError if it failed; with Outcomes, the item's
+    // Outcome (nothing raised).
+    const value_type& operator*() const {
+      if constexpr (Outcomes)
+        return *st_->current;
+      else
+        return st_->current->value();
+    }
+    const value_type* operator->() const { return &**this; }
     // The current item as an Outcome (value or error), without raising.
     const Outcome<T>& outcome() const { return *st_->current; }
     iterator& operator++() {
@@ -128,7 +134,9 @@ class ImapResult {
         inflight.erase(inflight.begin() + static_cast<std::ptrdiff_t>(k));
         buf = r.get(return_exceptions);
         inflight_items -= r.size();
-        refill();  // engines work on the next chunks while this one is read
+        // No refill here: the input is read only when the consumer asks for the next item
+        // (the refill at the top of the loop), as ipyparallel's imap does. An input may be
+        // expensive to produce, or a generator the consumer steers.
       }
       current.emplace(std::move(buf[pos++]));
     }
@@ -139,8 +147,8 @@ class ImapResult {
 namespace detail {
 
 // view.imap(f, range, options): the body behind LoadBalancedView::imap.
-template <class View, class F, class R>
-auto make_imap(View view, F f, R&& range, const ImapOptions& o, std::size_t engines) {
+template <bool Outcomes, class View, class F, class R>
+auto make_imap(View view, F f, R&& range, const MapOptions& o, std::size_t engines) {
   using V = result_value_t<F>;
   using In = std::ranges::range_value_t<std::remove_cvref_t<R>>;
   const auto& e = entry_of(f);
@@ -164,7 +172,7 @@ auto make_imap(View view, F f, R&& range, const ImapOptions& o, std::size_t engi
     std::optional<std::ranges::iterator_t<Stored>> it;
   };
   auto in = std::make_shared<Input>(Input{Stored(std::forward<R>(range)), std::nullopt});
-  auto submit = [view, f, in](std::size_t n) mutable -> std::optional<AsyncMapResult<V>> {
+  auto submit = [view, f, in, flags = o.flags](std::size_t n) mutable -> std::optional<AsyncMapResult<V>> {
     if (!in->it) in->it = std::ranges::begin(in->r);
     std::vector<In> items;
     items.reserve(n);
@@ -175,9 +183,10 @@ auto make_imap(View view, F f, R&& range, const ImapOptions& o, std::size_t engi
     }
     if (items.empty()) return std::nullopt;
     long k = static_cast<long>(items.size());
-    return view.map_async(f, std::move(items), MapOptions{.chunksize = k, .ordered = true});
+    return view.map_async(f, std::move(items),
+                          MapOptions{.chunksize = k, .ordered = true, .flags = flags});
   };
-  return ImapResult<V>(std::move(submit), chunk, max, o.ordered);
+  return ImapResult<V, Outcomes>(std::move(submit), chunk, max, o.ordered);
 }
 
 }  // namespace detail

@@ -34,12 +34,20 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
   // sequence of References is resolved item by item. Chunks go to free engines. Inherited from
   // MapMethods: map_async, map_sync, map.
 
-  // imap(f, range[, {.chunksize, .ordered, .max_outstanding}]): a lazy map over one input range,
-  // possibly endless, with at most max_outstanding items on engines (include/mpiply/imap.hpp).
+  // imap(f, range[, {.chunksize, .ordered, .flags, .max_outstanding}]): a lazy map over one
+  // input range, possibly endless, with at most max_outstanding items on engines
+  // (include/mpiply/imap.hpp). imap(f, range, mpiply::return_exceptions[, options]) yields each
+  // item's Outcome instead of raising, as get(mpiply::return_exceptions).
   template <class F, std::ranges::input_range R>
     requires(detail::fn_arity<F> == 1)
-  ImapResult<detail::result_value_t<F>> imap(F f, R&& range, ImapOptions o = {}) const {
-    return detail::make_imap(*this, f, std::forward<R>(range), o, targets_.size());
+  ImapResult<detail::result_value_t<F>> imap(F f, R&& range, MapOptions o = {}) const {
+    return detail::make_imap<false>(*this, f, std::forward<R>(range), o, targets_.size());
+  }
+  template <class F, std::ranges::input_range R>
+    requires(detail::fn_arity<F> == 1)
+  ImapResult<detail::result_value_t<F>, true> imap(F f, R&& range, ReturnExceptions,
+                                                   MapOptions o = {}) const {
+    return detail::make_imap<true>(*this, f, std::forward<R>(range), o, targets_.size());
   }
 
   // f must be registered, and not collective; arguments are checked against its parameters at

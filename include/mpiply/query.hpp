@@ -5,10 +5,14 @@
 //   using mpiply::field;
 //   auto q = field("status") == "ok" && field("engine_id").in({0, 2}) && field("completed") > t0;
 //   auto q2 = mpiply::Query().where("status", "$eq", "ok").where("engine_id", "$in", {0, 2});
-//   for (const mpiply::TaskMetadata& m : rc.db_query(q, {"engine_id", "completed"})) ...
+//   for (const mpiply::DbRecord& r : rc.db_query(q, {"engine_id", "completed"})) ... *r.engine_id
 // A query is plain data (conditions on named fields), evaluated over TaskMetadata records by
 // mpiply::matches, so a task database on disk can run the same query (or translate it to SQL).
+#include <concepts>
+#include <cstdint>
 #include <initializer_list>
+#include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -55,6 +59,13 @@ class QueryOperand {
   QueryValue v_;
 };
 
+template <class R>
+std::vector<QueryOperand> operands_of(const R& r) {
+  std::vector<QueryOperand> out;
+  for (auto&& x : r) out.emplace_back(x);
+  return out;
+}
+
 // A conjunction of conditions (every one must hold). The empty query matches every record.
 class Query {
  public:
@@ -63,6 +74,15 @@ class Query {
   Query& where(std::string_view field, std::string_view op, QueryOperand operand);
   Query& where(std::string_view field, std::string_view op,
                std::initializer_list<QueryOperand> operands);
+  // A set known at run time: where("msg_id", "$in", ar.msg_ids()), where("engine_id", "$nin", v).
+  Query& where(std::string_view field, std::string_view op,
+               const std::vector<QueryOperand>& operands);
+  template <std::ranges::input_range R>
+    requires(std::convertible_to<std::ranges::range_reference_t<const R&>, QueryOperand> &&
+             !std::convertible_to<const R&, QueryOperand>)
+  Query& where(std::string_view field, std::string_view op, const R& operands) {
+    return where(field, op, operands_of(operands));
+  }
   // Adds a checked condition.
   Query& add(QueryCondition c);
   const std::vector<QueryCondition>& conditions() const noexcept { return conds_; }
@@ -90,6 +110,19 @@ class QueryField {
   Query nin(std::initializer_list<QueryOperand> vs) const { return make(QueryOp::nin, vs); }
   Query in(const std::vector<QueryOperand>& vs) const { return make(QueryOp::in, vs); }
   Query nin(const std::vector<QueryOperand>& vs) const { return make(QueryOp::nin, vs); }
+  // Any container of operands: field("msg_id").in(ar.msg_ids()).
+  template <std::ranges::input_range R>
+    requires(std::convertible_to<std::ranges::range_reference_t<const R&>, QueryOperand> &&
+             !std::convertible_to<const R&, QueryOperand>)
+  Query in(const R& vs) const {
+    return make(QueryOp::in, operands_of(vs));
+  }
+  template <std::ranges::input_range R>
+    requires(std::convertible_to<std::ranges::range_reference_t<const R&>, QueryOperand> &&
+             !std::convertible_to<const R&, QueryOperand>)
+  Query nin(const R& vs) const {
+    return make(QueryOp::nin, operands_of(vs));
+  }
   Query exists(bool present = true) const;
 
  private:
@@ -106,8 +139,33 @@ const char* to_string(QueryOp op) noexcept;
 QueryValue field_value(const TaskMetadata& m, std::string_view field);
 // Whether record m satisfies every condition of q.
 bool matches(const Query& q, const TaskMetadata& m);
+// A record as db_query(q, keys) returns it: the fields named in keys, every other one absent
+// (std::nullopt), so a field that was not asked for is never mistaken for a value (status would
+// otherwise read "queued", items 0). msg_id and run are always there. The times are also absent
+// when the task has no such stamp; selected() tells the two apart. Empty keys select every
+// field. "attempts" brings engines_tried with it.
+struct DbRecord {
+  MsgId msg_id = 0;
+  std::int64_t run = 0;
+  std::optional<int> engine_id;
+  std::optional<TaskStatus> status;
+  std::optional<std::string> function;
+  std::optional<TimePoint> submitted, started, completed, received;
+  std::optional<std::size_t> items;
+  std::optional<std::string> error;
+  std::optional<std::string> hostname;
+  std::optional<long> pid;
+  std::optional<int> rank;
+  std::optional<int> thread;
+  std::optional<int> attempts;
+  std::optional<std::vector<int>> engines_tried;
+  // The fields asked for, by their query names (every field when keys were empty).
+  std::vector<std::string> keys;
+  bool selected(std::string_view field) const;
+};
+
 // Keeps only the named fields of m (msg_id and run always stay); checks the names.
-TaskMetadata project(const TaskMetadata& m, const std::vector<std::string>& keys);
+DbRecord project(const TaskMetadata& m, const std::vector<std::string>& keys);
 void check_query_keys(const std::vector<std::string>& keys);
 
 }  // namespace mpiply

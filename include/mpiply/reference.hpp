@@ -2,7 +2,8 @@
 // Reference<T>("name") passed as an argument stands for that name's value in the namespace of the
 // engine that runs the task (ipyparallel's Reference). T is the value's type; Reference<> takes the
 // type of the parameter it is passed to. A std::vector of References passed for a std::vector
-// parameter is resolved element by element; in map, a Reference in place of a sequence goes to
+// parameter is resolved element by element, and so is a std::map<std::string, Reference> passed
+// for a std::map<std::string, V> parameter (its keys kept); in map, a Reference in place of a sequence goes to
 // every call, and a sequence of References is resolved item by item.
 #include <string>
 #include <type_traits>

@@ -6,6 +6,7 @@
 
 #include <mpiply/async_result.hpp>
 #include <mpiply/detail/hub_access.hpp>
+#include <mpiply/detail/type_name.hpp>
 
 #include "client/client_core.hpp"
 #include "support/clock.hpp"
@@ -190,6 +191,20 @@ double AsyncResultBase::timedelta(const std::vector<TimePoint>& start,
   return Seconds(end_key(end) - start_key(start)).count();
 }
 
+void AsyncResultBase::require_value_type(const std::type_info& type, const char* what) const {
+  if (st_->value_type && *st_->value_type == type) return;
+  throw UsageError(fmt::format("{}<{}>: '{}' gives values of type {}; ask for that type",
+                               what, detail::demangle(type.name()), st_->fname,
+                               st_->value_type ? detail::demangle(st_->value_type->name())
+                                               : std::string("none")));
+}
+
+void AsyncResultBase::take_locked() const {
+  if (!st_->owner || st_->taken) return;
+  st_->core->mark_taken_locked(*st_);
+  st_->taken = true;
+}
+
 void AsyncResultBase::wait_or_throw(std::optional<Seconds> timeout, bool composite) const {
   if (!wait(timeout))
     throw TimeoutError(fmt::format("{}: {} of {} results not ready within {:.3f} s (msg ids {}..{}); "
@@ -198,6 +213,7 @@ void AsyncResultBase::wait_or_throw(std::optional<Seconds> timeout, bool composi
                                    timeout->count(), st_->msg(0),
                                    st_->msg(st_->ntasks - 1)));
   std::lock_guard lk(st_->core->mu);
+  take_locked();
   if (st_->errors.empty()) return;
   if (!composite && st_->errors.size() == 1) st_->errors.front().error.raise();
   auto errs = st_->errors;

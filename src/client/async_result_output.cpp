@@ -15,13 +15,15 @@ namespace {
 
 // One block as ipyparallel prints it: "[stdout:0] text"; a text of several lines starts on the
 // line after the prefix, and a block always ends with a newline.
-void print_block(std::FILE* f, const char* stream, int engine, const std::string& text) {
+// A single result's block is its text alone (no prefix).
+void print_block(std::FILE* f, const char* stream, int engine, const std::string& text,
+                 bool single = false) {
   if (text.empty()) return;
   bool ends_nl = text.back() == '\n';
   auto lines = std::count(text.begin(), text.end(), '\n');
   bool multiline = lines > (ends_nl ? 1 : 0);
-  std::string prefix = fmt::format("[{}:{}] ", stream, engine);
-  if (multiline && text.front() != '\n') prefix += '\n';
+  std::string prefix = single ? std::string() : fmt::format("[{}:{}] ", stream, engine);
+  if (!single && multiline && text.front() != '\n') prefix += '\n';
   std::fputs(prefix.c_str(), f);
   std::fwrite(text.data(), 1, text.size(), f);
   if (!ends_nl) std::fputc('\n', f);
@@ -70,7 +72,10 @@ void AsyncResultBase::display_outputs(const std::string& groupby, std::FILE* out
                                  "\"order\"",
                                  groupby));
   std::vector<TaskMetadata> tasks = metadata();
-  if (groupby == "engine") {
+  if (st_->single && tasks.size() == 1) {
+    print_block(out, "stdout", tasks[0].engine_id, tasks[0].stdout, true);
+    print_block(err, "stderr", tasks[0].engine_id, tasks[0].stderr, true);
+  } else if (groupby == "engine") {
     // Engines in id order, each task's stdout then stderr, tasks of one engine in msg order.
     std::stable_sort(tasks.begin(), tasks.end(), [](const TaskMetadata& a, const TaskMetadata& b) {
       return a.engine_id < b.engine_id;

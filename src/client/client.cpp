@@ -58,12 +58,22 @@ std::vector<int> Client::all_in_service(const char* what) const {
   return v;
 }
 
-EngineView Client::operator[](int id) const { return EngineView(core_, check_id(id)); }
+EngineView Client::engine(int id) const { return EngineView(core_, check_id(id)); }
+
+void Client::engine_id_out_of_range(long long id) {
+  throw UsageError(fmt::format("engine {} does not exist: engine ids are ints from 0 (or "
+                               "negative, counting from the end)",
+                               id));
+}
 
 DirectView Client::direct_view() const {
   return DirectView(core_, all_in_service("direct_view"));
 }
-DirectView Client::direct_view(int id) const { return DirectView(core_, {check_id(id)}); }
+DirectView Client::direct_view_of(int id) const { return DirectView(core_, {check_id(id)}); }
+
+void Client::clear() const { direct_view().clear(); }
+
+void Client::clear(const std::vector<int>& targets) const { (*this)[targets].clear(); }
 
 LoadBalancedView Client::load_balanced_view() const { return LoadBalancedView(core_, ids()); }
 
@@ -104,15 +114,10 @@ std::vector<MsgId> Client::history() const {
 
 std::vector<MsgId> Client::outstanding() const {
   std::lock_guard lk(core_->mu);
-  std::vector<MsgId> out;
-  for (MsgId id = core_->base_locked(); id < core_->next_msg_locked(); ++id) {
-    auto s = core_->record(id).status;
-    if (s == TaskStatus::queued || s == TaskStatus::sent) out.push_back(id);
-  }
-  return out;
+  return core_->outstanding_locked();
 }
 
-TaskMetadata Client::metadata(MsgId id) const {
+TaskMetadata Client::metadata_of(MsgId id) const {
   std::lock_guard lk(core_->mu);
   return core_->metadata_locked(id);
 }
@@ -150,13 +155,17 @@ AsyncResultBase Client::get_result(const Jobs& jobs) const {
 
 std::map<MsgId, StoredResult> Client::results() const {
   std::lock_guard lk(core_->mu);
-  return core_->results_locked(core_, core_->hub_history_locked());
+  return core_->results_locked(core_, core_->hub_history_locked(), true);
 }
 
 std::map<MsgId, TaskMetadata> Client::metadata() const {
   std::lock_guard lk(core_->mu);
   std::map<MsgId, TaskMetadata> out;
-  for (MsgId id : core_->hub_history_locked()) out.emplace(id, core_->metadata_locked(id));
+  // As ipyparallel's Client.metadata: a task purged locally is gone from it (its record stays
+  // in the hub: metadata(id), db_query, hub_history).
+  for (MsgId id : core_->hub_history_locked())
+    if (!(core_->record(id).hub & detail::kValuesPurged))
+      out.emplace(id, core_->metadata_locked(id));
   return out;
 }
 
@@ -177,13 +186,33 @@ QueueStatus Client::queue_status(const std::vector<int>& targets, bool verbose) 
   return core_->queue_status_locked(t, verbose);
 }
 
+namespace {
+// As ipyparallel's purge_local_results('all'): dropping every kept value while some are still on
+// their way would leave their handles' owners without get_result or results(), so the whole
+// purge is refused. (purge_hub_results(all) skips outstanding tasks, as ipyparallel's hub does.)
+void refuse_outstanding_locked(const detail::ClientCore& core, const Jobs& jobs,
+                               const char* what) {
+  if (!jobs.all()) return;
+  std::vector<MsgId> out = core.outstanding_locked();
+  if (out.empty()) return;
+  std::size_t shown = std::min<std::size_t>(out.size(), 8);
+  throw UsageError(fmt::format(
+      "{}: can't purge outstanding tasks: msg ids {}{}; wait for them (or abort them) first, or "
+      "use purge_hub_results(mpiply::all), which skips them. Nothing was purged",
+      what, fmt::join(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(shown), ", "),
+      out.size() > shown ? fmt::format(" and {} more", out.size() - shown) : std::string()));
+}
+}  // namespace
+
 void Client::purge_results(const Jobs& jobs, const std::vector<int>& targets) const {
   std::lock_guard lk(core_->mu);
+  refuse_outstanding_locked(*core_, jobs, "purge_results");
   core_->purge_locked(jobs, targets, true, true, "purge_results");
 }
 
 void Client::purge_local_results(const Jobs& jobs, const std::vector<int>& targets) const {
   std::lock_guard lk(core_->mu);
+  refuse_outstanding_locked(*core_, jobs, "purge_local_results");
   core_->purge_locked(jobs, targets, true, false, "purge_local_results");
 }
 
@@ -194,6 +223,7 @@ void Client::purge_hub_results(const Jobs& jobs, const std::vector<int>& targets
 
 void Client::purge_everything() const {
   std::lock_guard lk(core_->mu);
+  refuse_outstanding_locked(*core_, Jobs(all), "purge_everything");
   core_->purge_locked(Jobs(all), {}, true, true, "purge_everything");
 }
 

@@ -130,6 +130,8 @@ class ClientCore : private SchedulerSink {
   // The msg ids jobs names (history positions resolved, all = every task the hub knows).
   std::vector<MsgId> resolve_locked(const Jobs& jobs, const char* what) const;
   std::vector<MsgId> hub_history_locked() const;
+  // Msg ids of the tasks queued or running, oldest first.
+  std::vector<MsgId> outstanding_locked() const;
   // Tasks not yet started never run: queued ones fail at once, those on an engine when it
   // reaches them. Returns how many were still to start (finished ones are left alone).
   std::size_t abort_locked(const std::vector<MsgId>& ids);
@@ -137,8 +139,15 @@ class ClientCore : private SchedulerSink {
                                                     const std::vector<MsgId>& ids,
                                                     const std::type_info* type,
                                                     const char* what);
+  // With skip_taken, tasks whose owning handle fetched the result are left out (results()).
   std::map<MsgId, StoredResult> results_locked(const std::shared_ptr<ClientCore>& self,
-                                               const std::vector<MsgId>& ids);
+                                               const std::vector<MsgId>& ids,
+                                               bool skip_taken = false);
+  // A handle that owns these tasks' results fetched them (AsyncResult::get).
+  void mark_taken_locked(const ResultStateBase& st);
+  bool taken_locked(MsgId id) const {
+    return id - base_ < taken_.size() && taken_[id - base_];
+  }
   QueueStatus queue_status_locked(const std::vector<int>& targets, bool verbose) const;
   // purge: local = the kept values (and sources), hub = the records themselves.
   void purge_locked(const Jobs& jobs, const std::vector<int>& targets, bool local, bool hub,
@@ -147,7 +156,7 @@ class ClientCore : private SchedulerSink {
   std::shared_ptr<TaskSource> resubmit_source_locked(const std::shared_ptr<ClientCore>& self,
                                                      const std::vector<MsgId>& ids,
                                                      const std::type_info* type);
-  std::vector<TaskMetadata> db_query_locked(const Query& q, const std::vector<std::string>& keys);
+  std::vector<TaskMetadata> db_query_locked(const Query& q);
   std::size_t results_bytes_locked() const { return store_.bytes_held(); }
 
   // The task database (client_db.cpp, docs/database.md): from here on every finished task is
@@ -252,6 +261,8 @@ class ClientCore : private SchedulerSink {
   UsageTable usage_;
   LiveOutputs live_;
   MsgId base_ = 0;
+  // By msg id - base_: the owning handle fetched the task's result (results() leaves it out).
+  std::vector<bool> taken_;
   std::vector<EngineSlot> slots_;
   std::deque<std::shared_ptr<TaskSource>> lb_;
   // Load-balanced over a subset of engines (LoadBalancedView of some ids). Apart from lb_ so the

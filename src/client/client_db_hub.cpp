@@ -56,25 +56,46 @@ std::string value_type_of(const std::string& function) {
 
 }  // namespace
 
-std::vector<TaskMetadata> Client::db_query(const Query& q,
-                                           const std::vector<std::string>& keys) const {
+namespace {
+
+// This run's matching records from memory and, with the database on, earlier runs' from the
+// file (earlier runs first, by run and msg id), each made into an Out by `make` as it is read,
+// so a projection never holds whole records of the file.
+template <class Out, class Make>
+std::vector<Out> query_records(detail::ClientCore& core, const Query& q, Make make) {
   std::vector<TaskMetadata> mine;
   std::shared_ptr<TaskDb> db;
   {
-    std::lock_guard lk(core_->mu);
-    mine = core_->db_query_locked(q, keys);
-    db = core_->db_locked();
+    std::lock_guard lk(core.mu);
+    mine = core.db_query_locked(q);
+    db = core.db_locked();
   }
-  if (!db) return mine;
+  std::vector<Out> out;
   // Earlier runs only: this run's rows are the records above (memory has every one of them, the
   // file only those committed, and a purge removes them from the hub, not from the file).
-  std::vector<TaskMetadata> out;
-  db->query(q, db->run_id(), [&](const TaskMetadata& m) { out.push_back(project(m, keys)); });
-  std::sort(out.begin(), out.end(), [](const TaskMetadata& a, const TaskMetadata& b) {
-    return a.run != b.run ? a.run < b.run : a.msg_id < b.msg_id;
-  });
-  out.insert(out.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
+  if (db) {
+    db->query(q, db->run_id(), [&](const TaskMetadata& m) { out.push_back(make(m)); });
+    std::sort(out.begin(), out.end(), [](const Out& a, const Out& b) {
+      return a.run != b.run ? a.run < b.run : a.msg_id < b.msg_id;
+    });
+  }
+  out.reserve(out.size() + mine.size());
+  for (TaskMetadata& m : mine) out.push_back(make(std::move(m)));
   return out;
+}
+
+}  // namespace
+
+std::vector<TaskMetadata> Client::db_query(const Query& q) const {
+  return query_records<TaskMetadata>(
+      *core_, q, [](auto&& m) { return TaskMetadata(std::forward<decltype(m)>(m)); });
+}
+
+std::vector<DbRecord> Client::db_query(const Query& q,
+                                       const std::vector<std::string>& keys) const {
+  check_query_keys(keys);
+  return query_records<DbRecord>(*core_, q,
+                                 [&keys](const TaskMetadata& m) { return project(m, keys); });
 }
 
 std::int64_t Client::db_run() const {

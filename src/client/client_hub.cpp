@@ -11,6 +11,7 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "client/client_core.hpp"
+#include "support/clock.hpp"
 #include "wire/result_codec.hpp"
 
 namespace mpiply::detail {
@@ -60,6 +61,13 @@ std::vector<MsgId> ClientCore::hub_history_locked() const {
   std::vector<MsgId> out;
   for (MsgId id = base_; id < next_msg_locked(); ++id)
     if (!(record(id).hub & kRecordPurged)) out.push_back(id);
+  return out;
+}
+
+std::vector<MsgId> ClientCore::outstanding_locked() const {
+  std::vector<MsgId> out;
+  for (MsgId id = base_; id < next_msg_locked(); ++id)
+    if (!finished(record(id))) out.push_back(id);
   return out;
 }
 
@@ -160,6 +168,13 @@ std::shared_ptr<ResultStateBase> ClientCore::hub_state_locked(
                                  ids.front()));
   auto st = first->make(self, first->fname, nitems);
   st->factory = first->make;
+  st->owner = false;  // a hub handle reads the kept values; it does not take them (results())
+  // elapsed() counts from the earliest submission, as the live handle's does: the wall-clock
+  // stamps are carried over to the steady clock once, here.
+  std::int64_t earliest = 0;
+  for (MsgId id : ids)
+    if (std::int64_t s = submitted_locked(id); s && (!earliest || s < earliest)) earliest = s;
+  if (earliest) st->submitted_steady_ns = steady_ns() - (now_ns() - earliest);
   st->ntasks = static_cast<std::uint32_t>(ids.size());
   st->first_msg = ids.front();
   st->msg_list = ids;
@@ -177,17 +192,28 @@ std::shared_ptr<ResultStateBase> ClientCore::hub_state_locked(
 }
 
 std::map<MsgId, StoredResult> ClientCore::results_locked(const std::shared_ptr<ClientCore>& self,
-                                                         const std::vector<MsgId>& ids) {
+                                                         const std::vector<MsgId>& ids,
+                                                         bool skip_taken) {
   std::map<MsgId, StoredResult> out;
   for (MsgId id : ids) {
     const TaskRecord& rec = record(id);
     if (!finished(rec) || (rec.hub & (kValuesPurged | kRecordPurged))) continue;
+    if (skip_taken && taken_locked(id)) continue;
     const Submission& sub = store_.submission(id);
     out.emplace(id, StoredResult(self, id, rec.status, sub.fname,
                                  sub.type ? demangle(sub.type->name()) : std::string(),
                                  rec.nitems));
   }
   return out;
+}
+
+void ClientCore::mark_taken_locked(const ResultStateBase& st) {
+  for (std::uint32_t k = 0; k < st.ntasks; ++k) {
+    MsgId id = st.msg(k);
+    if (id < base_) continue;
+    if (id - base_ >= taken_.size()) taken_.resize(id - base_ + 1, false);
+    taken_[id - base_] = true;
+  }
 }
 
 QueueStatus ClientCore::queue_status_locked(const std::vector<int>& targets, bool verbose) const {
@@ -288,11 +314,9 @@ std::shared_ptr<TaskSource> ClientCore::resubmit_source_locked(
   std::size_t items = 0;
   const Submission* first = nullptr;
   for (MsgId id : ids) {
+    // A task still queued or running may run again too (ipyparallel allows it): its arguments
+    // are kept until it is purged, and the new task is independent of the old one.
     const TaskRecord& rec = known_record_locked(id, "resubmit");
-    if (!finished(rec))
-      throw UsageError(fmt::format("resubmit: msg id {} is still {}; only finished tasks can run "
-                                   "again (wait for it first)",
-                                   id, to_string(rec.status)));
     Submission& sub = store_.submission(id);
     if (sub.fn_id == 0)
       throw UsageError(fmt::format("resubmit: msg id {} is a '{}', not a function call; only "
@@ -363,6 +387,11 @@ std::shared_ptr<ResultStateBase> hub_resubmit(const std::shared_ptr<ClientCore>&
   std::shared_ptr<ResultStateBase> st = src->state;
   core->submit(std::move(src));
   return st;
+}
+
+std::vector<MsgId> resolve_jobs(ClientCore& core, const Jobs& jobs, const char* what) {
+  std::lock_guard lk(core.mu);
+  return core.resolve_locked(jobs, what);
 }
 
 std::size_t core_abort(ClientCore& core, const std::vector<MsgId>& ids) {

@@ -49,14 +49,12 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
   return m;
 }
 
-std::vector<TaskMetadata> ClientCore::db_query_locked(const Query& q,
-                                                      const std::vector<std::string>& keys) {
-  check_query_keys(keys);
+std::vector<TaskMetadata> ClientCore::db_query_locked(const Query& q) {
   std::vector<TaskMetadata> out;
   for (MsgId id = base_; id < next_msg_locked(); ++id) {
     if (record(id).hub & kRecordPurged) continue;
     TaskMetadata m = metadata_locked(id);
-    if (matches(q, m)) out.push_back(project(m, keys));
+    if (matches(q, m)) out.push_back(std::move(m));
   }
   return out;
 }

@@ -7,6 +7,10 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -18,7 +22,45 @@
 
 namespace mpiply {
 
+namespace {
+
+// "SIGINT", "INT", "sigint" -> SIGINT, through glibc's own abbreviations (sigabbrev_np), so every
+// signal this system has is known by name. 0 when the name is none of them.
+int signal_by_name(std::string_view name) {
+  std::string up;
+  for (char ch : name) up += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  std::string_view bare = up;
+  if (bare.size() > 3 && bare.substr(0, 3) == "SIG") bare.remove_prefix(3);
+  for (int s = 1; s < NSIG; ++s)
+    if (const char* abbrev = sigabbrev_np(s); abbrev && bare == abbrev) return s;
+  return 0;
+}
+
+std::string signal_names() {
+  std::string out;
+  for (int s = 1; s < SIGRTMIN; ++s)
+    if (const char* abbrev = sigabbrev_np(s)) out += fmt::format("{}SIG{}", out.empty() ? "" : ", ", abbrev);
+  return out;
+}
+
+int signal_arg(std::string_view name) {
+  int s = signal_by_name(name);
+  if (s == 0)
+    throw UsageError(fmt::format("send_signal: '{}' is not a signal name; give one of {} (with "
+                                 "or without the SIG prefix), or a signal number",
+                                 name, signal_names()));
+  return s;
+}
+
+}  // namespace
+
 void Client::send_signal(int signum) const { send_signal(signum, ids()); }
+
+void Client::send_signal(std::string_view name) const { send_signal(signal_arg(name), ids()); }
+
+void Client::send_signal(std::string_view name, const std::vector<int>& targets) const {
+  send_signal(signal_arg(name), targets);
+}
 
 void Client::send_signal(int signum, const std::vector<int>& targets) const {
   if (signum <= 0 || signum >= NSIG)

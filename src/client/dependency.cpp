@@ -82,6 +82,44 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
 
 }  // namespace detail
 
+namespace {
+// Sorted copies of the outcomes, so that each msg id is looked up in O(log n).
+struct Outcomes {
+  std::vector<MsgId> ok, failed;
+  Outcomes(std::vector<MsgId> s, std::vector<MsgId> f) : ok(std::move(s)), failed(std::move(f)) {
+    std::sort(ok.begin(), ok.end());
+    std::sort(failed.begin(), failed.end());
+  }
+  bool in(const std::vector<MsgId>& v, MsgId id) const {
+    return std::binary_search(v.begin(), v.end(), id);
+  }
+  // The id ended in a way that counts (met) or in the way that does not (against).
+  bool counts(MsgId id, bool success, bool failure) const {
+    return (success && in(ok, id)) || (failure && in(failed, id));
+  }
+};
+}  // namespace
+
+// ipyparallel's semantics: met when all (any) of the ids ended in a way that counts;
+// unreachable when any (all) of them ended in the way that does not.
+bool Dependency::check(const std::vector<MsgId>& succeeded,
+                       const std::vector<MsgId>& failed) const {
+  if (msg_ids.empty()) return true;
+  Outcomes o(succeeded, failed);
+  auto met = [&](MsgId id) { return o.counts(id, success, failure); };
+  return all ? std::all_of(msg_ids.begin(), msg_ids.end(), met)
+             : std::any_of(msg_ids.begin(), msg_ids.end(), met);
+}
+
+bool Dependency::unreachable(const std::vector<MsgId>& succeeded,
+                             const std::vector<MsgId>& failed) const {
+  if (msg_ids.empty()) return false;
+  Outcomes o(succeeded, failed);
+  auto lost = [&](MsgId id) { return o.counts(id, !success, !failure); };
+  return all ? std::any_of(msg_ids.begin(), msg_ids.end(), lost)
+             : std::all_of(msg_ids.begin(), msg_ids.end(), lost);
+}
+
 void Client::shutdown(const std::vector<int>& targets) const {
   std::vector<int> t;
   for (int id : targets) t.push_back(check_id(id));

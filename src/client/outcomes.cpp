@@ -16,6 +16,7 @@ std::vector<std::optional<RemoteError>> AsyncResultBase::item_errors(
                                    timeout->count()));
   std::vector<std::optional<RemoteError>> out(st_->nitems);
   std::lock_guard lk(st_->core->mu);
+  take_locked();
   for (const auto& e : st_->errors) out[e.index] = e.error;
   return out;
 }

@@ -153,6 +153,11 @@ Query& Query::where(std::string_view field, std::string_view op, QueryOperand op
 
 Query& Query::where(std::string_view field, std::string_view op,
                     std::initializer_list<QueryOperand> operands) {
+  return where(field, op, std::vector<QueryOperand>(operands));
+}
+
+Query& Query::where(std::string_view field, std::string_view op,
+                    const std::vector<QueryOperand>& operands) {
   field_info(field);
   const OpInfo* found = nullptr;
   for (const auto& o : kOps)
@@ -241,13 +246,15 @@ void check_query_keys(const std::vector<std::string>& keys) {
   for (const auto& k : keys) field_info(k);
 }
 
-TaskMetadata project(const TaskMetadata& m, const std::vector<std::string>& keys) {
-  if (keys.empty()) return m;
-  TaskMetadata out;
+DbRecord project(const TaskMetadata& m, const std::vector<std::string>& keys) {
+  DbRecord out;
   out.msg_id = m.msg_id;
   out.run = m.run;
-  for (const auto& k : keys) {
+  const std::vector<std::string>& names = keys.empty() ? query_fields() : keys;
+  for (const auto& k : names) {
     std::string_view n = field_info(k).name;
+    if (std::find(out.keys.begin(), out.keys.end(), n) == out.keys.end())
+      out.keys.emplace_back(n);
     if (n == "engine_id") out.engine_id = m.engine_id;
     else if (n == "status") out.status = m.status;
     else if (n == "function") out.function = m.function;
@@ -267,6 +274,11 @@ TaskMetadata project(const TaskMetadata& m, const std::vector<std::string>& keys
     }
   }
   return out;
+}
+
+bool DbRecord::selected(std::string_view field) const {
+  return field == "msg_id" || field == "run" ||
+         std::find(keys.begin(), keys.end(), field) != keys.end();
 }
 
 }  // namespace mpiply

@@ -10,7 +10,15 @@
 #include <mpiply/errors.hpp>
 #include <mpiply/time.hpp>
 
+namespace mpiply {
+class Jobs;
+}
+
 namespace mpiply::detail {
+
+// The msg ids jobs names (checked: known and not purged from the hub), as the Client's hub
+// calls resolve them; what names the caller in errors.
+std::vector<MsgId> resolve_jobs(ClientCore& core, const Jobs& jobs, const char* what);
 
 // A fresh result state over the tasks `ids`, in that order, filled from the values the hub kept
 // (and, for tasks still running, as their results arrive). UsageError if an id is unknown or

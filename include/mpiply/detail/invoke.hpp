@@ -1,8 +1,10 @@
 #pragma once
 // Typed glue between a registered function's signature and the wire: the client encodes arguments
 // checked against the parameter types at compile time; the engine decodes them (values inline,
-// References resolved in its namespace, or a vector of References resolved element by element)
+// References resolved in its namespace, or a vector or string-keyed map of References resolved
+// element by element)
 // and calls the function.
+#include <map>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -51,6 +53,18 @@ template <class T, class Al>
 struct is_reference_list<std::vector<Reference<T>, Al>> : std::true_type {};
 template <class A>
 inline constexpr bool is_reference_list_v = is_reference_list<std::remove_cvref_t<A>>::value;
+// A std::map from text keys to References, for a std::map<std::string, V> parameter: each value
+// resolved on the engine (as ipyparallel resolves References inside a dict).
+template <class A>
+struct is_reference_map : std::false_type {};
+template <class T, class C, class Al>
+struct is_reference_map<std::map<std::string, Reference<T>, C, Al>> : std::true_type {};
+template <class A>
+inline constexpr bool is_reference_map_v = is_reference_map<std::remove_cvref_t<A>>::value;
+template <class T>
+struct is_string_map : std::false_type {};
+template <class V, class C, class Al>
+struct is_string_map<std::map<std::string, V, C, Al>> : std::true_type {};
 
 // One argument on the engine: owns a decoded value, or points at a namespace value.
 template <class P>
@@ -79,6 +93,19 @@ struct ArgSlot {
         ptr = &*own;
       } else {
         throw DecodeError("a list of references for a parameter that is not a std::vector");
+      }
+    } else if (tag == ArgTag::reference_map) {
+      if constexpr (is_string_map<D>::value) {
+        auto n = r.count(2 * sizeof(std::uint64_t));  // a key and a name, each at least a length
+        own.emplace();
+        for (std::uint64_t i = 0; i < n; ++i) {
+          std::string key(r.str());
+          std::string name(r.str());
+          own->emplace(std::move(key), eng.get<typename D::mapped_type>(name));
+        }
+        ptr = &*own;
+      } else {
+        throw DecodeError("a map of references for a parameter that is not a std::map");
       }
     } else {
       throw DecodeError("argument tag is neither value nor reference");
@@ -116,6 +143,21 @@ void encode_arg(Writer& w, A&& a) {
     w.u8(static_cast<std::uint8_t>(ArgTag::reference_list));
     w.u64(a.size());
     for (const auto& ref : a) w.str(ref.name());
+  } else if constexpr (is_reference_map_v<A>) {
+    using T = typename std::remove_cvref_t<A>::mapped_type::value_type;
+    static_assert(is_string_map<D>::value,
+                  "mpiply: a std::map of References is passed for a parameter that is not a "
+                  "std::map<std::string, V>");
+    if constexpr (is_string_map<D>::value)
+      static_assert(std::is_void_v<T> || std::is_same_v<T, typename D::mapped_type>,
+                    "mpiply: Reference<T> passed for a parameter of another type; use "
+                    "Reference<> or Reference<parameter type>");
+    w.u8(static_cast<std::uint8_t>(ArgTag::reference_map));
+    w.u64(a.size());
+    for (const auto& [key, ref] : a) {
+      w.str(key);
+      w.str(ref.name());
+    }
   } else {
     static_assert(std::is_convertible_v<A&&, D>,
                   "mpiply: an argument does not convert to the registered function's parameter "

@@ -80,6 +80,14 @@ class ResultStateBase {
   // and each task's first item here; a submission's own state leaves both empty (its tasks are
   // first_msg .. first_msg + ntasks - 1, items as the records say).
   std::vector<MsgId> msg_list;
+  // A submission's own handle owns its results: once it has fetched them (get), the client's
+  // results() leaves them out, as ipyparallel's Client.results pops what an AsyncResult took.
+  // The hub's handles (get_result) read the kept values without taking them.
+  bool owner = true;
+  bool taken = false;
+  // One task with one value (an AsyncResult, not a map over items): display_outputs prints its
+  // text without the "[stdout:N]" prefix, as ipyparallel does for a single result.
+  bool single = false;
   std::vector<std::size_t> item_base;
   MsgId msg(std::uint32_t k) const { return msg_list.empty() ? first_msg + k : msg_list[k]; }
   std::size_t first_item_of(std::uint32_t k, std::uint64_t record_first_item) const {

@@ -12,7 +12,9 @@
 #include <mpiply/async_map_result.hpp>
 #include <mpiply/async_result.hpp>
 #include <mpiply/detail/collective.hpp>
+#include <mpiply/detail/hub_access.hpp>
 #include <mpiply/detail/sources.hpp>
+#include <mpiply/hub.hpp>
 #include <mpiply/map_options.hpp>
 #include <mpiply/task_flags.hpp>
 
@@ -43,6 +45,15 @@ class ViewBase {
   std::vector<MsgId> history() const;
   bool wait(std::optional<Seconds> timeout = std::nullopt) const;
   std::size_t abort() const;
+  // As ipyparallel's View.abort(jobs) and View.get_result(jobs): tasks named as for the
+  // Client's calls (msg ids, results, history positions, mpiply::all), of any view.
+  std::size_t abort(const Jobs& jobs) const;
+  AsyncResultBase get_result(const Jobs& jobs) const;
+  template <class T>
+  AsyncMapResult<T> get_result(const Jobs& jobs) const {
+    return AsyncMapResult<T>(
+        hub_typed_state<T>(core_, resolve_jobs(*core_, jobs, "get_result"), "get_result"), true);
+  }
 
  protected:
   explicit ViewBase(std::shared_ptr<ClientCore> core) : core_(std::move(core)) {}
@@ -73,6 +84,11 @@ class ViewBase {
     if (opt.chunksize < 1)
       throw UsageError(fmt::format("map({}): chunksize is {}, it must be at least 1", e.name,
                                    opt.chunksize));
+    if (opt.max_outstanding != 0)
+      throw UsageError(fmt::format("map({}): max_outstanding is {}, but a map submits every item "
+                                   "at once; use imap (LoadBalancedView::imap) to bound the items "
+                                   "on engines",
+                                   e.name, opt.max_outstanding));
     auto src = std::make_shared<MapSource<F>>(std::move(inputs)...);
     src->fn_id = e.id;
     src->chunk = static_cast<std::size_t>(opt.chunksize);

@@ -64,7 +64,9 @@ struct ControlMessage {
 
 // Each item of a call: u32 length, then per argument a tag and its value: the encoded value, a
 // name (reference), or u64 count + names (a vector of references, resolved element by element).
-enum class ArgTag : std::uint8_t { value = 0, reference = 1, reference_list = 2 };
+// reference_map: a std::map<std::string, Reference> for a std::map<std::string, V> parameter,
+// each value resolved on the engine (keys travel as they are).
+enum class ArgTag : std::uint8_t { value = 0, reference = 1, reference_list = 2, reference_map = 3 };
 
 struct ResultHeader {
   std::uint64_t msg_id;
