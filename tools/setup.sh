@@ -7,11 +7,13 @@ export DEBIAN_FRONTEND=noninteractive
 
 packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
           libboost-serialization-dev libboost-program-options-dev libfmt-dev catch2
-          nlohmann-json3-dev libsqlite3-dev clang-14 libclang-rt-14-dev)
+          nlohmann-json3-dev libsqlite3-dev libxxhash-dev clang-14 libclang-rt-14-dev)
 # clang-14 and libclang-rt-14-dev: libFuzzer for tools/test-fuzz.sh (-fsanitize=fuzzer links
 # libclang-rt's libclang_rt.fuzzer; libfuzzer-14-dev, the standalone libFuzzer.a, is not needed).
 # nlohmann-json3-dev: timeline files and the bench's --json output.
 # libsqlite3-dev: the durable task database (src/task_db*).
+# libxxhash-dev: XXH3 checksums of the task database's stored results and the build identity's
+# fallback hash (src/checksum.cpp, src/build_id.cpp), used header-only.
 
 # The Slurm daemons and client, for the tests that run slurm/ on a throw-away local cluster
 # (tests/slurm). Without recommends: the set the local-cluster recipe was verified with.
