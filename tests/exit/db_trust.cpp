@@ -5,7 +5,7 @@
 //                   byte-identical" when it is.
 //   --dev-null      runs with /dev/null as the database: refused (81) and no side file appears
 //                   next to it (prints "db-trust: no side file").
-//   --full DIR      rank 0's files may not grow past 256 KiB (RLIMIT_FSIZE, as on a full disk):
+//   --full DIR      rank 0's files may not grow past 1 MiB (RLIMIT_FSIZE, as on a full disk):
 //                   a map of 20,000 tasks with 1 KiB results cannot be recorded; client_main
 //                   still gets every result (prints "db-trust: all 20000 results right") and
 //                   every rank exits kExitNotRecorded (85).
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove(path + "-wal");
     // A write past the limit fails with EFBIG instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);
-    rlimit lim{256 * 1024, 256 * 1024};
+    rlimit lim{1 << 20, 1 << 20};
     if (setrlimit(RLIMIT_FSIZE, &lim) != 0) return 71;
     o.db = path;
   } else if (mode == "--build-differs" && rank == 1) {
