@@ -237,6 +237,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (db_only) {
+    if (rank == 0 && !cfg.json.empty()) std::remove(cfg.json.c_str());  // only this row's keys
     db_row(argc, argv, cfg, timed_map);
     return 0;
   }

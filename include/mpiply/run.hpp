@@ -34,6 +34,10 @@ inline constexpr int kExitShutdownTimeout = 83;
 // ran (the task database flushed) and rank 0 printed a summary. Every rank returns it, or ends
 // with it through _exit when MPI may no longer answer. Rerun the job to resume. docs/drain.md.
 inline constexpr int kExitInterrupted = 84;
+// client_main returned 0 and got every result, but the task database (MPIPLY_DB) could not
+// record every finished task (disk full, I/O error): rank 0 printed how many are missing, and a
+// rerun would run those again. Every rank returns it. docs/database.md.
+inline constexpr int kExitNotRecorded = 85;
 
 int run(int argc, char** argv, std::function<int(Client&)> client_main);
 // The same with settings fixed in code: run(argc, argv, {.shutdown_grace = Seconds(5)}, main).

@@ -23,6 +23,13 @@ enum class Scheme : std::uint8_t {
 // "leastload", ... as MPIPLY_SCHEME spells them.
 const char* to_string(Scheme s) noexcept;
 
+// Which stored results the task database may reuse (MPIPLY_DB_REUSE; docs/database.md).
+enum class DbReuse : std::uint8_t {
+  same_build,  // only those made by this build of their function (or its registered version)
+  any_build,   // also those of other builds of the program: on purpose, after a rebuild known
+               // not to change any function's results
+};
+
 struct RunOptions {
   // Tasks one engine may hold (MPIPLY_HWM): 1 to 1024.
   std::optional<int> hwm;
@@ -76,6 +83,15 @@ struct RunOptions {
   std::optional<std::string> db;
   // With false the database records but never reuses (MPIPLY_DB_RESUME=0|1, default 1).
   std::optional<bool> db_resume;
+  // Whether results made by another build of the program are reused
+  // (MPIPLY_DB_REUSE=same-build|any-build, default same-build). A function registered with
+  // MPIPLY_REGISTER_VERSIONED is matched by its version instead of the build.
+  std::optional<DbReuse> db_reuse;
+  // The ranks run different binaries on purpose (MPMD: mpirun -n 1 a : -n 3 b; MPIPLY_MPMD=0|1,
+  // default 0). Without it start-up refuses ranks whose executables' build ids differ
+  // (kExitStartupFailed); with it only the registered names and signatures are compared, and a
+  // function whose body differs between binaries goes unnoticed (docs/database.md).
+  std::optional<bool> mpmd;
 };
 
 }  // namespace mpiply

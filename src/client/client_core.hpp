@@ -86,7 +86,9 @@ class ClientCore : private SchedulerSink {
   // Drops queued tasks (their items fail as aborted), waits for those on engines, stops the
   // progress thread and sends every engine the stop message carrying code. Returns false, with
   // the tasks still on engines listed on stderr and no stop sent, if they outlast grace_ms.
-  bool shutdown(int code, std::int64_t grace_ms);
+  // code becomes kExitNotRecorded when it was 0 and the task database could not record every
+  // finished task (the engines get that code).
+  bool shutdown(int& code, std::int64_t grace_ms);
 
   MsgId submit(std::shared_ptr<TaskSource> src);
   bool wait(WaitPred pred, const void* ctx, const std::optional<Deadline>& deadline);
@@ -162,7 +164,7 @@ class ClientCore : private SchedulerSink {
   // The task database (client_db.cpp, docs/database.md): from here on every finished task is
   // recorded, and tasks an earlier run finished are filled from it instead of being sent. A
   // drain flushes it. close_db closes it and returns rank 0's summary line ("" when off).
-  void attach_db(std::shared_ptr<TaskDb> db, bool resume);
+  void attach_db(std::shared_ptr<TaskDb> db, bool resume, bool any_build);
   std::string close_db();
   const std::shared_ptr<TaskDb>& db_locked() const { return db_; }  // client_db_hub.cpp
 
@@ -238,7 +240,10 @@ class ClientCore : private SchedulerSink {
     std::string name;
     KeyHasher seed;
     bool collective = false;
+    std::string code;  // TaskRow::code: "version:<v>" if registered with one, else "build:<id>"
   };
+  // kExitNotRecorded if code is 0 and the database failed to record a task, else code.
+  int db_exit_code(int code);
   const DbFunction& db_function_locked(std::uint64_t fn_id);
   void report_stuck_locked(std::int64_t grace_ms);
 
@@ -286,7 +291,9 @@ class ClientCore : private SchedulerSink {
   bool shut_down_ = false;
   std::shared_ptr<TaskDb> db_;  // null: off (every hook is behind one test of this)
   bool db_resume_ = false;
+  bool db_any_build_ = false;
   std::uint64_t db_reused_ = 0;
+  std::uint64_t db_malformed_ = 0;  // stored results whose checksum matched but did not decode
   std::unordered_map<std::uint64_t, DbFunction> db_functions_;
   Bytes db_scratch_;
   // Last: it goes first, before the queues and records its sink reaches. It keeps the engine

@@ -9,6 +9,9 @@
 #include <mpiply/detail/registry.hpp>
 #include <mpiply/detail/wire.hpp>
 
+#include <mpiply/run.hpp>
+
+#include "runtime/build_id.hpp"
 #include "client/client_core.hpp"
 #include "support/clock.hpp"
 #include "runtime/drain.hpp"
@@ -16,10 +19,11 @@
 
 namespace mpiply::detail {
 
-void ClientCore::attach_db(std::shared_ptr<TaskDb> db, bool resume) {
+void ClientCore::attach_db(std::shared_ptr<TaskDb> db, bool resume, bool any_build) {
   std::lock_guard lk(mu);
   db_ = std::move(db);
   db_resume_ = resume;
+  db_any_build_ = any_build;
   // A drain keeps everything finished: flush the pending batch before the process ends. The
   // database is thread-safe on its own, so the watchdog may run this while rank 0 holds mu.
   on_drain([weak = std::weak_ptr<TaskDb>(db_)] {
@@ -29,17 +33,42 @@ void ClientCore::attach_db(std::shared_ptr<TaskDb> db, bool resume) {
 
 std::string ClientCore::close_db() {
   std::shared_ptr<TaskDb> db;
-  std::uint64_t reused = 0;
+  std::uint64_t reused = 0, malformed = 0;
   {
     std::lock_guard lk(mu);
     db = std::move(db_);
     reused = db_reused_;
+    malformed = db_malformed_;
   }
   if (!db) return {};
   TaskDbStats st = db->stats();
+  ReuseRefusals refused = db->refusals();
   db->close();  // throws UsageError if the writer failed (disk full, ...): run() reports it
-  return fmt::format("mpiply: task database '{}': {} tasks recorded, {} reused from earlier runs",
-                     db->path(), st.appended, reused);
+  std::string line = fmt::format(
+      "mpiply: task database '{}': {} tasks recorded, {} reused from earlier runs", db->path(),
+      st.appended, reused);
+  if (std::string why = refused.describe(); !why.empty()) line += "; " + why;
+  if (malformed)
+    line += fmt::format("; {} stored results matched their checksum but did not decode as a "
+                        "result and ran again",
+                        malformed);
+  return line;
+}
+
+int ClientCore::db_exit_code(int code) {
+  std::shared_ptr<TaskDb> db;
+  {
+    std::lock_guard lk(mu);
+    db = db_;
+  }
+  if (!db) return code;
+  try {
+    db->flush();
+  } catch (const std::exception&) {
+    // close_db prints the writer's error; the results in memory reached client_main anyway.
+    return code == 0 ? kExitNotRecorded : code;
+  }
+  return code;
 }
 
 const ClientCore::DbFunction& ClientCore::db_function_locked(std::uint64_t fn_id) {
@@ -47,7 +76,11 @@ const ClientCore::DbFunction& ClientCore::db_function_locked(std::uint64_t fn_id
   if (it != db_functions_.end()) return it->second;
   const FunctionEntry* fe = find_by_id(fn_id);
   std::string name = fe ? fe->name : std::string();
-  DbFunction f{name, KeyHasher(name), fe && fe->collective};
+  // A version given at registration stands for the function's code across rebuilds; otherwise
+  // the build of the whole program does.
+  std::string code = fe && !fe->version.empty() ? "version:" + fe->version
+                                                : "build:" + build_id().hex;
+  DbFunction f{name, KeyHasher(name), fe && fe->collective, std::move(code)};
   return db_functions_.emplace(fn_id, std::move(f)).first->second;
 }
 
@@ -62,7 +95,7 @@ bool ClientCore::db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRec
   if (!db_resume_ || fn.collective || src->has_references || !src->targets.empty() ||
       db_->reusable() == 0)
     return false;
-  std::optional<Reusable> hit = db_->lookup(fn.name, key);
+  std::optional<Reusable> hit = db_->lookup(fn.name, key, fn.code, db_any_build_);
   if (!hit || hit->items != rec.nitems) return false;
   ResultHeader h{};
   h.msg_id = id;
@@ -71,26 +104,23 @@ bool ClientCore::db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRec
   char* p = db_scratch_.grow(sizeof h + hit->result.size());
   std::memcpy(p, &h, sizeof h);
   std::memcpy(p + sizeof h, hit->result.data(), hit->result.size());
+  ResultHeader checked{};
+  if (!check_result(p, db_scratch_.size(), id, rec.nitems, checked).empty()) {
+    // Stored as it arrived and intact, but not a result of this call: it runs again.
+    ++db_malformed_;
+    return false;
+  }
   std::int64_t now = now_ns();
   rec.engine = -1;
   records_.set_received(rec, now);
   rec.hub |= kReused;
   ++db_reused_;
-  ResultHeader checked{};
-  std::string problem = check_result(p, db_scratch_.size(), id, rec.nitems, checked);
-  if (!problem.empty()) {
-    // A damaged database fails this task as a malformed result would, never the job.
-    fail_items_locked(rec, id, ErrorKind::decode,
-                      fmt::format("the task database '{}' holds a malformed result for this "
-                                  "task (run {}, msg {}): {}; delete the database to run it again",
-                                  db_->path(), hit->run, hit->msg_id, problem));
-    return true;
-  }
   store_items_locked(rec, -1, id, Reader(p + sizeof h, db_scratch_.size() - sizeof h));
   TaskRow row;
   row.msg_id = id;
   row.function = fn.name;
   row.key = key;
+  row.code = fn.code;
   row.status = rec.status;
   row.reused = true;
   row.submitted = submitted_locked(id);
@@ -105,7 +135,9 @@ void ClientCore::db_append_locked(const TaskRecord& rec, MsgId id, const ResumeK
   if (rec.hub & kReused) return;  // appended when it was filled
   TaskRow row;
   row.msg_id = id;
-  row.function = db_function_locked(fn_id_locked(id)).name;
+  const DbFunction& fn = db_function_locked(fn_id_locked(id));
+  row.function = fn.name;
+  row.code = fn.code;
   row.key = key;
   row.status = rec.status;
   TaskTimes t = records_.times(rec);

@@ -161,7 +161,7 @@ void ClientCore::report_stuck_locked(std::int64_t grace_ms) {
   std::fflush(stderr);
 }
 
-bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
+bool ClientCore::shutdown(int& code, std::int64_t grace_ms) {
   bool drained = true;
   {
     std::unique_lock lk(mu);
@@ -215,6 +215,8 @@ bool ClientCore::shutdown(int code, std::int64_t grace_ms) {
     std::unique_lock lk(mu);
     drain_callbacks(*this, lk, driving_, 0);
   }
+  // Every result is in: whether the database holds them all decides the code the engines get.
+  code = db_exit_code(code);
   if (!drained) return false;
   if (inline_) return true;
   local_engine_.reset();  // drained: its worker is idle

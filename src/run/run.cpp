@@ -52,7 +52,8 @@ int finish_drain(detail::ClientCore& core) {
   detail::set_drain_summary(nullptr);
   detail::run_drain_actions();
   if (!all || detail::drain_signal() != SIGUSR1) detail::exit_interrupted();
-  core.shutdown(kExitInterrupted, 0);
+  int code = kExitInterrupted;
+  core.shutdown(code, 0);  // the drain's code stands (a rerun resumes) whatever the database says
   return kExitInterrupted;
 }
 
@@ -70,6 +71,9 @@ std::string open_db(MPI_Comm comm, int rank, int ranks, std::shared_ptr<detail::
       if (std::size_t n = db->reusable(); n > 0 && detail::settings().db_resume)
         std::fprintf(stderr, "mpiply: task database '%s': %zu finished tasks from earlier runs "
                      "can be reused\n", detail::db_path().c_str(), n);
+      if (detail::ReuseRefusals r = db->refusals(); r.damaged() > 0)
+        std::fprintf(stderr, "mpiply: task database '%s': %s\n", detail::db_path().c_str(),
+                     r.describe().c_str());
     } catch (const std::exception& e) {
       problem = e.what();
       if (problem.empty()) problem = "mpiply: the task database could not be opened";
@@ -111,7 +115,7 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
   int hwm = std::max(settings.hwm, settings.engine_threads);
   auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), hwm,
                                                       settings.client_runs_tasks);
-  if (db) core->attach_db(std::move(db), settings.db_resume);
+  if (db) core->attach_db(std::move(db), settings.db_resume, settings.db_any_build);
   core->start_progress_thread();
   // What the drain watchdog prints if client_main never returns (drain.hpp).
   detail::set_drain_summary([weak = std::weak_ptr<detail::ClientCore>(core)] {
@@ -147,7 +151,11 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
   }
   bool drained = false;
   try {
+    int given = code;
     drained = core->shutdown(code, settings.shutdown_grace_ms);
+    if (code != given)
+      std::fprintf(stderr, "mpiply: client_main got every result, but the task database could "
+                           "not record them all: every rank exits with code %d\n", code);
   } catch (const std::exception& e) {
     fatal(0, "shutting down", e);
   }

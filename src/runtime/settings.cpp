@@ -132,6 +132,14 @@ constexpr Spec kStreamInterval{"MPIPLY_STREAM_INTERVAL",
 constexpr Spec kDbResume{"MPIPLY_DB_RESUME",
                          "whether the task database (MPIPLY_DB) reuses results of earlier runs",
                          "0 or 1", "0 or 1"};
+constexpr Spec kDbReuse{"MPIPLY_DB_REUSE",
+                        "which stored results the task database (MPIPLY_DB) may reuse: those of "
+                        "this build of each function, or of any build",
+                        "same-build or any-build", "same-build or any-build"};
+constexpr Spec kMpmd{"MPIPLY_MPMD",
+                     "whether the ranks may run different binaries on purpose (MPMD); without "
+                     "it ranks whose build ids differ are refused at start-up",
+                     "0 or 1", "0 or 1"};
 constexpr Scheme kSchemes[] = {Scheme::leastload, Scheme::lru, Scheme::twobin, Scheme::weighted,
                                Scheme::plainrandom};
 
@@ -251,6 +259,18 @@ Settings read_settings(std::vector<std::string>& problems) {
     else
       problems.push_back(bad_value(kDbResume, v, false, "1"));
   }
+  if (const char* v = value_of(kDbReuse.name)) {
+    if (std::strcmp(v, "same-build") == 0 || std::strcmp(v, "any-build") == 0)
+      s.db_any_build = v[0] == 'a';
+    else
+      problems.push_back(bad_value(kDbReuse, v, false, "same-build"));
+  }
+  if (const char* v = value_of(kMpmd.name)) {
+    if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
+      s.mpmd = v[0] == '1';
+    else
+      problems.push_back(bad_value(kMpmd, v, false, "0"));
+  }
   return s;
 }
 
@@ -358,6 +378,15 @@ std::string apply_run_options(const RunOptions& o) {
                                      *o.output_cap, kMaxOutputCap));
   }
   if (o.db_resume) s.db_resume = *o.db_resume;
+  if (o.db_reuse) {
+    if (*o.db_reuse == DbReuse::same_build || *o.db_reuse == DbReuse::any_build)
+      s.db_any_build = *o.db_reuse == DbReuse::any_build;
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::db_reuse is {}; it must be "
+                                     "DbReuse::same_build or DbReuse::any_build",
+                                     static_cast<unsigned>(*o.db_reuse)));
+  }
+  if (o.mpmd) s.mpmd = *o.mpmd;
   if (o.stream_output) s.stream_output = *o.stream_output;
   if (o.stream_print) s.stream_print = *o.stream_print;
   if (o.stream_interval) {

@@ -36,6 +36,8 @@ struct Settings {
   bool stream_output = false;
   bool stream_print = true;  // RunOptions::stream_print: rank 0 prints streamed output
   std::int64_t stream_interval_ms = 100;  // MPIPLY_DB_RESUME: the task database reuses earlier runs' results
+  bool db_any_build = false;  // MPIPLY_DB_REUSE=any-build: reuse results of other builds too
+  bool mpmd = false;          // MPIPLY_MPMD: ranks may run binaries with different build ids
 };
 
 // Reads every MPIPLY_* variable; each bad one adds a line to problems (what, why, the fix) and

@@ -16,8 +16,10 @@
 #include <mpiply/detail/registry.hpp>
 #include <mpiply/detail/wire.hpp>
 
+#include "runtime/build_id.hpp"
 #include "support/clock.hpp"
 #include "support/mpi_check.hpp"
+#include "runtime/settings.hpp"
 
 namespace mpiply::detail {
 
@@ -69,6 +71,24 @@ std::string registry_report(const std::vector<std::string>& root,
     }
   }
   return out;
+}
+
+// Ranks running different builds would pass the registry check whenever the names and
+// signatures agree, and then run different code under one name (and store its results under the
+// same resume key). Refused unless the job says it is MPMD on purpose.
+std::string build_report(const std::vector<std::string>& builds) {
+  std::string lines;
+  for (std::size_t r = 1; r < builds.size(); ++r)
+    if (builds[r] != builds[0])
+      lines += fmt::format("  rank {} runs build {}, rank 0 build {}\n", r, builds[r], builds[0]);
+  if (lines.empty()) return {};
+  return fmt::format(
+      "mpiply: the ranks run different builds of the program:\n{}"
+      "Every rank must run the same binary (rebuilt binaries copied to every node, one path). If "
+      "the job runs different programs on purpose (MPMD: mpirun -n 1 a : -n 3 b), set "
+      "MPIPLY_MPMD=1 or RunOptions::mpmd; then only the registered names and signatures are "
+      "compared",
+      lines);
 }
 
 // NTP-style: the round trip with the shortest delay gives the best offset estimate.
@@ -123,9 +143,10 @@ StartupResult startup(MPI_Comm comm) {
   std::string host = this_hostname();
   long pid = static_cast<long>(getpid());
 
-  std::vector<std::string> reports, hosts;
+  std::vector<std::string> reports, hosts, builds;
   std::vector<long> pids;
   boost::mpi::gather(world, report, reports, 0);
+  boost::mpi::gather(world, build_id().hex, builds, 0);
   boost::mpi::gather(world, host, hosts, 0);
   boost::mpi::gather(world, pid, pids, 0);
 
@@ -139,6 +160,7 @@ StartupResult startup(MPI_Comm comm) {
           "MPIPLY_REGISTER_COLLECTIVE lines (and the same register_function calls, with the "
           "same signatures, before mpiply::run). Registered on rank 0: {}",
           verdict, fmt::join(root_names, ", "));
+    if (verdict.empty() && !settings().mpmd) verdict = build_report(builds);
     for (int r = 1; r < size; ++r) res.engines.push_back({r, hosts[r], pids[r]});
   }
   boost::mpi::broadcast(world, verdict, 0);

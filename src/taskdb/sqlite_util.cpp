@@ -67,6 +67,8 @@ void Stmt::reset() {
   sqlite3_clear_bindings(s_);
 }
 
+bool Stmt::null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+
 std::int64_t Stmt::int64(int col) const { return sqlite3_column_int64(s_, col); }
 std::string_view Stmt::text(int col) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));

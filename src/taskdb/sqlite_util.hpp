@@ -43,6 +43,7 @@ class Stmt {
   void reset();  // resets and clears the bindings, ready to run again
 
   std::int64_t int64(int col) const;
+  bool null(int col) const;  // the column holds SQL NULL
   std::string_view text(int col) const;
   std::string_view blob(int col) const;  // valid until the next step/reset
 

@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "taskdb/checksum.hpp"
 #include "taskdb/sqlite_util.hpp"
 #include "taskdb/task_db_block.hpp"
 #include "taskdb/task_db_schema.hpp"
@@ -30,7 +31,7 @@ struct StagedRow {
   std::uint64_t items, result_len;
   std::int32_t engine;
   std::uint32_t thread;
-  std::uint32_t function_len, hostname_len, error_len;  // consecutive in `text`
+  std::uint32_t function_len, code_len, hostname_len, error_len;  // consecutive in `text`
   TaskStatus status;
   bool reused;
 };
@@ -48,8 +49,9 @@ struct TaskDb::Batch {
     results.clear();
     packed.clear();
   }
-  void pack() {
+  void pack(bool checksums) {
     packed.clear();
+    packed.checksums = checksums;
     std::size_t at = 0, off = 0;
     for (const StagedRow& s : rows) {
       TaskRow r;
@@ -67,6 +69,8 @@ struct TaskDb::Batch {
       r.items = s.items;
       r.function = {text.data() + at, s.function_len};
       at += s.function_len;
+      r.code = {text.data() + at, s.code_len};
+      at += s.code_len;
       r.hostname = {text.data() + at, s.hostname_len};
       at += s.hostname_len;
       r.error = {text.data() + at, s.error_len};
@@ -105,6 +109,7 @@ std::unique_ptr<TaskDb> TaskDb::open(const std::string& path, const ProgramIdent
         options.batch_ms.count()));
   sqlite3* db = open_task_db(path, DbAccess::write, &program);
   std::unique_ptr<TaskDb> t(new TaskDb(path, db, options));
+  t->checksums_ = checksums_on();
   try {
     t->load_index();
     Stmt s(db,
@@ -135,20 +140,40 @@ TaskDb::~TaskDb() {
 }
 
 void TaskDb::load_index() {
-  // Only rows with successes are read, and only their strings and meta blobs.
-  Stmt s(db_, "SELECT id, strings, meta FROM blocks WHERE n_ok > n_reused ORDER BY id");
-  std::unordered_map<std::string, std::uint32_t> fn_ids;
+  // Only rows with successes are read, and only their strings and meta blobs. A row whose
+  // checksum does not match, or that does not decode, costs its own tasks (they run again),
+  // never the job.
+  Stmt s(db_,
+         "SELECT id, strings, meta, checksum, n_ok - n_reused FROM blocks "
+         "WHERE n_ok > n_reused ORDER BY id");
+  std::unordered_map<std::string, std::uint32_t> names;
+  auto name_id = [&](std::string_view n) {
+    auto [it, added] = names.try_emplace(std::string(n), std::uint32_t(index_names_.size()));
+    if (added) index_names_.emplace_back(n);
+    return it->second;
+  };
   while (s.step()) {
     std::int64_t block = s.int64(0);
-    decode_block(s.blob(1), s.blob(2), {},
-                 [&](const TaskRow& r, std::uint64_t off, std::uint64_t len) {
-                   if (r.status != TaskStatus::ok || r.reused) return;
-                   auto [it, added] = fn_ids.try_emplace(std::string(r.function),
-                                                         std::uint32_t(index_functions_.size()));
-                   if (added) index_functions_.emplace_back(r.function);
-                   index_.push_back({r.key, block, off, len, r.msg_id,
-                                     static_cast<std::uint32_t>(r.items), it->second});
-                 });
+    auto ok_tasks = static_cast<std::uint64_t>(s.int64(4));
+    RowCheck check = check_row(!s.null(3), s.int64(3), s.blob(1), s.blob(2));
+    if (check == RowCheck::unchecked) {
+      refused_.unchecked += ok_tasks;
+      continue;
+    }
+    std::size_t before = index_.size();
+    try {
+      if (check == RowCheck::damaged) throw DecodeError("checksum mismatch");
+      decode_block(s.blob(1), s.blob(2), {},
+                   [&](const TaskRow& r, std::uint64_t off, std::uint64_t len) {
+                     if (r.status != TaskStatus::ok || r.reused) return;
+                     index_.push_back({r.key, block, off, len, r.result_sum, r.msg_id,
+                                       static_cast<std::uint32_t>(r.items),
+                                       name_id(r.function), name_id(r.code)});
+                   });
+    } catch (const DecodeError&) {
+      index_.resize(before);
+      refused_.damaged_rows += ok_tasks;
+    }
   }
   index_.shrink_to_fit();
   if (index_.size() >= 0xffffffffu)
@@ -204,11 +229,14 @@ void TaskDb::append(const TaskRow& row) {
   StagedRow s{row.msg_id,    row.key,       row.submitted,     row.started,
               row.completed, row.received,  row.pid,           row.items,
               row.result.size(), row.engine, row.thread,       narrow(row.function.size()),
-              narrow(row.hostname.size()), narrow(row.error.size()), row.status, row.reused};
+              narrow(row.code.size()), narrow(row.hostname.size()), narrow(row.error.size()),
+              row.status, row.reused};
   b.rows.push_back(s);
-  char* t = b.text.grow(std::size_t(s.function_len) + s.hostname_len + s.error_len);
+  char* t = b.text.grow(std::size_t(s.function_len) + s.code_len + s.hostname_len + s.error_len);
   if (s.function_len) std::memcpy(t, row.function.data(), s.function_len);
   t += s.function_len;
+  if (s.code_len) std::memcpy(t, row.code.data(), s.code_len);
+  t += s.code_len;
   if (s.hostname_len) std::memcpy(t, row.hostname.data(), s.hostname_len);
   t += s.hostname_len;
   if (s.error_len) std::memcpy(t, row.error.data(), s.error_len);
@@ -241,7 +269,7 @@ void TaskDb::writer_loop() {
     std::vector<std::unique_ptr<Batch>> work;
     work.swap(sealed_);
     lk.unlock();
-    for (auto& w : work) w->pack();  // varints and interned names, off the appending thread
+    for (auto& w : work) w->pack(checksums_);  // varints and interned names, off the appending thread
     std::string failed;
     {
       std::lock_guard db_lk(db_mu_);
@@ -249,7 +277,8 @@ void TaskDb::writer_loop() {
         if (!insert) {
           insert.emplace(db_,
                          "INSERT INTO blocks(run, min_msg, max_msg, count, n_ok, n_failed, "
-                         "n_reused, strings, meta, results) VALUES(?,?,?,?,?,?,?,?,?,?)");
+                         "n_reused, strings, meta, checksum, results) "
+                         "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
           update.emplace(db_,
                          "UPDATE runs SET tasks = tasks + ?, ok = ok + ?, failed = failed + ?, "
                          "reused = reused + ? WHERE id = ?");
@@ -268,7 +297,11 @@ void TaskDb::writer_loop() {
               .bind(7, static_cast<std::int64_t>(b.n_reused))
               .bind_blob(8, strings)
               .bind_blob(9, {b.meta.data(), b.meta.size()})
-              .bind_blob(10, {w->results.data(), w->results.size()});
+              .bind_blob(11, {w->results.data(), w->results.size()});
+          // Left NULL (unbound) when the bench knob turned checksums off: unverifiable rows.
+          if (b.checksums)
+            insert->bind(10, static_cast<std::int64_t>(
+                                 row_checksum(strings, {b.meta.data(), b.meta.size()})));
           insert->step();
           insert->reset();
           n += b.count;
@@ -377,6 +410,33 @@ void TaskDb::close() {
 }
 
 std::size_t TaskDb::reusable() const { return distinct_; }
+
+ReuseRefusals TaskDb::refusals() const {
+  std::lock_guard lk(mu_);
+  return refused_;
+}
+
+std::string ReuseRefusals::describe() const {
+  std::vector<std::string> parts;
+  if (checksum) parts.push_back(fmt::format("{} failed their checksum", checksum));
+  if (truncated) parts.push_back(fmt::format("{} lay past the end of their row", truncated));
+  if (damaged_rows)
+    parts.push_back(fmt::format("{} were in rows whose checksum or encoding is wrong",
+                                damaged_rows));
+  if (unchecked)
+    parts.push_back(fmt::format("{} were in rows written without checksums "
+                                "(MPIPLY_BENCH_NO_CHECKSUM)",
+                                unchecked));
+  if (build_changed)
+    parts.push_back(fmt::format("{} were made by another build of their function (the program "
+                                "was rebuilt; MPIPLY_DB_REUSE=any-build reuses them anyway, "
+                                "MPIPLY_REGISTER_VERSIONED keeps a function's results across "
+                                "rebuilds)",
+                                build_changed));
+  if (parts.empty()) return {};
+  return fmt::format("{} stored results refused, their tasks run again: {}",
+                     damaged() + build_changed, fmt::join(parts, "; "));
+}
 
 TaskDbStats TaskDb::stats() const {
   std::lock_guard lk(mu_);

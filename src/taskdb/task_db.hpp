@@ -28,7 +28,8 @@ struct sqlite3;
 namespace mpiply::detail {
 
 // On-disk format version (PRAGMA user_version); bumped on any incompatible change.
-inline constexpr int kTaskDbFormat = 1;
+// 2: per-record result checksums and code identities, per-row checksums (docs/database.md).
+inline constexpr int kTaskDbFormat = 2;
 
 // Which program wrote a database: only the same program may append to or resume from it.
 struct ProgramIdentity {
@@ -44,6 +45,9 @@ struct TaskRow {
   MsgId msg_id = 0;
   std::string_view function;
   ResumeKey key;
+  // The identity of the code that made the result: "build:<hex>" (the executable's build id) or
+  // "version:<v>" (a version given at registration). Reuse requires it to match.
+  std::string_view code;
   TaskStatus status = TaskStatus::ok;
   bool reused = false;  // this run took the result from an earlier run instead of running it
   std::int64_t submitted = 0, started = 0, completed = 0, received = 0;  // ns since epoch, 0 = none
@@ -56,6 +60,8 @@ struct TaskRow {
   // The result message after its ResultHeader (per item: u8 status, u32 length, bytes). Empty for
   // a reused task: its bytes stay with the original record.
   std::span<const char> result;
+  // Decoding only: the checksum stored with the result bytes (the writer computes it).
+  std::uint64_t result_sum = 0;
 };
 
 // One task as stored: plain values, for tools and the hub's db_query.
@@ -64,6 +70,7 @@ struct StoredTask {
   MsgId msg_id = 0;
   std::string function;
   ResumeKey key;
+  std::string code;
   TaskStatus status = TaskStatus::ok;
   bool reused = false;
   std::int64_t submitted = 0, started = 0, completed = 0, received = 0;
@@ -119,6 +126,19 @@ struct TaskDbStats {
   std::uint64_t reused = 0;     // lookups that found a result
 };
 
+// Stored results of earlier runs that resume did not reuse although their key matched (or could
+// not be read at all), by reason; the run prints them (docs/database.md, "Integrity").
+struct ReuseRefusals {
+  std::uint64_t damaged_rows = 0;  // tasks in rows whose checksum or encoding is wrong (at open)
+  std::uint64_t unchecked = 0;     // tasks in rows written without checksums (bench knob)
+  std::uint64_t checksum = 0;      // results whose bytes do not match their checksum
+  std::uint64_t truncated = 0;     // results that lie past the end of their row
+  std::uint64_t build_changed = 0; // made by another build of their function
+  std::uint64_t damaged() const { return damaged_rows + unchecked + checksum + truncated; }
+  // "" when nothing was refused; else one sentence with the counts and reasons.
+  std::string describe() const;
+};
+
 // Read-only access to a database (the `dbinfo` job, a later run's queries). Refuses a database
 // that another process holds open for writing. Methods are safe to call from one thread at a time.
 class TaskDbReader {
@@ -172,9 +192,13 @@ class TaskDb {
   bool wait_committed(std::uint64_t n, std::chrono::milliseconds bound);
 
   // Resume: the stored result of a task of an earlier run with this function and key that
-  // succeeded, if any (tasks appended by this run are not candidates).
-  std::optional<Reusable> lookup(std::string_view function, const ResumeKey& key);
+  // succeeded, if any (tasks appended by this run are not candidates). Only a result whose
+  // checksum matches is returned, and only one made by `code` (TaskRow::code) unless any_build.
+  // Every candidate refused is counted in refusals().
+  std::optional<Reusable> lookup(std::string_view function, const ResumeKey& key,
+                                 std::string_view code = {}, bool any_build = false);
   std::size_t reusable() const;  // successful tasks of earlier runs (distinct keys)
+  ReuseRefusals refusals() const;
 
   // The read side over this connection (the writer holds the file exclusively, so a
   // TaskDbReader cannot open it meanwhile). Each flushes first, so it sees every append.
@@ -197,19 +221,23 @@ class TaskDb {
 
  private:
   struct Batch;
-  // 56 bytes per successful task of earlier runs (plus 4-8 in the slot table), held while the
+  // 72 bytes per successful task of earlier runs (plus 4-8 in the slot table), held while the
   // database is open. Filled by load_index (task_db.cpp), read by fetch (task_db_lookup.cpp).
   struct IndexEntry {
     ResumeKey key;
     std::int64_t block = 0;
     std::uint64_t offset = 0, length = 0;
+    std::uint64_t sum = 0;  // the result's checksum
     MsgId msg_id = 0;
     std::uint32_t items = 0;
-    std::uint32_t function = 0;  // into index_functions_
+    std::uint32_t function = 0;  // into index_names_
+    std::uint32_t code = 0;      // into index_names_
   };
+  enum class Refusal { none, missing, checksum, truncated, build_changed };
   TaskDb(std::string path, sqlite3* db, TaskDbOptions opt);
   void load_index();
-  std::optional<Reusable> fetch(std::string_view function, const ResumeKey& key);
+  std::optional<Reusable> fetch(std::string_view function, const ResumeKey& key,
+                                std::string_view code, bool any_build, Refusal& why);
   void writer_loop();
   void seal_locked();
   [[noreturn]] void throw_failed_locked();
@@ -219,13 +247,15 @@ class TaskDb {
   TaskDbOptions opt_;
   std::int64_t run_ = 0;
   std::int64_t started_ns_ = 0;
+  bool checksums_ = true;  // false only with the bench knob (checksum.hpp)
 
   // Resume index over earlier runs' successful tasks, built at open: the entries, and an
   // open-addressing table of entry number + 1 (0 = empty) keyed by the key's high word.
   std::vector<IndexEntry> index_;
   std::vector<std::uint32_t> slots_;
   std::size_t distinct_ = 0;
-  std::vector<std::string> index_functions_;
+  std::vector<std::string> index_names_;  // function names and code identities
+  ReuseRefusals refused_;  // under mu_
   std::mutex db_mu_;  // the connection, shared by the writer thread and lookup
   std::int64_t cached_block_ = -1, cached_run_ = 0;  // lookup reads a row's results blob once for its tasks
   std::string cached_results_;

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "taskdb/checksum.hpp"
+
 namespace mpiply::detail {
 
 namespace {
@@ -70,8 +72,9 @@ struct In {
 };
 
 constexpr std::uint8_t kReusedBit = 0x80;
-// Room for one record's fixed part: 13 varints, two bytes and the 16-byte key.
-constexpr std::size_t kMaxFixed = 13 * 10 + 2 + 16;
+// Room for one record's fixed part: 14 varints, two bytes, the 16-byte key and the 8-byte
+// result checksum.
+constexpr std::size_t kMaxFixed = 14 * 10 + 2 + 16 + 8;
 
 }  // namespace
 
@@ -111,6 +114,11 @@ void BlockEncoder::add(const TaskRow& r, bool copy_result) {
                          ? last_fn_
                          : (last_fn_ = intern(r.function));
   std::uint64_t host = intern_host(r.engine, r.hostname);
+  std::uint64_t code = last_code_ < table_.size() && table_[last_code_] == r.code
+                           ? last_code_
+                           : (last_code_ = intern(r.code));
+  // Computed here, on the writer thread, over the bytes as they are written.
+  std::uint64_t sum = checksums ? result_checksum({r.result.data(), r.result.size()}) : 0;
 
   std::size_t start = meta.size();
   char* p = meta.grow(kMaxFixed + 10 + r.error.size());
@@ -118,6 +126,7 @@ void BlockEncoder::add(const TaskRow& r, bool copy_result) {
   prev_msg_ = r.msg_id;
   *p++ = static_cast<char>(static_cast<std::uint8_t>(r.status) | (r.reused ? kReusedBit : 0));
   p = put_varint(p, fn);
+  p = put_varint(p, code);
   std::memcpy(p, &r.key.hi, 8);
   std::memcpy(p + 8, &r.key.lo, 8);
   p += 16;
@@ -140,6 +149,8 @@ void BlockEncoder::add(const TaskRow& r, bool copy_result) {
   if (!r.error.empty()) std::memcpy(p, r.error.data(), r.error.size());
   p += r.error.size();
   p = put_varint(p, r.result.size());
+  std::memcpy(p, &sum, 8);
+  p += 8;
   meta.resize(start + static_cast<std::size_t>(p - (meta.data() + start)));
   if (copy_result) results.append(r.result.data(), r.result.size());
 }
@@ -161,7 +172,7 @@ void BlockEncoder::clear() {
   min_msg = max_msg = 0;
   table_.clear();
   ids_.clear();
-  last_fn_ = ~std::uint64_t(0);
+  last_fn_ = last_code_ = ~std::uint64_t(0);
   host_of_engine_.assign(host_of_engine_.size(), 0);
   prev_msg_ = 0;
   prev_time_ = 0;
@@ -193,6 +204,7 @@ void decode_block(std::string_view strings, std::string_view meta, std::string_v
     r.reused = (st8 & kReusedBit) != 0;
     r.status = static_cast<TaskStatus>(st8 & ~kReusedBit);
     r.function = name(in);
+    r.code = name(in);
     r.key.hi = in.u64();
     r.key.lo = in.u64();
     std::uint8_t mask = in.u8();
@@ -209,6 +221,7 @@ void decode_block(std::string_view strings, std::string_view meta, std::string_v
     r.items = in.varint();
     r.error = in.bytes(in.varint());
     std::uint64_t len = in.varint();
+    r.result_sum = in.u64();
     if (!results.empty()) {
       if (offset > results.size() || len > results.size() - offset)
         in.bad("result past the end of the results blob");
@@ -217,6 +230,17 @@ void decode_block(std::string_view strings, std::string_view meta, std::string_v
     fn(r, offset, len);
     offset += len;
   }
+}
+
+RowCheck check_row(bool has_sum, std::int64_t sum, std::string_view strings,
+                   std::string_view meta) {
+  if (!has_sum) return RowCheck::unchecked;
+  return static_cast<std::uint64_t>(sum) == row_checksum(strings, meta) ? RowCheck::ok
+                                                                         : RowCheck::damaged;
+}
+
+bool result_intact(const TaskRow& row) {
+  return row.result_sum == result_checksum({row.result.data(), row.result.size()});
 }
 
 }  // namespace mpiply::detail

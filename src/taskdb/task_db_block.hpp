@@ -27,6 +27,7 @@ class BlockEncoder {
   void clear();
 
   Bytes meta, results;
+  bool checksums = true;  // false: each record's result checksum is written as 0 (bench knob)
   std::uint64_t count = 0, n_ok = 0, n_failed = 0, n_reused = 0;
   MsgId min_msg = 0, max_msg = 0;
 
@@ -43,7 +44,7 @@ class BlockEncoder {
   std::unordered_map<std::string, std::uint64_t, Hash, std::equal_to<>> ids_;
   // Fast paths: most tasks share their function with the one before, and an engine's host
   // never changes (checked, not assumed).
-  std::uint64_t last_fn_ = ~std::uint64_t(0);
+  std::uint64_t last_fn_ = ~std::uint64_t(0), last_code_ = ~std::uint64_t(0);
   std::vector<std::uint64_t> host_of_engine_;  // string id + 1, 0 = none yet in this row
   MsgId prev_msg_ = 0;
   std::int64_t prev_time_ = 0;
@@ -52,10 +53,19 @@ class BlockEncoder {
 // Calls fn for each record of a row, in the order appended. The row's views point into the
 // blobs (and a scratch table of names); `result` is set only when `results` holds the blob
 // (pass an empty view to skip it), while offset/length are always given. Throws DecodeError
-// on a malformed row.
+// on a malformed row. Checks no checksum: callers check the row's first (row_intact) and a
+// result's before using it (result_intact).
 using BlockVisitor =
     std::function<void(const TaskRow& row, std::uint64_t result_offset, std::uint64_t result_len)>;
 void decode_block(std::string_view strings, std::string_view meta, std::string_view results,
                   const BlockVisitor& fn);
+
+// What a row's stored checksum (the `checksum` column; NULL when written with the bench knob
+// MPIPLY_BENCH_NO_CHECKSUM) says about its strings and meta blobs.
+enum class RowCheck { ok, unchecked, damaged };
+RowCheck check_row(bool has_sum, std::int64_t sum, std::string_view strings,
+                   std::string_view meta);
+// Whether a decoded record's result bytes (row.result, set) match the checksum stored beside them.
+bool result_intact(const TaskRow& row);
 
 }  // namespace mpiply::detail

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "taskdb/checksum.hpp"
 #include "taskdb/sqlite_util.hpp"
 #include "taskdb/task_db.hpp"
 #include "taskdb/task_db_query.hpp"
@@ -17,16 +18,25 @@
 
 namespace mpiply::detail {
 
-std::optional<Reusable> TaskDb::lookup(std::string_view function, const ResumeKey& key) {
-  std::optional<Reusable> out = fetch(function, key);
-  if (out) {
-    std::lock_guard lk(mu_);
-    ++reused_;
+std::optional<Reusable> TaskDb::lookup(std::string_view function, const ResumeKey& key,
+                                       std::string_view code, bool any_build) {
+  Refusal why = Refusal::none;
+  std::optional<Reusable> out = fetch(function, key, code, any_build, why);
+  std::lock_guard lk(mu_);
+  if (out) ++reused_;
+  switch (why) {
+    case Refusal::checksum: ++refused_.checksum; break;
+    case Refusal::truncated: ++refused_.truncated; break;
+    case Refusal::build_changed: ++refused_.build_changed; break;
+    case Refusal::none:
+    case Refusal::missing: break;
   }
   return out;
 }
 
-std::optional<Reusable> TaskDb::fetch(std::string_view function, const ResumeKey& key) {
+std::optional<Reusable> TaskDb::fetch(std::string_view function, const ResumeKey& key,
+                                      std::string_view code, bool any_build, Refusal& why) {
+  why = Refusal::missing;
   if (index_.empty()) return std::nullopt;
   const IndexEntry* it = nullptr;
   std::size_t mask = slots_.size() - 1;
@@ -36,7 +46,11 @@ std::optional<Reusable> TaskDb::fetch(std::string_view function, const ResumeKey
       break;
     }
   }
-  if (!it || index_functions_[it->function] != function) return std::nullopt;
+  if (!it || index_names_[it->function] != function) return std::nullopt;
+  if (!any_build && index_names_[it->code] != code) {
+    why = Refusal::build_changed;
+    return std::nullopt;
+  }
   Reusable out;
   {
     std::lock_guard db_lk(db_mu_);
@@ -53,14 +67,22 @@ std::optional<Reusable> TaskDb::fetch(std::string_view function, const ResumeKey
         rethrow_db_failure(path_, e, "reading a stored result");
       }
     }
-    if (it->offset > cached_results_.size() || it->length > cached_results_.size() - it->offset)
-      throw_db_error(path_, "is corrupt (a stored result lies past the end of its row)",
-                     "Delete it to start afresh, or pass another database path");
+    // A damaged row costs the tasks it holds (they run again), never the job.
+    if (it->offset > cached_results_.size() || it->length > cached_results_.size() - it->offset) {
+      why = Refusal::truncated;
+      return std::nullopt;
+    }
+    std::string_view bytes(cached_results_.data() + it->offset, it->length);
+    if (result_checksum(bytes) != it->sum) {
+      why = Refusal::checksum;
+      return std::nullopt;
+    }
     out.run = cached_run_;
-    out.result = cached_results_.substr(it->offset, it->length);
+    out.result.assign(bytes);
   }
   out.msg_id = it->msg_id;
   out.items = it->items;
+  why = Refusal::none;
   return out;
 }
 
@@ -110,7 +132,9 @@ void TaskDb::query(const Query& q, std::int64_t exclude_run,
 
 std::optional<std::string> TaskDb::original_result(std::string_view function,
                                                    const ResumeKey& key, std::int64_t max_run) {
-  if (std::optional<Reusable> hit = fetch(function, key)) return std::move(hit->result);
+  Refusal why = Refusal::none;
+  if (std::optional<Reusable> hit = fetch(function, key, {}, true, why))
+    return std::move(hit->result);
   return read_locked(*this, db_mu_, db_, path_, "reading a stored result", [&](sqlite3* db) {
     return db_original_result(db, function, key, max_run);
   });

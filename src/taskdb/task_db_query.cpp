@@ -14,6 +14,7 @@
 
 #include "taskdb/sqlite_util.hpp"
 #include "taskdb/task_db_block.hpp"
+#include "taskdb/task_db_read.hpp"
 
 namespace mpiply::detail {
 
@@ -201,7 +202,8 @@ void db_query_rows(sqlite3* db, const Query& q, std::int64_t exclude_run,
   }
   RowFilter f = row_filter(q, exclude_run);
   // Not the results blob: error texts are in meta, values are read by get_result.
-  std::string sql = "SELECT run, strings, meta FROM blocks WHERE " + f.where + " ORDER BY id";
+  std::string sql = "SELECT run, strings, meta, checksum, id, count FROM blocks WHERE " +
+                    f.where + " ORDER BY id";
   Stmt s(db, sql.c_str());
   for (std::size_t i = 0; i < f.params.size(); ++i) {
     int at = static_cast<int>(i + 1);
@@ -213,6 +215,12 @@ void db_query_rows(sqlite3* db, const Query& q, std::int64_t exclude_run,
     std::int64_t run = s.int64(0);
     auto it = ranks.find(run);
     int nranks = it == ranks.end() ? 0 : it->second;
+    // A damaged row's records cannot be trusted, metadata included: they are left out, with a
+    // line saying so, and the rest of the query stands.
+    if (check_row(!s.null(3), s.int64(3), s.blob(1), s.blob(2)) == RowCheck::damaged) {
+      report_damaged_row(s.int64(4), s.int64(5), "db_query");
+      continue;
+    }
     decode_block(s.blob(1), s.blob(2), {}, [&](const TaskRow& r, std::uint64_t, std::uint64_t) {
       TaskMetadata m = row_metadata(r, run, nranks);
       if (matches(q, m)) fn(m);
@@ -223,16 +231,20 @@ void db_query_rows(sqlite3* db, const Query& q, std::int64_t exclude_run,
 std::optional<std::string> db_original_result(sqlite3* db, std::string_view function,
                                               const ResumeKey& key, std::int64_t max_run) {
   Stmt s(db,
-         "SELECT id, strings, meta FROM blocks WHERE run <= ? AND n_ok > n_reused ORDER BY id "
-         "DESC");
+         "SELECT id, strings, meta, checksum FROM blocks WHERE run <= ? AND n_ok > n_reused "
+         "ORDER BY id DESC");
   s.bind(1, max_run);
   while (s.step()) {
+    if (check_row(!s.null(3), s.int64(3), s.blob(1), s.blob(2)) != RowCheck::ok) continue;
     std::optional<std::pair<std::uint64_t, std::uint64_t>> at;
+    std::uint64_t sum = 0;
     decode_block(s.blob(1), s.blob(2), {},
                  [&](const TaskRow& r, std::uint64_t off, std::uint64_t len) {
                    if (r.status == TaskStatus::ok && !r.reused && r.key == key &&
-                       r.function == function)
+                       r.function == function) {
                      at = {off, len};  // the last of the row: the latest
+                     sum = r.result_sum;
+                   }
                  });
     if (!at) continue;
     Stmt b(db, "SELECT substr(results, ?, ?) FROM blocks WHERE id = ?");
@@ -240,6 +252,13 @@ std::optional<std::string> db_original_result(sqlite3* db, std::string_view func
         .bind(2, static_cast<std::int64_t>(at->second))
         .bind(3, s.int64(0));
     if (!b.step()) return std::nullopt;
+    TaskRow r;
+    r.result = {b.blob(0).data(), b.blob(0).size()};
+    r.result_sum = sum;
+    if (!result_intact(r))
+      throw DecodeError("the stored result a reused record points to does not match its "
+                        "checksum (the file was changed or damaged on disk); its value is not "
+                        "returned");
     return std::string(b.blob(0));
   }
   return std::nullopt;

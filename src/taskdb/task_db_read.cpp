@@ -3,6 +3,9 @@
 #include "taskdb/task_db_read.hpp"
 
 #include <algorithm>
+#include <cstdio>
+
+#include <fmt/format.h>
 
 #include <sqlite3.h>
 
@@ -19,6 +22,7 @@ StoredTask to_stored(const TaskRow& r, std::int64_t run) {
   t.msg_id = r.msg_id;
   t.function = r.function;
   t.key = r.key;
+  t.code = r.code;
   t.status = r.status;
   t.reused = r.reused;
   t.submitted = r.submitted;
@@ -40,6 +44,7 @@ TaskRow StoredTask::row() const {
   r.msg_id = msg_id;
   r.function = function;
   r.key = key;
+  r.code = code;
   r.status = status;
   r.reused = reused;
   r.submitted = submitted;
@@ -83,13 +88,25 @@ std::vector<RunInfo> db_runs(sqlite3* db) {
   return out;
 }
 
+void report_damaged_row(std::int64_t block, std::int64_t count, const char* doing) {
+  std::fprintf(stderr,
+               "mpiply: the task database's row %lld (%lld task records) fails its checksum; "
+               "%s leaves its records out (a rerun runs those tasks again)\n",
+               static_cast<long long>(block), static_cast<long long>(count), doing);
+}
+
 std::vector<MsgId> db_history(sqlite3* db, std::int64_t run) {
-  Stmt s(db, "SELECT strings, meta FROM blocks WHERE run = ? ORDER BY id");
+  Stmt s(db, "SELECT strings, meta, checksum, id, count FROM blocks WHERE run = ? ORDER BY id");
   s.bind(1, run);
   std::vector<MsgId> ids;
-  while (s.step())
+  while (s.step()) {
+    if (check_row(!s.null(2), s.int64(2), s.blob(0), s.blob(1)) == RowCheck::damaged) {
+      report_damaged_row(s.int64(3), s.int64(4), "hub_history");
+      continue;
+    }
     decode_block(s.blob(0), s.blob(1), {},
                  [&](const TaskRow& r, std::uint64_t, std::uint64_t) { ids.push_back(r.msg_id); });
+  }
   std::sort(ids.begin(), ids.end());
   return ids;
 }
@@ -98,27 +115,56 @@ std::optional<StoredTask> db_get(sqlite3* db, std::int64_t run, MsgId msg_id) {
   // Results arrive out of order, so a row's msg ids are a range with gaps: look in every row
   // whose range covers the id (the index on (run, min_msg) bounds the scan).
   Stmt s(db,
-         "SELECT strings, meta, results FROM blocks WHERE run = ? AND min_msg <= ? AND "
-         "max_msg >= ? ORDER BY id");
+         "SELECT strings, meta, results, checksum, id FROM blocks WHERE run = ? AND min_msg <= ? "
+         "AND max_msg >= ? ORDER BY id");
   s.bind(1, run).bind(2, static_cast<std::int64_t>(msg_id)).bind(3, static_cast<std::int64_t>(msg_id));
   std::optional<StoredTask> found;
-  while (!found && s.step())
+  std::string problem;  // a covering row that cannot be trusted
+  while (!found && s.step()) {
+    RowCheck check = check_row(!s.null(3), s.int64(3), s.blob(0), s.blob(1));
+    if (check != RowCheck::ok) {
+      problem = fmt::format("record {}:{} may lie in row {}, {}", run, msg_id, s.int64(4),
+                            check == RowCheck::damaged
+                                ? "whose checksum does not match (the file was changed or "
+                                  "damaged on disk)"
+                                : "which was written without checksums (MPIPLY_BENCH_NO_CHECKSUM)");
+      continue;
+    }
     decode_block(s.blob(0), s.blob(1), s.blob(2),
                  [&](const TaskRow& r, std::uint64_t, std::uint64_t) {
-                   if (!found && r.msg_id == msg_id) found = to_stored(r, run);
+                   if (found || r.msg_id != msg_id) return;
+                   if (!result_intact(r))
+                     throw DecodeError(fmt::format(
+                         "the stored result of record {}:{} does not match its checksum (the "
+                         "file was changed or damaged on disk); its value is not returned",
+                         run, msg_id));
+                   found = to_stored(r, run);
                  });
+  }
+  if (!found && !problem.empty()) throw DecodeError(problem + "; its value is not returned");
   return found;
 }
 
 void db_for_each(sqlite3* db, std::int64_t run, const std::function<void(const StoredTask&)>& fn) {
   Stmt s(db,
-         run == 0 ? "SELECT run, strings, meta, results FROM blocks WHERE ? = 0 ORDER BY id"
-                  : "SELECT run, strings, meta, results FROM blocks WHERE run = ? ORDER BY id");
+         run == 0 ? "SELECT run, strings, meta, results, checksum, id FROM blocks WHERE ? = 0 "
+                    "ORDER BY id"
+                  : "SELECT run, strings, meta, results, checksum, id FROM blocks WHERE run = ? "
+                    "ORDER BY id");
   s.bind(1, run);
   while (s.step()) {
     std::int64_t r = s.int64(0);
+    RowCheck check = check_row(!s.null(4), s.int64(4), s.blob(1), s.blob(2));
+    if (check == RowCheck::damaged)
+      throw DecodeError(fmt::format("row {}'s checksum does not match its records", s.int64(5)));
     decode_block(s.blob(1), s.blob(2), s.blob(3),
-                 [&](const TaskRow& row, std::uint64_t, std::uint64_t) { fn(to_stored(row, r)); });
+                 [&](const TaskRow& row, std::uint64_t, std::uint64_t) {
+                   if (check == RowCheck::ok && !result_intact(row))
+                     throw DecodeError(fmt::format("the stored result of record {}:{} does not "
+                                                   "match its checksum",
+                                                   r, row.msg_id));
+                   fn(to_stored(row, r));
+                 });
   }
 }
 

@@ -3,7 +3,11 @@
 
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include <filesystem>
 #include <system_error>
@@ -24,8 +28,9 @@ constexpr const char* kFixDelete =
     "(MPIPLY_DB / RunOptions::db)";
 
 // Tables. `blocks` holds the packed task records (task_db_block.hpp); its counts let SQL
-// summarise a run without unpacking. The results blob is the last column, so reading the others
-// never walks its overflow pages.
+// summarise a run without unpacking; `checksum` covers its strings and meta blobs (each result
+// carries its own in meta). The results blob is the last column, so reading the others never
+// walks its overflow pages.
 constexpr const char* kSchema = R"(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE runs(
@@ -37,7 +42,7 @@ CREATE TABLE blocks(
   id INTEGER PRIMARY KEY, run INTEGER NOT NULL REFERENCES runs(id),
   min_msg INTEGER NOT NULL, max_msg INTEGER NOT NULL, count INTEGER NOT NULL,
   n_ok INTEGER NOT NULL, n_failed INTEGER NOT NULL, n_reused INTEGER NOT NULL,
-  strings BLOB NOT NULL, meta BLOB NOT NULL, results BLOB NOT NULL);
+  strings BLOB NOT NULL, meta BLOB NOT NULL, checksum INTEGER, results BLOB NOT NULL);
 CREATE INDEX blocks_by_msg ON blocks(run, min_msg);
 )";
 
@@ -144,13 +149,71 @@ void rethrow_db_failure(const std::string& path, const std::exception& e, const 
                  "Check the disk and the file's permissions");
 }
 
-sqlite3* open_task_db(const std::string& path, DbAccess access, const ProgramIdentity* program) {
-  std::error_code ec;
-  bool exists = std::filesystem::exists(path, ec);
-  if (exists && std::filesystem::is_directory(path, ec))
+// Before SQLite sees the path: a path that is not a regular file, and a file that is not an
+// mpiply task database, are refused here, so SQLite never opens them and nothing is written
+// into or next to them (not even a journal). Reads the 100-byte SQLite header itself.
+namespace {
+
+void check_before_open(const std::string& path, DbAccess access) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      if (access == DbAccess::read)
+        throw_db_error(path, "does not exist", "Check the path (the job's MPIPLY_DB / --db value)");
+      return;  // created by SQLite
+    }
+    throw_db_error(path, fmt::format("cannot be examined: {}", std::strerror(errno)),
+                   "Check the path and the permissions of its directories");
+  }
+  if (S_ISDIR(st.st_mode))
     throw_db_error(path, "is a directory", "Pass the path of a file (it is created if missing)");
-  if (access == DbAccess::read && !exists)
-    throw_db_error(path, "does not exist", "Check the path (the job's MPIPLY_DB / --db value)");
+  if (!S_ISREG(st.st_mode))
+    throw_db_error(path, "is not a regular file (a device, pipe or socket)",
+                   "Pass the path of a regular file (it is created if missing); mpiply never "
+                   "writes into or next to a file it did not create");
+  if (st.st_size == 0) {
+    // Nothing to lose: an empty file is what SQLite leaves after an interrupted creation.
+    if (access == DbAccess::read) throw_db_error(path, "is empty (no job has written it)", "Check the path");
+    return;
+  }
+  unsigned char h[100] = {};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    throw_db_error(path, fmt::format("cannot be read: {}", std::strerror(errno)),
+                   "Check the file's permissions");
+  std::size_t got = std::fread(h, 1, sizeof h, f);
+  std::fclose(f);
+  if (got < sizeof h || std::memcmp(h, "SQLite format 3", 16) != 0)
+    throw_db_error(path, "is not an SQLite database (garbage, or a file of another kind)",
+                   "Pass another database path (MPIPLY_DB / RunOptions::db); mpiply never "
+                   "writes into a file it did not create");
+  auto be32 = [&](int at) {
+    return std::uint32_t(h[at]) << 24 | std::uint32_t(h[at + 1]) << 16 |
+           std::uint32_t(h[at + 2]) << 8 | std::uint32_t(h[at + 3]);
+  };
+  std::uint32_t app = be32(68), user_version = be32(60);
+  if (app == static_cast<std::uint32_t>(kTaskDbApplicationId)) return;
+  // Application id 0 is still ours in one case: a creation interrupted before its first
+  // checkpoint, whose schema is only in the -wal file beside it (checked again once open).
+  std::error_code ec;
+  bool wal = std::filesystem::exists(path + "-wal", ec);
+  if (app == 0 && user_version == 0 && wal) return;
+  throw_db_error(path,
+                 app != 0 ? fmt::format("is an SQLite database of another application "
+                                        "(application id {:#x}), not an mpiply task database",
+                                        app)
+                          : fmt::format("is an SQLite database of another application (no "
+                                        "mpiply application id; user_version {}), not an mpiply "
+                                        "task database",
+                                        user_version),
+                 "Pass another database path (MPIPLY_DB / RunOptions::db); mpiply never writes "
+                 "into a file it did not create");
+}
+
+}  // namespace
+
+sqlite3* open_task_db(const std::string& path, DbAccess access, const ProgramIdentity* program) {
+  check_before_open(path, access);
 
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | (access == DbAccess::write ? SQLITE_OPEN_CREATE : 0);
@@ -172,7 +235,7 @@ sqlite3* open_task_db(const std::string& path, DbAccess access, const ProgramIde
     probe(path, db);
     std::int64_t tables = sqlite_int(db, "SELECT count(*) FROM sqlite_master");
     std::int64_t app = sqlite_int(db, "PRAGMA application_id");
-    bool fresh = tables == 0 && app == 0;
+    bool fresh = tables == 0 && app == 0 && sqlite_int(db, "PRAGMA user_version") == 0;
     if (!fresh && app != kTaskDbApplicationId)
       throw_db_error(path,
                      "is an SQLite database of another application, not an mpiply task database",

@@ -59,7 +59,7 @@ std::uint64_t hash_name(std::string_view name) noexcept {
 void freeze_registry(bool frozen) noexcept { registry().frozen.store(frozen, std::memory_order_release); }
 
 bool add_function(std::string name, std::string signature, const void* key, ErasedFn fn,
-                  Invoker invoke, bool collective) noexcept {
+                  Invoker invoke, bool collective, std::string version, bool versioned) noexcept {
   try {
     Registry& r = registry();
     std::lock_guard lk(r.mu);
@@ -69,10 +69,22 @@ bool add_function(std::string name, std::string signature, const void* key, Eras
                                        name));
       return false;
     }
+    if (versioned && version.empty()) {
+      r.problems.push_back(fmt::format("'{}' is registered with an empty version; give "
+                                       "MPIPLY_REGISTER_VERSIONED a version string such as \"v1\"",
+                                       name));
+      return false;
+    }
     std::uint64_t id = hash_name(name);
     auto it = r.by_id.find(id);
     if (it != r.by_id.end()) {
       if (it->second.key == key) {  // the same function again
+        if (it->second.version != version) {
+          r.problems.push_back(fmt::format("'{}' is registered with two versions ('{}' and "
+                                           "'{}'); keep one",
+                                           name, it->second.version, version));
+          return false;
+        }
         if (it->second.collective == collective) return true;
         r.problems.push_back(fmt::format(
             "'{}' is registered both with MPIPLY_REGISTER and MPIPLY_REGISTER_COLLECTIVE; keep "
@@ -89,7 +101,8 @@ bool add_function(std::string name, std::string signature, const void* key, Eras
                             it->second.name));
       return false;
     }
-    r.by_id.emplace(id, FunctionEntry{name, std::move(signature), id, key, fn, invoke, collective});
+    r.by_id.emplace(id, FunctionEntry{name, std::move(signature), id, key, fn, invoke, collective,
+                                      std::move(version)});
     r.by_key[key] = id;
     return true;
   } catch (...) {

@@ -200,7 +200,8 @@ void invoke_fn(ErasedFn fn, Reader& in, Writer& out, Engine& eng) {
 }
 
 template <class R, class... A>
-bool register_fn(std::string name, R (*f)(A...), bool collective = false) noexcept {
+bool register_fn(std::string name, R (*f)(A...), bool collective = false,
+                 std::string version = {}, bool versioned = false) noexcept {
   static_assert((allowed_param<A> && ...),
                 "mpiply: registered functions take arguments by value or const reference");
   // Views and pointers are refused here, where the function is named, rather than deep inside
@@ -208,11 +209,14 @@ bool register_fn(std::string name, R (*f)(A...), bool collective = false) noexce
   (check_wire_type<std::remove_cvref_t<A>>(), ...);
   if constexpr (!std::is_void_v<R>) check_wire_type<std::remove_cvref_t<R>>();
   return add_function(std::move(name), signature_name<R, A...>(), reinterpret_cast<const void*>(f),
-                      reinterpret_cast<ErasedFn>(f), &invoke_fn<R, A...>, collective);
+                      reinterpret_cast<ErasedFn>(f), &invoke_fn<R, A...>, collective,
+                      std::move(version), versioned);
 }
 template <class R, class... A>
-bool register_fn(std::string name, R (*f)(A...) noexcept, bool collective = false) noexcept {
-  return register_fn(std::move(name), reinterpret_cast<R (*)(A...)>(f), collective);
+bool register_fn(std::string name, R (*f)(A...) noexcept, bool collective = false,
+                 std::string version = {}, bool versioned = false) noexcept {
+  return register_fn(std::move(name), reinterpret_cast<R (*)(A...)>(f), collective,
+                     std::move(version), versioned);
 }
 
 template <class F>

@@ -31,14 +31,20 @@ struct FunctionEntry {
   // Calls MPI collectives on engine_comm(), so it must run once on every engine at the same
   // time: the views refuse to send it any other way (MPIPLY_REGISTER_COLLECTIVE).
   bool collective = false;
+  // Given at registration (MPIPLY_REGISTER_VERSIONED): the function's results stay valid across
+  // rebuilds until this string changes; the task database matches stored results by it instead
+  // of the build id. Empty: not versioned.
+  std::string version;
 };
 
 std::uint64_t hash_name(std::string_view name) noexcept;
 
 // Registration never throws (it runs during static initialisation); problems such as two
 // functions under one name are kept and reported by mpiply::run on every rank.
+// versioned: `version` was given (it must then be non-empty).
 bool add_function(std::string name, std::string signature, const void* key, ErasedFn fn,
-                  Invoker invoke, bool collective = false) noexcept;
+                  Invoker invoke, bool collective = false, std::string version = {},
+                  bool versioned = false) noexcept;
 // While frozen (during mpiply::run) the table is read without locking and cannot change.
 void freeze_registry(bool frozen) noexcept;
 // Removes a name (tests use it to make ranks disagree).
