@@ -60,16 +60,32 @@ std::vector<TaskMetadata> Client::db_query(const Query& q,
                                            const std::vector<std::string>& keys) const {
   std::vector<TaskMetadata> mine;
   std::shared_ptr<TaskDb> db;
+  bool culled = false;
   {
     std::lock_guard lk(core_->mu);
     mine = core_->db_query_locked(q, keys);
     db = core_->db_locked();
+    culled = core_->culled_locked() != 0;
   }
   if (!db) return mine;
-  // Earlier runs only: this run's rows are the records above (memory has every one of them, the
-  // file only those committed, and a purge removes them from the hub, not from the file).
-  std::vector<TaskMetadata> out;
-  db->query(q, db->run_id(), [&](const TaskMetadata& m) { out.push_back(project(m, keys)); });
+  // Earlier runs, and this run's tasks the hub's cap culled: this run's other rows are the
+  // records above (memory has every one of them, the file only those committed, and a purge
+  // removes them from the hub, not from the file).
+  std::vector<TaskMetadata> out, this_run;
+  const std::int64_t run = db->run_id();
+  if (culled) db->flush();  // a culled task's row may still wait in the batch
+  db->query(q, culled ? 0 : run, [&](const TaskMetadata& m) {
+    (m.run == run ? this_run : out).push_back(project(m, keys));
+  });
+  if (!this_run.empty()) {
+    std::lock_guard lk(core_->mu);
+    for (TaskMetadata& m : this_run)
+      if (m.msg_id >= core_->base_locked() && m.msg_id < core_->next_msg_locked() &&
+          core_->gone_locked(m.msg_id) == detail::Gone::culled) {
+        m.run = run;
+        out.push_back(std::move(m));
+      }
+  }
   std::sort(out.begin(), out.end(), [](const TaskMetadata& a, const TaskMetadata& b) {
     return a.run != b.run ? a.run < b.run : a.msg_id < b.msg_id;
   });
@@ -110,8 +126,22 @@ std::vector<RecordId> Client::hub_history(AllRuns) const {
     if (r.id == db->run_id()) continue;
     for (MsgId id : db->history(r.id)) out.push_back({r.id, id});
   }
+  // This run: the hub's tasks and, from the file, those its cap culled, in msg id order.
+  std::vector<MsgId> file_ids;
+  bool culled = false;
+  {
+    std::lock_guard lk(core_->mu);
+    culled = core_->culled_locked() != 0;
+  }
+  if (culled) file_ids = db->history(db->run_id());  // flushes first
   std::lock_guard lk(core_->mu);
-  for (MsgId id : core_->hub_history_locked()) out.push_back({db->run_id(), id});
+  std::vector<MsgId> ids = core_->hub_history_locked();
+  for (MsgId id : file_ids)
+    if (id >= core_->base_locked() && id < core_->next_msg_locked() &&
+        core_->gone_locked(id) == detail::Gone::culled)
+      ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (MsgId id : ids) out.push_back({db->run_id(), id});
   return out;
 }
 

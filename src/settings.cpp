@@ -126,6 +126,10 @@ constexpr Spec kStreamInterval{"MPIPLY_STREAM_INTERVAL",
 constexpr Spec kDbResume{"MPIPLY_DB_RESUME",
                          "whether the task database (MPIPLY_DB) reuses results of earlier runs",
                          "0 or 1", "0 or 1"};
+constexpr Spec kHubKeep{"MPIPLY_HUB_KEEP",
+                        "how many finished tasks' records rank 0's hub keeps before it culls the "
+                        "oldest ones whose AsyncResult was dropped",
+                        "a whole number of records", "0 to 1000000000000"};
 constexpr Scheme kSchemes[] = {Scheme::leastload, Scheme::lru, Scheme::twobin, Scheme::weighted,
                                Scheme::plainrandom};
 
@@ -238,6 +242,13 @@ Settings read_settings(std::vector<std::string>& problems) {
     else
       problems.push_back(bad_value(kDbResume, v, false, "1"));
   }
+  if (const char* v = value_of(kHubKeep.name)) {
+    auto n = parse_whole(v);
+    if (n && *n <= kMaxHubKeep)
+      s.hub_keep = *n;
+    else
+      problems.push_back(bad_value(kHubKeep, v, n.has_value(), "of keeping every record"));
+  }
   return s;
 }
 
@@ -345,6 +356,14 @@ std::string apply_run_options(const RunOptions& o) {
                                      *o.output_cap, kMaxOutputCap));
   }
   if (o.db_resume) s.db_resume = *o.db_resume;
+  if (o.hub_keep) {
+    if (*o.hub_keep <= kMaxHubKeep)
+      s.hub_keep = *o.hub_keep;
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::hub_keep is {}; it must be from 0 to "
+                                     "{} records (finished tasks the hub keeps)",
+                                     *o.hub_keep, kMaxHubKeep));
+  }
   if (o.stream_output) s.stream_output = *o.stream_output;
   if (o.stream_print) s.stream_print = *o.stream_print;
   if (o.stream_interval) {

@@ -76,6 +76,12 @@ struct RunOptions {
   std::optional<std::string> db;
   // With false the database records but never reuses (MPIPLY_DB_RESUME=0|1, default 1).
   std::optional<bool> db_resume;
+  // The hub's cap, in records (MPIPLY_HUB_KEEP=N, 0 to 10^12; unset: keep every record): while
+  // more than N finished tasks are kept, rank 0 culls the oldest finished tasks whose
+  // AsyncResult is no longer held, so its memory stays bounded in a stream of tasks. A task
+  // still running or still held by an AsyncResult is never culled. With the task database on,
+  // culled tasks stay readable from it. See docs/hub.md, "Memory".
+  std::optional<std::uint64_t> hub_keep;
 };
 
 }  // namespace mpiply
