@@ -2,7 +2,9 @@
 // The task table: one TaskRecord per task, indexed by msg id, never moved once created. Records
 // live in blocks allocated on huge pages, each block a whole number of 2 MiB pages: a million
 // tasks need ~48 MB of records, and faulting that in 4 KiB pages cost a quarter of a microsecond
-// per task (cost per task then grew with the number of tasks).
+// per task (cost per task then grew with the number of tasks). A record purged or culled from
+// the hub is released; a block whose records are all released is freed, and its msg ids read as
+// a tombstone and keep why they are gone (docs/hub.md, "Memory").
 #include <algorithm>
 #include <array>
 #include <cstddef>
