@@ -4,6 +4,7 @@
 // come from memory (richer: attempts, output, dependencies; and purges apply), earlier runs'
 // from the file. The file is read without the client lock, so results keep arriving meanwhile.
 #include <algorithm>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -78,10 +79,17 @@ std::vector<TaskMetadata> Client::db_query(const Query& q,
     (m.run == run ? this_run : out).push_back(project(m, keys));
   });
   if (!this_run.empty()) {
+    // One culled since `mine` was read is in both: `mine` (in msg id order) keeps it.
+    auto in_mine = [&](MsgId id) {
+      return std::binary_search(mine.begin(), mine.end(), id, [](const auto& a, const auto& b) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(a)>, MsgId>) return a < b.msg_id;
+        else return a.msg_id < b;
+      });
+    };
     std::lock_guard lk(core_->mu);
     for (TaskMetadata& m : this_run)
       if (m.msg_id >= core_->base_locked() && m.msg_id < core_->next_msg_locked() &&
-          core_->gone_locked(m.msg_id) == detail::Gone::culled) {
+          core_->gone_locked(m.msg_id) == detail::Gone::culled && !in_mine(m.msg_id)) {
         m.run = run;
         out.push_back(std::move(m));
       }
