@@ -38,6 +38,7 @@
 #include "common/before_mpi.hpp"
 #include "bench/common.hpp"
 #include "bench/data_rows.hpp"
+#include "bench/keep_rows.hpp"
 #include "bench/db_row.hpp"
 #include "bench/mpi_yield.hpp"
 #include "bench/part_rows.hpp"
@@ -197,9 +198,12 @@ int main(int argc, char** argv) {
      "output capture rows; map: only the tight farm and map chunksize 1; apply: only the ping-pong "
      "and the apply round trip; startup: one apply, then --json FILE gets the wall-clock time "
      "its result came back (first_result_unix_s: jobs/bench/peers/run_peers.py times start-up "
-     "from the launch to it, as for the peers)")
+     "from the launch to it, as for the peers); keep: only rank 0's memory over a long stream "
+     "of tasks (hub cap, purging)")
     ("cost-items", po::value(&cfg.cost_large_items)->value_name("N"),
      "tasks in the large per-task cost map (default 1e6; 1e7 takes ~2 GB on rank 0)")
+    ("keep-tasks", po::value(&cfg.keep_tasks)->value_name("N"),
+     "tasks in the keep rows' stream (default 2e6; docs/benchmarks.md shows 1e7)")
     ("help,h", "this text");
   po::variables_map vm;
   try {
@@ -215,13 +219,14 @@ int main(int argc, char** argv) {
   }
   if (quick) cfg.make_quick();
   if (vm.count("cost-items")) cfg.cost_large_items = vm["cost-items"].as<long>();
+  if (vm.count("keep-tasks")) cfg.keep_tasks = vm["keep-tasks"].as<long>();
   if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost" && cfg.part != "data" &&
       cfg.part != "idle" && cfg.part != "capture" && cfg.part != "map" && cfg.part != "apply" &&
-      cfg.part != "startup") {
+      cfg.part != "startup" && cfg.part != "keep") {
     if (jobs::first_rank())
       std::fprintf(stderr,
-                   "bench: --part must be all, cpu, cost, data, idle, capture, map, apply or "
-                   "startup, not '%s'\n",
+                   "bench: --part must be all, cpu, cost, data, idle, capture, map, apply, "
+                   "startup or keep, not '%s'\n",
                    cfg.part.c_str());
     return jobs::exit_all_ranks(2);
   }
@@ -242,6 +247,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cfg.part == "capture") return capture_rows(argc, argv, cfg);
+  if (cfg.part == "keep") return keep_rows(argc, argv, cfg);
   int hwm = hwm_from_env();
 
   // Baselines, every rank taking part.
@@ -360,5 +366,6 @@ int main(int argc, char** argv) {
   });
   if (code != 0 || cfg.part != "all") return code;
   db_row(argc, argv, cfg, timed_map);
-  return capture_rows(argc, argv, cfg);
+  if (int c = capture_rows(argc, argv, cfg); c != 0) return c;
+  return keep_rows(argc, argv, cfg);
 }

@@ -138,3 +138,72 @@ TEST_CASE("kept results of every size read back as kept, through drop and reuse"
   }
   CHECK(store.bytes_held() <= before + (std::size_t(4) << 20));  // at most the block in use
 }
+
+// Purged and culled tasks give their records back (docs/hub.md, "Memory"): a block goes once
+// none of its records is live, the msg ids of a freed block still say why they are gone, and a
+// freed block reads as a finished, purged tombstone instead of freed memory.
+TEST_CASE("released records free their block once it has none live", "[records][keep]") {
+  using mpiply::detail::Gone;
+  using mpiply::detail::kCulled;
+  using mpiply::detail::kRecordPurged;
+  RecordTable t;
+  const std::size_t B = RecordTable::kBlock;
+  const std::size_t n = 3 * B + 5;
+  for (std::size_t i = 0; i < n; ++i) t.emplace_back().first_item = i;
+  CHECK(t.blocks_held() == 4);
+  // A task of block 0 ran for an hour: its times are in the side table, which its release empties.
+  t.set_times(t[7], {1, 3'600'000'000'000, 3'600'000'000'001});
+  CHECK(t.wide_count() == 1);
+  auto release = [&](std::size_t i, bool culled) {
+    t[i].hub |= kRecordPurged;
+    if (culled) t[i].hub |= kCulled;
+    t.release(i);
+  };
+  // Block 0: all purged but one; the block stays until that one goes too.
+  for (std::size_t i = 0; i + 1 < B; ++i) release(i, false);
+  CHECK(t.present(0));
+  CHECK(t.blocks_held() == 4);
+  CHECK(t.gone(3) == Gone::purged);
+  CHECK(t.gone(B - 1) == Gone::no);
+  CHECK(t[B - 1].first_item == B - 1);
+  release(B - 1, true);
+  CHECK_FALSE(t.present(0));
+  CHECK(t.blocks_held() == 3);
+  CHECK(t.wide_count() == 0);
+  // Block 0's ids keep why: purged, except the last, culled.
+  CHECK(t.gone(0) == Gone::purged);
+  CHECK(t.gone(B - 2) == Gone::purged);
+  CHECK(t.gone(B - 1) == Gone::culled);
+  // Block 1 all culled: one flag for the block.
+  for (std::size_t i = B; i < 2 * B; ++i) release(i, true);
+  CHECK(t.blocks_held() == 2);
+  CHECK(t.gone(B) == Gone::culled);
+  CHECK(t.gone(2 * B - 1) == Gone::culled);
+  // A freed block's record reads as a tombstone: finished, purged, no items.
+  const TaskRecord& tomb = t[5];
+  CHECK(tomb.status == mpiply::TaskStatus::ok);
+  CHECK((tomb.hub & kRecordPurged) != 0);
+  CHECK(tomb.nitems == 0);
+  // The other blocks are untouched, and the table keeps growing (into the spare block first).
+  for (std::size_t i = 2 * B; i < n; i += 4099) CHECK(t[i].first_item == i);
+  for (std::size_t i = 0; i < B; ++i) t.emplace_back().first_item = n + i;
+  CHECK(t.blocks_held() == 3);
+  CHECK(t[n + B - 1].first_item == n + B - 1);
+  CHECK(t.gone(n) == Gone::no);
+}
+
+// A stream of tasks released oldest first holds a bounded number of blocks, however many pass.
+TEST_CASE("a stream of released records holds a bounded number of blocks", "[records][keep]") {
+  RecordTable t;
+  const std::size_t B = RecordTable::kBlock, live = 1000;
+  std::size_t most = 0;
+  for (std::size_t i = 0; i < 10 * B; ++i) {
+    t.emplace_back();
+    if (i >= live) {
+      t[i - live].hub |= mpiply::detail::kRecordPurged;
+      t.release(i - live);
+    }
+    most = std::max(most, t.blocks_held());
+  }
+  CHECK(most <= 2);
+}

@@ -46,3 +46,23 @@ TEST_CASE("usage entries are kept by index across blocks, gaps have none", "[cap
   CHECK(u->system == 8e-9);
   CHECK(u->max_rss == 0);
 }
+
+// Entries of tasks that left the hub go back with their block; the others are untouched.
+TEST_CASE("usage entries are given back block by block", "[capture][keep]") {
+  UsageTable t;
+  constexpr std::size_t kB = std::size_t(1) << 18;
+  for (std::size_t i = 0; i < 2 * kB + 10; i += 2) t.set(i, 1, 2, 3);
+  for (std::size_t i = 0; i < kB; ++i) t.release(i);  // recorded or not
+  CHECK_FALSE(t.get(0).has_value());
+  CHECK_FALSE(t.get(kB - 2).has_value());
+  REQUIRE(t.get(kB).has_value());
+  CHECK(t.get(kB)->max_rss == 3);
+  // A block whose every index was released before any entry reached it is never allocated, and
+  // entries past it are kept as usual.
+  for (std::size_t i = 3 * kB; i < 4 * kB; ++i) t.release(i);
+  t.set(4 * kB + 1, 5, 6, 7);
+  CHECK_FALSE(t.get(3 * kB + 1).has_value());
+  REQUIRE(t.get(4 * kB + 1).has_value());
+  CHECK(t.get(4 * kB + 1)->user == 5e-9);
+  CHECK(t.get(2 * kB + 8).has_value());
+}

@@ -92,6 +92,12 @@ struct RunOptions {
   // (kExitStartupFailed); with it only the registered names and signatures are compared, and a
   // function whose body differs between binaries goes unnoticed (docs/database.md).
   std::optional<bool> mpmd;
+  // The hub's cap, in records (MPIPLY_HUB_KEEP=N, 0 to 10^12; unset: keep every record): while
+  // more than N finished tasks are kept, rank 0 culls the oldest finished tasks whose
+  // AsyncResult is no longer held, so its memory stays bounded in a stream of tasks. A task
+  // still running or still held by an AsyncResult is never culled. With the task database on,
+  // culled tasks stay readable from it. See docs/hub.md, "Memory".
+  std::optional<std::uint64_t> hub_keep;
 };
 
 }  // namespace mpiply

@@ -94,6 +94,7 @@ struct Config {
   long cost_large_items = 1000000;
   double idle_seconds = 2.0;
   long dep_chain_tasks = 10000, dep_map_items = 100000;
+  long keep_tasks = 2000000;  // the hub keep rows' stream (keep_rows.hpp)
 
   void make_quick() {
     quick = true;
@@ -114,6 +115,7 @@ struct Config {
     dep_chain_tasks = 1000;
     dep_map_items = 10000;
     idle_seconds = 0.5;
+    keep_tasks = 100000;
   }
 };
 

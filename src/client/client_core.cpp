@@ -43,7 +43,8 @@ class MemorySegments : public SegmentFetcher {
 ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
                        bool client_runs_tasks)
     : comm_(comm), engines_(std::move(engines)), inline_(engines_.empty()), hwm_(hwm),
-      mpi_engines_(static_cast<int>(engines_.size())),
+      mpi_engines_(static_cast<int>(engines_.size())), hub_keep_(settings().hub_keep),
+      cull_at_(settings().hub_keep),
       sched_(static_cast<SchedulerSink&>(*this), settings().scheme) {
   // With one rank the inline engine already runs every task on rank 0.
   if (client_runs_tasks && !inline_) {
@@ -91,6 +92,8 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
     throw UsageError("mpiply: a task was submitted after mpiply::run returned; submit from "
                      "inside client_main");
   if (drain_requested()) throw_interrupted("no new task is accepted");  // drain hook
+  if (Scheduler::takes(*src))
+    check_dependencies_in_hub_locked(*this, src->flags, function_name(src->fn_id).c_str());
   std::int64_t now = now_ns();
   src->first_msg = next_msg_locked();
   // The submission holds the state for its tasks (the hub keeps call sources for resubmit: the
@@ -131,6 +134,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   if (inline_) st.submitted_steady_ns = steady_ns();
   dispatch_locked();
   if (!inline_) st.submitted_steady_ns = steady_ns();
+  maybe_cull_locked();  // inline, the tasks ran in dispatch
   if (bg_idle_ && !idle_locked()) cv_.notify_one();
   return st.first_msg;
 }
@@ -345,6 +349,7 @@ bool ClientCore::progress_locked() {
     dispatch_locked();
     moved = moved || queued_ != before;
   }
+  maybe_cull_locked();  // here, not as a task finishes: the code finishing it still reads its record
   return moved;
 }
 

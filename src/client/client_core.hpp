@@ -160,6 +160,14 @@ class ClientCore : private SchedulerSink {
                                                      const std::type_info* type);
   std::vector<TaskMetadata> db_query_locked(const Query& q);
   std::size_t results_bytes_locked() const { return store_.bytes_held(); }
+  // Why a msg id of this run is no longer in the hub (record_table.hpp's Gone), and how many
+  // records the cap (MPIPLY_HUB_KEEP) culled so far. src/client/client_retention.cpp.
+  Gone gone_locked(MsgId id) const { return records_.gone(id - base_); }
+  std::uint64_t culled_locked() const noexcept { return culled_; }
+  // Gives a finished task's record back (purge_hub_results, or the cap's cull): its kept bytes,
+  // output, usage entry, scheduler entry, its submission once it was the last, and its record
+  // and slot once its block has no other.
+  void release_record_locked(MsgId id, bool culled);
 
   // The task database (client_db.cpp, docs/database.md): from here on every finished task is
   // recorded, and tasks an earlier run finished are filled from it instead of being sent. A
@@ -229,6 +237,13 @@ class ClientCore : private SchedulerSink {
   // Fails every item of a task with an error of this kind (ename from the kind).
   void fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind, const std::string& evalue);
   void progress_main();
+  // The hub's cap (src/client/client_retention.cpp): a task finished; cull_locked culls the oldest
+  // finished tasks no AsyncResult holds while more than hub_keep_ are kept.
+  void count_finished_locked() noexcept { ++hub_finished_; }
+  void maybe_cull_locked() {
+    if (hub_finished_ > cull_at_) cull_locked();
+  }
+  void cull_locked();
   // Task database (client_db.cpp), lock held, only called when db_ is set. db_reuse_locked
   // computes the task's key and, if an earlier run finished it, fills its items as a result
   // would and returns true (the task is not sent).
@@ -296,10 +311,20 @@ class ClientCore : private SchedulerSink {
   std::uint64_t db_malformed_ = 0;  // stored results whose checksum matched but did not decode
   std::unordered_map<std::uint64_t, DbFunction> db_functions_;
   Bytes db_scratch_;
+  std::uint64_t hub_keep_;           // MPIPLY_HUB_KEEP, UINT64_MAX: keep every record
+  std::uint64_t hub_finished_ = 0;   // finished tasks whose record is still in the hub
+  std::uint64_t cull_at_;            // cull once hub_finished_ passes this
+  std::uint64_t culled_ = 0;
+  MsgId cull_from_ = 0;              // every msg id below it is out of the hub already
   // Last: it goes first, before the queues and records its sink reaches. It keeps the engine
   // index (engines with room, told on every send and result) that plain dispatch reads.
   Scheduler sched_;
 };
+
+// Throws UsageError if flags' after / follow name a msg id purged or culled from the hub
+// (src/client/dependency.cpp); called by submit under the lock, before anything is recorded.
+void check_dependencies_in_hub_locked(const ClientCore& core, const TaskFlags& flags,
+                                      const char* function);
 
 // Throws mpiply::Interrupted naming the drain signal and why (client_drain.cpp).
 [[noreturn]] void throw_interrupted(const char* why);

@@ -4,6 +4,7 @@
 // come from memory (richer: attempts, output, dependencies; and purges apply), earlier runs'
 // from the file. The file is read without the client lock, so results keep arriving meanwhile.
 #include <algorithm>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -65,16 +66,41 @@ template <class Out, class Make>
 std::vector<Out> query_records(detail::ClientCore& core, const Query& q, Make make) {
   std::vector<TaskMetadata> mine;
   std::shared_ptr<TaskDb> db;
+  bool culled = false;
   {
     std::lock_guard lk(core.mu);
     mine = core.db_query_locked(q);
     db = core.db_locked();
+    culled = core.culled_locked() != 0;
   }
   std::vector<Out> out;
-  // Earlier runs only: this run's rows are the records above (memory has every one of them, the
-  // file only those committed, and a purge removes them from the hub, not from the file).
+  // Earlier runs, and this run's tasks the hub's cap culled: this run's other rows are the
+  // records above (memory has every one of them, the file only those committed, and a purge
+  // removes them from the hub, not from the file).
   if (db) {
-    db->query(q, db->run_id(), [&](const TaskMetadata& m) { out.push_back(make(m)); });
+    std::vector<TaskMetadata> this_run;
+    const std::int64_t run = db->run_id();
+    if (culled) db->flush();  // a culled task's row may still wait in the batch
+    db->query(q, culled ? 0 : run, [&](const TaskMetadata& m) {
+      if (m.run == run) this_run.push_back(m);
+      else out.push_back(make(m));
+    });
+    if (!this_run.empty()) {
+      // One culled since `mine` was read is in both: `mine` (in msg id order) keeps it.
+      auto in_mine = [&](MsgId id) {
+        return std::binary_search(mine.begin(), mine.end(), id, [](const auto& a, const auto& b) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(a)>, MsgId>) return a < b.msg_id;
+          else return a.msg_id < b;
+        });
+      };
+      std::lock_guard lk(core.mu);
+      for (TaskMetadata& m : this_run)
+        if (m.msg_id >= core.base_locked() && m.msg_id < core.next_msg_locked() &&
+            core.gone_locked(m.msg_id) == detail::Gone::culled && !in_mine(m.msg_id)) {
+          m.run = run;
+          out.push_back(make(std::move(m)));
+        }
+    }
     std::sort(out.begin(), out.end(), [](const Out& a, const Out& b) {
       return a.run != b.run ? a.run < b.run : a.msg_id < b.msg_id;
     });
@@ -131,8 +157,22 @@ std::vector<RecordId> Client::hub_history(AllRuns) const {
     if (r.id == db->run_id()) continue;
     for (MsgId id : db->history(r.id)) out.push_back({r.id, id});
   }
+  // This run: the hub's tasks and, from the file, those its cap culled, in msg id order.
+  std::vector<MsgId> file_ids;
+  bool culled = false;
+  {
+    std::lock_guard lk(core_->mu);
+    culled = core_->culled_locked() != 0;
+  }
+  if (culled) file_ids = db->history(db->run_id());  // flushes first
   std::lock_guard lk(core_->mu);
-  for (MsgId id : core_->hub_history_locked()) out.push_back({db->run_id(), id});
+  std::vector<MsgId> ids = core_->hub_history_locked();
+  for (MsgId id : file_ids)
+    if (id >= core_->base_locked() && id < core_->next_msg_locked() &&
+        core_->gone_locked(id) == detail::Gone::culled)
+      ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (MsgId id : ids) out.push_back({db->run_id(), id});
   return out;
 }
 

@@ -49,11 +49,23 @@ const TaskRecord& ClientCore::known_record_locked(MsgId id, const char* what) co
                                  "{}); use ids from history() or AsyncResult::msg_ids()",
                                  what, id, base_, next_msg_locked() == 0 ? 0 : next_msg_locked() - 1));
   const TaskRecord& r = record(id);
-  if (r.hub & kRecordPurged)
+  if (r.hub & kRecordPurged) {
+    if (gone_locked(id) == Gone::culled)
+      throw UsageError(fmt::format(
+          "{}: msg id {} was culled from the hub by MPIPLY_HUB_KEEP={} (it keeps that many "
+          "finished tasks and culls the oldest whose AsyncResult was dropped); {}",
+          what, id, hub_keep_,
+          db_ ? fmt::format("the task database '{}' still has it: rc.get_result(mpiply::RecordId{{"
+                            "{}, {}}}) reads it back, rc.db_query lists it",
+                            db_->path(), db_->run_id(), id)
+              : std::string("to keep it, hold its AsyncResult, raise MPIPLY_HUB_KEEP (or "
+                            "RunOptions::hub_keep), or turn the task database on (MPIPLY_DB) "
+                            "to read culled tasks back from the file")));
     throw UsageError(fmt::format("{}: msg id {} was purged from the hub (purge_hub_results / "
                                  "purge_results / purge_everything); its record and values are "
                                  "gone",
                                  what, id));
+  }
   return r;
 }
 
@@ -290,16 +302,14 @@ void ClientCore::purge_locked(const Jobs& jobs, const std::vector<int>& targets,
   for (MsgId id : ids) {
     TaskRecord& r = record(id);
     if (!finished(r)) continue;  // "all" leaves outstanding tasks alone
+    if (r.hub & kRecordPurged) continue;  // named twice
     if ((local || hub) && !(r.hub & kValuesPurged)) {
       store_.drop(id - base_);
       r.hub |= kValuesPurged;
       Submission& sub = store_.submission(id);
       if (--sub.kept == 0) sub.src.reset();
     }
-    if (hub) {
-      r.hub |= kRecordPurged;
-      sched_.forget(id);  // the scheduler's per-task entry (flags, attempts) goes too
-    }
+    if (hub) release_record_locked(id, false);  // record, slot and what is kept beside it
   }
 #ifdef __GLIBC__
   malloc_trim(0);  // freed values go back to the system, not only to malloc's free lists

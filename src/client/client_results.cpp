@@ -139,6 +139,7 @@ void ClientCore::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) 
     for (Follower& f : store_.take_followers(id))
       deliver_items_locked(f.state.get(), f.item_base, rec, id, r);
   rec.status = !d.failed ? TaskStatus::ok : d.all_aborted ? TaskStatus::aborted : TaskStatus::error;
+  count_finished_locked();
   sched_.on_finished(id, {rec.status, rec.engine});
 }
 
@@ -180,6 +181,7 @@ ClientCore::Delivered ClientCore::deliver_items_locked(ResultStateBase* st, std:
 void ClientCore::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
                                    const std::string& evalue) {
   rec.status = kind == ErrorKind::aborted ? TaskStatus::aborted : TaskStatus::error;
+  count_finished_locked();
   sched_.on_finished(id, {rec.status, rec.engine});
   {
     std::string marker{kRankZeroFailure, static_cast<char>(kind)};

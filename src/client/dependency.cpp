@@ -80,6 +80,27 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
   }
 }
 
+// At submission, under the same lock as the scheduler's look at the dependencies' records: a
+// record that left the hub took its outcome with it, so nothing could tell whether it
+// succeeded.
+void check_dependencies_in_hub_locked(const ClientCore& core, const TaskFlags& f,
+                                      const char* function) {
+  for (const auto* dep : {&f.after, &f.follow}) {
+    if (!*dep) continue;
+    for (MsgId id : (*dep)->msg_ids) {
+      if (id < core.base_locked() || id >= core.next_msg_locked()) continue;
+      if (!(core.record(id).hub & kRecordPurged)) continue;
+      throw UsageError(fmt::format(
+          "{}: its '{}' dependency names msg id {}, which was {} the hub, so its outcome is "
+          "gone; depend on tasks still in the hub (hold the AsyncResult you depend on: such a "
+          "task is never culled)",
+          function, dep == &f.after ? "after" : "follow", id,
+          core.gone_locked(id) == Gone::culled ? "culled (MPIPLY_HUB_KEEP) from"
+                                               : "purged from"));
+    }
+  }
+}
+
 }  // namespace detail
 
 namespace {

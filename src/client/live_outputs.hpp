@@ -33,6 +33,11 @@ class LiveOutputs {
   // A task's checked result arrived: its final output and data.
   void on_result(std::uint64_t msg, int engine, const ResultOutput& o);
 
+  // The task left the hub (purged or culled): its published data goes.
+  void forget(std::uint64_t msg) {
+    if (!data_.empty()) data_.erase(msg);
+    if (!live_.empty()) live_.erase(msg);
+  }
   // What arrived so far of a running task's stream (0 stdout, 1 stderr), or null.
   const std::string* live_text(std::uint64_t msg, int stream) const;
   // A task's latest published data, or null if it published none (yet).

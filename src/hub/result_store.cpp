@@ -23,9 +23,12 @@ bool packable(const char* p, std::size_t n) {
 void ResultStore::add(const std::shared_ptr<TaskSource>& src,
                       std::shared_ptr<ResultStateBase> state, MsgId first,
                       std::int64_t submitted) {
+  if ((subs_.size() & (BlockTable<Submission>::kBlock - 1)) == 0) block_first_.push_back(first);
   Submission& s = subs_.emplace_back();
+  ++subs_held_;
   s.first = first;
   s.ntasks = src->ntasks;
+  s.alive = src->ntasks;
   s.kept = src->ntasks;
   s.unfinished = src->ntasks;
   s.fn_id = src->fn_id;
@@ -35,7 +38,20 @@ void ResultStore::add(const std::shared_ptr<TaskSource>& src,
   s.make = state->factory;
   s.type = state->value_type;
   s.fname = state->fname;
+  s.watch = state;
   if (src->ntasks > 0) s.state = std::move(state);
+}
+
+void ResultStore::release_task(MsgId id) {
+  std::size_t k = sub_index(id);
+  Submission& s = subs_[k];
+  if (--s.alive != 0) return;
+  s.state.reset();
+  s.watch.reset();
+  s.src.reset();
+  std::string().swap(s.fname);
+  --subs_held_;
+  if (subs_.release(k)) subs_.free_block(k);
 }
 
 std::shared_ptr<ResultStateBase> ResultStore::take_state(TaskRecord& rec, MsgId id) {
@@ -147,17 +163,23 @@ void ResultStore::drop(std::size_t i) {
 }
 
 std::size_t ResultStore::sub_index(MsgId id) const {
-  if (last_sub_ < subs_.size()) {
+  if (last_sub_ < subs_.size() && subs_.present(last_sub_)) {
     const Submission& s = subs_[last_sub_];
     if (id >= s.first && id - s.first < s.ntasks) return last_sub_;
   }
   // The newest submission next (a loop of apply().get() asks for it every time), then a binary
-  // search for the last submission starting at or before id. Callers checked that id is a known
-  // msg id, so there is one.
+  // search for the last submission starting at or before id: first over the blocks (some may be
+  // freed), then inside the one that holds it. Callers checked that id is a known msg id whose
+  // record is in the hub, so there is one and its block is held.
   std::size_t lo = 0, hi = subs_.size();
-  if (hi > 0 && subs_[hi - 1].first <= id) {
+  if (hi > 0 && subs_.present(hi - 1) && subs_[hi - 1].first <= id) {
     lo = hi - 1;
   } else {
+    auto after = std::upper_bound(block_first_.begin(), block_first_.end(), id);
+    std::size_t b = static_cast<std::size_t>(after - block_first_.begin()) - 1;
+    constexpr std::size_t kB = BlockTable<Submission>::kBlock;
+    lo = b * kB;
+    hi = std::min(hi, lo + kB);
     while (hi - lo > 1) {
       std::size_t mid = lo + (hi - lo) / 2;
       (subs_[mid].first <= id ? lo : hi) = mid;

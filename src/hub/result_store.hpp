@@ -34,9 +34,13 @@ struct Submission {
   std::uint32_t ntasks = 0;
   std::uint32_t kept = 0;             // tasks whose values are not purged
   std::uint32_t unfinished = 0;       // tasks that did not give their share of `state` back
+  std::uint32_t alive = 0;            // tasks whose record is still in the hub (not purged or culled)
   std::uint64_t fn_id = 0;            // 0: not a function call (a push, an execute)
   std::int64_t submitted = 0;         // ns (time.hpp), every task of it
   std::shared_ptr<ResultStateBase> state;  // the values' state, until every task finished
+  // The same state, without keeping it: expired once no AsyncResult of the submission is held
+  // (the hub's cap culls only such tasks, as Dask forgets released futures).
+  std::weak_ptr<ResultStateBase> watch;
   std::shared_ptr<TaskSource> src;    // calls only, for resubmit; dropped when kept reaches 0
   StateFactory make = nullptr;
   const std::type_info* type = nullptr;
@@ -76,6 +80,11 @@ class ResultStore {
   void drop(std::size_t i);
   Submission& submission(MsgId id) { return subs_[sub_index(id)]; }
   const Submission& submission(MsgId id) const { return subs_[sub_index(id)]; }
+  // A task of the submission left the hub; with its last one the submission goes too (its
+  // state, source and name now, its slot once the rest of its block went).
+  void release_task(MsgId id);
+  // Submissions still held (for tests and the hub's memory figures).
+  std::size_t submissions_held() const noexcept { return subs_held_; }
   // Bytes held for kept values beyond the records: live blocks and own allocations.
   std::size_t bytes_held() const { return heap_; }
 
@@ -101,6 +110,8 @@ class ResultStore {
   // In msg id order; in blocks that never move, so that a job of many small submissions (a loop
   // of applies) does not copy them all again each time the table grows.
   BlockTable<Submission> subs_;
+  std::vector<MsgId> block_first_;  // per block of subs_: its first submission's first msg id
+  std::size_t subs_held_ = 0;
   mutable std::size_t last_sub_ = 0;       // the one submission() found last: results come in order
   std::unordered_multimap<MsgId, Follower> followers_;
   std::unordered_map<std::size_t, Bytes> adopted_;  // by record index, the kKeptAdopted buffers

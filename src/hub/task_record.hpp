@@ -51,6 +51,9 @@ inline constexpr std::uint8_t kReceivedOnly = 16;
 inline constexpr std::uint8_t kKeptPacked = 32;
 // The kept result lies inside a receive buffer the result store took whole (ResultStore::adopt).
 inline constexpr std::uint8_t kKeptAdopted = 64;
+// With kRecordPurged: the record was culled by the hub's cap (MPIPLY_HUB_KEEP), not purged by
+// the user; msg id lookups say so (record_table.hpp keeps this for freed blocks too).
+inline constexpr std::uint8_t kCulled = 128;
 
 inline constexpr std::int32_t kWideTimes = INT32_MIN;
 

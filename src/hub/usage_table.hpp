@@ -26,15 +26,26 @@ class UsageTable {
     for (Entry* b : blocks_) free_bytes(b);
   }
 
+  // Task i's record left the hub (purged or culled): once every index of a block was released,
+  // the block goes back. Called at most once per index, recorded or not.
+  void release(std::size_t i) {
+    std::size_t b = i >> kShift;
+    if (released_.size() <= b) released_.resize(b + 1, 0);
+    if (++released_[b] != kBlock || b >= blocks_.size() || !blocks_[b]) return;
+    free_bytes(blocks_[b]);
+    blocks_[b] = nullptr;
+  }
+
   // Records task i's use as the engine reported it (nanoseconds of CPU, bytes).
   void set(std::size_t i, std::int64_t user_ns, std::int64_t system_ns, std::int64_t max_rss) {
     while (size_ <= i) grow();
+    if (!blocks_[i >> kShift]) return;  // released already (cannot happen before its result)
     // A negative peak (a corrupt message) is kept as 0: -1 marks an entry with nothing recorded.
     at(i) = Entry{user_ns, system_ns, std::max<std::int64_t>(max_rss, 0)};
   }
 
   std::optional<TaskUsage> get(std::size_t i) const {
-    if (i >= size_) return std::nullopt;
+    if (i >= size_ || !blocks_[i >> kShift]) return std::nullopt;
     const Entry& e = at(i);
     if (e.max_rss < 0) return std::nullopt;
     return TaskUsage{double(e.user_ns) / 1e9, double(e.system_ns) / 1e9, e.max_rss};
@@ -50,18 +61,25 @@ class UsageTable {
   Entry& at(std::size_t i) { return blocks_[i >> kShift][i & (kBlock - 1)]; }
   const Entry& at(std::size_t i) const { return blocks_[i >> kShift][i & (kBlock - 1)]; }
 
-  // Makes entry size_ (empty), allocating its block when it starts one.
+  // Makes entry size_ (empty), allocating its block when it starts one. A block whose every
+  // index was released before it was reached is never allocated.
   void grow() {
-    if ((size_ >> kShift) == blocks_.size()) {
-      std::size_t granted = 0;
+    std::size_t b = size_ >> kShift;
+    if (b == blocks_.size()) {
       blocks_.reserve(blocks_.size() + 1);  // so that the push below cannot throw
-      blocks_.push_back(static_cast<Entry*>(alloc_bytes(kBlock * sizeof(Entry), granted)));
+      if (b < released_.size() && released_[b] == kBlock) {
+        blocks_.push_back(nullptr);
+      } else {
+        std::size_t granted = 0;
+        blocks_.push_back(static_cast<Entry*>(alloc_bytes(kBlock * sizeof(Entry), granted)));
+      }
     }
-    at(size_) = Entry{0, 0, -1};
+    if (blocks_[b]) at(size_) = Entry{0, 0, -1};
     ++size_;
   }
 
   std::vector<Entry*> blocks_;
+  std::vector<std::uint32_t> released_;  // per block: indices released
   std::size_t size_ = 0;
 };
 

@@ -140,6 +140,10 @@ constexpr Spec kMpmd{"MPIPLY_MPMD",
                      "whether the ranks may run different binaries on purpose (MPMD); without "
                      "it ranks whose build ids differ are refused at start-up",
                      "0 or 1", "0 or 1"};
+constexpr Spec kHubKeep{"MPIPLY_HUB_KEEP",
+                        "how many finished tasks' records rank 0's hub keeps before it culls the "
+                        "oldest ones whose AsyncResult was dropped",
+                        "a whole number of records", "0 to 1000000000000"};
 constexpr Scheme kSchemes[] = {Scheme::leastload, Scheme::lru, Scheme::twobin, Scheme::weighted,
                                Scheme::plainrandom};
 
@@ -271,6 +275,13 @@ Settings read_settings(std::vector<std::string>& problems) {
     else
       problems.push_back(bad_value(kMpmd, v, false, "0"));
   }
+  if (const char* v = value_of(kHubKeep.name)) {
+    auto n = parse_whole(v);
+    if (n && *n <= kMaxHubKeep)
+      s.hub_keep = *n;
+    else
+      problems.push_back(bad_value(kHubKeep, v, n.has_value(), "of keeping every record"));
+  }
   return s;
 }
 
@@ -387,6 +398,14 @@ std::string apply_run_options(const RunOptions& o) {
                                      static_cast<unsigned>(*o.db_reuse)));
   }
   if (o.mpmd) s.mpmd = *o.mpmd;
+  if (o.hub_keep) {
+    if (*o.hub_keep <= kMaxHubKeep)
+      s.hub_keep = *o.hub_keep;
+    else
+      problems.push_back(fmt::format("mpiply: RunOptions::hub_keep is {}; it must be from 0 to "
+                                     "{} records (finished tasks the hub keeps)",
+                                     *o.hub_keep, kMaxHubKeep));
+  }
   if (o.stream_output) s.stream_output = *o.stream_output;
   if (o.stream_print) s.stream_print = *o.stream_print;
   if (o.stream_interval) {

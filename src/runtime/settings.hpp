@@ -18,6 +18,11 @@ inline constexpr std::uint64_t kMaxTimeLimitMs = 4'000'000'000;
 // The largest per-task output cap (MPIPLY_OUTPUT_CAP): 1 GiB each for stdout and stderr.
 inline constexpr std::uint64_t kMaxOutputCap = std::uint64_t(1) << 30;
 
+// MPIPLY_HUB_KEEP unset: the hub keeps every finished task's record (ipyparallel's behaviour).
+inline constexpr std::uint64_t kHubKeepAll = UINT64_MAX;
+// The largest cap one can set: more records than any rank 0 could hold (48 B each).
+inline constexpr std::uint64_t kMaxHubKeep = 1'000'000'000'000;
+
 struct Settings {
   int hwm = 4;                                      // MPIPLY_HWM: tasks one engine may hold
   std::uint64_t max_message_bytes = 2147483647;     // MPIPLY_MAX_MESSAGE_BYTES (MPI counts are int)
@@ -38,6 +43,9 @@ struct Settings {
   std::int64_t stream_interval_ms = 100;  // MPIPLY_DB_RESUME: the task database reuses earlier runs' results
   bool db_any_build = false;  // MPIPLY_DB_REUSE=any-build: reuse results of other builds too
   bool mpmd = false;          // MPIPLY_MPMD: ranks may run binaries with different build ids
+  // MPIPLY_HUB_KEEP: finished tasks' records the hub keeps before it culls the oldest ones no
+  // AsyncResult holds (docs/hub.md, "Memory").
+  std::uint64_t hub_keep = kHubKeepAll;
 };
 
 // Reads every MPIPLY_* variable; each bad one adds a line to problems (what, why, the fix) and
