@@ -125,6 +125,23 @@ FIGURES = [
      "the same map from rank 1 to 0 by Boost.MPI"),
     ("payload_pull_gbs", "GB/s", "best of 7", "boostmpi_return_gbs", None, ("ratio", ">=", 1),
      "`rc[0].pull` of the map"),
+    ("db_map_off_items_per_s", "items/s", "one run", None, None, None,
+     "map of no-ops at chunksize 1 (`--db-only` part), task database off"),
+    ("db_map_on_items_per_s", "items/s", "one run", "db_map_off_items_per_s", "db_map_ratio",
+     ("ratio", ">=", 0.8), "the same map with the task database on (`MPIPLY_DB`, checksums on)"),
+    ("db_map_on_nochecksum_items_per_s", "items/s", "one run", None, None, None,
+     "the same with the database on and checksums off (`MPIPLY_BENCH_NO_CHECKSUM=1`, a bench "
+     "knob)"),
+    ("db_checksum_ratio", "ratio", "one run", None, None, None,
+     "`db_map_on_items_per_s` / `db_map_on_nochecksum_items_per_s`: what the checksums cost"),
+    ("db_map_resumed_items_per_s", "items/s", "one run", None, None, None,
+     "the same map again on the same database: every result reused"),
+    ("hub_keep_growth_mb", "MiB", "one run", None, None, ("value", "<=", 64),
+     "rank 0's peak resident growth over a stream of chunksize-1 tasks (`--keep-tasks`, "
+     "default 2*10^6) with `hub_keep` 100,000"),
+    ("purge_growth_ratio", "ratio", "means of 5", None, None, ("value", "<=", 1.1),
+     "the same stream without a cap, `purge_everything` every tenth: rank 0's resident memory "
+     "after the last five purges over that after the first five"),
 ]
 # Keys earlier versions wrote, kept in the file: alias -> the key whose value it repeats.
 ALIASES = {"pingpong_rtt_us": "pingpong_rtt_mean_us",
@@ -157,7 +174,7 @@ MARKERS = {"definitions": ("<!-- bench-table:definitions:begin -->",
 def known_key(key):
     if key in ALIASES or key in PEER_KEYS or key.startswith("ratio_"):
         return True
-    return any(key == f[0] for f in FIGURES)
+    return any(key == f[0] or key == f[4] for f in FIGURES)
 
 
 def num(v):

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <mpiply/mpiply.hpp>
 
@@ -94,6 +95,15 @@ inline int keep_rows(int argc, char** argv, const Config& cfg) {
              "(purge_growth_ratio {:.3f})\n",
              n, kBatch, k.hub_keep_growth_mb, k.hub_keep_growth_mb, cycle, k.purge_first_mb,
              k.purge_last_mb, k.purge_growth_ratio);
+  if (!cfg.json.empty()) {
+    // Added to the file the full run's report wrote (or a new one with --part keep).
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    if (std::ifstream in(cfg.json); in) out = nlohmann::ordered_json::parse(in, nullptr, false);
+    if (!out.is_object()) out = nlohmann::ordered_json::object();
+    out["hub_keep_growth_mb"] = k.hub_keep_growth_mb;
+    out["purge_growth_ratio"] = k.purge_growth_ratio;
+    std::ofstream(cfg.json, std::ios::trunc) << out.dump(2) << '\n';
+  }
   return 0;
 }
 
