@@ -92,7 +92,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
     throw UsageError("mpiply: a task was submitted after mpiply::run returned; submit from "
                      "inside client_main");
   if (drain_requested()) throw_interrupted("no new task is accepted");  // drain hook
-  if (Scheduler::takes(*src))
+  if (src->targets.empty() && has_scheduling_flags(src->flags))
     check_dependencies_in_hub_locked(*this, src->flags, function_name(src->fn_id).c_str());
   std::int64_t now = now_ns();
   src->first_msg = next_msg_locked();
