@@ -163,7 +163,8 @@ TEST_CASE("rank 0: a malformed result fails its task's items, and the job goes o
     // forever), the task fails.
     check_decode_error(e0.apply_async(wire_twice, 9), "1048576-byte payload");
     CHECK(e0.apply(wire_twice, 10) == 20);
-    REQUIRE(core->shutdown(0, 60000));  // drained within a minute
+    int code = 0;
+    REQUIRE(core->shutdown(code, 60000));  // drained within a minute
   }
   MPI_Comm_free(&comm);
 }
