@@ -8,7 +8,7 @@
 # running `mpiexec -n <n> ${MPIEXEC_PREFLAGS} <tgt> <args>`. Any executable target works
 # (Catch2 or not). Defaults: RANKS 1 2 3 4, TIMEOUT 120, label `mpi`. With PASS_REGEX or
 # FAIL_REGEX the output is checked together with the exit code (EXIT, default 0) through
-# expect_output.cmake: never use ctest's PASS_REGULAR_EXPRESSION, which ignores the exit code.
+# expect_output.sh: never use ctest's PASS_REGULAR_EXPRESSION, which ignores the exit code.
 #
 #   mpiply_add_output_test(NAME <name> COMMAND <cmd> <arg>... [PASS_REGEX <re>]
 #                          [FAIL_REGEX <re>] [EXIT <code>|nonzero])
@@ -61,19 +61,19 @@ function(mpiply_set_mpi_test_properties test n timeout)
     LABELS "${labels}")
 endfunction()
 
-# The command prefix that checks <cmd>'s exit code and output (expect_output.cmake), in <out>.
+# The command prefix that checks <cmd>'s exit code and output (expect_output.sh), in <out>.
 function(mpiply_expect_prefix out exit pass fail)
-  set(prefix ${CMAKE_COMMAND})
+  set(prefix bash ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/expect_output.sh)
   if(NOT "${exit}" STREQUAL "")
-    list(APPEND prefix -DEXPECT_EXIT=${exit})
+    list(APPEND prefix --exit ${exit})
   endif()
   if(NOT "${pass}" STREQUAL "")
-    list(APPEND prefix "-DPASS_REGEX=${pass}")
+    list(APPEND prefix --pass "${pass}")
   endif()
   if(NOT "${fail}" STREQUAL "")
-    list(APPEND prefix "-DFAIL_REGEX=${fail}")
+    list(APPEND prefix --fail "${fail}")
   endif()
-  list(APPEND prefix -P ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/expect_output.cmake --)
+  list(APPEND prefix --)
   set(${out} ${prefix} PARENT_SCOPE)
 endfunction()
 
