@@ -70,8 +70,18 @@ void Client::send_signal(int signum, const std::vector<int>& targets) const {
   std::vector<int> ranks;
   bool here = false;
   for (int id : targets) {
+    if (core_->inline_mode()) {
+      // One rank: the task runs inline with the client lock held and a signal is what stops it,
+      // so this must not wait for the lock (check_id takes it to ask about shut-down engines).
+      if (id != 0 && id != -1)
+        throw UsageError(fmt::format("send_signal: engine {} does not exist: with one rank the "
+                                     "only engine is 0 (rank 0 runs tasks inline)",
+                                     id));
+      here = true;
+      continue;
+    }
     int e = check_id(id);
-    if (core_->inline_mode() || e == core_->local_id())
+    if (e == core_->local_id())
       here = true;
     else
       ranks.push_back(core_->engine_info(e).rank);
