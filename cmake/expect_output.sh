@@ -15,8 +15,9 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
 done
 [ "${1:-}" = "--" ] && shift
 [ $# -gt 0 ] || { echo "expect_output: no command after --" >&2; exit 2; }
-out=$("$@" 2>&1)
-rc=$?
+out=$("$@" 2>&1; rc=$?; echo "x$rc")  # the x keeps trailing newlines
+rc=${out##*x}
+out=${out%x*}
 printf '%s\n' "$out"
 problems=
 if [ "$want" = nonzero ]; then
