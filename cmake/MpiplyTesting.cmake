@@ -8,7 +8,7 @@
 # running `mpiexec -n <n> ${MPIEXEC_PREFLAGS} <tgt> <args>`. Any executable target works
 # (Catch2 or not). Defaults: RANKS 1 2 3 4, TIMEOUT 120, label `mpi`. With PASS_REGEX or
 # FAIL_REGEX the output is checked together with the exit code (EXIT, default 0) through
-# expect_output.sh: never use ctest's PASS_REGULAR_EXPRESSION, which ignores the exit code.
+# expect_output.sh: ctest's own pass regex ignores the exit code, so it is not used anywhere.
 # The regexes are bash's (extended) and travel as arguments: no `;` in them, and no unmatched
 # `[` (CMake's lists would split or join the arguments there).
 #
