@@ -13,6 +13,7 @@ launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_C_COMPILER=clang-14 -DMPIPLY_FUZZ=ON -DMPIPLY_BUILD_JOBS=OFF -DMPIPLY_INSTALL=OFF \
-  -DMPIPLY_FUZZ_SECONDS="${MPIPLY_FUZZ_SECONDS:-30}" "${launcher[@]}"
+  -DMPIPLY_FUZZ_SECONDS="${MPIPLY_FUZZ_SECONDS:-30}" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+  "${launcher[@]}"
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_executor fuzz_result
 ctest --test-dir build-fuzz --output-on-failure -j2 -L fuzz

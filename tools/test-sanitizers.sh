@@ -6,7 +6,10 @@
 # Slurm tests (they run the normal build's jobs on a local cluster, and take minutes).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPIPLY_SANITIZE=address,undefined
+# -O1 -g1: what the sanitizers' own documentation suggests (fast enough to run, line tables for
+# the reports' stack traces), and it compiles several times faster than -O2 -g with UBSan.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPIPLY_SANITIZE=address,undefined \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 cmake --build build-asan -j"$(nproc)"
 source tools/mpi-env.sh
 # disable_dlclose: Open MPI keeps its plugins loaded, so their frames stay nameable.
