@@ -17,4 +17,4 @@ export ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export OMPI_MCA_mca_base_component_disable_dlclose=1
-ctest --test-dir build-asan --output-on-failure -j2 --timeout 300 -LE 'bench|install|compile-fail|slurm'
+ctest --test-dir build-asan --output-on-failure -j"${MPIPLY_TEST_JOBS:-$((2 * $(nproc)))}" --timeout 300 -LE 'bench|install|compile-fail|slurm'

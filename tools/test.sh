@@ -22,6 +22,9 @@ trap summary EXIT
 
 phase "setup and build" bash tools/setup.sh
 source tools/mpi-env.sh
-phase "tests" ctest --test-dir build --output-on-failure -j2 --timeout 300
+# Twice as many ranks at once as cores: most of a test's time is mpirun starting and ranks
+# waiting on each other, not computing; each MPI test counts its ranks against -j (PROCESSORS).
+export MPIPLY_TEST_JOBS=${MPIPLY_TEST_JOBS:-$((2 * $(nproc)))}
+phase "tests" ctest --test-dir build --output-on-failure -j"$MPIPLY_TEST_JOBS" --timeout 300
 phase "sanitizers (build + tests)" bash tools/test-sanitizers.sh
 phase "fuzz (build + run)" bash tools/test-fuzz.sh   # libFuzzer on the message decoders

@@ -47,7 +47,7 @@ struct Live {
   std::uint64_t msg = 0, cap = 0;
   std::uint64_t shipped[2] = {0, 0};
 };
-Live g_live;
+Live g_live_output;
 
 // A C++ stream synchronised with stdio (the default) writes straight into stdout's FILE, so
 // flushing the FILE is enough; only a stream with a buffer of its own is flushed itself.
@@ -180,7 +180,7 @@ void output_capture_in_child() noexcept {
   g_keep = true;
   g_files = {};  // the engine's files stay open here (close-on-exec only); they are not ours
   g_redirected = false;
-  g_live.active = false;
+  g_live_output.active = false;
   set_live_data(false);  // a worker process's tasks are not streamed
   syscall_watch_in_child();
 }
@@ -208,11 +208,11 @@ OutputCapture::OutputCapture(std::uint64_t cap, bool live, std::uint64_t msg) : 
   }
   redirected_ = true;
   if (live) {
-    std::lock_guard lk(g_live.mu);
-    g_live.active = true;
-    g_live.msg = msg;
-    g_live.cap = cap;
-    g_live.shipped[0] = g_live.shipped[1] = 0;
+    std::lock_guard lk(g_live_output.mu);
+    g_live_output.active = true;
+    g_live_output.msg = msg;
+    g_live_output.cap = cap;
+    g_live_output.shipped[0] = g_live_output.shipped[1] = 0;
     live_ = true;
   }
   // Last, so that nothing above counts: a task that makes no system call wrote nothing.
@@ -229,8 +229,8 @@ OutputCapture::~OutputCapture() {
 
 void OutputCapture::restore() {
   if (live_) {
-    std::lock_guard lk(g_live.mu);
-    g_live.active = false;
+    std::lock_guard lk(g_live_output.mu);
+    g_live_output.active = false;
     live_ = false;
   }
   redirected_ = false;
@@ -262,20 +262,20 @@ void OutputCapture::finish(std::string& out, std::string& err) {
 }
 
 bool read_live_output(LiveChunk& chunk) {
-  std::lock_guard lk(g_live.mu);
-  if (!g_live.active) return false;
-  chunk.msg = g_live.msg;
+  std::lock_guard lk(g_live_output.mu);
+  if (!g_live_output.active) return false;
+  chunk.msg = g_live_output.msg;
   for (int i = 0; i < 2; ++i) {
     chunk.text[i].clear();
-    chunk.offset[i] = g_live.shipped[i];
+    chunk.offset[i] = g_live_output.shipped[i];
     struct stat st{};
     if (fstat(g_files.fd[i], &st) != 0) continue;
-    std::uint64_t end = std::min<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), g_live.cap);
-    if (end <= g_live.shipped[i]) continue;
-    chunk.text[i].resize(end - g_live.shipped[i]);
-    chunk.text[i].resize(read_at(g_files.fd[i], chunk.text[i].data(), end - g_live.shipped[i],
-                                 g_live.shipped[i]));
-    g_live.shipped[i] += chunk.text[i].size();
+    std::uint64_t end = std::min<std::uint64_t>(static_cast<std::uint64_t>(st.st_size), g_live_output.cap);
+    if (end <= g_live_output.shipped[i]) continue;
+    chunk.text[i].resize(end - g_live_output.shipped[i]);
+    chunk.text[i].resize(read_at(g_files.fd[i], chunk.text[i].data(), end - g_live_output.shipped[i],
+                                 g_live_output.shipped[i]));
+    g_live_output.shipped[i] += chunk.text[i].size();
   }
   return true;
 }

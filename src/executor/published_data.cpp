@@ -14,8 +14,8 @@ namespace mpiply::detail {
 namespace {
 
 thread_local TaskData* t_task = nullptr;
-bool g_live = false;
-std::mutex g_mu;
+bool g_publish_live = false;
+std::mutex g_publish_mu;
 std::map<std::uint64_t, std::string> g_pending;  // msg id -> its latest encoded map
 
 enum : std::uint8_t { kBool = 0, kInt = 1, kDouble = 2, kString = 3, kDoubles = 4 };
@@ -71,8 +71,8 @@ TaskData::TaskData(std::uint64_t msg) : prev_(t_task), msg_(msg) { t_task = this
 
 TaskData::~TaskData() {
   t_task = prev_;
-  if (published_ && g_live) {
-    std::lock_guard lk(g_mu);
+  if (published_ && g_publish_live) {
+    std::lock_guard lk(g_publish_mu);
     g_pending.erase(msg_);  // its result carries the map now
   }
 }
@@ -86,14 +86,14 @@ std::string TaskData::encoded() const {
 }
 
 std::vector<std::pair<std::uint64_t, std::string>> take_live_data() {
-  std::lock_guard lk(g_mu);
+  std::lock_guard lk(g_publish_mu);
   std::vector<std::pair<std::uint64_t, std::string>> out(g_pending.begin(), g_pending.end());
   g_pending.clear();
   return out;
 }
 
-void set_live_data(bool on) noexcept { g_live = on; }
-bool live_data() noexcept { return g_live; }
+void set_live_data(bool on) noexcept { g_publish_live = on; }
+bool live_data() noexcept { return g_publish_live; }
 
 }  // namespace mpiply::detail
 
@@ -107,9 +107,9 @@ void publish_data(const DataMap& values) {
                      "the task started)");
   for (const auto& [k, v] : values) t->map_[k] = v;
   t->published_ = true;
-  if (detail::g_live) {
+  if (detail::g_publish_live) {
     std::string enc = t->encoded();
-    std::lock_guard lk(detail::g_mu);
+    std::lock_guard lk(detail::g_publish_mu);
     detail::g_pending[t->msg_] = std::move(enc);
   }
 }

@@ -31,7 +31,7 @@ thread_local int t_state = 0;  // 0 not tried, 1 on, -1 unavailable
 thread_local unsigned t_rest = 0;
 
 struct sigaction g_prev {};
-std::mutex g_mu;
+std::mutex g_watch_mu;
 bool g_installed = false;  // the handler is in place in this process
 
 #if defined(__x86_64__)
@@ -60,7 +60,7 @@ void on_sigsys(int sig, siginfo_t* si, void* ctx) {
 bool enable() {
 #if defined(__x86_64__)
   {
-    std::lock_guard lk(g_mu);
+    std::lock_guard lk(g_watch_mu);
     if (!g_installed) {
       struct sigaction sa {};
       sa.sa_sigaction = on_sigsys;

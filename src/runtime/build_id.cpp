@@ -69,13 +69,13 @@ std::string file_hash() {
   return fmt::format("{:016x}{:016x}", h.high64, h.low64);
 }
 
-std::mutex g_mu;
+std::mutex g_build_id_mu;
 std::optional<BuildId> g_real, g_override;
 
 }  // namespace
 
 const BuildId& build_id() {
-  std::lock_guard lk(g_mu);
+  std::lock_guard lk(g_build_id_mu);
   if (g_override) return *g_override;
   if (!g_real) {
     BuildId b{elf_build_id(), "build-id"};
@@ -86,7 +86,7 @@ const BuildId& build_id() {
 }
 
 void override_build_id_for_tests(const std::string& hex) {
-  std::lock_guard lk(g_mu);
+  std::lock_guard lk(g_build_id_mu);
   if (hex.empty()) g_override.reset();
   else g_override = BuildId{hex, "build-id"};
 }

@@ -44,7 +44,7 @@ static_assert(std::atomic<int>::is_always_lock_free && std::atomic<pid_t>::is_al
 
 std::int64_t g_grace_ms = 30'000;  // set before the handlers are installed
 
-std::mutex g_mu;  // guards the two below (never taken by the handler)
+std::mutex g_drain_mu;  // guards the two below (never taken by the handler)
 std::vector<std::function<void()>> g_actions_list;
 std::function<std::string()> g_summary;
 std::atomic<bool> g_summary_printed{false};
@@ -167,7 +167,7 @@ const char* drain_signal_name(int sig) noexcept {
 }
 
 void on_drain(std::function<void()> action) {
-  std::lock_guard lk(g_mu);
+  std::lock_guard lk(g_drain_mu);
   g_actions_list.push_back(std::move(action));
 }
 
@@ -182,7 +182,7 @@ void run_drain_actions() noexcept {
   }
   std::vector<std::function<void()>> actions;
   {
-    std::lock_guard lk(g_mu);
+    std::lock_guard lk(g_drain_mu);
     actions = g_actions_list;
   }
   for (auto& a : actions) {
@@ -203,7 +203,7 @@ void run_drain_actions() noexcept {
 }
 
 void set_drain_summary(std::function<std::string()> make) {
-  std::lock_guard lk(g_mu);
+  std::lock_guard lk(g_drain_mu);
   g_summary = std::move(make);
 }
 
@@ -211,7 +211,7 @@ void print_drain_summary() noexcept {
   if (g_summary_printed.exchange(true)) return;
   std::function<std::string()> make;
   {
-    std::lock_guard lk(g_mu);
+    std::lock_guard lk(g_drain_mu);
     make = g_summary;
   }
   std::string line;
@@ -273,7 +273,7 @@ DrainGuard::~DrainGuard() {
   ::close(g_inst.pipe_rd);
   ::close(g_inst.pipe_wr);
   g_inst = Installed{};
-  std::lock_guard lk(g_mu);
+  std::lock_guard lk(g_drain_mu);
   g_summary = nullptr;
 }
 

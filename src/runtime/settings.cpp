@@ -13,7 +13,6 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "support/mpi_check.hpp"
 
@@ -66,7 +65,7 @@ std::string bad_value(const Spec& s, const char* value, bool parsed, const std::
                      s.what, s.range, deflt);
 }
 
-const char* value_of(const char* name) {
+const char* env_value(const char* name) {
   const char* v = std::getenv(name);
   return v && *v ? v : nullptr;
 }
@@ -151,14 +150,14 @@ constexpr Scheme kSchemes[] = {Scheme::leastload, Scheme::lru, Scheme::twobin, S
 
 Settings read_settings(std::vector<std::string>& problems) {
   Settings s;
-  if (const char* v = value_of(kHwm.name)) {
+  if (const char* v = env_value(kHwm.name)) {
     auto n = parse_whole(v);
     if (n && *n >= 1 && *n <= 1024)
       s.hwm = static_cast<int>(*n);
     else
       problems.push_back(bad_value(kHwm, v, n.has_value(), std::to_string(s.hwm)));
   }
-  if (const char* v = value_of(kMaxBytes.name)) {
+  if (const char* v = env_value(kMaxBytes.name)) {
     auto n = parse_whole(v);
     if (n && *n >= 1024 && *n <= 2147483647)
       s.max_message_bytes = *n;
@@ -166,7 +165,7 @@ Settings read_settings(std::vector<std::string>& problems) {
       problems.push_back(
           bad_value(kMaxBytes, v, n.has_value(), std::to_string(s.max_message_bytes)));
   }
-  if (const char* v = value_of(kGrace.name)) {
+  if (const char* v = env_value(kGrace.name)) {
     auto ms = parse_milli(v);
     if (ms && *ms <= 604'800'000)
       s.shutdown_grace_ms = static_cast<std::int64_t>(*ms);
@@ -174,7 +173,7 @@ Settings read_settings(std::vector<std::string>& problems) {
       problems.push_back(
           bad_value(kGrace, v, ms.has_value(), fmt::format("{:g}", s.shutdown_grace_ms / 1e3)));
   }
-  if (const char* v = value_of(kDrainGrace.name)) {
+  if (const char* v = env_value(kDrainGrace.name)) {
     auto ms = parse_milli(v);
     if (ms && *ms <= 604'800'000)
       s.drain_grace_ms = static_cast<std::int64_t>(*ms);
@@ -184,56 +183,56 @@ Settings read_settings(std::vector<std::string>& problems) {
   }
   // One rank per node with --cpus-per-task=N should keep N cores busy without a second setting.
   // Slurm's own variable is not ours to judge: a value we cannot use leaves the default.
-  if (const char* v = value_of("SLURM_CPUS_PER_TASK")) {
+  if (const char* v = env_value("SLURM_CPUS_PER_TASK")) {
     auto n = parse_whole(v);
     if (n && *n >= 1 && *n <= 1024) s.engine_threads = static_cast<int>(*n);
   }
-  if (const char* v = value_of(kThreads.name)) {
+  if (const char* v = env_value(kThreads.name)) {
     auto n = parse_whole(v);
     if (n && *n >= 1 && *n <= 1024)
       s.engine_threads = static_cast<int>(*n);
     else
       problems.push_back(bad_value(kThreads, v, n.has_value(), "1 (or SLURM_CPUS_PER_TASK)"));
   }
-  if (const char* v = value_of(kClientRuns.name)) {
+  if (const char* v = env_value(kClientRuns.name)) {
     if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
       s.client_runs_tasks = v[0] == '1';
     else
       problems.push_back(bad_value(kClientRuns, v, false, "0"));
   }
-  if (const char* v = value_of(kIsolate.name)) {
+  if (const char* v = env_value(kIsolate.name)) {
     if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
       s.isolate = v[0] == '1';
     else
       problems.push_back(bad_value(kIsolate, v, false, "0"));
   }
-  if (const char* v = value_of(kTaskTimeout.name)) {
+  if (const char* v = env_value(kTaskTimeout.name)) {
     auto ms = parse_milli(v);
     if (ms && *ms <= kMaxTimeLimitMs)
       s.time_limit_ms = static_cast<std::int64_t>(*ms);
     else
       problems.push_back(bad_value(kTaskTimeout, v, ms.has_value(), "0 (no limit)"));
   }
-  if (const char* v = value_of(kCapture.name)) {
+  if (const char* v = env_value(kCapture.name)) {
     if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
       s.capture_output = v[0] == '1';
     else
       problems.push_back(bad_value(kCapture, v, false, "0"));
   }
-  if (const char* v = value_of(kOutputCap.name)) {
+  if (const char* v = env_value(kOutputCap.name)) {
     auto n = parse_whole(v);
     if (n && *n <= kMaxOutputCap)
       s.output_cap = *n;
     else
       problems.push_back(bad_value(kOutputCap, v, n.has_value(), std::to_string(s.output_cap)));
   }
-  if (const char* v = value_of(kStream.name)) {
+  if (const char* v = env_value(kStream.name)) {
     if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
       s.stream_output = v[0] == '1';
     else
       problems.push_back(bad_value(kStream, v, false, "0"));
   }
-  if (const char* v = value_of(kStreamInterval.name)) {
+  if (const char* v = env_value(kStreamInterval.name)) {
     auto ms = parse_milli(v);
     if (ms && *ms >= 1 && *ms <= 60'000)
       s.stream_interval_ms = static_cast<std::int64_t>(*ms);
@@ -241,7 +240,7 @@ Settings read_settings(std::vector<std::string>& problems) {
       problems.push_back(bad_value(kStreamInterval, v, ms.has_value(), "0.1"));
   }
   if (s.stream_output) s.capture_output = true;  // streaming is of captured output
-  if (const char* v = value_of(kScheme.name)) {
+  if (const char* v = env_value(kScheme.name)) {
     bool known = false;
     for (Scheme k : kSchemes)
       if (std::strcmp(v, to_string(k)) == 0) {
@@ -252,30 +251,30 @@ Settings read_settings(std::vector<std::string>& problems) {
   }
   // Read again where progress is drawn (terminal.cpp); checked here so that a typo stops the job
   // before client_main, like every other setting.
-  if (const char* v = value_of(kProgress.name)) {
+  if (const char* v = env_value(kProgress.name)) {
     if (std::strcmp(v, "lines") != 0 && std::strcmp(v, "redraw") != 0 &&
         std::strcmp(v, "auto") != 0)
       problems.push_back(bad_value(kProgress, v, false, "auto"));
   }
-  if (const char* v = value_of(kDbResume.name)) {
+  if (const char* v = env_value(kDbResume.name)) {
     if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
       s.db_resume = v[0] == '1';
     else
       problems.push_back(bad_value(kDbResume, v, false, "1"));
   }
-  if (const char* v = value_of(kDbReuse.name)) {
+  if (const char* v = env_value(kDbReuse.name)) {
     if (std::strcmp(v, "same-build") == 0 || std::strcmp(v, "any-build") == 0)
       s.db_any_build = v[0] == 'a';
     else
       problems.push_back(bad_value(kDbReuse, v, false, "same-build"));
   }
-  if (const char* v = value_of(kMpmd.name)) {
+  if (const char* v = env_value(kMpmd.name)) {
     if (std::strcmp(v, "0") == 0 || std::strcmp(v, "1") == 0)
       s.mpmd = v[0] == '1';
     else
       problems.push_back(bad_value(kMpmd, v, false, "0"));
   }
-  if (const char* v = value_of(kHubKeep.name)) {
+  if (const char* v = env_value(kHubKeep.name)) {
     auto n = parse_whole(v);
     if (n && *n <= kMaxHubKeep)
       s.hub_keep = *n;
@@ -318,107 +317,15 @@ std::string agree_on_settings(MPI_Comm comm) {
   if (!verdict.empty()) return verdict;
   mpi_check(MPI_Bcast(&mine, sizeof mine, MPI_BYTE, 0, comm), "MPI_Bcast");
   g_active = mine;
-  const char* db = value_of("MPIPLY_DB");  // any path; only rank 0 opens it
+  const char* db = env_value("MPIPLY_DB");  // any path; only rank 0 opens it
   g_db_path = world.rank() == 0 && db ? db : "";
   return {};
 }
 
 std::string apply_run_options(const RunOptions& o) {
-  std::vector<std::string> problems;
   Settings s = g_active;
-  if (o.hwm) {
-    if (*o.hwm >= 1 && *o.hwm <= 1024)
-      s.hwm = *o.hwm;
-    else
-      problems.push_back(fmt::format("mpiply: RunOptions::hwm is {}; it must be from 1 to 1024 "
-                                     "(tasks one engine may hold)",
-                                     *o.hwm));
-  }
-  if (o.shutdown_grace) {
-    double sec = o.shutdown_grace->count();
-    if (sec >= 0 && sec <= 604'800)
-      s.shutdown_grace_ms = static_cast<std::int64_t>(sec * 1000);
-    else
-      problems.push_back(fmt::format("mpiply: RunOptions::shutdown_grace is {:g} s; it must be "
-                                     "from 0 to 604800 (7 days)",
-                                     sec));
-  }
-  if (o.drain_grace) {
-    double sec = o.drain_grace->count();
-    if (sec >= 0 && sec <= 604'800)
-      s.drain_grace_ms = static_cast<std::int64_t>(sec * 1000);
-    else
-      problems.push_back(fmt::format("mpiply: RunOptions::drain_grace is {:g} s; it must be "
-                                     "from 0 to 604800 (7 days)",
-                                     sec));
-  }
-  if (o.engine_threads) {
-    if (*o.engine_threads >= 1 && *o.engine_threads <= 1024)
-      s.engine_threads = *o.engine_threads;
-    else
-      problems.push_back(fmt::format("mpiply: RunOptions::engine_threads is {}; it must be from "
-                                     "1 to 1024 (tasks one engine runs at once)",
-                                     *o.engine_threads));
-  }
-  if (o.client_runs_tasks) s.client_runs_tasks = *o.client_runs_tasks;
-  if (o.isolate) s.isolate = *o.isolate;
-  if (o.time_limit) {
-    double sec = o.time_limit->count();
-    if (sec >= 0 && sec * 1000 <= double(kMaxTimeLimitMs))
-      s.time_limit_ms = static_cast<std::int64_t>(sec * 1000 + 0.5);
-    else
-      problems.push_back(fmt::format("mpiply: RunOptions::time_limit is {:g} s; it must be from "
-                                     "0 (no limit) to 4000000 seconds",
-                                     sec));
-  }
-  if (o.scheme) {
-    if (static_cast<unsigned>(*o.scheme) <= static_cast<unsigned>(Scheme::plainrandom))
-      s.scheme = *o.scheme;
-    else
-      problems.push_back(fmt::format("mpiply: RunOptions::scheme is {}; it must be one of "
-                                     "Scheme::leastload, lru, twobin, weighted, plainrandom",
-                                     static_cast<unsigned>(*o.scheme)));
-  }
-  if (o.capture_output) s.capture_output = *o.capture_output;
-  if (o.output_cap) {
-    if (*o.output_cap <= kMaxOutputCap)
-      s.output_cap = *o.output_cap;
-    else
-      problems.push_back(fmt::format("mpiply: RunOptions::output_cap is {}; it must be from 0 to "
-                                     "{} bytes",
-                                     *o.output_cap, kMaxOutputCap));
-  }
-  if (o.db_resume) s.db_resume = *o.db_resume;
-  if (o.db_reuse) {
-    if (*o.db_reuse == DbReuse::same_build || *o.db_reuse == DbReuse::any_build)
-      s.db_any_build = *o.db_reuse == DbReuse::any_build;
-    else
-      problems.push_back(fmt::format("mpiply: RunOptions::db_reuse is {}; it must be "
-                                     "DbReuse::same_build or DbReuse::any_build",
-                                     static_cast<unsigned>(*o.db_reuse)));
-  }
-  if (o.mpmd) s.mpmd = *o.mpmd;
-  if (o.hub_keep) {
-    if (*o.hub_keep <= kMaxHubKeep)
-      s.hub_keep = *o.hub_keep;
-    else
-      problems.push_back(fmt::format("mpiply: RunOptions::hub_keep is {}; it must be from 0 to "
-                                     "{} records (finished tasks the hub keeps)",
-                                     *o.hub_keep, kMaxHubKeep));
-  }
-  if (o.stream_output) s.stream_output = *o.stream_output;
-  if (o.stream_print) s.stream_print = *o.stream_print;
-  if (o.stream_interval) {
-    double sec = o.stream_interval->count();
-    if (sec >= 0.001 && sec <= 60)
-      s.stream_interval_ms = static_cast<std::int64_t>(sec * 1000 + 0.5);
-    else
-      problems.push_back(fmt::format("mpiply: RunOptions::stream_interval is {:g} s; it must be "
-                                     "from 0.001 to 60 seconds",
-                                     sec));
-  }
-  if (s.stream_output) s.capture_output = true;  // streaming is of captured output
-  if (!problems.empty()) return fmt::format("{}", fmt::join(problems, "\n"));
+  std::string problems = overlay_run_options(o, s);
+  if (!problems.empty()) return problems;
   if (o.db) g_db_path = *o.db;
   g_active = s;
   return "";

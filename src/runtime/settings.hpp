@@ -60,6 +60,10 @@ std::string agree_on_settings(MPI_Comm comm);
 // them; the same on every rank, since every rank passes the same options.
 std::string apply_run_options(const RunOptions& options);
 
+// The fields of `options` that are set, checked and written over `s`; "" when all are in range,
+// else one line per problem (`s` is then partly written and must not be used).
+std::string overlay_run_options(const RunOptions& options, Settings& s);
+
 // The settings in effect: those of the current (or last) mpiply::run, defaults before any.
 const Settings& settings() noexcept;
 

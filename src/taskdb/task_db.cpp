@@ -16,71 +16,10 @@
 
 #include "taskdb/checksum.hpp"
 #include "taskdb/sqlite_util.hpp"
-#include "taskdb/task_db_block.hpp"
+#include "taskdb/staged_batch.hpp"
 #include "taskdb/task_db_schema.hpp"
 
 namespace mpiply::detail {
-
-// A batch as append leaves it: rows copied field by field into fixed-size records, their names
-// and error texts into `text`, their result bytes into `results`. Packing into the row format
-// (varints, interned names) is left to the writer thread, off rank 0's dispatch path.
-struct StagedRow {
-  MsgId msg_id;
-  ResumeKey key;
-  std::int64_t submitted, started, completed, received, pid;
-  std::uint64_t items, result_len;
-  std::int32_t engine;
-  std::uint32_t thread;
-  std::uint32_t function_len, code_len, hostname_len, error_len;  // consecutive in `text`
-  TaskStatus status;
-  bool reused;
-};
-
-struct TaskDb::Batch {
-  std::vector<StagedRow> rows;
-  Bytes text, results;
-  std::uint64_t through = 0;  // the appended count once this batch is committed
-  BlockEncoder packed;        // filled by the writer thread
-
-  std::size_t count() const { return rows.size(); }
-  void clear() {
-    rows.clear();
-    text.clear();
-    results.clear();
-    packed.clear();
-  }
-  void pack(bool checksums) {
-    packed.clear();
-    packed.checksums = checksums;
-    std::size_t at = 0, off = 0;
-    for (const StagedRow& s : rows) {
-      TaskRow r;
-      r.msg_id = s.msg_id;
-      r.key = s.key;
-      r.status = s.status;
-      r.reused = s.reused;
-      r.submitted = s.submitted;
-      r.started = s.started;
-      r.completed = s.completed;
-      r.received = s.received;
-      r.engine = s.engine;
-      r.thread = s.thread;
-      r.pid = s.pid;
-      r.items = s.items;
-      r.function = {text.data() + at, s.function_len};
-      at += s.function_len;
-      r.code = {text.data() + at, s.code_len};
-      at += s.code_len;
-      r.hostname = {text.data() + at, s.hostname_len};
-      at += s.hostname_len;
-      r.error = {text.data() + at, s.error_len};
-      at += s.error_len;
-      r.result = {results.data() + off, s.result_len};
-      off += s.result_len;
-      packed.add(r, false);
-    }
-  }
-};
 
 namespace {
 
@@ -127,7 +66,7 @@ std::unique_ptr<TaskDb> TaskDb::open(const std::string& path, const ProgramIdent
 }
 
 TaskDb::TaskDb(std::string path, sqlite3* db, TaskDbOptions opt)
-    : path_(std::move(path)), db_(db), opt_(opt), cur_(std::make_unique<Batch>()) {
+    : path_(std::move(path)), db_(db), opt_(opt), cur_(std::make_unique<StagedBatch>()) {
   cur_->rows.reserve(opt_.batch_rows);
 }
 
@@ -207,7 +146,7 @@ void TaskDb::seal_locked() {
     cur_ = std::move(spare_.back());
     spare_.pop_back();
   } else {
-    cur_ = std::make_unique<Batch>();
+    cur_ = std::make_unique<StagedBatch>();
     cur_->rows.reserve(opt_.batch_rows);
   }
 }
@@ -222,7 +161,7 @@ void TaskDb::append(const TaskRow& row) {
     ++dropped_;
     return;
   }
-  Batch& b = *cur_;
+  StagedBatch& b = *cur_;
   auto narrow = [](std::size_t n) {  // names and errors longer than 4 GiB are cut
     return static_cast<std::uint32_t>(std::min<std::size_t>(n, 0xffffffffu));
   };
@@ -266,7 +205,7 @@ void TaskDb::writer_loop() {
       if (stop_) break;
       continue;
     }
-    std::vector<std::unique_ptr<Batch>> work;
+    std::vector<std::unique_ptr<StagedBatch>> work;
     work.swap(sealed_);
     lk.unlock();
     for (auto& w : work) w->pack(checksums_);  // varints and interned names, off the appending thread

@@ -27,6 +27,8 @@ struct sqlite3;
 
 namespace mpiply::detail {
 
+struct StagedBatch;  // taskdb/staged_batch.hpp
+
 // On-disk format version (PRAGMA user_version); bumped on any incompatible change.
 // 2: per-record result checksums and code identities, per-row checksums (docs/database.md).
 inline constexpr int kTaskDbFormat = 2;
@@ -220,7 +222,6 @@ class TaskDb {
   TaskDbStats stats() const;
 
  private:
-  struct Batch;
   // 72 bytes per successful task of earlier runs (plus 4-8 in the slot table), held while the
   // database is open. Filled by load_index (task_db.cpp), read by fetch (task_db_lookup.cpp).
   struct IndexEntry {
@@ -262,8 +263,8 @@ class TaskDb {
 
   mutable std::mutex mu_;  // everything below
   std::condition_variable wake_writer_, committed_cv_;
-  std::unique_ptr<Batch> cur_;
-  std::vector<std::unique_ptr<Batch>> sealed_, spare_;
+  std::unique_ptr<StagedBatch> cur_;
+  std::vector<std::unique_ptr<StagedBatch>> sealed_, spare_;
   std::uint64_t appended_ = 0, committed_ = 0, rows_ = 0, transactions_ = 0, reused_ = 0;
   bool stop_ = false, closed_ = false;
   std::string failure_;  // set by the writer thread; appends after it are dropped
