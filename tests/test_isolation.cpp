@@ -126,39 +126,45 @@ TEST_CASE("MPIPLY_TASK_TIMEOUT limits every task; a task's own flag overrides it
   REQUIRE(rc == 0);
 }
 
+// Runs wait_for_signal isolated on engine e and, from another thread once the task has announced
+// that it started (its file exists), calls `send`; returns the TaskCrashed text ("" if none).
+// With one rank the task runs inside apply_async (inline), hence the thread.
+template <class Send>
+std::string crash_by_signal(mpiply::Client& c, int e, const char* name, Send send) {
+  std::string path = fmt::format("/tmp/mpiply-test-{}-{}-{}", name, getpid(), e);
+  std::remove(path.c_str());
+  bool seen = false;
+  std::thread signaller([&] {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    struct stat st;
+    while (std::chrono::steady_clock::now() < until) {
+      if (stat(path.c_str(), &st) == 0) {
+        seen = true;
+        break;
+      }
+      std::this_thread::yield();
+    }
+    send();
+  });
+  auto r = c[e].with_flags(isolated()).apply_async(wait_for_signal, path);
+  std::string what;
+  try {
+    r.get(kBound);
+  } catch (const mpiply::TaskCrashed& ex) {
+    what = ex.what();
+  }
+  signaller.join();
+  CHECK(seen);
+  std::remove(path.c_str());
+  return what;
+}
 
 TEST_CASE("send_signal interrupts a running isolated task", "[isolation][signal]") {
   int rc = run_client([](mpiply::Client& c) {
     for (int e : c.ids()) {
       INFO("engine " << e);
-      std::string path = fmt::format("/tmp/mpiply-test-isolation-{}-{}", getpid(), e);
-      std::remove(path.c_str());
-      // With one rank the task runs inside apply_async (inline), so the signal comes from a
-      // thread that waits until the task has announced that it started.
-      bool seen = false;
-      std::thread signaller([&] {
-        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        struct stat st;
-        while (std::chrono::steady_clock::now() < until) {
-          if (stat(path.c_str(), &st) == 0) {
-            seen = true;
-            break;
-          }
-          std::this_thread::yield();
-        }
-        c.send_signal(SIGINT, {e});
-      });
-      auto r = c[e].with_flags(isolated()).apply_async(wait_for_signal, path);
-      std::string what;
-      try {
-        r.get(kBound);
-      } catch (const mpiply::TaskCrashed& ex) {
-        what = ex.what();
-      }
-      signaller.join();
-      CHECK(seen);
+      std::string what = crash_by_signal(c, e, "isolation", [&] { c.send_signal(SIGINT, {e}); });
       CHECK_THAT(what, Catch::Contains("died of signal 2 (SIGINT"));
-      std::remove(path.c_str());
       CHECK(c[e].with_flags(isolated()).apply_async(square, 4L).get(kBound) == 16);
     }
     CHECK_THROWS_AS(c.send_signal(0), mpiply::UsageError);
@@ -170,35 +176,12 @@ TEST_CASE("send_signal interrupts a running isolated task", "[isolation][signal]
   });
   REQUIRE(rc == 0);
 }
+
 TEST_CASE("send_signal takes a signal's name, with or without SIG", "[isolation][signal]") {
   int rc = run_client([](mpiply::Client& c) {
     int e = c.ids().back();
-    std::string path = fmt::format("/tmp/mpiply-test-signal-name-{}-{}", getpid(), e);
-    std::remove(path.c_str());
-    bool seen = false;
-    std::thread signaller([&] {
-      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-      struct stat st;
-      while (std::chrono::steady_clock::now() < until) {
-        if (stat(path.c_str(), &st) == 0) {
-          seen = true;
-          break;
-        }
-        std::this_thread::yield();
-      }
-      c.send_signal("term", {e});
-    });
-    auto r = c[e].with_flags(isolated()).apply_async(wait_for_signal, path);
-    std::string what;
-    try {
-      r.get(kBound);
-    } catch (const mpiply::TaskCrashed& ex) {
-      what = ex.what();
-    }
-    signaller.join();
-    CHECK(seen);
+    std::string what = crash_by_signal(c, e, "signal-name", [&] { c.send_signal("term", {e}); });
     CHECK_THAT(what, Catch::Contains("died of signal 15 (SIGTERM"));
-    std::remove(path.c_str());
     try {
       c.send_signal("SIGNOPE");
       FAIL("expected UsageError");

@@ -22,6 +22,7 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "soak/soak_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -31,38 +32,11 @@ constexpr double kPurgeFlatBound = 1.10;
 constexpr std::uint64_t kKeep = 100'000;
 constexpr std::size_t kBatch = 10'000;
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAsan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAsan = true;
-#else
-constexpr bool kAsan = false;
-#endif
-#else
-constexpr bool kAsan = false;
-#endif
-
 // MPIPLY_SOAK_TASKS, rounded down to whole batches (at least 10 batches).
 std::size_t stream_tasks() {
   std::size_t n = 2'000'000;
   if (const char* v = std::getenv("MPIPLY_SOAK_TASKS"); v && *v) n = std::strtoull(v, nullptr, 10);
   return std::max<std::size_t>(n / kBatch, 10) * kBatch;
-}
-
-// A "Vm...:  123 kB" line of /proc/self/status, in bytes.
-long long vm_bytes(const char* key) {
-  std::ifstream f("/proc/self/status");
-  std::string k;
-  long long kib = -1;
-  while (f >> k) {
-    if (k == key) {
-      f >> kib;
-      break;
-    }
-    std::getline(f, k);
-  }
-  return kib * 1024;
 }
 
 int soak_keep_noop(int x) { return x; }
@@ -91,10 +65,10 @@ TEST_CASE("a stream of chunksize-1 tasks under the hub's cap: rank 0's growth st
     std::vector<int> xs(kBatch);
     std::iota(xs.begin(), xs.end(), 0);
     malloc_trim(0);
-    before = vm_bytes("VmRSS:");
+    before = mpiply_test::vm_bytes("VmRSS:");
     REQUIRE(before > 0);
     for (std::size_t done = 0; done < n; done += kBatch) wrong += batch(lv, xs);
-    peak = vm_bytes("VmHWM:");
+    peak = mpiply_test::vm_bytes("VmHWM:");
     kept = c.hub_history().size();
     return 0;
   });
@@ -106,7 +80,7 @@ TEST_CASE("a stream of chunksize-1 tasks under the hub's cap: rank 0's growth st
   std::printf("soak keep: %zu tasks, hub_keep %llu: rank 0 peak growth %.1f MiB (bound %lld), "
               "%zu records kept at the end\n",
               n, static_cast<unsigned long long>(kKeep), growth_mb, kCapGrowthBound >> 20, kept);
-  if (kAsan) {
+  if (mpiply_test::kAsan) {
     WARN("memory bound not checked under AddressSanitizer");
     return;
   }
@@ -129,9 +103,9 @@ TEST_CASE("a stream of chunksize-1 tasks purged every tenth: rank 0 stays flat",
       done += kBatch;
       if (done % cycle < kBatch) {
         malloc_trim(0);
-        before_purge.push_back(vm_bytes("VmRSS:"));
+        before_purge.push_back(mpiply_test::vm_bytes("VmRSS:"));
         c.purge_everything();
-        after_purge.push_back(vm_bytes("VmRSS:"));
+        after_purge.push_back(mpiply_test::vm_bytes("VmRSS:"));
       }
     }
     return 0;
@@ -161,7 +135,7 @@ TEST_CASE("a stream of chunksize-1 tasks purged every tenth: rank 0 stays flat",
   std::printf("\nsoak purge: after the last %zu purges / after the first %zu, on average: %.3f "
               "(bound %.2f)\n",
               half, half, ratio, kPurgeFlatBound);
-  if (kAsan) {
+  if (mpiply_test::kAsan) {
     WARN("memory bound not checked under AddressSanitizer");
     return;
   }

@@ -24,6 +24,7 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "soak/soak_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -33,33 +34,6 @@ constexpr double kKeptOverhead = 44;
 constexpr double kPeakOverhead = 84;
 constexpr std::size_t kMapTasks = 1'000'000;
 constexpr std::size_t kApplies = 20'000;
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAsan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAsan = true;
-#else
-constexpr bool kAsan = false;
-#endif
-#else
-constexpr bool kAsan = false;
-#endif
-
-// A "Vm...:  123 kB" line of /proc/self/status, in bytes.
-long long vm_bytes(const char* key) {
-  std::ifstream f("/proc/self/status");
-  std::string k;
-  long long kib = -1;
-  while (f >> k) {
-    if (k == key) {
-      f >> kib;
-      break;
-    }
-    std::getline(f, k);
-  }
-  return kib * 1024;
-}
 
 int soak_noop(int x) { return x; }
 
@@ -73,7 +47,7 @@ TEST_CASE("10^6 tasks: every value comes back and rank 0's memory per task stays
   std::size_t wrong = 0, tasks = 0;
   int rc = mpiply_test::run_client([&](mpiply::Client& c) {
     malloc_trim(0);
-    before = vm_bytes("VmRSS:");
+    before = mpiply_test::vm_bytes("VmRSS:");
     REQUIRE(before > 0);
     {
       auto lb = c.load_balanced_view();
@@ -90,10 +64,10 @@ TEST_CASE("10^6 tasks: every value comes back and rank 0's memory per task stays
       for (std::size_t i = 0; i < kApplies; ++i)
         wrong += applies[i].get(mpiply::Seconds(600)) != static_cast<int>(i) + 7;
       tasks = amr.msg_ids().size() + applies.size();
-      peak = vm_bytes("VmHWM:");
+      peak = mpiply_test::vm_bytes("VmHWM:");
     }
     malloc_trim(0);
-    after = vm_bytes("VmRSS:");
+    after = mpiply_test::vm_bytes("VmRSS:");
   });
   REQUIRE(rc == 0);
   if (mpiply_test::world_rank() != 0) return;  // the engines' memory is not measured here
@@ -105,7 +79,7 @@ TEST_CASE("10^6 tasks: every value comes back and rank 0's memory per task stays
               "results were dropped %.1f B/task (bound %.0f)\n",
               tasks, peak_per_task, kRecordBytes + kPeakOverhead, kept_per_task,
               kRecordBytes + kKeptOverhead);
-  if (kAsan) {
+  if (mpiply_test::kAsan) {
     // ASan's quarantine and shadow memory make resident sizes meaningless; correctness only.
     WARN("memory bound not checked under AddressSanitizer");
     return;
