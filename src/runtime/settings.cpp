@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "runtime/inventory.hpp"
 #include "support/mpi_check.hpp"
 
 namespace mpiply::detail {
@@ -282,6 +283,9 @@ Settings read_settings(std::vector<std::string>& problems) {
     else
       problems.push_back(bad_value(kHubKeep, v, n.has_value(), "of keeping every record"));
   }
+  // The engine's inventory is its own (startup.cpp gathers it); its variables are checked here
+  // so that a bad one stops the job like any other setting.
+  (void)read_inventory(problems, 1);
   return s;
 }
 
