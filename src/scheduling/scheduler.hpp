@@ -11,6 +11,9 @@
 //    failed on; when every engine it may use failed it, it fails (ImpossibleDependency);
 //  - fails a task not placed before its `timeout` (DependencyTimeout), whether it waited for its
 //    dependencies or for an engine.
+//  - places a task with resource claims (cores, GPUs, memory, named) only where those amounts
+//    are free (ResourcePool, best fit), in priority order, holding one engine for the first
+//    such task that fits nowhere (docs/resources.md), and takes the amounts back when it ends.
 // Plain load-balanced tasks (no flags) do not come here while plain_fast() holds: the owner
 // keeps its own queue for them and takes next_plain(), the engine index's O(1) least-loaded pick.
 // Time is passed in (steady nanoseconds), so the unit tests drive it deterministically. Not
