@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
+#include <cstdio>
 #include <set>
 #include <utility>
 
@@ -249,4 +251,25 @@ TEST_CASE("a task that raised gives its resources back before it runs again",
   r.finish(t, true);
   CHECK(r.sched.resources().free_gpus(0) == 1);
   CHECK(r.sched.resources().free_gpus(1) == 1);
+}
+
+// Not a test (hidden: ctest never runs it): the scheduler's cost per placement of a task with a
+// resource request over 64 engines, for docs/resources.md. Run it by name:
+//   build/tests/test_scheduler_resources "[.bench]"
+TEST_CASE("bench: placements with resource requests on 64 engines", "[.bench]") {
+  constexpr int kEngines = 64, kTasks = 200000;
+  Recorder r(Scheme::leastload, kEngines, 8);
+  for (int e = 0; e < kEngines; ++e)
+    r.sched.set_resources(e, EngineResources{.cores = 8, .gpus = {"0", "1", "2", "3"}});
+  TaskFlags f;
+  ResourceRequest req = cores(2);
+  req.gpus = 1;
+  MsgId first = r.submit(kTasks, f, {}, req);  // 4 per engine fit at once
+  auto t0 = std::chrono::steady_clock::now();
+  for (MsgId id = first; id < first + kTasks; ++id) r.finish(id, true);  // each frees one place
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  REQUIRE(r.placed.size() == static_cast<std::size_t>(kTasks));
+  std::printf("placement with a request (2 cores, 1 GPU) on %d engines, with the recording "
+              "sink's own work: %.0f ns per task (place + finish)\n",
+              kEngines, 1e9 * s / kTasks);
 }
