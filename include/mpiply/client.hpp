@@ -24,6 +24,7 @@
 #include <mpiply/metadata.hpp>
 #include <mpiply/summary.hpp>
 #include <mpiply/query.hpp>
+#include <mpiply/resources.hpp>
 
 namespace mpiply {
 
@@ -45,6 +46,9 @@ class Client {
   bool inline_mode() const;
   // Outstanding tasks one engine may hold before the scheduler keeps the rest on rank 0.
   int hwm() const;
+  // What engine id advertised at start-up: cores, GPU ids, memory, named resources
+  // (docs/resources.md). A UsageError for an engine that does not exist.
+  const EngineResources& engine_resources(int id) const;
 
   // client[i] (negative counts from the end of ids()), client[{0, 2}], client[mpiply::all]
   // (the engines in service). An engine that does not exist or was shut down is a UsageError.

@@ -20,6 +20,7 @@
 #include <mpiply/query.hpp>
 #include <mpiply/reference.hpp>
 #include <mpiply/register.hpp>
+#include <mpiply/resources.hpp>
 #include <mpiply/run.hpp>
 #include <mpiply/run_options.hpp>
 #include <mpiply/summary.hpp>

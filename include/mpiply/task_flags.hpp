@@ -2,7 +2,10 @@
 // Flags that change how tasks are scheduled and run, as ipyparallel's view flags. Set them on a
 // view (set_flags, or temp_flags for a scope) or for one call (with_flags returns a copy of the
 // view). A field left empty takes the view's value, then the run's (RunOptions / MPIPLY_*).
+#include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <mpiply/dependency.hpp>
@@ -23,6 +26,18 @@ struct TaskFlags {
   // (TaskTimeout).
   std::optional<bool> isolate{};
   std::optional<Seconds> time_limit{};
+  // Resources (LoadBalancedView, docs/resources.md): what one task needs of the engine it runs
+  // on. The scheduler places it only where these amounts are free, and they stay the task's
+  // until it ends: cores (task_resources().cores tells it), GPUs (task_resources().gpus names
+  // them), memory in bytes ({.memory = 8_GiB}, mpiply::literals) and named resources that
+  // engines advertise (MPIPLY_RESOURCES). A request no engine can ever hold is a UsageError.
+  std::optional<unsigned> cores{};
+  std::optional<unsigned> gpus{};
+  std::optional<std::uint64_t> memory{};
+  std::map<std::string, std::uint64_t> resources{};  // empty: the view's
+  // Among tasks that can run, a higher priority goes first (default 0); see docs/resources.md
+  // for the rule that keeps a large task from waiting for ever.
+  std::optional<int> priority{};
 };
 
 // Fields set in `over` replace those of `base`.
@@ -34,6 +49,11 @@ inline TaskFlags merge_flags(TaskFlags base, const TaskFlags& over) {
   if (over.targets) base.targets = over.targets;
   if (over.isolate) base.isolate = over.isolate;
   if (over.time_limit) base.time_limit = over.time_limit;
+  if (over.cores) base.cores = over.cores;
+  if (over.gpus) base.gpus = over.gpus;
+  if (over.memory) base.memory = over.memory;
+  if (!over.resources.empty()) base.resources = over.resources;
+  if (over.priority) base.priority = over.priority;
   return base;
 }
 

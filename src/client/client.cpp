@@ -25,6 +25,14 @@ std::size_t Client::size() const {
 }
 bool Client::inline_mode() const { return core_->inline_mode(); }
 int Client::hwm() const { return core_->hwm(); }
+const EngineResources& Client::engine_resources(int id) const {
+  int n = static_cast<int>(core_->num_engines());
+  if (id < 0 || id >= n)
+    throw UsageError(fmt::format("engine_resources({}): no such engine; this job has engines "
+                                 "0..{}",
+                                 id, n - 1));
+  return core_->engine_info(id).resources;
+}
 
 int Client::check_id(int id) const {
   int n = static_cast<int>(core_->num_engines());

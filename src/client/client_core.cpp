@@ -16,6 +16,7 @@
 #include "executor/executor.hpp"
 #include "support/mpi_check.hpp"
 #include "wire/result_codec.hpp"
+#include "runtime/inventory.hpp"
 #include "runtime/settings.hpp"
 
 namespace mpiply::detail {
@@ -49,16 +50,18 @@ ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
   // With one rank the inline engine already runs every task on rank 0.
   if (client_runs_tasks && !inline_) {
     local_id_ = mpi_engines_;
-    engines_.push_back({0, this_hostname(), static_cast<long>(getpid())});
+    engines_.push_back({0, this_hostname(), static_cast<long>(getpid()), local_inventory()});
     local_engine_ = std::make_unique<LocalEngine>(local_id_, engines_.back().hostname);
   }
   if (inline_) {
-    engines_.push_back({0, this_hostname(), static_cast<long>(getpid())});
+    engines_.push_back({0, this_hostname(), static_cast<long>(getpid()), local_inventory()});
     local_ = std::make_unique<Engine>(0, 0, engines_[0].hostname);
   }
   slots_.resize(engines_.size());
   for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(hwm_));
   sched_.reset_engines(slots_.size(), static_cast<unsigned>(hwm_));
+  for (std::size_t e = 0; e < engines_.size(); ++e)
+    sched_.set_resources(static_cast<int>(e), engines_[e].resources);
   if (!inline_) {
     inbox_ = std::make_unique<ResultInbox>(comm_, mpi_engines_);
     abort_out_ = std::make_unique<AbortOutbox>(comm_);
@@ -92,6 +95,10 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
     throw UsageError("mpiply: a task was submitted after mpiply::run returned; submit from "
                      "inside client_main");
   if (drain_requested()) throw_interrupted("no new task is accepted");  // drain hook
+  if (!src->targets.empty() && request_of(src->flags).has_claims())
+    throw UsageError("mpiply: a task with cores, gpus, memory or named resources in its flags was "
+                     "sent to engines named by a DirectView; resource requests are placed by the "
+                     "scheduler: use a load_balanced_view (docs/resources.md)");
   if (src->targets.empty() && has_scheduling_flags(src->flags))
     check_dependencies_in_hub_locked(*this, src->flags, function_name(src->fn_id).c_str());
   std::int64_t now = now_ns();
@@ -115,6 +122,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
                   .ntasks = src->ntasks,
                   .engines = src->candidates,
                   .flags = src->flags,
+                  .resources = request_of(src->flags),
                   .source = src},
                  steady_ns());
   } else if (!sched_.plain_fast() && refuse_retired_locked(src)) {
@@ -215,7 +223,8 @@ void ClientCore::dispatch_locked() {
   }
 }
 
-void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src, std::uint32_t t) {
+void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src, std::uint32_t t,
+                                  Grant grant) {
   EngineSlot& s = slots_[e];
   InFlight& f = s.ring[(s.head + s.count) % s.ring.size()];
   MsgId id = src->first_msg + t;
@@ -243,6 +252,13 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
   }
   ResumeKey key;
   if (db_ && db_reuse_locked(src, rec, id, msg, key)) return;  // an earlier run finished it
+  {
+    // What the scheduler gave it (zero for a task without claims), for task_resources() on the
+    // engine. Written on every send: a one-task source's buffer is sent again on a retry.
+    auto* m = const_cast<char*>(msg.data());
+    std::memcpy(m + offsetof(TaskHeader, cores), &grant.cores, sizeof grant.cores);
+    std::memcpy(m + offsetof(TaskHeader, gpu_mask), &grant.gpu_mask, sizeof grant.gpu_mask);
+  }
   ++s.count;
   sched_.set_load(e, s.count);
   ++inflight_;
@@ -285,7 +301,7 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
 void ClientCore::place(const std::shared_ptr<TaskSource>& src, MsgId id, std::uint32_t task,
                        const Placement& where) {
   (void)id;  // send_task_locked finds it from the source
-  send_task_locked(where.engines.front(), src, task);
+  send_task_locked(where.engines.front(), src, task, where.grant);
 }
 
 void ClientCore::fail(MsgId id, ErrorKind kind, const std::string& why) {

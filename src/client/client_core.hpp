@@ -209,7 +209,9 @@ class ClientCore : private SchedulerSink {
   void list_direct_locked(int e);
   void dispatch_direct_locked();
   void dispatch_subsets_locked();
-  void send_task_locked(int engine, const std::shared_ptr<TaskSource>& src, std::uint32_t task);
+  // grant: what the scheduler gave a task with resource claims (none for the others).
+  void send_task_locked(int engine, const std::shared_ptr<TaskSource>& src, std::uint32_t task,
+                        Grant grant = {});
   bool poll_results_locked();
   void store_items_locked(TaskRecord& rec, int engine, MsgId id, Reader items);
   bool retried_locked(TaskRecord& rec, int engine, MsgId id, const char* items, std::size_t n);

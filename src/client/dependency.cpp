@@ -62,6 +62,15 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
     throw UsageError(fmt::format("{}: every engine it may run on ({}) was shut down "
                                  "(Client::shutdown); nothing can run it",
                                  function, fmt::join(engines, ", ")));
+  if (f.cores && *f.cores > 1024)
+    throw UsageError(fmt::format("{}: cores is {}; an engine holds at most 1024", function,
+                                 *f.cores));
+  ResourceRequest req = request_of(f);
+  if (std::string why = sched.never_fits(req, engines); !why.empty())
+    throw UsageError(fmt::format("{}: {}. Ask for less, or start the job with engines that hold "
+                                 "it (docs/resources.md); what each engine holds: "
+                                 "Client::engine_resources(id)",
+                                 function, why));
   for (const auto* dep : {&f.after, &f.follow}) {
     if (!*dep) continue;
     const char* flag = dep == &f.after ? "after" : "follow";

@@ -22,6 +22,7 @@
 
 #include "support/clock.hpp"
 #include "executor/crash_report.hpp"
+#include "executor/task_grant.hpp"
 #include "executor/engine_payload.hpp"
 #include "executor/output_capture.hpp"
 #include "executor/published_data.hpp"
@@ -333,6 +334,7 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
   switch (h.kind) {
     case Kind::call: {
       TaskData data(h.msg_id);  // publish_data's target while the call runs
+      TaskGrantScope grant(h.cores, h.gpu_mask);  // task_resources()
       bool captured = settings().capture_output;
       if (captured)
         end = run_calls_captured(eng, h, r, w, start);

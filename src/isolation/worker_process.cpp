@@ -4,6 +4,7 @@
 // child's death reaches the engine through waitpid and MPI goes on; a fork and wait costs far more
 // than a task message, hence one worker reused for many tasks.
 #include "isolation/worker_process.hpp"
+#include "executor/task_grant.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -90,6 +91,7 @@ void leave_now(int status, void*) {
   __fpurge(stdout);
   __fpurge(stderr);
   output_capture_in_child();
+  mark_worker_process();  // each call's GPUs become its CUDA_VISIBLE_DEVICES
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);

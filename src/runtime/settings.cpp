@@ -14,6 +14,7 @@
 #include <boost/serialization/vector.hpp>
 #include <fmt/format.h>
 
+#include "runtime/inventory.hpp"
 #include "support/mpi_check.hpp"
 
 namespace mpiply::detail {
@@ -281,6 +282,9 @@ Settings read_settings(std::vector<std::string>& problems) {
     else
       problems.push_back(bad_value(kHubKeep, v, n.has_value(), "of keeping every record"));
   }
+  // The engine's inventory is its own (startup.cpp gathers it); its variables are checked here
+  // so that a bad one stops the job like any other setting.
+  (void)read_inventory(problems, 1);
   return s;
 }
 

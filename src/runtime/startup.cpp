@@ -17,6 +17,7 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "runtime/build_id.hpp"
+#include "runtime/inventory.hpp"
 #include "support/clock.hpp"
 #include "support/mpi_check.hpp"
 #include "runtime/settings.hpp"
@@ -149,6 +150,25 @@ StartupResult startup(MPI_Comm comm) {
   boost::mpi::gather(world, build_id().hex, builds, 0);
   boost::mpi::gather(world, host, hosts, 0);
   boost::mpi::gather(world, pid, pids, 0);
+  // Every rank's inventory (its variables were checked with the settings, so problems is empty).
+  std::vector<std::string> ignored;
+  EngineResources inv = read_inventory(ignored, static_cast<unsigned>(settings().engine_threads));
+  set_local_inventory(inv);
+  std::vector<unsigned> cores;
+  std::vector<std::vector<std::string>> gpus, names;
+  std::vector<std::uint64_t> memory;
+  std::vector<std::vector<std::uint64_t>> amounts;
+  std::vector<std::string> my_names;
+  std::vector<std::uint64_t> my_amounts;
+  for (const auto& [k, v] : inv.named) {
+    my_names.push_back(k);
+    my_amounts.push_back(v);
+  }
+  boost::mpi::gather(world, inv.cores, cores, 0);
+  boost::mpi::gather(world, inv.gpus, gpus, 0);
+  boost::mpi::gather(world, inv.memory, memory, 0);
+  boost::mpi::gather(world, my_names, names, 0);
+  boost::mpi::gather(world, my_amounts, amounts, 0);
 
   std::string verdict;
   if (rank == 0) {
@@ -161,7 +181,12 @@ StartupResult startup(MPI_Comm comm) {
           "same signatures, before mpiply::run). Registered on rank 0: {}",
           verdict, fmt::join(root_names, ", "));
     if (verdict.empty() && !settings().mpmd) verdict = build_report(builds);
-    for (int r = 1; r < size; ++r) res.engines.push_back({r, hosts[r], pids[r]});
+    for (int r = 1; r < size; ++r) {
+      EngineResources er{cores[r], gpus[r], memory[r], {}};
+      for (std::size_t i = 0; i < names[r].size() && i < amounts[r].size(); ++i)
+        er.named.emplace(names[r][i], amounts[r][i]);
+      res.engines.push_back({r, hosts[r], pids[r], std::move(er)});
+    }
   }
   boost::mpi::broadcast(world, verdict, 0);
   if (!verdict.empty()) {

@@ -7,12 +7,15 @@
 
 #include <mpi.h>
 
+#include <mpiply/resources.hpp>
+
 namespace mpiply::detail {
 
 struct EngineInfo {
   int rank = 0;
   std::string hostname;
   long pid = 0;
+  EngineResources resources;  // what it advertised (runtime/inventory.hpp)
 };
 
 struct StartupResult {

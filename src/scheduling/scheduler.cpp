@@ -24,6 +24,59 @@ Scheduler::Scheduler(SchedulerSink& sink, Scheme scheme)
 void Scheduler::reset_engines(std::size_t n, unsigned hwm) {
   index_.reset(n, hwm, picker_.scheme());
   fast_ = picker_.scheme() == Scheme::leastload;
+  pool_.reset(n);
+  grants_.clear();
+  reserve_ = {};
+}
+
+std::string Scheduler::never_fits(const ResourceRequest& r, const std::vector<int>& engines) const {
+  if (!r.has_claims()) return {};
+  std::vector<int> all;
+  if (engines.empty())
+    for (std::size_t e = 0; e < pool_.size(); ++e) all.push_back(static_cast<int>(e));
+  return pool_.never_fits(r, engines.empty() ? all : engines);
+}
+
+void Scheduler::give_back(MsgId id) {
+  auto it = grants_.find(id);
+  if (it == grants_.end()) return;
+  pool_.give_back(it->second.engine, it->second.job->resources, it->second.grant);
+  grants_.erase(it);
+}
+
+// Keeps ready_ ordered by priority, highest first; equal priorities stay in the order they came.
+void Scheduler::enqueue(ReadyRun r) {
+  auto at = ready_.end();
+  while (at != ready_.begin() && std::prev(at)->job->priority < r.job->priority) --at;
+  ready_.insert(at, std::move(r));
+}
+
+// The engine for a task with claims: among those it may use with room, where its amounts are
+// free now, the best fit (fewest cores, then GPUs, left over: a larger task later finds a larger
+// hole), then the least loaded. The engine reserved for an earlier task is not for those behind
+// it. -1 if none fits now.
+int Scheduler::pick_fitting(const Job& job, const TaskInfo& ti, MsgId id) {
+  const ResourceRequest& req = job.resources;
+  auto behind = [&] {
+    if (job.priority != reserve_.priority) return job.priority < reserve_.priority;
+    return job.seq != reserve_.seq ? job.seq > reserve_.seq : id > reserve_.id;
+  };
+  int best = -1;
+  unsigned best_cores = 0, best_gpus = 0, best_load = 0;
+  for (int c : job.allowed) {
+    if (!index_.has_room(c) || !pool_.fits(c, req)) continue;
+    if (std::find(ti.tried.begin(), ti.tried.end(), c) != ti.tried.end()) continue;
+    if (c == reserve_.engine && id != reserve_.id && behind()) continue;
+    unsigned cores = pool_.free_cores(c) - req.cores, gpus = pool_.free_gpus(c) - req.gpus;
+    unsigned load = index_.load(c);
+    if (best < 0 || std::tie(cores, gpus, load) < std::tie(best_cores, best_gpus, best_load)) {
+      best = c;
+      best_cores = cores;
+      best_gpus = gpus;
+      best_load = load;
+    }
+  }
+  return best;
 }
 
 bool Scheduler::any_in_service(const std::vector<int>& engines) const {
@@ -45,6 +98,7 @@ void Scheduler::shut_down(const std::vector<int>& engines, std::int64_t now_ns) 
 }
 
 bool Scheduler::retry(MsgId id, int e, std::string_view error) {
+  if (!grants_.empty()) give_back(id);  // its run ended, whether it runs again or not
   auto it = tasks_.find(id);
   if (it == tasks_.end()) return false;
   TaskInfo& ti = it->second;
@@ -54,7 +108,7 @@ bool Scheduler::retry(MsgId id, int e, std::string_view error) {
   if (job->retries <= 0 || ti.tried.size() > static_cast<std::size_t>(job->retries)) return false;
   ti.last_error = error;
   auto t = static_cast<std::uint32_t>(id - job->first);
-  ready_.push_back({job, t, t + 1});
+  enqueue({job, t, t + 1});
   return true;
 }
 
@@ -73,14 +127,30 @@ bool Scheduler::place(ReadyRun& r) {
     auto untried = [&](int c) {
       return std::find(ti.tried.begin(), ti.tried.end(), c) == ti.tried.end();
     };
-    int e = ti.tried.empty() && job.every ? picker_.pick(index_)
-                                          : picker_.pick_among(index_, job.allowed, untried);
+    bool claims = job.resources.has_claims();
+    int e = claims                           ? pick_fitting(job, ti, id)
+            : ti.tried.empty() && job.every ? picker_.pick(index_)
+                                            : picker_.pick_among(index_, job.allowed, untried);
     if (e < 0) {
-      bool possible = std::any_of(job.allowed.begin(), job.allowed.end(),
-                                  [&](int c) { return index_.in_service(c) && untried(c); });
-      if (possible) return false;
+      auto usable = [&](int c) {
+        return index_.in_service(c) && untried(c) && (!claims || pool_.could_fit(c, job.resources));
+      };
+      if (std::any_of(job.allowed.begin(), job.allowed.end(), usable)) {
+        if (claims && reserve_.engine < 0) {
+          // It holds the usable engine with the most cores free: the one likely to fit it first.
+          int at = -1;
+          for (int c : job.allowed)
+            if (usable(c) && (at < 0 || pool_.free_cores(c) > pool_.free_cores(at))) at = c;
+          reserve_ = {at, id, job.priority, job.seq};
+        }
+        return false;
+      }
+      std::vector<int> live;
+      for (int c : job.allowed)
+        if (index_.in_service(c) && untried(c)) live.push_back(c);
       std::string why =
-          ti.tried.empty()
+          claims && !live.empty() ? pool_.never_fits(job.resources, live)
+          : ti.tried.empty()
               ? fmt::format("every engine it may run on ({}) was shut down (Client::shutdown) "
                             "before it was sent",
                             fmt::join(job.allowed, ", "))
@@ -98,7 +168,12 @@ bool Scheduler::place(ReadyRun& r) {
     std::uint32_t t = r.next++;
     ti.tried.push_back(e);
     std::shared_ptr<TaskSource> src = job.source;  // the send may finish the job (inline)
-    Placement where{{e}, &job.resources};
+    Placement where{{e}, &job.resources, {}};
+    if (claims) {
+      where.grant = pool_.take(e, job.resources);
+      grants_[id] = {e, where.grant, r.job};
+      if (reserve_.id == id) reserve_ = {};
+    }
     sink_.place(src, id, t, where);
   }
   return true;
@@ -125,6 +200,10 @@ void Scheduler::audit_timeouts(std::int64_t now_ns) {
 
 void Scheduler::dispatch(std::int64_t now_ns) {
   if (!deadlines_.empty()) audit_timeouts(now_ns);
+  // A reservation ends with its task's wait: placed (place clears it), failed, or aborted.
+  if (reserve_.engine >= 0 && (sink_.outcome(reserve_.id).status != TaskStatus::queued ||
+                               !index_.in_service(reserve_.engine)))
+    reserve_ = {};
   if (ready_.empty()) return;
   std::deque<ReadyRun> work, rest;
   work.swap(ready_);
@@ -166,7 +245,7 @@ void Scheduler::dispatch(std::int64_t now_ns) {
       r.next = r.end;
       continue;
     }
-    ready_.push_back(std::move(r));
+    enqueue(std::move(r));
   }
 }
 

@@ -11,6 +11,9 @@
 //    failed on; when every engine it may use failed it, it fails (ImpossibleDependency);
 //  - fails a task not placed before its `timeout` (DependencyTimeout), whether it waited for its
 //    dependencies or for an engine.
+//  - places a task with resource claims (cores, GPUs, memory, named) only where those amounts
+//    are free (ResourcePool, best fit), in priority order, holding one engine for the first
+//    such task that fits nowhere (docs/resources.md), and takes the amounts back when it ends.
 // Plain load-balanced tasks (no flags) do not come here while plain_fast() holds: the owner
 // keeps its own queue for them and takes next_plain(), the engine index's O(1) least-loaded pick.
 // Time is passed in (steady nanoseconds), so the unit tests drive it deterministically. Not
@@ -29,6 +32,7 @@
 
 #include "scheduling/dependency_waits.hpp"
 #include "scheduling/engine_index.hpp"
+#include "scheduling/resource_pool.hpp"
 #include "scheduling/scheduler_job.hpp"
 #include "scheduling/scheduler_types.hpp"
 #include "scheduling/schemes.hpp"
@@ -44,8 +48,15 @@ class Scheduler {
   // This scheduler's serial number (Dependency::run of its results), unique in the process.
   std::uint64_t run() const noexcept { return run_; }
 
-  // Engines. n engines 0..n-1, in service at load 0, each taking up to hwm tasks.
+  // Engines. n engines 0..n-1, in service at load 0, each taking up to hwm tasks and holding
+  // one core and nothing else until set_resources says what it holds.
   void reset_engines(std::size_t n, unsigned hwm);
+  void set_resources(int e, const EngineResources& r) { pool_.set(e, r); }
+  const ResourcePool& resources() const noexcept { return pool_; }
+  // Why no engine of these (all when empty) can ever hold r, or "" if one can.
+  std::string never_fits(const ResourceRequest& r, const std::vector<int>& engines) const;
+  // The engine held for the first task that did not fit (docs/resources.md), or -1.
+  int reserved_engine() const noexcept { return reserve_.engine; }
   // Engine e now holds `outstanding` tasks (the owner tells every send and every result).
   void set_load(int e, unsigned outstanding) { index_.set_load(e, outstanding); }
   const EngineIndex& engines() const noexcept { return index_; }
@@ -69,6 +80,7 @@ class Scheduler {
 
   // Results. A task finished (any task: it may be a dependency).
   void on_finished(MsgId id, const TaskOutcome& o) {
+    if (!grants_.empty()) give_back(id);
     if (!waits_.empty() || live_ != 0) task_done(id, o);
   }
   // Whether some task held here may run again (else retry is never true).
@@ -88,6 +100,9 @@ class Scheduler {
   void evaluate(const std::shared_ptr<Job>& job);
   void release(const std::shared_ptr<Job>& job);
   bool place(ReadyRun& r);
+  int pick_fitting(const Job& job, const TaskInfo& ti, MsgId id);
+  void enqueue(ReadyRun r);
+  void give_back(MsgId id);
   void audit_timeouts(std::int64_t now_ns);
   void fail_range(Job& job, std::uint32_t from, std::uint32_t to, ErrorKind kind,
                   const std::string& why);
@@ -102,7 +117,24 @@ class Scheduler {
   std::size_t live_ = 0;                       // tasks of flagged batches not finished
   std::size_t with_retries_ = 0;               // ... of those, tasks whose job has retries
   std::vector<std::shared_ptr<Job>> held_;     // jobs admitted before release (some since gone)
-  std::deque<ReadyRun> ready_;
+  std::deque<ReadyRun> ready_;  // by priority (highest first), then in the order released
+  std::uint64_t seq_ = 0;
+  ResourcePool pool_;
+  struct Held {
+    int engine;
+    Grant grant;
+    std::shared_ptr<Job> job;  // its request
+  };
+  std::unordered_map<MsgId, Held> grants_;  // tasks with claims, placed and not finished
+  // The first task with claims that fit nowhere holds one engine it could fit on: tasks behind
+  // it (lower priority, or equal and later) are not placed there until it goes, so a stream of
+  // small tasks cannot keep it waiting for ever (docs/resources.md).
+  struct Reservation {
+    int engine = -1;
+    MsgId id = 0;
+    int priority = 0;
+    std::uint64_t seq = 0;
+  } reserve_;
   using Deadline = std::pair<std::int64_t, std::shared_ptr<Job>>;
   struct Later {
     bool operator()(const Deadline& a, const Deadline& b) const { return a.first > b.first; }

@@ -13,10 +13,10 @@
 namespace mpiply::detail {
 
 void Scheduler::admit(const TaskBatch& batch, std::int64_t now_ns) {
-  if (!batch.resources.is_default())
+  if (batch.resources.engines != 1)
     throw UsageError(fmt::format(
-        "mpiply: msg ids {}..{} ask for a team of {} engines or for cores, GPUs, memory or named "
-        "resources; this scheduler places one-engine tasks without resource requests only",
+        "mpiply: msg ids {}..{} ask for a team of {} engines; this scheduler places one-engine "
+        "tasks only",
         batch.first, batch.first + batch.ntasks, batch.resources.engines));
   auto job = std::make_shared<Job>();
   const TaskFlags& f = batch.flags;
@@ -24,6 +24,8 @@ void Scheduler::admit(const TaskBatch& batch, std::int64_t now_ns) {
   job->ntasks = job->unfinished = batch.ntasks;
   job->retries = f.retries.value_or(0);
   job->resources = batch.resources;
+  job->priority = f.priority.value_or(0);
+  job->seq = ++seq_;
   if (f.timeout) {
     job->timeout_s = f.timeout->count();
     job->deadline_ns = now_ns + static_cast<std::int64_t>(job->timeout_s * 1e9);
@@ -42,6 +44,10 @@ void Scheduler::admit(const TaskBatch& batch, std::int64_t now_ns) {
   }
   job->allowed = std::move(allowed);
   job->source = batch.source;
+  // The owner refuses such a request at the call site (a UsageError); here it fails its tasks,
+  // never leaving them to wait for an engine that cannot come.
+  std::string never =
+      job->resources.has_claims() ? pool_.never_fits(job->resources, job->allowed) : "";
   for (std::uint32_t t = 0; t < job->ntasks; ++t) tasks_[job->first + t].job = job;
   live_ += job->ntasks;
   if (job->retries > 0) with_retries_ += job->ntasks;
@@ -67,6 +73,10 @@ void Scheduler::admit(const TaskBatch& batch, std::int64_t now_ns) {
     } else {
       waits_.add(id, job);
     }
+  }
+  if (!never.empty()) {
+    fail_range(*job, 0, job->ntasks, ErrorKind::impossible_dependency, never);
+    return;
   }
   evaluate(job);
   if (job->deadline_ns && !job->dead) deadlines_.emplace(job->deadline_ns, job);
@@ -129,7 +139,7 @@ void Scheduler::release(const std::shared_ptr<Job>& job) {
   // Every engine in service: placed from the index, not by looking at each allowed engine.
   job->every = job->allowed.size() == index_.in_service_count();
   job->released = true;
-  ready_.push_back({job, 0, job->ntasks});
+  enqueue({job, 0, job->ntasks});
 }
 
 void Scheduler::task_done(MsgId id, const TaskOutcome& o) {

@@ -41,6 +41,8 @@ struct Job {
   std::uint32_t ntasks = 0, unfinished = 0;
   DepState after, follow;
   ResourceRequest resources;
+  int priority = 0;       // the flag: higher goes first among tasks that can run
+  std::uint64_t seq = 0;  // admission order, which breaks ties of priority
   std::int64_t deadline_ns = 0;  // steady clock; 0 = waits as long as it takes
   double timeout_s = 0;          // the flag, for messages
   int retries = 0;

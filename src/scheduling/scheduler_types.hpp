@@ -3,6 +3,7 @@
 // the ResourceRequest of its tasks), what it answers (Placement: the engines one task runs on),
 // and the narrow interface through which it acts on its answers (SchedulerSink: rank 0's
 // ClientCore in a job, a recorder in the unit tests). Nothing here knows about MPI or the client.
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -19,9 +20,8 @@ namespace mpiply::detail {
 
 struct TaskSource;  // the owner's description of a submission: the scheduler only hands it back
 
-// What one task needs. The default, "one engine, nothing else", is every task today; the other
-// fields are carried so that resource-aware packing and teams of engines can be built on this
-// interface. This scheduler places default requests only (Scheduler::admit refuses the others).
+// What one task needs: a team of `engines` engines (1 for every task today: teams are refused
+// by Scheduler::admit) and, on the engine it runs on, amounts of its resources (ResourcePool).
 struct ResourceRequest {
   std::uint32_t engines = 1;       // k: a team of k engines runs the task together
   std::uint32_t cores = 0;         // per engine; 0 = no claim beyond the engine itself
@@ -29,17 +29,38 @@ struct ResourceRequest {
   std::uint64_t memory_bytes = 0;  // per engine
   std::map<std::string, std::uint64_t> named;  // custom resources by name, per engine
 
-  bool is_default() const noexcept {
-    return engines == 1 && cores == 0 && gpus == 0 && memory_bytes == 0 && named.empty();
+  bool is_default() const noexcept { return engines == 1 && !has_claims(); }
+  // Whether it takes any amount from an engine (such a task is placed by ResourcePool).
+  bool has_claims() const noexcept {
+    return cores != 0 || gpus != 0 || memory_bytes != 0 ||
+           std::any_of(named.begin(), named.end(), [](const auto& kv) { return kv.second != 0; });
   }
   bool operator==(const ResourceRequest&) const = default;
 };
 
-// One answer: task `task` of a submission runs on these engines (one for a default request, the
-// team's members in team-rank order otherwise), with this request.
+// The request of a task with these flags.
+inline ResourceRequest request_of(const TaskFlags& f) {
+  ResourceRequest r;
+  r.cores = f.cores.value_or(0);
+  r.gpus = f.gpus.value_or(0);
+  r.memory_bytes = f.memory.value_or(0);
+  r.named = f.resources;
+  return r;
+}
+
+// What a task with claims was given on its engine: cores, and which of the engine's GPUs (bit
+// i: the i-th id of its inventory). Stamped into the task's header (TaskHeader::cores, gpu_mask).
+struct Grant {
+  std::uint16_t cores = 0;
+  std::uint32_t gpu_mask = 0;
+};
+
+// One answer: task `task` of a submission runs on these engines (one for a one-engine task, the
+// team's members in team-rank order otherwise), with this request and what it was given.
 struct Placement {
   boost::container::small_vector<int, 1> engines;
   const ResourceRequest* request = nullptr;  // the batch's, valid during SchedulerSink::place
+  Grant grant{};
 };
 
 // A submission the scheduler keeps: load-balanced tasks [first, first + ntasks) with flags.

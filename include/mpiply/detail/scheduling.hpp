@@ -16,7 +16,8 @@ void check_task_flags(ClientCore& core, const TaskFlags& flags,
 
 // Whether flags ask anything of the scheduler beyond plain load balancing.
 inline bool has_scheduling_flags(const TaskFlags& f) noexcept {
-  return f.after || f.follow || f.retries || f.timeout || f.targets;
+  return f.after || f.follow || f.retries || f.timeout || f.targets || f.cores || f.gpus ||
+         f.memory || !f.resources.empty() || f.priority;
 }
 
 }  // namespace mpiply::detail

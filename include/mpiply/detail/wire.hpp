@@ -46,12 +46,14 @@ inline constexpr std::uint8_t kPullPayload = 0x80;
 struct TaskHeader {
   Kind kind;
   std::uint8_t run;  // kRun* bits; calls only
-  std::uint8_t pad[2];
+  // A call's resources (docs/resources.md), stamped by rank 0 when it places the task: cores
+  // given (0: it asked for none) and the GPUs given, as bits of positions in the engine's list.
+  std::uint16_t cores;
   std::uint32_t nitems;  // calls in this chunk, or entries of a push
   std::uint64_t fn_id;   // call: registered function id; stop: exit code
   std::uint64_t msg_id;
   std::uint32_t time_limit_ms;  // isolated call: its worker is killed past this; 0 = no limit
-  std::uint32_t reserved;
+  std::uint32_t gpu_mask;
 };
 
 // What rank 0 asks of an engine outside its task stream (kTagControl).
