@@ -19,7 +19,7 @@ namespace {
 
 EngineResources g_local;
 
-const char* value_of(const char* name) {
+const char* inventory_env(const char* name) {
   const char* v = std::getenv(name);
   return v && *v ? v : nullptr;
 }
@@ -89,10 +89,10 @@ std::vector<std::string> gpu_list(const char* v, std::string& why) {
 
 // Memory the launcher gives this rank, in bytes; 0 when it says nothing usable.
 std::uint64_t launcher_memory(unsigned cores) {
-  if (const char* v = value_of("SLURM_MEM_PER_CPU"))  // megabytes
+  if (const char* v = inventory_env("SLURM_MEM_PER_CPU"))  // megabytes
     if (auto mb = whole(v)) return *mb * cores << 20;
   std::uint64_t node = 0;
-  if (const char* v = value_of("SLURM_MEM_PER_NODE"))
+  if (const char* v = inventory_env("SLURM_MEM_PER_NODE"))
     if (auto mb = whole(v)) node = *mb << 20;
   if (node == 0) {
     // cgroup v2, then v1 (v1 writes a huge number when there is no limit).
@@ -111,7 +111,7 @@ std::uint64_t launcher_memory(unsigned cores) {
   // A node's (or a cgroup's) memory is shared by the ranks on it.
   std::uint64_t local = 1;
   for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE"})
-    if (const char* v = value_of(name))
+    if (const char* v = inventory_env(name))
       if (auto n = whole(v); n && *n >= 1) {
         local = *n;
         break;
@@ -133,10 +133,10 @@ EngineResources read_inventory(std::vector<std::string>& problems, unsigned defa
   EngineResources r;
   r.cores = default_cores;
   for (const char* name : {"SLURM_CPUS_PER_TASK", "MPIPLY_ENGINE_THREADS"})  // later wins
-    if (const char* v = value_of(name))
+    if (const char* v = inventory_env(name))
       if (auto n = whole(v); n && *n >= 1 && *n <= 1024) r.cores = static_cast<unsigned>(*n);
 
-  if (const char* v = value_of("MPIPLY_GPUS")) {
+  if (const char* v = inventory_env("MPIPLY_GPUS")) {
     std::string why;
     r.gpus = gpu_list(v, why);
     if (!why.empty())
@@ -148,7 +148,7 @@ EngineResources read_inventory(std::vector<std::string>& problems, unsigned defa
   } else {
     for (const char* name :
          {"CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "SLURM_STEP_GPUS", "SLURM_JOB_GPUS"}) {
-      const char* v = value_of(name);
+      const char* v = inventory_env(name);
       if (!v) continue;
       std::string why;
       r.gpus = gpu_list(v, why);  // "NoDevFiles" and the like stay one id: not ours to judge
@@ -156,7 +156,7 @@ EngineResources read_inventory(std::vector<std::string>& problems, unsigned defa
     }
   }
 
-  if (const char* v = value_of("MPIPLY_MEMORY")) {
+  if (const char* v = inventory_env("MPIPLY_MEMORY")) {
     auto b = byte_size(v);
     if (b && *b > 0)
       r.memory = *b;
@@ -170,7 +170,7 @@ EngineResources read_inventory(std::vector<std::string>& problems, unsigned defa
     r.memory = launcher_memory(r.cores);
   }
 
-  if (const char* v = value_of("MPIPLY_RESOURCES")) {
+  if (const char* v = inventory_env("MPIPLY_RESOURCES")) {
     std::string why;
     for (const auto& entry : split(v, ',')) {
       std::size_t eq = entry.find('=');
