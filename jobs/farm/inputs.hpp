@@ -156,8 +156,10 @@ inline bool is_command_file(const std::string& p) {
 // counts only the commands); values from sources are taken as they are. Throws
 // std::runtime_error naming a file that cannot be read.
 inline std::vector<Job> make_jobs(Options& o) {
-  // 'farm FILE': FILE's lines are the commands (farm's short form of 'farm :::: FILE').
-  if (o.command.size() == 1 && o.sources.empty() && detail::is_command_file(o.command[0])) {
+  // 'farm FILE': FILE's lines are the commands (farm's short form of 'farm :::: FILE'); 'farm -'
+  // reads them from stdin.
+  if (o.command.size() == 1 && o.sources.empty() &&
+      (o.command[0] == "-" || detail::is_command_file(o.command[0]))) {
     o.sources.emplace_back();
     o.source_files.push_back(o.command[0]);
     o.command.clear();
