@@ -104,9 +104,9 @@ TEST_CASE("progress_bar: tqdm's layout, as wide as asked, no control characters"
   // A quarter of the cells are full blocks; 37.5% of the narrowest bar (10 cells) is three full
   // blocks and three quarters of one.
   std::string bar = b.substr(5, b.find("| 25/100") - 5);
-  std::size_t cells = columns(bar), full = 0;
-  for (std::size_t at = 0; (at = bar.find("█", at)) != std::string::npos; at += 3) ++full;
-  CHECK(full == cells / 4);
+  std::size_t cells = columns(bar), blocks = 0;
+  for (std::size_t at = 0; (at = bar.find("█", at)) != std::string::npos; at += 3) ++blocks;
+  CHECK(blocks == cells / 4);
   CHECK(mpiply::progress_bar(3, 8, 1.0, 0, 0).find("|███▊      |") != std::string::npos);
   std::string full = mpiply::progress_bar(10, 10, 3725.0, 0, 60);
   CHECK(full.rfind("100%|██████████", 0) == 0);
