@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <mpi.h>
 
 #include <mpiply/mpiply.hpp>
 
@@ -82,6 +83,11 @@ class Farm {
                  o_.resume ? "resume" : "resume-failed", jobs.size() - pending.size(),
                  jobs.size(), o_.resume ? "" : " as succeeded", pending.size());
     const int slots = o_.jobs * static_cast<int>(rc_.ids().size());
+    int ranks = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    if (ranks == 1 && o_.jobs > 1)
+      fmt::print(stderr, "farm: -j {}: with one rank the commands run on rank 0 one at a time; "
+                         "start more ranks (mpirun -n N) to run them at once\n", o_.jobs);
     if (o_.dry_run) {
       for (auto& [job, pos] : pending)
         fmt::print("{}\n", farm::command_line(o_.command, *job, static_cast<int>(pos % slots) + 1));
