@@ -124,10 +124,11 @@ inline std::optional<int> parse_options(int argc, char** argv, Options& o) {
             "one gets ' {}' appended. Inputs: ':::' values, ':::: FILE' lines, -a FILE, else\n"
             "stdin; several sources combine as all their combinations. 'farm FILE' (one word, an\n"
             "existing file, no ':::') runs FILE's lines as commands.\n"
-            "Outputs are captured and printed on rank 0 in one piece per command. A progress\n"
-            "bar (done/total, failed) goes to stderr. Exit status: the number of failed\n"
-            "commands, at most 101; with --halt ...,fail=1 the failed command's exit value;\n"
-            "255 for a usage error. With one rank the commands run on rank 0.\n\n",
+            "Outputs are captured and printed on rank 0 in one piece per command. Progress:\n"
+            "a bar on a terminal, a line every 10 s in a log. Exit status: the number of\n"
+            "failed commands, at most 101; with --halt ...,fail=1 the failed command's exit\n"
+            "value; 255 for a usage error. With one rank the commands run on rank 0, one at\n"
+            "a time. More in docs/farm.md.\n\n",
             stdout);
         std::cout << shown << "\n";
       }
