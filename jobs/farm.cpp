@@ -160,8 +160,9 @@ class Farm {
     if (o_.joblog.empty()) return true;
     bool resuming = o_.resume || o_.resume_failed;
     joblog_ = farm::open_joblog(o_.joblog, resuming);
-    if (!joblog_) return usage_error(fmt::format("cannot write the joblog '{}'", o_.joblog)), false;
-    return true;
+    if (joblog_) return true;
+    usage_error(fmt::format("cannot write the joblog '{}'", o_.joblog));
+    return false;
   }
 
   Running submit(const Job* job, std::size_t pos, int slot, int attempt) {
