@@ -68,15 +68,16 @@ class Printer {
     std::fflush(stdout);
     std::fwrite(err.data(), 1, err.size(), stderr);
     std::fflush(stderr);
-    if (bar_) draw(false, true);
+    redraw_ = bar_;  // finished() draws it again below the output
   }
 
-  void draw(bool last, bool again = false) {
+  void draw(bool last) {
     auto now = std::chrono::steady_clock::now();
     double elapsed = std::chrono::duration<double>(now - start_).count();
     if (bar_) {
       // Redraws at most 20 times a second (and always the last one and after an output).
-      if (!last && !again && now - last_draw_ < std::chrono::milliseconds(50)) return;
+      if (!last && !redraw_ && now - last_draw_ < std::chrono::milliseconds(50)) return;
+      redraw_ = false;
       last_draw_ = now;
       std::string line = mpiply::progress_bar(done_, total_, elapsed, 0, width_,
                                               fmt::format(", {} failed", failed_));
@@ -93,7 +94,7 @@ class Printer {
   }
 
   std::size_t total_, done_ = 0, failed_ = 0, next_ = 0;
-  bool keep_order_, bar_ = false, drawn_ = false, closed_ = false;
+  bool keep_order_, bar_ = false, drawn_ = false, closed_ = false, redraw_ = false;
   std::FILE* bar_out_ = stderr;
   std::size_t width_ = 80;
   std::chrono::steady_clock::time_point start_, last_draw_{};

@@ -342,6 +342,17 @@ bar)
     fail "outputs: $(cat -v out.txt)"
   grep -q "farm: .* done" err.txt && fail "plain progress lines with a bar: $(cat err.txt)"
   grep -qx err3 err.txt || fail "stderr of a command: $(cat err.txt)"
+  # Under the launcher on a real terminal (script(1) gives it one): the rank's stderr is a pipe
+  # and its stdout a pty of mpirun's, yet the bar redraws, after each output.
+  if command -v script >/dev/null; then
+    quoted=$(printf '%q ' "${farm[@]}")
+    rc=0
+    script -qec "$quoted -k cmds" /dev/null >tty.txt 2>&1 </dev/null || rc=$?
+    [ "$rc" = 1 ] || fail "under script: exit $rc: $(cat -v tty.txt)"
+    grep -q $'\r100%|.*| 3/3 \\[' tty.txt || fail "no bar on a terminal: $(cat -v tty.txt)"
+    grep -q $'\r 33%|.*| 1/3 \\[' tty.txt || fail "the bar is not redrawn after the first output: $(cat -v tty.txt)"
+    grep -q 'farm: .* done' tty.txt && fail "plain progress lines on a terminal: $(cat -v tty.txt)"
+  fi
   # In a log (ctest's pipe): plain lines, no control characters, the last one "N/N done".
   run_farm 1 cmds
   grep -q $'[\r\e]' err.txt out.txt && fail "control characters in a log"
