@@ -1,20 +1,19 @@
-// farm: a command farm in the manner of GNU parallel and disBatch. Rank 0 reads shell commands,
-// one per line, and hands them to the engines through a load-balanced view; each engine runs its
-// command with /bin/sh -c and sends back exit status and captured output. Rank 0 prints each
-// command's output in one piece, keeps a GNU-parallel joblog, retries and resumes.
+// farm: a command farm with GNU parallel's interface, on MPI ranks. Rank 0 makes the command
+// lines (input sources, template, replacement strings: jobs/farm/inputs.hpp) and hands them to
+// the engines through a load-balanced view; each engine runs -j of them at once with /bin/sh -c
+// and sends back exit status and captured output. Rank 0 prints each command's output in one
+// piece, keeps a GNU-parallel joblog, retries, halts and resumes.
 //
 //   mpirun -n 5 ./build/jobs/farm commands.txt                  (four engines run the commands)
-//   mpirun -n 5 ./build/jobs/farm --joblog log --resume commands.txt   (rerun what did not succeed)
+//   mpirun -n 5 ./build/jobs/farm -j 4 gzip {} ::: *.txt        (16 at once)
+//   mpirun -n 5 ./build/jobs/farm --joblog log --resume-failed commands.txt
 //   ./build/jobs/farm --timeout 60 --results out/ < commands.txt        (one rank: runs inline)
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdlib>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -23,95 +22,100 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <mpi.h>
 
 #include <mpiply/mpiply.hpp>
 
 #include "farm/command.hpp"
+#include "farm/inputs.hpp"
 #include "farm/joblog.hpp"
 #include "farm/options.hpp"
+#include "farm/printer.hpp"
+#include "farm/results.hpp"
 
 // The one task the engines run.
-farm::Outcome run_command(std::string cmd, double timeout_s, double grace_s) {
-  return farm::run_shell(cmd, timeout_s, grace_s);
+farm::Outcome run_command(std::string cmd, double timeout_s, double grace_s, bool stop_on_usr2) {
+  return farm::run_shell(cmd, timeout_s, grace_s, stop_on_usr2);
 }
 MPIPLY_REGISTER(run_command);
 
 namespace {
 
-using farm::Command;
+using farm::Job;
 using farm::Outcome;
 
 double epoch_seconds(mpiply::TimePoint t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
-// done/total and failures on stderr: rewritten in place on a terminal; in a log file (batch
-// jobs) a line at most every 10 s, and always the last one.
-class Progress {
- public:
-  explicit Progress(std::size_t total) : total_(total), tty_(::isatty(2) != 0) {}
-  void finished(bool ok) {
-    ++done_;
-    failed_ += ok ? 0 : 1;
-    auto now = std::chrono::steady_clock::now();
-    if (tty_ || done_ == total_ || now - last_ > std::chrono::seconds(10)) {
-      last_ = now;
-      fmt::print(stderr, "{}farm: {}/{} done, {} failed{}", tty_ ? "\r" : "", done_, total_,
-                 failed_, tty_ && done_ < total_ ? "" : "\n");
-      std::fflush(stderr);
-    }
-  }
-  // Before a command's stderr is printed: clear a half-written progress line.
-  void clear_line() const {
-    if (tty_) fmt::print(stderr, "\r\033[K");
-  }
-  std::size_t failed() const { return failed_; }
-
- private:
-  std::size_t total_, done_ = 0, failed_ = 0;
-  bool tty_;
-  std::chrono::steady_clock::time_point last_{};
-};
-
 struct Running {
-  const Command* cmd;
-  int attempt;  // 1 for the first run
+  const Job* job;
+  std::size_t pos;  // position among the jobs this run runs (the -k order)
+  int slot;         // {%}: 1..jobs*engines, the lowest free one, as GNU parallel's job slots
+  int attempt;      // 1 for the first try
+  std::string cmd;
   mpiply::AsyncResult<Outcome> ar;
 };
 
 class Farm {
  public:
-  Farm(mpiply::Client& rc, const farm::Options& o) : rc_(rc), o_(o), lv_(rc.load_balanced_view()) {}
+  Farm(mpiply::Client& rc, farm::Options& o) : rc_(rc), o_(o), lv_(rc.load_balanced_view()) {
+    // --halt now kills running commands with a signal to their engine's worker process: only
+    // isolated tasks can be signalled (docs/isolation.md).
+    if (o_.halt.when == farm::Halt::When::now) lv_ = lv_.with_flags({.isolate = true});
+  }
 
   int run() {
-    std::vector<Command> cmds;
-    if (o_.input == "-") {
-      cmds = farm::read_commands(std::cin);
-    } else {
-      std::ifstream in(o_.input);
-      if (!in) return usage_error(fmt::format("cannot read the command file '{}'", o_.input));
-      cmds = farm::read_commands(in);
+    std::vector<Job> jobs;
+    try {
+      jobs = farm::make_jobs(o_);
+    } catch (const std::exception& e) {
+      return usage_error(e.what());
     }
-    std::deque<const Command*> pending;
-    std::set<std::pair<long, std::string>> skip;
-    if (o_.resume) skip = farm::succeeded_in_joblog(o_.joblog);
-    for (const auto& c : cmds)
-      if (!skip.count({c.seq, c.text})) pending.push_back(&c);
-    if (o_.resume)
-      fmt::print(stderr, "farm: --resume: {} of {} commands already succeeded, {} to run\n",
-                 cmds.size() - pending.size(), cmds.size(), pending.size());
-    if (!open_outputs()) return farm::kExitUsage;
+    std::deque<std::pair<const Job*, std::size_t>> pending;
+    std::set<long> skip;
+    bool resuming = o_.resume || o_.resume_failed;
+    if (resuming) skip = farm::seqs_in_joblog(o_.joblog, o_.resume_failed);
+    for (const auto& j : jobs)
+      if (!skip.count(j.seq)) pending.emplace_back(&j, pending.size());
+    if (resuming)
+      fmt::print(stderr, "farm: --{}: {} of {} jobs are in the joblog{}, {} to run\n",
+                 o_.resume ? "resume" : "resume-failed", jobs.size() - pending.size(),
+                 jobs.size(), o_.resume ? "" : " as succeeded", pending.size());
+    const int slots = o_.jobs * static_cast<int>(rc_.ids().size());
+    int ranks = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    if (ranks == 1 && o_.jobs > 1)
+      fmt::print(stderr, "farm: -j {}: with one rank the commands run on rank 0 one at a time; "
+                         "start more ranks (mpirun -n N) to run them at once\n", o_.jobs);
+    if (o_.dry_run) {
+      for (auto& [job, pos] : pending)
+        fmt::print("{}\n", farm::command_line(o_.command, *job, static_cast<int>(pos % slots) + 1));
+      return 0;
+    }
+    if (!open_joblog()) return farm::kExitUsage;
 
-    Progress progress(pending.size());
-    // Enough handles in flight to keep every engine's queue full; the rest wait here, so
-    // finding a finished one stays cheap however many commands there are.
-    const std::size_t window = std::max<std::size_t>(8, 2 * rc_.ids().size() * rc_.hwm());
+    total_ = pending.size();
+    farm::Printer printer(pending.size(), o_.keep_order, o_.bar);
+    std::set<int> free_slots;
+    for (int s = 1; s <= slots; ++s) free_slots.insert(s);
     std::vector<Running> running;
     auto pause = std::chrono::microseconds(100);
-    while (!pending.empty() || !running.empty()) {
-      while (running.size() < window && !pending.empty()) {
-        running.push_back(submit(pending.front(), 1));
+    auto signalled = std::chrono::steady_clock::time_point{};
+    while ((!pending.empty() && !halted_) || !running.empty()) {
+      // One command per free slot: an engine holds -j commands, all running (MPIPLY_HWM = -j).
+      while (!halted_ && !free_slots.empty() && !pending.empty()) {
+        int slot = *free_slots.begin();
+        free_slots.erase(free_slots.begin());
+        auto [job, pos] = pending.front();
         pending.pop_front();
+        running.push_back(submit(job, pos, slot, 1));
+      }
+      if (halted_ && o_.halt.when == farm::Halt::When::now &&
+          std::chrono::steady_clock::now() - signalled > std::chrono::milliseconds(200)) {
+        // Again while any run: a command that started after the last signal gets one too.
+        rc_.send_signal(SIGUSR2);
+        signalled = std::chrono::steady_clock::now();
       }
       auto it = std::find_if(running.begin(), running.end(), [](const Running& r) {
         return r.ar.ready();
@@ -134,13 +138,16 @@ class Farm {
         error = e.what();
       }
       bool ok = error.empty() && out.ok();
-      if (!ok && r.attempt <= o_.retries) {
-        running.push_back(submit(r.cmd, r.attempt + 1));
+      if (!ok && !halted_ && r.attempt < o_.retries) {
+        running.push_back(submit(r.job, r.pos, r.slot, r.attempt + 1));
         continue;
       }
-      report(r, std::move(out), error, progress);
+      free_slots.insert(r.slot);
+      report(r, std::move(out), error, printer);
     }
-    return static_cast<int>(std::min<std::size_t>(progress.failed(), 101));
+    printer.close();
+    if (halted_) return halt_status_;
+    return static_cast<int>(std::min<std::size_t>(printer.failed(), 101));
   }
 
  private:
@@ -149,83 +156,69 @@ class Farm {
     return farm::kExitUsage;
   }
 
-  static bool ends_with_newline(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    f.seekg(-1, std::ios::end);
-    char c = '\n';
-    f.get(c);
-    return c == '\n';
+  bool open_joblog() {
+    if (o_.joblog.empty()) return true;
+    bool resuming = o_.resume || o_.resume_failed;
+    joblog_ = farm::open_joblog(o_.joblog, resuming);
+    if (joblog_) return true;
+    usage_error(fmt::format("cannot write the joblog '{}'", o_.joblog));
+    return false;
   }
 
-  bool open_outputs() {
-    if (!o_.joblog.empty()) {
-      bool fresh = !o_.resume || !std::filesystem::exists(o_.joblog) ||
-                   std::filesystem::file_size(o_.joblog) == 0;
-      joblog_.reset(std::fopen(o_.joblog.c_str(), o_.resume ? "a" : "w"));
-      if (!joblog_) {
-        usage_error(fmt::format("cannot write the joblog '{}'", o_.joblog));
-        return false;
-      }
-      if (fresh) std::fputs(farm::kJoblogHeader, joblog_.get());
-      else if (!ends_with_newline(o_.joblog)) std::fputc('\n', joblog_.get());  // a cut-off row
-      std::fflush(joblog_.get());
-    }
-    if (!o_.results.empty()) {
-      std::error_code ec;
-      std::filesystem::create_directories(o_.results, ec);
-      if (ec) {
-        usage_error(fmt::format("cannot create --results '{}': {}", o_.results, ec.message()));
-        return false;
-      }
-    }
-    return true;
+  Running submit(const Job* job, std::size_t pos, int slot, int attempt) {
+    std::string cmd = farm::command_line(o_.command, *job, slot);
+    bool stop_on_usr2 = o_.halt.when == farm::Halt::When::now;
+    auto ar = lv_.apply_async(run_command, cmd, o_.timeout, o_.grace, stop_on_usr2);
+    return {job, pos, slot, attempt, std::move(cmd), std::move(ar)};
   }
 
-  Running submit(const Command* c, int attempt) {
-    return {c, attempt, lv_.apply_async(run_command, c->text, o_.timeout, o_.grace)};
-  }
-
-  // The attempt that is not retried: its joblog line, its output, the progress line.
-  void report(const Running& r, Outcome out, const std::string& error, Progress& progress) {
+  // The try that is not retried: its joblog line, its output, the progress, --halt.
+  void report(const Running& r, Outcome out, const std::string& error, farm::Printer& printer) {
     auto meta = r.ar.metadata().at(0);
     double start = meta.started ? epoch_seconds(*meta.started) : 0.0;
     if (joblog_) {
-      auto row = farm::joblog_row(r.cmd->seq, meta.hostname, start, out.runtime, out.exitval,
-                                  out.signal, r.cmd->text);
-      std::fputs(row.c_str(), joblog_.get());
+      farm::JoblogRow row{r.job->seq, meta.hostname, start, out.runtime, r.cmd.size(),
+                          out.out.size() + out.err.size(), out.exitval, out.signal, r.cmd};
+      std::fputs(farm::joblog_row(row).c_str(), joblog_.get());
       std::fflush(joblog_.get());  // a killed job keeps every line written so far
     }
     if (out.timed_out)
       out.err += fmt::format(
           "farm: command {} timed out after {} s on engine {} ({}) and was killed (signal {})\n",
-          r.cmd->seq, o_.timeout, meta.engine_id, meta.hostname, out.signal);
+          r.job->seq, o_.timeout, meta.engine_id, meta.hostname, out.signal);
     if (!error.empty())
-      out.err += fmt::format("farm: command {} did not run on engine {} ({}): {}\n", r.cmd->seq,
+      out.err += fmt::format("farm: command {} did not run on engine {} ({}): {}\n", r.job->seq,
                              meta.engine_id, meta.hostname, error);
+    bool ok = error.empty() && out.ok();
     if (!o_.results.empty()) {
-      std::ofstream(fmt::format("{}/{}.out", o_.results, r.cmd->seq), std::ios::binary) << out.out;
-      std::ofstream(fmt::format("{}/{}.err", o_.results, r.cmd->seq), std::ios::binary) << out.err;
-    } else {
-      // Each stream in one write, flushed: outputs of different commands never interleave.
-      std::fwrite(out.out.data(), 1, out.out.size(), stdout);
-      std::fflush(stdout);
-      if (!out.err.empty()) {
-        progress.clear_line();
-        std::fwrite(out.err.data(), 1, out.err.size(), stderr);
-        std::fflush(stderr);
+      try {
+        farm::save_results(o_.results, *r.job, r.slot, out.out, out.err);
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "farm: {}\n", e.what());
+        ok = false;
       }
+      out.out.clear();
+      out.err.clear();
     }
-    progress.finished(error.empty() && out.ok());
+    printer.output(r.pos, std::move(out.out), std::move(out.err));
+    printer.finished(ok);
+    if (!ok && !halted_ && !out.halted && o_.halt.triggered(printer.failed(), total_)) {
+      halted_ = true;
+      halt_status_ = o_.halt.exit_status(printer.failed(), total_, out.exitval, out.signal);
+      fmt::print(stderr, "farm: --halt: command {} failed ({} failed in all); {}\n", r.job->seq,
+                 printer.failed(),
+                 o_.halt.when == farm::Halt::When::now ? "killing the running commands"
+                                                      : "starting no more commands");
+    }
   }
 
-  struct Closer {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-
   mpiply::Client& rc_;
-  const farm::Options& o_;
+  farm::Options& o_;
   mpiply::LoadBalancedView lv_;
-  std::unique_ptr<std::FILE, Closer> joblog_;
+  std::unique_ptr<std::FILE, farm::FileCloser> joblog_;
+  std::size_t total_ = 0;
+  bool halted_ = false;
+  int halt_status_ = 0;
 };
 
 }  // namespace
@@ -233,8 +226,12 @@ class Farm {
 int main(int argc, char** argv) {
   farm::Options opts;
   if (auto code = farm::parse_options(argc, argv, opts)) return *code;
-  // Commands may run for hours: an engine should hold only the command it runs, or commands
-  // queued behind a long one wait while other engines idle. A MPIPLY_HWM the user set wins.
-  ::setenv("MPIPLY_HWM", "1", 0);
+  // Commands may run for hours: an engine holds only the -j commands it runs, or commands queued
+  // behind a long one would wait while other engines idle. -j sets both; MPIPLY_* the user set
+  // win when -j is not given.
+  std::string j = std::to_string(opts.jobs);
+  bool given = opts.jobs != 1;
+  ::setenv("MPIPLY_HWM", j.c_str(), given);
+  ::setenv("MPIPLY_ENGINE_THREADS", j.c_str(), given);
   return mpiply::run(argc, argv, [&](mpiply::Client& rc) { return Farm(rc, opts).run(); });
 }

@@ -87,6 +87,34 @@ TEST_CASE("progress_line: items, percent, rate, elapsed, ETA; no control charact
   CHECK(mpiply::progress_redraw("abc") == "\rabc\x1b[K");
 }
 
+// Display columns of UTF-8 text (each block character is one column).
+std::size_t columns(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+TEST_CASE("progress_bar: tqdm's layout, as wide as asked, no control characters", "[progress]") {
+  std::string b = mpiply::progress_bar(25, 100, 5.0, 0, 80, ", 2 failed");
+  INFO(b);
+  CHECK(b.rfind(" 25%|", 0) == 0);
+  CHECK(b.find("| 25/100 [00:05<00:15, 5.0 items/s, 2 failed]") != std::string::npos);
+  CHECK(columns(b) == 80);
+  CHECK(!has_control_chars(b));
+  // A quarter of the cells are full blocks; 37.5% of the narrowest bar (10 cells) is three full
+  // blocks and three quarters of one.
+  std::string bar = b.substr(5, b.find("| 25/100") - 5);
+  std::size_t cells = columns(bar), blocks = 0;
+  for (std::size_t at = 0; (at = bar.find("█", at)) != std::string::npos; at += 3) ++blocks;
+  CHECK(blocks == cells / 4);
+  CHECK(mpiply::progress_bar(3, 8, 1.0, 0, 0).find("|███▊      |") != std::string::npos);
+  std::string full = mpiply::progress_bar(10, 10, 3725.0, 0, 60);
+  CHECK(full.rfind("100%|██████████", 0) == 0);
+  CHECK(full.find("[1:02:05<00:00,") != std::string::npos);
+  CHECK(columns(full) == 60);
+  CHECK(mpiply::progress_bar(0, 10, 1.0).find("<?, 0.0 items/s]") != std::string::npos);
+}
+
 TEST_CASE("wait_interactive to a file: one plain line per interval, the last shows every item",
           "[progress]") {
   int rc = run_client([](mpiply::Client& c) {
@@ -165,7 +193,10 @@ TEST_CASE("wait_interactive on a terminal redraws one line", "[progress]") {
       out.append(buf, static_cast<std::size_t>(n));
     }
     ::close(master);
-    CHECK(out.find("\r6/6 items (100.0%)") != std::string::npos);
+    // tqdm's bar, not the plain line of a log.
+    CHECK(out.find("\r100%|") != std::string::npos);
+    CHECK(out.find("| 6/6 [") != std::string::npos);
+    CHECK(out.find("items (") == std::string::npos);
     CHECK(out.find("\x1b[K") != std::string::npos);
     // One line in all: the only newline ends the final redraw (the terminal may add \r to it).
     std::size_t newlines = 0;
@@ -186,7 +217,8 @@ TEST_CASE("MPIPLY_PROGRESS forces plain lines or redraws, whatever the stream", 
     CHECK(ar.wait_interactive(0.01s, std::nullopt, f));
     std::string text = slurp(f);
     std::fclose(f);
-    CHECK(text.rfind("\r5/5 items", 0) == 0);
+    CHECK(text.rfind("\r100%|", 0) == 0);
+    CHECK(text.find("| 5/5 [") != std::string::npos);
     CHECK(text.find("\x1b[K\n") != std::string::npos);
 
     int master = -1, slave = -1;

@@ -2,7 +2,9 @@
 // The line wait_interactive shows: items done / total, percent, rate, elapsed and ETA. Exposed so
 // a program can draw its own, and so the format is tested apart from any terminal.
 #include <cstddef>
+#include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace mpiply {
 
@@ -14,5 +16,17 @@ std::string progress_line(std::size_t done, std::size_t total, double elapsed_se
 // The same line for a terminal: carriage return, the line, and "erase to end of line", so that
 // each call overwrites the previous one.
 std::string progress_redraw(const std::string& line);
+// The bar wait_interactive draws on a terminal, laid out as tqdm draws it, `width` columns wide:
+// " 37%|███▋      | 37/100 [00:03<00:05, 12.3 items/s]" and `postfix` (e.g. ", 2 failed")
+// before the closing bracket. No control characters (progress_redraw adds them).
+std::string progress_bar(std::size_t done, std::size_t total, double elapsed_seconds,
+                         std::size_t done_at_start = 0, std::size_t width = 80,
+                         std::string_view postfix = {});
+// Whether progress on `out` should redraw one line (a bar) or write plain lines: whether `out`
+// reaches a person's terminal, seen through mpirun's forwarding (docs/progress.md), or what
+// MPIPLY_PROGRESS says. Throws UsageError for a bad MPIPLY_PROGRESS.
+bool progress_redraws(std::FILE* out);
+// The terminal's width in columns for a bar on `out` (through mpirun too); 80 if unknown.
+std::size_t progress_width(std::FILE* out);
 
 }  // namespace mpiply

@@ -1,7 +1,9 @@
 #pragma once
 // farm: running one shell command on an engine. The command runs as `/bin/sh -c CMD` in its own
 // process group, its stdout and stderr go to two memory files (never a pipe: a pipe would block
-// the command at 64 KiB while we wait for it), and a timeout kills the whole group.
+// the command at 64 KiB while we wait for it), and a timeout kills the whole group. So does
+// SIGUSR2 to the engine process running it when asked (--halt now: rank 0 signals the isolated
+// workers that run the commands).
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -24,9 +26,11 @@ namespace farm {
 
 // What one run of a command gave; travels back to rank 0 as the task's value.
 struct Outcome {
-  int exitval = 0;         // exit status; 0 when a signal ended the command (as GNU parallel)
-  int signal = 0;          // the signal that ended it; on a timeout, the last one we sent
+  int exitval = 0;         // exit status; 0 when a signal ended the command, -1 when we killed it
+                           // (timeout, --halt now), as GNU parallel
+  int signal = 0;          // the signal that ended it; when we killed it, the last one we sent
   bool timed_out = false;
+  bool halted = false;     // killed by --halt now
   double runtime = 0;      // seconds from fork to reaping the shell
   std::string out, err;    // everything the command wrote to stdout and stderr
 
@@ -34,11 +38,15 @@ struct Outcome {
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & exitval & signal & timed_out & runtime & out & err;
+    ar & exitval & signal & timed_out & halted & runtime & out & err;
   }
 };
 
 namespace detail {
+
+// Set by SIGUSR2 when run_shell was asked to stop on it.
+inline volatile std::sig_atomic_t stop_requested = 0;
+inline void on_stop_signal(int) { stop_requested = 1; }
 
 [[noreturn]] inline void fail(const char* what) {
   throw std::runtime_error(std::string("farm: ") + what + ": " + std::strerror(errno));
@@ -91,21 +99,23 @@ inline std::string read_all(int fd) {
 }
 
 // Waits up to `ms` milliseconds (forever if negative) for the child to exit; true if it did.
+// When `stoppable`, a stop request (SIGUSR2) ends the wait early too.
 // A pidfd lets poll() wait on the process with a timeout and no SIGCHLD handler.
-inline bool wait_exit(pid_t pid, int pidfd, long ms, int& status) {
-  if (ms >= 0 && pidfd >= 0) {
+inline bool wait_exit(pid_t pid, int pidfd, long ms, int& status, bool stoppable) {
+  if (pidfd >= 0) {
     pollfd p{pidfd, POLLIN, 0};
     int r;
-    while ((r = ::poll(&p, 1, static_cast<int>(ms))) < 0 && errno == EINTR) {
+    while ((r = ::poll(&p, 1, ms >= 0 ? static_cast<int>(ms) : -1)) < 0 && errno == EINTR) {
+      if (stoppable && stop_requested) return false;
     }
     if (r == 0) return false;
-  } else if (ms >= 0) {
+  } else {
     // No pidfd (kernel before 5.3): check every 10 ms.
     for (long waited = 0;; waited += 10) {
       pid_t r = ::waitpid(pid, &status, WNOHANG);
       if (r == pid) return true;
       if (r < 0 && errno != EINTR) fail("waitpid");
-      if (waited >= ms) return false;
+      if ((ms >= 0 && waited >= ms) || (stoppable && stop_requested)) return false;
       ::usleep(10000);
     }
   }
@@ -116,10 +126,21 @@ inline bool wait_exit(pid_t pid, int pidfd, long ms, int& status) {
 
 }  // namespace detail
 
-// Runs `cmd` with /bin/sh -c; after timeout_s seconds (0: never) its process group gets SIGTERM,
-// and SIGKILL grace_s seconds later if the shell is still there.
-inline Outcome run_shell(const std::string& cmd, double timeout_s, double grace_s) {
+// Runs `cmd` with /bin/sh -c; after timeout_s seconds (0: never), or on SIGUSR2 when
+// stop_on_usr2, its process group gets SIGTERM, and SIGKILL grace_s seconds later if the shell is
+// still there.
+inline Outcome run_shell(const std::string& cmd, double timeout_s, double grace_s,
+                         bool stop_on_usr2) {
   using namespace detail;
+  if (stop_on_usr2) {
+    // Only in an isolated worker process (rank 0 asks so only then): an engine's own handlers
+    // are not ours to change.
+    stop_requested = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    ::sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGUSR2, &sa, nullptr);  // no SA_RESTART: poll returns EINTR
+  }
   Fd out(::memfd_create("farm-stdout", MFD_CLOEXEC));
   Fd err(::memfd_create("farm-stderr", MFD_CLOEXEC));
   Fd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));  // commands must not read the job's stdin
@@ -137,20 +158,25 @@ inline Outcome run_shell(const std::string& cmd, double timeout_s, double grace_
   Outcome o;
   int status = 0;
   long timeout_ms = timeout_s > 0 ? static_cast<long>(timeout_s * 1000) : -1;
-  if (!wait_exit(pid, pidfd.fd, timeout_ms, status)) {
-    o.timed_out = true;
+  if (stop_requested || !wait_exit(pid, pidfd.fd, timeout_ms, status, true)) {
+    o.halted = stop_requested != 0;
+    o.timed_out = !o.halted;
     o.signal = SIGTERM;
     ::kill(-pid, SIGTERM);
-    if (!wait_exit(pid, pidfd.fd, static_cast<long>(grace_s * 1000), status)) {
+    if (!wait_exit(pid, pidfd.fd, static_cast<long>(grace_s * 1000), status, false)) {
       o.signal = SIGKILL;
       ::kill(-pid, SIGKILL);
-      wait_exit(pid, pidfd.fd, -1, status);
+      wait_exit(pid, pidfd.fd, -1, status, false);
     }
     ::kill(-pid, SIGKILL);  // whatever else the command left in its group
   }
   o.runtime = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (WIFEXITED(status)) o.exitval = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
+  if (o.timed_out || o.halted) {
+    o.exitval = -1;
+    if (o.signal == 0) o.signal = SIGTERM;  // the shell exited on our SIGTERM after trapping it
+  }
   o.out = read_all(out.fd);
   o.err = read_all(err.fd);
   return o;

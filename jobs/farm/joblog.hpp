@@ -1,7 +1,9 @@
 #pragma once
-// farm: the command list and the joblog. The joblog has GNU parallel's tab-separated columns, so
-// tools written for `parallel --joblog` read ours; --resume reads it back to skip what succeeded.
+// farm: the joblog. It has GNU parallel's tab-separated columns, so tools written for
+// `parallel --joblog` read ours; --resume and --resume-failed read it back to skip jobs.
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <fstream>
 #include <istream>
 #include <set>
@@ -14,40 +16,36 @@
 
 namespace farm {
 
-struct Command {
-  long seq;          // 1-based position among the commands (blank lines and comments not counted)
-  std::string text;  // the line as given, run with /bin/sh -c
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
 };
-
-// One command per line; lines that are blank or whose first non-blank character is '#' are
-// skipped. A trailing '\r' (a file written on Windows) is dropped.
-inline std::vector<Command> read_commands(std::istream& in) {
-  std::vector<Command> cmds;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    auto first = line.find_first_not_of(" \t");
-    if (first == std::string::npos || line[first] == '#') continue;
-    cmds.push_back({static_cast<long>(cmds.size()) + 1, line});
-  }
-  return cmds;
-}
 
 inline constexpr const char* kJoblogHeader =
     "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n";
 
-// One joblog row, laid out as GNU parallel writes it (Send and Receive are bytes transferred to
-// and from remote hosts there; nothing is transferred here).
-inline std::string joblog_row(long seq, const std::string& host, double start_epoch,
-                              double runtime, int exitval, int signal, const std::string& cmd) {
-  return fmt::format("{}\t{}\t{:.3f}\t{:10.3f}\t0\t0\t{}\t{}\t{}\n", seq, host, start_epoch,
-                     runtime, exitval, signal, cmd);
+// One joblog row, laid out as GNU parallel writes it. Send and Receive are bytes moved to and
+// from the host that ran the command: there, files of --transferfile and --return; here, the
+// command line sent to the engine and the output it sent back.
+struct JoblogRow {
+  long seq;
+  std::string host;
+  double start_epoch, runtime;
+  std::size_t send, receive;
+  int exitval, signal;
+  std::string command;
+};
+
+inline std::string joblog_row(const JoblogRow& r) {
+  return fmt::format("{}\t{}\t{:.3f}\t{:10.3f}\t{}\t{}\t{}\t{}\t{}\n", r.seq, r.host,
+                     r.start_epoch, r.runtime, r.send, r.receive, r.exitval, r.signal, r.command);
 }
 
-// (seq, command) of every row that finished with Exitval 0 and Signal 0. Rows that do not parse
-// (e.g. a line cut short when a job was killed) are reported and ignored: their commands rerun.
-inline std::set<std::pair<long, std::string>> succeeded_in_joblog(const std::string& path) {
-  std::set<std::pair<long, std::string>> done;
+// The Seq of every row (of every row with Exitval 0 and Signal 0 when only_succeeded): the jobs
+// --resume (--resume-failed) skips. As in GNU parallel only Seq counts, so the inputs must be
+// the same as in the run that wrote the joblog. Rows that do not parse (e.g. a line cut short
+// when a job was killed) are reported and ignored: their jobs run again.
+inline std::set<long> seqs_in_joblog(const std::string& path, bool only_succeeded) {
+  std::set<long> done;
   std::ifstream in(path);
   if (!in) return done;  // no joblog yet: nothing to skip
   std::string line;
@@ -64,14 +62,34 @@ inline std::set<std::pair<long, std::string>> succeeded_in_joblog(const std::str
     try {
       if (f.size() != 8) throw std::invalid_argument("too few columns");
       if (std::stol(f[0]) < 1) throw std::invalid_argument("bad Seq");
-      if (std::stoi(f[6]) == 0 && std::stoi(f[7]) == 0)
-        done.emplace(std::stol(f[0]), line.substr(at));
+      bool ok = std::stoi(f[6]) == 0 && std::stoi(f[7]) == 0;
+      if (ok || !only_succeeded) done.insert(std::stol(f[0]));
     } catch (const std::exception&) {
       fmt::print(stderr, "farm: {}:{}: not a joblog row, ignored (its command will run again)\n",
                  path, lineno);
     }
   }
   return done;
+}
+
+// Opens the joblog: a new one with its header, or (when resuming) the old one to append to,
+// first ending a row a killed run left cut short. Null if it cannot be written.
+inline std::unique_ptr<std::FILE, FileCloser> open_joblog(const std::string& path, bool resume) {
+  bool fresh = !resume || !std::filesystem::exists(path) || std::filesystem::file_size(path) == 0;
+  bool cut = false;
+  if (!fresh) {
+    std::ifstream f(path, std::ios::binary);
+    f.seekg(-1, std::ios::end);
+    char c = '\n';
+    f.get(c);
+    cut = c != '\n';
+  }
+  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), resume ? "a" : "w"));
+  if (!f) return f;
+  if (fresh) std::fputs(kJoblogHeader, f.get());
+  else if (cut) std::fputc('\n', f.get());
+  std::fflush(f.get());
+  return f;
 }
 
 }  // namespace farm

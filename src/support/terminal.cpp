@@ -1,6 +1,7 @@
 // Is a descriptor a person's terminal? isatty, seen through an MPI launcher's forwarding pty.
 #include "support/terminal.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -56,9 +57,14 @@ bool is_terminal(int fd) {
     if (mode != "auto")
       throw UsageError(fmt::format("MPIPLY_PROGRESS is '{}'; use lines, redraw or auto", mode));
   }
-  if (::isatty(fd) != 1) return false;
-  if (fd != 1 && fd != 2) return true;
-  // Under a launcher, the launcher closest to the user decides.
+  const bool own = ::isatty(fd) == 1;
+  if (fd != 1 && fd != 2) return own;
+  // Under a launcher, the launcher closest to the user decides: Open MPI gives a rank's stdout a
+  // pty but its stderr a pipe, whatever mpirun's own are. A rank's fd that is a regular file
+  // (redirected below the launcher) is no terminal, whatever the launcher's.
+  struct stat st {};
+  if (!own && (::fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
+    return false;
   // (srun is not among them: it forwards output through a pipe unless asked for a pty with
   // --pty, and then the terminal is real.)
   static const std::set<std::string> launchers = {"mpirun", "mpiexec", "orterun", "orted",
@@ -75,7 +81,7 @@ bool is_terminal(int fd) {
     }
     pid = parent_of(pid).first;
   }
-  return terminal;
+  return under ? terminal : own;
 }
 
 }  // namespace mpiply::detail
