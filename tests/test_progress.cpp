@@ -343,3 +343,45 @@ TEST_CASE("write_timeline: Chrome trace JSON with one complete event per task", 
   });
   REQUIRE(rc == 0);
 }
+
+TEST_CASE("Client::report: one page with a bar per task that ran and every failed task listed",
+          "[progress]") {
+  int rc = run_client([](mpiply::Client& c) {
+    auto lv = c.load_balanced_view();
+    auto ar = lv.map_async(prog_thirds, mpiply_test::iota_vec(30), {.chunksize = 1});
+    ar.wait();
+    c.direct_view().push({{"seen", 1}});
+    std::string path = "test_progress_report_" + std::to_string(::getpid()) + ".html";
+    c.report(path);
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE(in);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string html = ss.str();
+    std::remove(path.c_str());
+    auto count = [&](const std::string& needle) {
+      std::size_t n = 0;
+      for (auto at = html.find(needle); at != std::string::npos; at = html.find(needle, at + 1)) ++n;
+      return n;
+    };
+    std::size_t ran = 0, failed = 0;
+    for (const auto& m : c.db_query(mpiply::Query())) {
+      ran += m.started && m.completed && m.engine_id >= 0;
+      failed += m.status == mpiply::TaskStatus::error;
+    }
+    CHECK(failed == 10);  // 0, 3, ..., 27
+    CHECK(count("<rect class=\"bar") == ran);
+    CHECK(count("<rect class=\"bar failed") == failed);
+    CHECK(count("<tr class=\"failed-task\"") == failed);
+    CHECK(html.find("multiple of three: 27") != std::string::npos);
+    CHECK(html.find(">push</span>") != std::string::npos);  // the legend names the push
+    // Self-contained: nothing is fetched.
+    CHECK(html.find("http://") == std::string::npos);
+    CHECK(html.find("https://") == std::string::npos);
+    CHECK(html.find("<script src") == std::string::npos);
+    CHECK_THROWS_WITH(c.report("/nonexistent-dir/r.html"),
+                      Catch::Matchers::Contains("/nonexistent-dir/r.html"));
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
