@@ -385,3 +385,43 @@ TEST_CASE("Client::report: one page with a bar per task that ran and every faile
   });
   REQUIRE(rc == 0);
 }
+
+TEST_CASE("report_html: close bars merge only past max_bars; text from tasks is escaped",
+          "[progress]") {
+  // 40 back-to-back tasks of one function on one lane, 1 ms each; task 5 failed with an error
+  // text that is markup.
+  std::vector<mpiply::TaskMetadata> tasks;
+  auto t0 = mpiply::WallClock::now();
+  for (int i = 0; i < 40; ++i) {
+    mpiply::TaskMetadata m;
+    m.msg_id = static_cast<mpiply::MsgId>(i);
+    m.engine_id = 0;
+    m.function = "f<x>";
+    m.status = i == 5 ? mpiply::TaskStatus::error : mpiply::TaskStatus::ok;
+    if (i == 5) m.error = "ValueError: <script>alert(1)</script>";
+    m.submitted = t0;
+    m.started = t0 + std::chrono::milliseconds(i);
+    m.completed = t0 + std::chrono::milliseconds(i + 1);
+    m.received = m.completed;
+    m.items = 1;
+    tasks.push_back(m);
+  }
+  auto count = [](const std::string& html, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = html.find(needle); at != std::string::npos; at = html.find(needle, at + 1)) ++n;
+    return n;
+  };
+  std::string all = mpiply::report_html(tasks);
+  CHECK(count(all, "<rect class=\"bar") == 40);
+  CHECK(all.find("<script>alert") == std::string::npos);
+  CHECK(all.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  CHECK(all.find("f&lt;x&gt;") != std::string::npos);
+  mpiply::ReportOptions o;
+  o.max_bars = 10;
+  std::string merged = mpiply::report_html(tasks, o);
+  // The failed task keeps a bar of its own: merging joins only tasks of the same outcome.
+  std::size_t bars = count(merged, "<rect class=\"bar");
+  CHECK(bars == 3);
+  CHECK(count(merged, "<rect class=\"bar failed") == 1);
+  CHECK(merged.find("40 tasks drawn as 3 bars") != std::string::npos);
+}
