@@ -1,26 +1,35 @@
 // dbinfo: what a task database holds — the runs that wrote it, how many tasks ended how, and the
-// failed ones — for a job that finished, or one that crashed or was killed. No MPI: run it as a
-// plain program (not while the job that writes the database is running: it holds the file).
+// failed ones — for a job that finished, crashed or was killed, or one still running (then it
+// reads a snapshot copy: the running job holds the file). No MPI: run it as a plain program.
 //
 //   ./build/jobs/dbinfo results.db                 runs, counts by status, first 20 failures
 //   ./build/jobs/dbinfo results.db --failed 0      ... every failure
 //   ./build/jobs/dbinfo results.db --tasks --run 2 ... and every task of run 2
 //   ./build/jobs/dbinfo results.db --status error  query mode: the failed tasks with their errors
 //   ./build/jobs/dbinfo results.db --function f --run 3 --engine 0 --count
+//   ./build/jobs/dbinfo report results.db -o report.html    the last run as an HTML report
+//   ./build/jobs/dbinfo export results.db --format csv -o tasks.csv   one row per task
 // Query mode (any of --status, --function, --engine, --msg, --host) runs the hub's db_query over
-// the file (docs/database.md, "Reading earlier runs") and prints the matching tasks.
+// the file (docs/database.md, "Reading earlier runs") and prints the matching tasks; export
+// writes the tasks that match them (all tasks without a condition).
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
 
 #include <boost/program_options.hpp>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <mpiply/errors.hpp>
 #include <mpiply/query.hpp>
+#include <mpiply/report.hpp>
 
 #include "taskdb/task_db.hpp"  // from src/: the task database is not public API yet
 
@@ -82,18 +91,153 @@ mpiply::Query build_query(const po::variables_map& vm, std::int64_t run) {
   return q;
 }
 
+// ---- export: one row per task
+
+std::int64_t ns_of(const std::optional<mpiply::TimePoint>& t) {
+  return t ? std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count()
+           : 0;
+}
+
+constexpr const char* kColumns[] = {"run",         "msg_id",     "function",   "status",
+                                    "reused",      "engine_id",  "hostname",   "pid",
+                                    "thread",      "items",      "submitted_ns", "started_ns",
+                                    "completed_ns", "received_ns", "duration_s", "error"};
+
+nlohmann::json task_json(const mpiply::TaskMetadata& m) {
+  auto stamp = [](const std::optional<mpiply::TimePoint>& t) {
+    return t ? nlohmann::json(ns_of(t)) : nlohmann::json(nullptr);
+  };
+  nlohmann::json duration = nullptr;
+  if (m.started && m.completed)
+    duration = std::chrono::duration<double>(*m.completed - *m.started).count();
+  return {{"run", m.run},
+          {"msg_id", m.msg_id},
+          {"function", m.function},
+          {"status", mpiply::to_string(m.status)},
+          {"reused", m.reused},
+          {"engine_id", m.engine_id},
+          {"hostname", m.hostname},
+          {"pid", m.pid},
+          {"thread", m.thread},
+          {"items", m.items},
+          {"submitted_ns", stamp(m.submitted)},
+          {"started_ns", stamp(m.started)},
+          {"completed_ns", stamp(m.completed)},
+          {"received_ns", stamp(m.received)},
+          {"duration_s", duration},
+          {"error", m.error}};
+}
+
+// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string csv_row(const mpiply::TaskMetadata& m) {
+  nlohmann::json j = task_json(m);
+  std::string line;
+  for (const char* c : kColumns) {
+    const auto& v = j[c];
+    if (!line.empty() || c != kColumns[0]) line += ',';
+    if (v.is_null()) continue;
+    line += csv_field(v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  return line + "\r\n";
+}
+
+// Streams the matching tasks to out as CSV (a header row first) or as a JSON array of objects.
+std::uint64_t export_tasks(TaskDbReader& db, const mpiply::Query& q, const std::string& format,
+                           std::ostream& out) {
+  std::uint64_t n = 0;
+  if (format == "csv") {
+    std::string header;
+    for (const char* c : kColumns) header += (header.empty() ? "" : ",") + std::string(c);
+    out << header << "\r\n";
+  } else {
+    out << "[";
+  }
+  db.query(q, [&](const mpiply::TaskMetadata& m) {
+    if (format == "csv") {
+      out << csv_row(m);
+    } else {
+      // Invalid UTF-8 in an error text becomes U+FFFD rather than an unreadable file.
+      out << (n ? ",\n " : "\n ")
+          << task_json(m).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    ++n;
+  });
+  if (format != "csv") out << (n ? "\n]\n" : "]\n");
+  return n;
+}
+
+// Where a report or an export goes: the file -o names, or stdout without it.
+template <class F>
+void write_output(const std::string& path, F&& write) {
+  if (path.empty() || path == "-") {
+    write(std::cout);
+    std::cout.flush();
+    return;
+  }
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (f) write(f);
+  f.close();
+  if (!f)
+    throw mpiply::Error(fmt::format("cannot write '{}': {} (does its directory exist, and may "
+                                    "this process write there?)",
+                                    path, std::strerror(errno)));
+}
+
+// The HTML report of one run (the last without --run), titled by the database and the run.
+int write_run_report(TaskDbReader& db, std::int64_t run, const std::string& output) {
+  auto runs = db.runs();
+  if (runs.empty()) throw mpiply::UsageError(fmt::format("{} holds no run", db.path()));
+  if (run == 0) run = runs.back().id;
+  auto it = std::find_if(runs.begin(), runs.end(), [&](const RunInfo& r) { return r.id == run; });
+  if (it == runs.end())
+    throw mpiply::UsageError(fmt::format("{} holds no run {} (its runs are 1 to {})", db.path(),
+                                         run, runs.back().id));
+  std::vector<mpiply::TaskMetadata> tasks;
+  db.for_each(run, [&](const StoredTask& t) {
+    tasks.push_back(mpiply::detail::to_metadata(t, it->ranks));
+  });
+  mpiply::ReportOptions o;
+  o.title = fmt::format("{}: run {}", db.path(), run);
+  o.notes = {fmt::format("database {}, written by {}", db.path(), db.program()), run_line(*it)};
+  if (runs.size() > 1)
+    o.notes.push_back(fmt::format("the database holds runs 1 to {}; --run picks another",
+                                  runs.back().id));
+  write_output(output, [&](std::ostream& out) { out << mpiply::report_html(tasks, o); });
+  if (!output.empty() && output != "-")
+    fmt::print(stderr, "dbinfo: report of run {} ({} tasks) written to {}\n", run, tasks.size(),
+               output);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A first argument "report" or "export" picks that command; without one dbinfo prints.
+  std::string command;
+  if (argc > 1 && (std::strcmp(argv[1], "report") == 0 || std::strcmp(argv[1], "export") == 0)) {
+    command = argv[1];
+    --argc;
+    ++argv;
+  }
   po::options_description opts("options");
-  std::string path;
+  std::string path, output, format = "csv";
   long max_failed = 20;
   std::int64_t run = 0;
   opts.add_options()("help,h", "print this text")(
+      "output,o", po::value(&output), "report, export: write to this file (default: stdout)")(
+      "format", po::value(&format)->default_value("csv"), "export: csv or json")(
       "db", po::value(&path), "the task database (also the first positional argument)")(
       "failed", po::value(&max_failed)->default_value(20),
       "list at most this many failed tasks (0: all)")(
-      "run", po::value(&run)->default_value(0), "only this run (0: all)")(
+      "run", po::value(&run)->default_value(0),
+      "only this run (0: all; report: the last run)")(
       "tasks", "list every task (of --run, or of all runs)")(
       "status", po::value<std::vector<std::string>>()->composing(),
       "query mode: tasks with this status (ok, error, aborted; repeat for several)")(
@@ -118,10 +262,15 @@ int main(int argc, char** argv) {
     fmt::print(
         "usage: dbinfo DATABASE [--failed N] [--run R] [--tasks]\n"
         "       dbinfo DATABASE [--run R] [--status S]... [--function F] [--engine E] [--host H]\n"
-        "              [--msg M] [--limit N] [--count]\n\n"
+        "              [--msg M] [--limit N] [--count]\n"
+        "       dbinfo report DATABASE [-o REPORT.html] [--run R]\n"
+        "       dbinfo export DATABASE [--format csv|json] [-o FILE] [--run R] [conditions]\n\n"
         "Prints the runs recorded in an mpiply task database (MPIPLY_DB), the number of tasks\n"
         "by status, and the failed tasks with their errors. With a condition (query mode) it\n"
-        "prints the tasks that meet all of them instead.\n\n");
+        "prints the tasks that meet all of them instead. `report` writes one self-contained\n"
+        "HTML page of a run (charts, slowest and failed tasks); `export` writes one row per\n"
+        "task (ids, function, status, engine, host, time stamps in ns since the epoch, error).\n"
+        "A database that a running job holds is read from a snapshot copy.\n\n");
     std::cout << opts;
     return path.empty() && !vm.count("help") ? 2 : 0;
   }
@@ -130,8 +279,24 @@ int main(int argc, char** argv) {
     // A bad condition (e.g. an unknown status) is reported before anything is printed.
     bool query_mode = vm.count("status") || vm.count("function") || vm.count("engine") ||
                       vm.count("host") || vm.count("msg");
-    mpiply::Query q = query_mode ? build_query(vm, run) : mpiply::Query();
+    if (command == "export" && format != "csv" && format != "json")
+      throw mpiply::UsageError(
+          fmt::format("--format '{}' is not a format; give --format csv or --format json", format));
+    if (command.empty() && vm.count("output"))
+      throw mpiply::UsageError("-o/--output is for `dbinfo report` and `dbinfo export`");
+    mpiply::Query q = query_mode || command == "export" ? build_query(vm, run) : mpiply::Query();
     auto db = TaskDbReader::open(path);
+    if (db->snapshot())
+      fmt::print(stderr,
+                 "dbinfo: {} is held by a running job; reading a copy of it as of now\n", path);
+    if (command == "export") {
+      std::uint64_t n = 0;
+      write_output(output, [&](std::ostream& out) { n = export_tasks(*db, q, format, out); });
+      if (!output.empty() && output != "-")
+        fmt::print(stderr, "dbinfo: {} task{} written to {}\n", n, n == 1 ? "" : "s", output);
+      return 0;
+    }
+    if (command == "report") return write_run_report(*db, run, output);
     fmt::print("database {}\nwritten by {}\n", path, db->program());
     auto runs = db->runs();
     for (const RunInfo& r : runs)
@@ -181,6 +346,9 @@ int main(int argc, char** argv) {
       for (const auto& f : failures) fmt::print("  {}\n", f);
     }
     return 0;
+  } catch (const mpiply::UsageError& e) {
+    fmt::print(stderr, "dbinfo: {}\n", e.what());
+    return 2;
   } catch (const mpiply::Error& e) {
     fmt::print(stderr, "dbinfo: {}\n", e.what());
     return 1;

@@ -285,3 +285,87 @@ TEST_CASE("a stored record decodes as the live result would, failures included",
   auto pulled = record(mpiply::TaskStatus::ok, "", "", "");
   CHECK_THROWS_WITH(pulled.get<long>(), Contains("3:9") && Contains("does not record the type"));
 }
+
+TEST_CASE("push, pull and scatter tasks are named in metadata, the timeline and the database",
+          "[db][hub]") {
+  TempDb db("names");
+  std::int64_t run1 = 0;
+  std::size_t pushes = 0, scatters = 0, pulls = 0;
+  REQUIRE(run_with(db.path, [&](mpiply::Client& rc) {
+            run1 = rc.db_run();
+            auto dv = rc.direct_view();
+            auto push = dv.push_async({{"base", 7}});
+            // A quarter million ints: a megabyte through the scatter.
+            std::vector<int> xs(1 << 18);
+            for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<int>(i);
+            auto scatter = dv.scatter_async("xs", xs);
+            push.wait();
+            scatter.wait();
+            auto pull = dv.pull_async<int>("base");
+            CHECK(pull.get() == std::vector<int>(rc.ids().size(), 7));
+            auto names = [](const std::vector<mpiply::TaskMetadata>& md) {
+              std::set<std::string> s;
+              for (const auto& m : md) s.insert(m.function);
+              return s;
+            };
+            CHECK(names(push.metadata()) == std::set<std::string>{"push"});
+            CHECK(names(scatter.metadata()) == std::set<std::string>{"scatter"});
+            CHECK(names(pull.metadata()) == std::set<std::string>{"pull"});
+            pushes = push.metadata().size();
+            scatters = scatter.metadata().size();
+            pulls = pull.metadata().size();
+            // The timeline names each task by its function.
+            auto md = push.metadata();
+            for (const auto& part : {scatter.metadata(), pull.metadata()})
+              md.insert(md.end(), part.begin(), part.end());
+            std::string tl = mpiply::timeline_json(md);
+            for (const char* n : {"push", "scatter", "pull"})
+              CHECK(tl.find(fmt::format("\"function\": \"{}\"", n)) != std::string::npos);
+            CHECK(tl.find("\"function\": \"\"") == std::string::npos);
+          }) == 0);
+  REQUIRE(run_with(db.path, [&](mpiply::Client& rc) {
+            auto of = [&](const char* fn) {
+              return rc.db_query(field("run") == run1 && field("function") == fn).size();
+            };
+            CHECK(of("push") == pushes);
+            CHECK(of("scatter") == scatters);
+            CHECK(of("pull") == pulls);
+            CHECK(of("") == 0);
+          }) == 0);
+}
+
+TEST_CASE("a fully reused map: progress and summary count reused items apart, no rate, no "
+          "speedup",
+          "[db][hub]") {
+  TempDb db("reused");
+  std::vector<long> xs;
+  for (long i = 0; i < 12; ++i) xs.push_back(i);
+  REQUIRE(run_with(db.path, [&](mpiply::Client& rc) {
+            CHECK(rc.load_balanced_view().map_async(square_or_raise, xs, {.chunksize = 1})
+                      .get()
+                      .size() == xs.size());
+          }) == 0);
+  REQUIRE(run_with(db.path, [&](mpiply::Client& rc) {
+            auto ar = rc.load_balanced_view().map_async(square_or_raise, xs, {.chunksize = 1});
+            std::FILE* f = std::tmpfile();
+            REQUIRE(f);
+            CHECK(ar.wait_interactive(std::chrono::milliseconds(50), std::nullopt, f));
+            std::rewind(f);
+            std::string text;
+            for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
+            std::fclose(f);
+            // Every item is done, none ran here: the rate counts only items that ran.
+            CHECK(text.rfind("12/12 items (100.0%), 12 reused  0.0 items/s", 0) == 0);
+            auto s = ar.summary();
+            CHECK(s.tasks == 12);
+            CHECK(s.reused == 12);
+            CHECK(s.finished == 0);
+            CHECK(s.not_run == 0);
+            CHECK(s.wall_seconds == 0);
+            std::string line = s.to_string();
+            CHECK(line.rfind("12 tasks (12 items): 0 finished, 12 reused from the task database, "
+                             "0 failed;",
+                             0) == 0);
+            CHECK(line.find("speedup") == std::string::npos);
+          }) == 0);
+}

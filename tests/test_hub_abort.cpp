@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -122,6 +124,28 @@ TEST_CASE("abort a map half-way: finished items keep their values, the rest neve
     CHECK(ar.abort() == 8);    // 2 running, 3..5 on the engine, 6..9 on rank 0
     gate.open();
     REQUIRE(ar.wait(std::chrono::seconds(60)));
+    // The progress lines count the aborted items as not run, not as done.
+    auto last_line = [](const std::function<void(std::FILE*)>& write) {
+      std::FILE* f = std::tmpfile();
+      REQUIRE(f);
+      write(f);
+      std::rewind(f);
+      std::string text, line;
+      for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
+      std::fclose(f);
+      auto end = text.find_last_not_of('\n');
+      return text.substr(text.rfind('\n', end) + 1);
+    };
+    std::string line = last_line([&](std::FILE* f) {
+      CHECK(ar.wait_interactive(std::chrono::milliseconds(50), std::nullopt, f));
+    });
+    CHECK(line.rfind("3/10 items (30.0%), 7 not run  ", 0) == 0);
+    CHECK(line.find("ETA 0.0s") != std::string::npos);
+    line = last_line([&](std::FILE* f) {
+      CHECK(c.wait_interactive(std::chrono::milliseconds(50), std::nullopt, f));
+    });
+    CHECK(line.find(", 7 not run  ") != std::string::npos);
+    CHECK(line.find("(100.0%)") == std::string::npos);
     auto vals = ar.values_or_empty();
     CHECK(vals[0] == 0);
     CHECK(vals[1] == 10);

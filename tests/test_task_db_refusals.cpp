@@ -1,7 +1,9 @@
 // The task database refuses what it must not write (corrupt, truncated, another program,
-// another format, locked, a reader while this process writes), survives its process dying
+// another format, locked, a reader (of a snapshot) while a job writes), survives its process dying
 // without closing, and reports failed writes.
 #include <catch2/catch.hpp>
+
+#include <cstdlib>
 
 #include <signal.h>
 #include <sqlite3.h>
@@ -114,10 +116,13 @@ TEST_CASE("a database that is not ours to write is refused with the file and the
   }
 }
 
-TEST_CASE("a database held by another process is refused as locked, not waited for",
+TEST_CASE("a database held by another process is refused to a second job and read from a "
+          "snapshot by a reader",
           "[taskdb]") {
   TempDir tmp;
   std::string path = tmp.file("locked.db");
+  // About a megabyte of results, flushed and not closed: the job is still running.
+  constexpr std::uint64_t kTasks = 3000;
   int ready[2], done[2];
   REQUIRE(::pipe(ready) == 0);
   REQUIRE(::pipe(done) == 0);
@@ -127,7 +132,8 @@ TEST_CASE("a database held by another process is refused as locked, not waited f
     int rc = 1;
     try {
       auto db = TaskDb::open(path, kProgram);
-      db->append(make_task(1).row());
+      for (std::uint64_t i = 1; i <= kTasks; ++i)
+        db->append(make_task(i, i % 100 == 7 ? TaskStatus::error : TaskStatus::ok, 300).row());
       db->flush();
       char c = 1;
       if (::write(ready[1], &c, 1) == 1 && ::read(done[0], &c, 1) == 1) rc = 0;
@@ -139,7 +145,31 @@ TEST_CASE("a database held by another process is refused as locked, not waited f
   REQUIRE(::read(ready[0], &c, 1) == 1);
   CHECK_THROWS_WITH(TaskDb::open(path, kProgram),
                     Contains(path) && Contains("locked by another process"));
-  CHECK_THROWS_WITH(TaskDbReader::open(path), Contains("locked by another process"));
+  // The snapshot goes to TMPDIR: here, this test's own directory.
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  std::string saved = old_tmpdir ? old_tmpdir : "";
+  ::setenv("TMPDIR", tmp.dir.c_str(), 1);
+  {
+    auto rd = TaskDbReader::open(path);
+    CHECK(rd->snapshot());
+    CHECK(std::distance(fs::directory_iterator(tmp.dir), fs::directory_iterator()) > 1);
+    auto runs = rd->runs();
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].finished == 0);  // the run is still open
+    std::uint64_t seen = 0, failed = 0;
+    rd->for_each(0, [&](const StoredTask& t) {
+      ++seen;
+      failed += t.status == TaskStatus::error;
+      if (t.msg_id == 1234) check_same(t, make_task(1234, TaskStatus::ok, 300));
+    });
+    CHECK(seen == kTasks);
+    CHECK(failed == kTasks / 100);
+  }
+  // The snapshot's directory goes with the reader.
+  for (const auto& e : fs::directory_iterator(tmp.dir))
+    CHECK(e.path().filename().string().rfind("mpiply-db-", 0) != 0);
+  if (old_tmpdir) ::setenv("TMPDIR", saved.c_str(), 1);
+  else ::unsetenv("TMPDIR");
   REQUIRE(::write(done[1], &c, 1) == 1);
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
@@ -147,16 +177,26 @@ TEST_CASE("a database held by another process is refused as locked, not waited f
   for (int fd : {ready[0], ready[1], done[0], done[1]}) ::close(fd);
   // Once that process is gone, the database opens, with what it flushed.
   auto db = TaskDb::open(path, kProgram);
-  CHECK(db->reusable() == 1);
+  CHECK(db->reusable() == kTasks - kTasks / 100);
 }
 
-TEST_CASE("a reader is refused while this process writes the database", "[taskdb]") {
+TEST_CASE("a reader reads a snapshot while this process writes the database", "[taskdb]") {
   TempDir tmp;
   std::string path = tmp.file("busy.db");
   auto db = TaskDb::open(path, kProgram);
-  CHECK_THROWS_WITH(TaskDbReader::open(path), Contains("locked"));
+  db->append(make_task(1).row());
+  db->flush();
+  {
+    auto rd = TaskDbReader::open(path);
+    CHECK(rd->snapshot());
+    auto t = rd->get(1, 1);
+    REQUIRE(t);
+    check_same(*t, make_task(1));
+  }
   db->close();
-  CHECK(TaskDbReader::open(path)->runs().size() == 1);
+  auto rd = TaskDbReader::open(path);
+  CHECK_FALSE(rd->snapshot());
+  CHECK(rd->runs().size() == 1);
 }
 
 TEST_CASE("what a process flushed survives it dying without closing", "[taskdb]") {

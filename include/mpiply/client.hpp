@@ -22,6 +22,7 @@
 #include <mpiply/hub.hpp>
 #include <mpiply/load_balanced_view.hpp>
 #include <mpiply/metadata.hpp>
+#include <mpiply/report.hpp>
 #include <mpiply/summary.hpp>
 #include <mpiply/query.hpp>
 #include <mpiply/resources.hpp>
@@ -140,6 +141,9 @@ class Client {
   // src/hub/timeline.cpp).
   ResultSummary summary(std::size_t slowest = 5) const;
   void write_timeline(const std::string& path) const;
+  // The HTML report of every task so far, from the hub's records (report.hpp; no database
+  // needed): Gantt chart, utilization, durations, slowest and failed tasks, summary.
+  void report(const std::string& path, const ReportOptions& options = {}) const;
   // Sends signal signum to the isolated tasks running on the given engines (all by default), as
   // ipyparallel's send_signal interrupts a running cell: each such task's worker process gets it
   // when its engine next reads control messages (within ~20 ms). With the default action of

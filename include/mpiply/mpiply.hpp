@@ -19,6 +19,7 @@
 #include <mpiply/publish.hpp>
 #include <mpiply/query.hpp>
 #include <mpiply/reference.hpp>
+#include <mpiply/report.hpp>
 #include <mpiply/register.hpp>
 #include <mpiply/resources.hpp>
 #include <mpiply/run.hpp>

@@ -8,6 +8,20 @@
 
 namespace mpiply {
 
+// How the items of a result (or of every task so far) stand. `done`: finished, on an engine (ok
+// or failed) or reused from the task database (MPIPLY_DB); `reused`: of those, the reused ones,
+// which took no time; `not_run`: aborted (by a drain after a signal, or abort()), so never run
+// and not done.
+struct ProgressCounts {
+  std::size_t done = 0, total = 0, reused = 0, not_run = 0;
+};
+
+// "1967/2000 items (98.3%), 1200 reused, 33 not run  12.3 items/s  elapsed 3.0s  ETA 0.0s" (the
+// reused and not-run parts only when not zero). The rate counts the items that ran, done minus
+// reused, since `done_at_start` of them; ETA is "0.0s" once every item is done or not run.
+std::string progress_line(const ProgressCounts& counts, double elapsed_seconds,
+                          std::size_t done_at_start = 0);
+
 // "37/100 items (37.0%)  12.3 items/s  elapsed 3.0s  ETA 5.1s", no control characters. The rate
 // counts the items done since `done_at_start` over `elapsed_seconds`; ETA is "?" while no item
 // has finished in that time.

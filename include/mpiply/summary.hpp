@@ -21,10 +21,14 @@ struct EngineSummary {
 
 struct ResultSummary {
   std::size_t tasks = 0;      // tasks in the result
-  std::size_t finished = 0;   // of them finished with start and end stamps
+  std::size_t finished = 0;   // of them ran on an engine, with start and end stamps
+  std::size_t reused = 0;     // of them reused from the task database (MPIPLY_DB): not run
   std::size_t failed = 0;     // status error or aborted
+  std::size_t not_run = 0;    // of the failed, aborted (a drain, abort()): never ran
   std::size_t items = 0;
-  double wall_seconds = 0;    // earliest submitted to latest received (finished tasks)
+  // Earliest submitted to latest received, over the tasks that ran (reused ones took no time):
+  // 0 when none ran.
+  double wall_seconds = 0;
   double serial_seconds = 0;  // sum of busy_seconds over engines
   std::vector<EngineSummary> engines;        // in engine id order
   std::vector<TaskMetadata> slowest;         // longest completed - started first

@@ -135,8 +135,10 @@ void ClientCore::db_append_locked(const TaskRecord& rec, MsgId id, const ResumeK
   if (rec.hub & kReused) return;  // appended when it was filled
   TaskRow row;
   row.msg_id = id;
-  const DbFunction& fn = db_function_locked(fn_id_locked(id));
-  row.function = fn.name;
+  std::uint64_t fn_id = fn_id_locked(id);
+  const DbFunction& fn = db_function_locked(fn_id);
+  // A push, pull, scatter... is recorded under its submission's name, as its metadata names it.
+  row.function = fn_id != 0 ? fn.name : store_.submission(id).fname;
   row.code = fn.code;
   row.key = key;
   row.status = rec.status;

@@ -20,7 +20,10 @@ TaskMetadata ClientCore::metadata_locked(MsgId id) const {
   m.run = db_ ? db_->run_id() : 0;
   m.engine_id = r.engine;
   m.status = r.status;
-  m.function = function_name(fn_id_locked(id));
+  // A push, pull, scatter, gather or clear calls no registered function: it is named by what it
+  // does (its submission's name).
+  std::uint64_t fn = fn_id_locked(id);
+  m.function = fn != 0 ? function_name(fn) : store_.submission(id).fname;
   m.items = r.nitems;
   auto tp = [](std::int64_t ns) -> std::optional<TimePoint> {
     if (ns == 0) return std::nullopt;

@@ -44,12 +44,28 @@ std::string clock_time(double s) {
   return fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
 }
 
-using Counts = std::pair<std::size_t, std::size_t>;  // done, total
+// The items of task msg ids [first, first + n) or of those msg(k) gives, by how they ended
+// (lock held): reused tasks count as done and reused, aborted ones as not run.
+template <class MsgOf>
+ProgressCounts count_items_locked(const detail::ClientCore& core, std::size_t n, MsgOf msg_of) {
+  ProgressCounts c;
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto& r = core.record(msg_of(k));
+    c.total += r.nitems;
+    if (r.status == TaskStatus::aborted) {
+      c.not_run += r.nitems;
+    } else if (r.status == TaskStatus::ok || r.status == TaskStatus::error) {
+      c.done += r.nitems;
+      if (r.hub & detail::kReused) c.reused += r.nitems;
+    }
+  }
+  return c;
+}
 
 // Waits in steps of `interval`, writing a line after each and a last one when finished (or when
 // the timeout passes). On a terminal the line redraws; elsewhere each is a line of its own.
 bool interactive_wait(const std::function<bool(Seconds)>& wait_step,
-                      const std::function<Counts()>& counts,
+                      const std::function<ProgressCounts()>& counts,
                       const std::function<double()>& elapsed, std::size_t done_at_start,
                       Seconds interval, std::optional<Seconds> timeout, std::FILE* out) {
   if (!(interval.count() > 0))
@@ -65,12 +81,21 @@ bool interactive_wait(const std::function<bool(Seconds)>& wait_step,
     if (deadline)
       step = std::max(Seconds(0), std::min<Seconds>(step, *deadline - SteadyClock::now()));
     bool done = wait_step(step);
-    auto [d, t] = counts();
+    ProgressCounts c = counts();
     bool last = done || (deadline && SteadyClock::now() >= *deadline);
-    std::string text = tty ? progress_redraw(progress_bar(d, t, elapsed(), done_at_start,
-                                                          progress_width(out))) +
-                                 (last ? "\n" : "")
-                           : progress_line(d, t, elapsed(), done_at_start) + "\n";
+    std::string text;
+    if (tty) {
+      // The bar's rate leaves reused items out, as the line's does.
+      std::string extra;
+      if (c.reused) extra += fmt::format(", {} reused", c.reused);
+      if (c.not_run) extra += fmt::format(", {} not run", c.not_run);
+      std::size_t reused = std::min(c.reused, c.done);
+      text = progress_redraw(progress_bar(c.done, c.total, elapsed(), done_at_start + reused,
+                                          progress_width(out), extra)) +
+             (last ? "\n" : "");
+    } else {
+      text = progress_line(c, elapsed(), done_at_start) + "\n";
+    }
     std::fputs(text.c_str(), out);
     std::fflush(out);
     if (last) return done;
@@ -79,14 +104,27 @@ bool interactive_wait(const std::function<bool(Seconds)>& wait_step,
 
 }  // namespace
 
+std::string progress_line(const ProgressCounts& c, double elapsed_seconds,
+                          std::size_t done_at_start) {
+  double pct = c.total ? 100.0 * double(c.done) / double(c.total) : 100.0;
+  // Reused items took no time: a rate that counted them would promise an ETA nothing keeps.
+  std::size_t ran = c.done - std::min(c.reused, c.done);
+  double since = ran > done_at_start ? double(ran - done_at_start) : 0.0;
+  double rate = elapsed_seconds > 0 ? since / elapsed_seconds : 0.0;
+  std::size_t ended = c.done + c.not_run;
+  std::string eta = ended >= c.total ? "0.0s"
+                    : rate > 0       ? duration(double(c.total - ended) / rate)
+                                     : "?";
+  std::string parts;
+  if (c.reused) parts += fmt::format(", {} reused", c.reused);
+  if (c.not_run) parts += fmt::format(", {} not run", c.not_run);
+  return fmt::format("{}/{} items ({:.1f}%){}  {} items/s  elapsed {}  ETA {}", c.done, c.total,
+                     pct, parts, rate_text(rate), duration(elapsed_seconds), eta);
+}
+
 std::string progress_line(std::size_t done, std::size_t total, double elapsed_seconds,
                           std::size_t done_at_start) {
-  double pct = total ? 100.0 * double(done) / double(total) : 100.0;
-  double since = done > done_at_start ? double(done - done_at_start) : 0.0;
-  double rate = elapsed_seconds > 0 ? since / elapsed_seconds : 0.0;
-  std::string eta = done >= total ? "0.0s" : rate > 0 ? duration(double(total - done) / rate) : "?";
-  return fmt::format("{}/{} items ({:.1f}%)  {} items/s  elapsed {}  ETA {}", done, total, pct,
-                     rate_text(rate), duration(elapsed_seconds), eta);
+  return progress_line(ProgressCounts{done, total, 0, 0}, elapsed_seconds, done_at_start);
 }
 
 std::string progress_redraw(const std::string& line) { return "\r" + line + "\x1b[K"; }
@@ -129,8 +167,13 @@ std::size_t progress_width(std::FILE* out) {
 
 bool AsyncResultBase::wait_interactive(Seconds interval, std::optional<Seconds> timeout,
                                        std::FILE* out) const {
-  return interactive_wait([this](Seconds s) { return wait(s); },
-                          [this] { return Counts{progress(), size()}; },
+  auto counts = [this] {
+    std::lock_guard lk(st_->core->mu);
+    return count_items_locked(*st_->core, st_->ntasks, [this](std::size_t k) {
+      return st_->msg(static_cast<std::uint32_t>(k));
+    });
+  };
+  return interactive_wait([this](Seconds s) { return wait(s); }, counts,
                           [this] { return elapsed(); }, 0, interval, timeout, out);
 }
 
@@ -139,15 +182,12 @@ bool Client::wait_interactive(Seconds interval, std::optional<Seconds> timeout,
   // Items of every task so far (a task of a chunked map carries several).
   auto counts = [this] {
     std::lock_guard lk(core_->mu);
-    Counts c{0, 0};
-    for (MsgId id = core_->base_locked(); id < core_->next_msg_locked(); ++id) {
-      const auto& r = core_->record(id);
-      c.second += r.nitems;
-      if (r.status != TaskStatus::queued && r.status != TaskStatus::sent) c.first += r.nitems;
-    }
-    return c;
+    MsgId base = core_->base_locked();
+    return count_items_locked(*core_, core_->next_msg_locked() - base,
+                              [base](std::size_t k) { return base + k; });
   };
-  std::size_t done0 = counts().first;
+  ProgressCounts c0 = counts();
+  std::size_t done0 = c0.done - c0.reused;
   Deadline start = SteadyClock::now();
   return interactive_wait([this](Seconds s) { return wait(s); }, counts,
                           [start] { return Seconds(SteadyClock::now() - start).count(); }, done0,

@@ -27,11 +27,13 @@ ResultSummary summarize(const std::vector<TaskMetadata>& tasks, std::size_t slow
   for (const auto& m : tasks) {
     s.items += m.items;
     if (m.status == TaskStatus::error || m.status == TaskStatus::aborted) ++s.failed;
+    if (m.status == TaskStatus::aborted) ++s.not_run;
+    if (m.reused) ++s.reused;
+    if (!m.started || !m.completed || m.engine_id < 0) continue;
     if (m.submitted && m.received) {
       first = first ? std::min(*first, *m.submitted) : *m.submitted;
       last = last ? std::max(*last, *m.received) : *m.received;
     }
-    if (!m.started || !m.completed || m.engine_id < 0) continue;
     ++s.finished;
     EngineSummary& e = per[m.engine_id];
     e.engine_id = m.engine_id;
@@ -55,10 +57,14 @@ ResultSummary summarize(const std::vector<TaskMetadata>& tasks, std::size_t slow
 }
 
 std::string ResultSummary::to_string() const {
+  // Reused and not-run tasks are named only when there are some; a speedup only when tasks ran.
   std::string out = fmt::format(
-      "{} tasks ({} items): {} finished, {} failed; wall {:.3f} s, serial {:.3f} s{}\n", tasks,
-      items, finished, failed, wall_seconds, serial_seconds,
-      wall_seconds > 0 ? fmt::format(" (speedup {:.2f})", serial_seconds / wall_seconds) : "");
+      "{} tasks ({} items): {} finished{}, {} failed{}; wall {:.3f} s, serial {:.3f} s{}\n",
+      tasks, items, finished, reused ? fmt::format(", {} reused from the task database", reused) : "",
+      failed, not_run ? fmt::format(" ({} not run)", not_run) : "", wall_seconds, serial_seconds,
+      finished > 0 && wall_seconds > 0
+          ? fmt::format(" (speedup {:.2f})", serial_seconds / wall_seconds)
+          : "");
   out += fmt::format("{:>6} {:>8} {:>9} {:>10} {:>7} {:>7}\n", "engine", "tasks", "items",
                      "busy s", "busy%", "work%");
   for (const auto& e : engines)

@@ -44,6 +44,9 @@ static_assert(std::atomic<int>::is_always_lock_free && std::atomic<pid_t>::is_al
 
 std::int64_t g_grace_ms = 30'000;  // set before the handlers are installed
 
+// Drain signals this soon after the first are the same signal delivered twice (on_drain_signal).
+constexpr std::int64_t kRepeatWindowNs = 500'000'000;
+
 std::mutex g_drain_mu;  // guards the two below (never taken by the handler)
 std::vector<std::function<void()>> g_actions_list;
 std::function<std::string()> g_summary;
@@ -71,10 +74,22 @@ extern "C" void on_drain_signal(int sig) {
     errno = saved;
     return;
   }
+  // One signal often arrives twice: sent to a process group, or by Slurm to every process of a
+  // step, it reaches the rank directly and again through mpirun's forwarding (Ctrl-C: SIGINT
+  // from the terminal, SIGTERM from mpirun). A repeat this soon after the first is that same
+  // event, not a person asking for an immediate exit.
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  std::int64_t now_ns = std::int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  if (g_count.load() > 0) {
+    std::int64_t first = g_signal_ns.load();
+    if (first == 0 || now_ns - first < kRepeatWindowNs) {  // 0: the first is being recorded
+      errno = saved;
+      return;
+    }
+  }
   if (g_count.fetch_add(1) == 0) {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);  // steady_clock's clock on Linux
-    g_signal_ns.store(std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec);
+    g_signal_ns.store(now_ns);  // CLOCK_MONOTONIC: steady_clock's clock on Linux
     g_signal.store(sig);
     char c = 's';
     if (int fd = g_wake_fd.load(); fd >= 0) (void)!::write(fd, &c, 1);

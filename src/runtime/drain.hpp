@@ -3,7 +3,8 @@
 // signal and wake a watchdog thread through a pipe; the scheduler, the engines and run() poll
 // drain_requested() at safe points. The watchdog is the exit path that needs no MPI: if the
 // orderly path has not ended the process by the hard deadline, it runs the drain actions, prints
-// the summary and _exit(kExitInterrupted). A second signal exits at once.
+// the summary and _exit(kExitInterrupted). A second signal exits at once; one within 0.5 s of the
+// first is taken for the same signal delivered twice (to the rank and through mpirun) and ignored.
 #include <cstdint>
 #include <functional>
 #include <string>

@@ -40,6 +40,14 @@ namespace detail {
 
 namespace {
 
+// The names of the tasks that call no registered function (their metadata's function).
+bool is_data_task(std::string_view name) {
+  for (std::string_view n : {"", "push", "pull", "scatter", "gather", "clear", "pull_into",
+                             "gather_into"})
+    if (name == n) return true;
+  return false;
+}
+
 ErrorKind kind_of(std::string_view ename) {
   for (std::uint8_t k = 0; k < kErrorKindCount; ++k)
     if (ename == error_type_name(static_cast<ErrorKind>(k)) && k != 0)
@@ -55,9 +63,10 @@ void check_db_value_type(const DbRecordData& d, const std::string& type, const c
         "{}: record {} is not a call of a registered function ({}); the task database does not "
         "record the type of its values, so they cannot be read back",
         what, to_string(d.id),
-        d.meta.function.empty() ? std::string("a push, pull or clear")
-                                : fmt::format("'{}' is not registered in this program",
-                                              d.meta.function)));
+        !is_data_task(d.meta.function)
+            ? fmt::format("'{}' is not registered in this program", d.meta.function)
+            : d.meta.function.empty() ? std::string("a push, pull or clear")
+                                      : fmt::format("a {}", d.meta.function)));
   if (d.type != type)
     throw UsageError(fmt::format("{}: record {} ('{}') holds values of type {}, not {}; ask for "
                                  "get<{}>",

@@ -145,6 +145,9 @@ struct ReuseRefusals {
 // that another process holds open for writing. Methods are safe to call from one thread at a time.
 class TaskDbReader {
  public:
+  // A database a running job holds (its writer keeps the file locked) is read from a snapshot:
+  // a copy of the file and its WAL in a temporary directory, removed again by the destructor
+  // (task_db_snapshot.cpp).
   static std::unique_ptr<TaskDbReader> open(const std::string& path);
   ~TaskDbReader();
   TaskDbReader(const TaskDbReader&) = delete;
@@ -164,11 +167,14 @@ class TaskDbReader {
   std::optional<std::string> original_result(std::string_view function, const ResumeKey& key,
                                              std::int64_t max_run);
   const std::string& path() const { return path_; }
+  // Whether this reads a snapshot of a database in use (open()).
+  bool snapshot() const { return !snapshot_dir_.empty(); }
 
  private:
-  TaskDbReader(std::string path, sqlite3* db);
+  TaskDbReader(std::string path, sqlite3* db, std::string snapshot_dir = {});
   std::string path_;
   sqlite3* db_;
+  std::string snapshot_dir_;
 };
 
 class TaskDb {

@@ -13,6 +13,7 @@
 #include "taskdb/task_db_block.hpp"
 #include "taskdb/task_db_query.hpp"
 #include "taskdb/task_db_schema.hpp"
+#include "taskdb/task_db_snapshot.hpp"
 
 namespace mpiply::detail {
 
@@ -171,12 +172,26 @@ void db_for_each(sqlite3* db, std::int64_t run, const std::function<void(const S
 // ---- TaskDbReader
 
 std::unique_ptr<TaskDbReader> TaskDbReader::open(const std::string& path) {
-  sqlite3* db = open_task_db(path, DbAccess::read, nullptr);
-  return std::unique_ptr<TaskDbReader>(new TaskDbReader(path, db));
+  if (!db_in_use(path)) {
+    sqlite3* db = open_task_db(path, DbAccess::read, nullptr);
+    return std::unique_ptr<TaskDbReader>(new TaskDbReader(path, db));
+  }
+  DbSnapshot snap = snapshot_db(path);
+  try {
+    sqlite3* db = open_task_db(snap.path, DbAccess::read, nullptr);
+    return std::unique_ptr<TaskDbReader>(new TaskDbReader(path, db, snap.dir));
+  } catch (...) {
+    remove_snapshot(snap.dir);
+    throw;
+  }
 }
 
-TaskDbReader::TaskDbReader(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
-TaskDbReader::~TaskDbReader() { sqlite3_close(db_); }
+TaskDbReader::TaskDbReader(std::string path, sqlite3* db, std::string snapshot_dir)
+    : path_(std::move(path)), db_(db), snapshot_dir_(std::move(snapshot_dir)) {}
+TaskDbReader::~TaskDbReader() {
+  sqlite3_close(db_);
+  if (!snapshot_dir_.empty()) remove_snapshot(snapshot_dir_);
+}
 
 namespace {
 template <class F>

@@ -4,10 +4,14 @@
 #   signal_driver.sh [options] -- COMMAND...
 #     --ready REGEX    wait (bounded) for a line matching REGEX before signalling
 #     --signal SIG     the signal (USR1, TERM, INT); default USR1
-#     --to mpiexec|ranks  signal the launcher (default), or every rank directly, as Slurm does at
-#                      the time limit (the ranks print "drain-test: rank R pid P")
+#     --to mpiexec|ranks|both  signal the launcher (default), or every rank directly, as Slurm
+#                      does at the time limit (the ranks print "drain-test: rank R pid P"), or
+#                      both at once, as a signal to the process group or to a whole Slurm step
+#                      arrives (each rank gets it twice: directly and through the launcher)
 #     --ranks N        with --to ranks: how many pid lines to wait for
-#     --second-after REGEX  then wait for REGEX and send the signal again
+#     --second-after REGEX  then wait for REGEX and send the signal again, at least 0.6 s after
+#                      the first: mpiply takes a repeat within 0.5 s for the same signal
+#                      delivered twice (src/runtime/drain.cpp), so only a later one is a second
 #     --within S       the command must end within S seconds of the (last) signal; else this
 #                      script kills it and exits 99
 # Prints the command's merged output, then "signal-driver: ended N.N s after the signal", and
@@ -50,22 +54,23 @@ wait_for() {
   done
 }
 send() {
-  if [ "$to" = ranks ]; then
+  if [ "$to" != ranks ]; then kill -"$sig" "$pid"; fi
+  if [ "$to" != mpiexec ]; then
     local p
     for p in $(sed -nE 's/^drain-test: rank [0-9]+ pid ([0-9]+)$/\1/p' "$out"); do
       kill -"$sig" "$p" 2>/dev/null
     done
-  else
-    kill -"$sig" "$pid"
   fi
   t0=${EPOCHREALTIME/./}  # microseconds
 }
 
-[ "$to" = ranks ] && wait_for '^drain-test: rank [0-9]+ pid [0-9]+$' "$ranks"
+[ "$to" != mpiexec ] && wait_for '^drain-test: rank [0-9]+ pid [0-9]+$' "$ranks"
 [ -n "$ready" ] && wait_for "$ready"
 send
 if [ -n "$second" ]; then
   wait_for "$second"
+  # The condition is the time itself: the repeat window must have passed.
+  while [ "${EPOCHREALTIME/./}" -lt $((t0 + 600000)) ]; do sleep 0.05; done
   send
 fi
 # Bounded wait for the end: a poll of the process, not a sleep standing for it.
