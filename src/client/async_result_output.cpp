@@ -72,7 +72,7 @@ void AsyncResultBase::display_outputs(const std::string& groupby, std::FILE* out
     throw UsageError(fmt::format("display_outputs: groupby is '{}'; use \"type\", \"engine\" or "
                                  "\"order\"",
                                  groupby));
-  if (!settings().capture_output) {
+  if (!detail::settings().capture_output) {
     // Off by default, as under plain mpirun: output goes to the terminal as it is written. An
     // ipyparallel user expects display_outputs to show it, so say where it went and how to
     // collect it instead of printing nothing.
