@@ -2,8 +2,8 @@
 # with -DMPIPLY_SHARED=ON (library only), check libmpiply.so's SONAME, then install it and build
 # the consumer against it with find_package (tests/consumer/install-consumer.cmake) and with
 # pkg-config (pkgconfig-consumer.cmake); both consumers must need the shared library and run on
-# 2 ranks. Objects compile with the main build's flags, so ccache (used when found) makes the
-# second build mostly a link.
+# 2 ranks. This compiles the library a second time; ccache, used when found, makes later runs
+# mostly a link.
 include(${CMAKE_CURRENT_LIST_DIR}/common.cmake)
 require_args(SOURCE_DIR WORK_DIR MPIEXEC CXX_COMPILER EXPECT_VERSION EXPECT_SONAME LIBDIR)
 
