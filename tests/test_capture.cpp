@@ -166,6 +166,19 @@ TEST_CASE("capture is off by default: no output, no usage", "[capture]") {
     REQUIRE(r.get(kBound) == 5);
     CHECK(r.stdout().at(0).empty());
     CHECK_FALSE(r.metadata().at(0).usage.has_value());
+    // display_outputs has nothing to show: it says how to turn capture on, on its stderr.
+    std::FILE* out = std::tmpfile();
+    std::FILE* err = std::tmpfile();
+    REQUIRE(out);
+    REQUIRE(err);
+    r.display_outputs("type", out, err);
+    CHECK(read_all(out).empty());
+    std::string hint = read_all(err);
+    CHECK_THAT(hint, Catch::Contains("capture is off"));
+    CHECK_THAT(hint, Catch::Contains("MPIPLY_CAPTURE=1"));
+    CHECK_THAT(hint, Catch::Contains("RunOptions::capture_output = true"));
+    std::fclose(out);
+    std::fclose(err);
   });
   CHECK(rc == 0);
 }

@@ -36,6 +36,10 @@ MPIPLY_REGISTER_AS("reg_overload_double", static_cast<double (*)(double)>(&reg_o
 
 // Registered at run time (on every rank, before run) by a test below.
 int reg_cube(int x) { return x * x * x; }
+namespace physics {
+// Never registered (the test of the unregistered function's message).
+double reg_forgotten(double x) { return x - 1; }
+}  // namespace physics
 // Registered on some ranks only, to make them disagree.
 int reg_partial(int x) { return x; }
 
@@ -73,6 +77,24 @@ TEST_CASE("lookup_by_name of an unknown name raises UsageError listing names", "
   auto names = mpiply::detail::registered_names();
   CHECK(std::find(names.begin(), names.end(), "reg_square") != names.end());
   CHECK(mpiply::detail::registration_problems().empty());
+}
+
+TEST_CASE("an unregistered function's error names the function", "[registry]") {
+  // Not registered anywhere: the message must name it (from the symbol table), not only give
+  // an address, so the user knows which MPIPLY_REGISTER is missing.
+  int rc = run_client([](mpiply::Client& c) {
+    try {
+      c.load_balanced_view().apply_async(physics::reg_forgotten, 1.0);
+      FAIL_CHECK("applying an unregistered function did not throw");
+    } catch (const mpiply::UsageError& e) {
+      std::string what = e.what();
+      CHECK_THAT(what, Catch::Contains("physics::reg_forgotten(double)"));
+      CHECK_THAT(what, Catch::Contains("MPIPLY_REGISTER"));
+      CHECK_THAT(what, Catch::Contains("reg_square"));
+    }
+    return 0;
+  });
+  REQUIRE(rc == 0);
 }
 
 TEST_CASE("register_function at run time on every rank makes a function callable",

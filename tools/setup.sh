@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
           libboost-serialization-dev libboost-program-options-dev libfmt-dev catch2
           nlohmann-json3-dev libsqlite3-dev libxxhash-dev clang-14 libclang-rt-14-dev
-          python3-mpi4py python3-ipyparallel python3-distributed parallel chromium python3)
+          python3-mpi4py python3-ipyparallel python3-distributed parallel chromium python3 pkgconf)
 # clang-14 and libclang-rt-14-dev: libFuzzer for tools/test-fuzz.sh (-fsanitize=fuzzer links
 # libclang-rt's libclang_rt.fuzzer; libfuzzer-14-dev, the standalone libFuzzer.a, is not needed).
 # nlohmann-json3-dev: timeline files and the bench's --json output.
@@ -21,6 +21,8 @@ packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
 # chromium: the test report-chromium renders a run's HTML report (src/report/) in headless
 # Chromium and checks its DOM and screenshot (tests/report/check_report.py); python3 runs that
 # check and dbinfo's export check. Without them those tests are skipped or not registered.
+# pkgconf: pkg-config, for the install-pkgconfig and install-deb tests (a consumer built with
+# `pkg-config --cflags --libs mpiply`) and for users who build without CMake.
 # libxxhash-dev: XXH3 checksums of the task database's stored results and the build identity's
 # fallback hash (src/taskdb/checksum.cpp, src/runtime/build_id.cpp), used header-only.
 

@@ -8,6 +8,7 @@
 #include <mpiply/errors.hpp>
 
 #include "client/client_core.hpp"
+#include "runtime/settings.hpp"
 
 namespace mpiply {
 
@@ -71,6 +72,18 @@ void AsyncResultBase::display_outputs(const std::string& groupby, std::FILE* out
     throw UsageError(fmt::format("display_outputs: groupby is '{}'; use \"type\", \"engine\" or "
                                  "\"order\"",
                                  groupby));
+  if (!detail::settings().capture_output) {
+    // Off by default, as under plain mpirun: output goes to the terminal as it is written. An
+    // ipyparallel user expects display_outputs to show it, so say where it went and how to
+    // collect it instead of printing nothing.
+    std::fputs("display_outputs: output capture is off, so each task's output went to its "
+               "engine's own stdout and stderr (mpirun forwards them), not into this result. "
+               "To collect it here, run with MPIPLY_CAPTURE=1 or set "
+               "RunOptions::capture_output = true.\n",
+               err);
+    std::fflush(err);
+    return;
+  }
   std::vector<TaskMetadata> tasks = metadata();
   if (st_->single && tasks.size() == 1) {
     print_block(out, "stdout", tasks[0].engine_id, tasks[0].stdout, true);

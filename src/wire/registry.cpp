@@ -11,6 +11,8 @@
 
 #include <mpiply/errors.hpp>
 
+#include "support/symbol_name.hpp"
+
 namespace mpiply::detail {
 
 namespace {
@@ -136,11 +138,15 @@ const FunctionEntry& lookup_by_key(const void* key) {
   std::unique_lock lk(r.mu, std::defer_lock);
   if (!r.frozen.load(std::memory_order_acquire)) lk.lock();
   auto it = r.by_key.find(key);
-  if (it == r.by_key.end())
+  if (it == r.by_key.end()) {
+    // Name it when the symbol tables can; a stripped binary leaves only the address.
+    std::string name = function_name_at(key);
+    std::string what = name.empty() ? fmt::format("at {}", key) : fmt::format("{} (at {})", name, key);
     throw UsageError(fmt::format(
-        "mpiply: the function at {} is not registered, so engines cannot run it. Registered: {}. "
+        "mpiply: the function {} is not registered, so engines cannot run it. Registered: {}. "
         "Add MPIPLY_REGISTER(name) after its definition",
-        key, names_list(r)));
+        what, names_list(r)));
+  }
   return r.by_id.at(it->second);
 }
 

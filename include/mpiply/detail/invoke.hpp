@@ -22,7 +22,22 @@
 namespace mpiply::detail {
 
 template <class F>
-struct fn_traits;
+inline constexpr bool always_false = false;
+// Anything but a function pointer: a lambda, a std::function, a functor. Engines find a task's
+// function by its registered name, which only a function pointer has, so say how to get one
+// instead of leaving the compiler to report an incomplete type.
+template <class F>
+struct fn_traits {
+  static_assert(always_false<F>,
+                "mpiply: a task's function must be a registered function pointer, not a lambda or "
+                "other callable object. Define a free function and register it "
+                "(MPIPLY_REGISTER(fn)), or register a captureless lambda by name: "
+                "constexpr auto f = [](double x) { ... }; MPIPLY_REGISTER_AS(\"f\", +f); then "
+                "pass +f. Captured values travel as arguments instead.");
+  using result = void;
+  using params = std::tuple<>;
+  static constexpr std::size_t arity = 0;
+};
 template <class R, class... A>
 struct fn_traits<R (*)(A...)> {
   using result = R;

@@ -104,7 +104,9 @@ class MapMethods<Derived, std::index_sequence<I...>> : public MapArity<Derived, 
   static void misuse() {
     static_assert(fn_arity<F> != std::numeric_limits<std::size_t>::max(),
                   "mpiply: map's first argument must be a registered function (a function "
-                  "pointer, not a lambda or functor)");
+                  "pointer, not a lambda or functor): register a free function with "
+                  "MPIPLY_REGISTER(fn), or a captureless lambda with "
+                  "MPIPLY_REGISTER_AS(\"f\", +f) and pass +f");
     static_assert(fn_arity<F> == std::numeric_limits<std::size_t>::max() ||
                       fn_arity<F> <= kMaxMapArity,
                   "mpiply: map supports functions of at most 8 parameters");

@@ -74,7 +74,19 @@ template <class T>
 inline constexpr bool bytes_allowed = !std::is_trivially_copyable_v<T> || Bitwise<T> ||
                                       HasSerializeMember<T> || HasSerializeFree<T>;
 template <class T>
-inline constexpr bool wire_ok = !points_elsewhere<T> && bytes_allowed<T>;
+struct is_std_array : std::false_type {};
+template <class T, std::size_t N>
+struct is_std_array<std::array<T, N>> : std::true_type {};
+// A plain struct (an aggregate) with members that are not plain data, e.g. a std::string, and
+// no serialize(): Boost would reject it deep in its own templates, so it is refused here with
+// the fix. Only aggregates are judged: other classes (std::list, std::variant, ...) may be
+// serialized by a Boost header the user included, which a probe cannot see.
+template <class T>
+inline constexpr bool needs_serialize =
+    std::is_class_v<T> && std::is_aggregate_v<T> && !std::is_trivially_copyable_v<T> &&
+    !is_std_array<T>::value && !HasSerializeMember<T> && !HasSerializeFree<T>;
+template <class T>
+inline constexpr bool wire_ok = !points_elsewhere<T> && bytes_allowed<T> && !needs_serialize<T>;
 
 // Compile-time refusals, one message per kind of mistake; every value type that reaches the wire
 // passes through here.
@@ -95,6 +107,12 @@ constexpr void check_wire_type() {
                 "in, since it may hold pointers: if its bytes mean the same on every rank, "
                 "specialise mpiply::is_bitwise<T> as std::true_type (or use "
                 "BOOST_IS_BITWISE_SERIALIZABLE(T)); otherwise give it a Boost serialize()");
+  static_assert(!needs_serialize<T>,
+                "mpiply: this struct cannot be sent: it holds members that are not plain data "
+                "(a std::string, a container, ...) and has no serialize(). Give it a member "
+                "template <class Archive> void serialize(Archive& ar, unsigned) { ar & a & b; } "
+                "naming every member (or a free serialize(Archive&, T&, unsigned) in its "
+                "namespace); see README, Sending your own types");
 }
 
 }  // namespace mpiply::detail
