@@ -14,7 +14,7 @@
 
 #include <mpiply/mpiply.hpp>
 
-using mpiply::DecodeError;
+using mpiply::ValueDecodeError;
 using mpiply::detail::Bytes;
 using mpiply::detail::Codec;
 using mpiply::detail::Reader;
@@ -83,25 +83,25 @@ T decode(const char* p, std::size_t n) {
 }
 
 // Encodes v, decodes it back, and checks that every proper prefix of the encoding is rejected
-// with DecodeError (no type here has an encoding whose prefix is itself a valid encoding).
+// with ValueDecodeError (no type here has an encoding whose prefix is itself a valid encoding).
 template <class T>
 T roundtrip(const T& v) {
   Bytes b = encode(v);
   for (std::size_t n = 0; n < b.size(); ++n) {
     INFO("prefix of " << n << " of " << b.size() << " bytes");
     Reader r(b.data(), n);
-    CHECK_THROWS_AS(Codec<T>::decode(r), DecodeError);
+    CHECK_THROWS_AS(Codec<T>::decode(r), ValueDecodeError);
   }
   return decode<T>(b.data(), b.size());
 }
 
-// True when decoding b as T raises DecodeError (any other exception propagates and fails).
+// True when decoding b as T raises ValueDecodeError (any other exception propagates and fails).
 template <class T>
 bool decode_fails(const Bytes& b) {
   Reader r(b.data(), b.size());
   try {
     (void)Codec<T>::decode(r);
-  } catch (const DecodeError&) {
+  } catch (const ValueDecodeError&) {
     return true;
   }
   return false;

@@ -23,7 +23,7 @@ namespace d = mpiply::detail;
 int bad_input_twice(int x) { return 2 * x; }
 
 struct NoSegments : d::SegmentFetcher {
-  void fetch(char*, std::size_t) override { throw mpiply::DecodeError("test: no segment"); }
+  void fetch(char*, std::size_t) override { throw mpiply::ValueDecodeError("test: no segment"); }
 };
 
 // The items of a result the engine produced, after rank 0's check (which must accept it).

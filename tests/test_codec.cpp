@@ -1,5 +1,5 @@
 // Unit tests of the wire codec (include/mpiply/detail/codec.hpp): every supported kind of value
-// round-trips, and every truncation of an encoding raises DecodeError instead of reading past the
+// round-trips, and every truncation of an encoding raises ValueDecodeError instead of reading past the
 // end. Corrupt input is in test_codec_corrupt.cpp. No MPI traffic: each rank runs the same checks.
 #include <array>
 #include <atomic>
@@ -142,5 +142,5 @@ TEST_CASE("values follow each other in one buffer and decode in order", "[codec]
   CHECK(Codec<std::string>::decode(r) == "two");
   CHECK(Codec<std::vector<double>>::decode(r) == std::vector<double>{3.0});
   CHECK(r.remaining() == 0);
-  CHECK_THROWS_AS(Codec<int>::decode(r), DecodeError);
+  CHECK_THROWS_AS(Codec<int>::decode(r), ValueDecodeError);
 }

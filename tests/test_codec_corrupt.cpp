@@ -1,5 +1,5 @@
 // Corrupt input to the wire codec: a huge length or element count, or a damaged Boost archive,
-// raises DecodeError before any large allocation, and the Reader's primitives are bounds-checked.
+// raises ValueDecodeError before any large allocation, and the Reader's primitives are bounds-checked.
 // No MPI traffic: each rank runs the same checks.
 #include <array>
 #include <atomic>
@@ -79,7 +79,7 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); 
 
 #include "codec_support.hpp"
 
-TEST_CASE("a huge corrupt length raises DecodeError without allocating", "[codec]") {
+TEST_CASE("a huge corrupt length raises ValueDecodeError without allocating", "[codec]") {
   // Lengths so large that honouring them would need petabytes: the decoder must compare them
   // with the bytes actually left before reserving anything.
   for (std::uint64_t n : {std::uint64_t{1} << 40, std::uint64_t{1} << 60, ~std::uint64_t{0}}) {
@@ -100,7 +100,7 @@ TEST_CASE("a huge corrupt length raises DecodeError without allocating", "[codec
   }
 }
 
-TEST_CASE("a huge count of zero-size elements raises DecodeError without allocating",
+TEST_CASE("a huge count of zero-size elements raises ValueDecodeError without allocating",
           "[codec]") {
   // None (and std::tuple<>) encode to no bytes, so the bytes left cannot bound their count:
   // the decoder must still not loop 2^60 times growing a vector.
@@ -110,7 +110,7 @@ TEST_CASE("a huge count of zero-size elements raises DecodeError without allocat
   try {
     Reader r(b.data(), b.size());
     (void)Codec<std::vector<mpiply::None>>::decode(r);
-  } catch (const DecodeError&) {
+  } catch (const ValueDecodeError&) {
     decode_error = true;
   } catch (const std::bad_alloc&) {
   }
@@ -119,11 +119,11 @@ TEST_CASE("a huge count of zero-size elements raises DecodeError without allocat
   CHECK(largest < kAllocCap);
 }
 
-TEST_CASE("a corrupt length inside a Boost archive raises DecodeError", "[codec]") {
+TEST_CASE("a corrupt length inside a Boost archive raises ValueDecodeError", "[codec]") {
   // Encode a record whose vector has a recognisable count, then overwrite that count inside the
   // archive (the outer blob length stays right). Boost's binary_iarchive resizes the vector to
   // whatever it reads (DESIGN.md: "can allocate gigabytes from one bad length field"); mpiply
-  // must reject it as DecodeError without a large allocation.
+  // must reject it as ValueDecodeError without a large allocation.
   Record rec{"n", {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0}, {}};
   const Bytes good = encode(rec);
   const std::uint64_t seven = 7;
@@ -145,7 +145,7 @@ TEST_CASE("a corrupt length inside a Boost archive raises DecodeError", "[codec]
     try {
       Reader r(b.data(), b.size());
       (void)Codec<Record>::decode(r);
-    } catch (const DecodeError&) {
+    } catch (const ValueDecodeError&) {
       decode_error = true;
     }
     std::size_t largest = guard.largest();
@@ -161,7 +161,7 @@ TEST_CASE("a corrupt length inside a Boost archive raises DecodeError", "[codec]
   w.u64(inner);
   w.raw(good.data() + 8, inner);
   Reader r2(cut.data(), cut.size());
-  CHECK_THROWS_AS(Codec<Record>::decode(r2), DecodeError);
+  CHECK_THROWS_AS(Codec<Record>::decode(r2), ValueDecodeError);
 }
 
 TEST_CASE("Reader primitives are bounds-checked", "[codec]") {
@@ -173,14 +173,14 @@ TEST_CASE("Reader primitives are bounds-checked", "[codec]") {
   CHECK(r.u32() == 5);
   CHECK(r.str() == "abc");
   CHECK(r.remaining() == 0);
-  CHECK_THROWS_AS(r.u8(), DecodeError);
-  CHECK_THROWS_AS(r.take(1), DecodeError);
+  CHECK_THROWS_AS(r.u8(), ValueDecodeError);
+  CHECK_THROWS_AS(r.take(1), ValueDecodeError);
   Reader r3(b.data(), b.size());
-  CHECK_THROWS_AS(r3.sub(b.size() + 1), DecodeError);
+  CHECK_THROWS_AS(r3.sub(b.size() + 1), ValueDecodeError);
   // count() rejects more elements than the remaining bytes could hold.
   Bytes c = huge_count(3);
   Reader r4(c.data(), c.size());
-  CHECK_THROWS_AS(r4.count(4), DecodeError);  // 3 x 4 bytes > 8 left
+  CHECK_THROWS_AS(r4.count(4), ValueDecodeError);  // 3 x 4 bytes > 8 left
   Reader r5(c.data(), c.size());
   CHECK(r5.count(2) == 3);  // 3 x 2 bytes <= 8 left
 }

@@ -138,7 +138,7 @@ TEST_CASE("a value that does not decode raises MessageDecodeError", "[errors][ty
       FAIL_CHECK("the undecodable argument should fail");
     } catch (const mpiply::MessageDecodeError& e) {
       CHECK(e.kind() == mpiply::ErrorKind::decode);
-      CHECK(e.ename() == "mpiply::DecodeError");
+      CHECK(e.ename() == "mpiply::ValueDecodeError");
       CHECK_THAT(e.evalue(), Catch::Contains("refuses to be loaded"));
     }
     // Both leave the job working.

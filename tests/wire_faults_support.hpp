@@ -37,7 +37,7 @@ class ListSegments : public d::SegmentFetcher {
   explicit ListSegments(std::vector<std::string> segs) : segs_(std::move(segs)) {}
   void fetch(char* dst, std::size_t n) override {
     if (i_ >= segs_.size() || segs_[i_].size() != n)
-      throw mpiply::DecodeError("test: segment of the wrong size");
+      throw mpiply::ValueDecodeError("test: segment of the wrong size");
     std::memcpy(dst, segs_[i_++].data(), n);
   }
 

@@ -54,11 +54,16 @@ class Interrupted : public Error {
   int signal_;
 };
 
-// Bytes on the wire did not decode as the expected type.
-class DecodeError : public Error {
+// Bytes did not decode as a value of the expected type: the codec's error, on whichever rank
+// decodes (an engine reading a task's arguments, rank 0 reading a result or a stored value). A
+// task whose message fails this way reaches the user as MessageDecodeError (below).
+class ValueDecodeError : public Error {
  public:
   using Error::Error;
 };
+// The name before 0.2: say ValueDecodeError.
+using DecodeError [[deprecated("mpiply::DecodeError is now mpiply::ValueDecodeError")]] =
+    ValueDecodeError;
 
 // An MPI routine returned an error code. routine() names it (as Boost.MPI's exception does),
 // code() is MPI's error code; what() adds MPI's own text for the code.

@@ -29,7 +29,7 @@ class MemorySegments : public SegmentFetcher {
   explicit MemorySegments(const std::vector<Segment>& segs) : segs_(segs) {}
   void fetch(char* dst, std::size_t n) override {
     if (i_ >= segs_.size() || segs_[i_].size != n)
-      throw DecodeError("push: segment sizes do not match the message");
+      throw ValueDecodeError("push: segment sizes do not match the message");
     std::memcpy(dst, segs_[i_].data, n);
     ++i_;
   }

@@ -54,7 +54,7 @@ void LiveOutputs::on_stream(const char* p, std::size_t n, int engine,
         continue;
       }
       if (kind != kStreamOut && kind != kStreamErr)
-        throw DecodeError(fmt::format("unknown stream record kind {}", kind));
+        throw ValueDecodeError(fmt::format("unknown stream record kind {}", kind));
       int s = kind == kStreamOut ? 0 : 1;
       std::uint64_t off = r.u64();
       std::string_view chunk = r.str();

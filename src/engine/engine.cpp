@@ -25,12 +25,12 @@ CurrentEngine::CurrentEngine(Engine& eng) : prev_(current) { current = &eng; }
 CurrentEngine::~CurrentEngine() { current = prev_; }
 
 [[noreturn]] void throw_short_read(std::size_t wanted, std::size_t left) {
-  throw DecodeError(fmt::format("message too short: needed {} more bytes, {} left (corrupt or "
+  throw ValueDecodeError(fmt::format("message too short: needed {} more bytes, {} left (corrupt or "
                                 "mismatched message)",
                                 wanted, left));
 }
 [[noreturn]] void throw_implausible_count(std::uint64_t n) {
-  throw DecodeError(fmt::format("a container of empty elements claims {} of them (more than {}); "
+  throw ValueDecodeError(fmt::format("a container of empty elements claims {} of them (more than {}); "
                                 "the message is corrupt",
                                 n, kMaxEmptyElements));
 }

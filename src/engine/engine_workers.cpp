@@ -55,7 +55,7 @@ struct Job {
 class NoSegments : public SegmentFetcher {
  public:
   void fetch(char*, std::size_t) override {
-    throw DecodeError("a call message cannot carry pushed segments");
+    throw ValueDecodeError("a call message cannot carry pushed segments");
   }
 };
 

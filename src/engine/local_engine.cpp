@@ -20,7 +20,7 @@ class CopiedSegments : public SegmentFetcher {
   explicit CopiedSegments(const std::vector<Bytes>& segs) : segs_(segs) {}
   void fetch(char* dst, std::size_t n) override {
     if (i_ >= segs_.size() || segs_[i_].size() != n)
-      throw DecodeError("push: segment sizes do not match the message");
+      throw ValueDecodeError("push: segment sizes do not match the message");
     std::memcpy(dst, segs_[i_].data(), n);
     ++i_;
   }

@@ -38,12 +38,12 @@ struct Failure {
   std::string ename, evalue;
 };
 
-// The exception being handled, as an error item says it. DecodeError means the message (or a
+// The exception being handled, as an error item says it. ValueDecodeError means the message (or a
 // value in it) did not decode: that is its own kind, so rank 0 raises MessageDecodeError.
 Failure current_failure() {
   try {
     throw;
-  } catch (const DecodeError& e) {
+  } catch (const ValueDecodeError& e) {
     return {ErrorKind::decode, demangle(typeid(e).name()), e.what()};
   } catch (const std::exception& e) {
     return {ErrorKind::raised, demangle(typeid(e).name()), e.what()};
@@ -74,16 +74,16 @@ void run_calls(Engine& eng, const TaskHeader& h, Reader& r, Writer& w) {
   std::string broken;  // set once an item's framing failed: the items after it cannot be found
   for (std::uint32_t i = 0; i < h.nitems; ++i) {
     if (!broken.empty()) {
-      write_error_item(w, ErrorKind::decode, "mpiply::DecodeError",
+      write_error_item(w, ErrorKind::decode, "mpiply::ValueDecodeError",
                        fmt::format("item {} of the chunk was not run: {}", i, broken));
       continue;
     }
     std::optional<Reader> item;
     try {
       item.emplace(r.sub(r.u32()));
-    } catch (const DecodeError& e) {
+    } catch (const ValueDecodeError& e) {
       broken = fmt::format("item {} could not be read ({})", i, e.what());
-      write_error_item(w, ErrorKind::decode, "mpiply::DecodeError", broken);
+      write_error_item(w, ErrorKind::decode, "mpiply::ValueDecodeError", broken);
       continue;
     }
     run_item(w, [&] {
@@ -110,13 +110,13 @@ PushEntry read_push_entry(Reader& r) {
   e.name = r.str();
   e.type = r.str();
   auto mode = r.u8();
-  if (mode > 1) throw DecodeError(fmt::format("push entry mode {} is neither 0 nor 1", mode));
+  if (mode > 1) throw ValueDecodeError(fmt::format("push entry mode {} is neither 0 nor 1", mode));
   e.segment = mode == 1;
   e.len = r.u64();
   e.bytes = r.take(e.len);
   if (e.segment) e.segment_len = r.u64();
   if (e.segment_len > SIZE_MAX - e.len)  // the sum sizes the value: it must not wrap
-    throw DecodeError(fmt::format("push entry '{}' claims a {}-byte segment", e.name,
+    throw ValueDecodeError(fmt::format("push entry '{}' claims a {}-byte segment", e.name,
                                   e.segment_len));
   return e;
 }
@@ -207,7 +207,7 @@ void answer_unreadable(Writer& w, MsgId msg, std::int64_t stamp, const std::stri
   rh.started_ns = rh.completed_ns = stamp;
   rh.nitems = 1;
   w.pod(rh);
-  write_error_item(w, ErrorKind::decode, "mpiply::DecodeError", why);
+  write_error_item(w, ErrorKind::decode, "mpiply::ValueDecodeError", why);
 }
 
 std::int64_t cpu_ns(const timeval& tv) {

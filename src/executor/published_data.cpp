@@ -59,11 +59,11 @@ DataMap decode_data(std::string_view bytes) {
         m[key] = std::move(d);
         break;
       }
-      default: throw DecodeError(fmt::format("published value '{}' has an unknown type", key));
+      default: throw ValueDecodeError(fmt::format("published value '{}' has an unknown type", key));
     }
   }
   if (r.remaining() != 0)
-    throw DecodeError(fmt::format("{} bytes follow the published data", r.remaining()));
+    throw ValueDecodeError(fmt::format("{} bytes follow the published data", r.remaining()));
   return m;
 }
 

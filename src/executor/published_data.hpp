@@ -13,7 +13,7 @@
 namespace mpiply::detail {
 
 void encode_data(Writer& w, const DataMap& m);
-// Throws DecodeError if the bytes are not an encoded DataMap.
+// Throws ValueDecodeError if the bytes are not an encoded DataMap.
 DataMap decode_data(std::string_view bytes);
 
 // Marks this thread as running task `msg` (publish_data is refused elsewhere) for its lifetime.

@@ -73,7 +73,7 @@ void release_slot(int i) {
 class NoSegments : public SegmentFetcher {
  public:
   void fetch(char*, std::size_t) override {
-    throw DecodeError("a call message cannot carry pushed segments");
+    throw ValueDecodeError("a call message cannot carry pushed segments");
   }
 };
 

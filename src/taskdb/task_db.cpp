@@ -101,7 +101,7 @@ void TaskDb::load_index() {
     }
     std::size_t before = index_.size();
     try {
-      if (check == RowCheck::damaged) throw DecodeError("checksum mismatch");
+      if (check == RowCheck::damaged) throw ValueDecodeError("checksum mismatch");
       decode_block(s.blob(1), s.blob(2), {},
                    [&](const TaskRow& r, std::uint64_t off, std::uint64_t len) {
                      if (r.status != TaskStatus::ok || r.reused) return;
@@ -109,7 +109,7 @@ void TaskDb::load_index() {
                                        static_cast<std::uint32_t>(r.items),
                                        name_id(r.function), name_id(r.code)});
                    });
-    } catch (const DecodeError&) {
+    } catch (const ValueDecodeError&) {
       index_.resize(before);
       refused_.damaged_rows += ok_tasks;
     }

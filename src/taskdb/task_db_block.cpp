@@ -43,7 +43,7 @@ struct In {
   std::size_t pos = 0;
   const char* what;
   [[noreturn]] void bad(const char* why) const {
-    throw DecodeError(fmt::format("mpiply: a packed row of the task database is malformed ({} at "
+    throw ValueDecodeError(fmt::format("mpiply: a packed row of the task database is malformed ({} at "
                                   "byte {} of its {} blob)",
                                   why, pos, what));
   }

@@ -52,7 +52,7 @@ class BlockEncoder {
 
 // Calls fn for each record of a row, in the order appended. The row's views point into the
 // blobs (and a scratch table of names); `result` is set only when `results` holds the blob
-// (pass an empty view to skip it), while offset/length are always given. Throws DecodeError
+// (pass an empty view to skip it), while offset/length are always given. Throws ValueDecodeError
 // on a malformed row. Checks no checksum: callers check the row's first (row_intact) and a
 // result's before using it (result_intact).
 using BlockVisitor =

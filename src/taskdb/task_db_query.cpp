@@ -256,7 +256,7 @@ std::optional<std::string> db_original_result(sqlite3* db, std::string_view func
     r.result = {b.blob(0).data(), b.blob(0).size()};
     r.result_sum = sum;
     if (!result_intact(r))
-      throw DecodeError("the stored result a reused record points to does not match its "
+      throw ValueDecodeError("the stored result a reused record points to does not match its "
                         "checksum (the file was changed or damaged on disk); its value is not "
                         "returned");
     return std::string(b.blob(0));

@@ -135,14 +135,14 @@ std::optional<StoredTask> db_get(sqlite3* db, std::int64_t run, MsgId msg_id) {
                  [&](const TaskRow& r, std::uint64_t, std::uint64_t) {
                    if (found || r.msg_id != msg_id) return;
                    if (!result_intact(r))
-                     throw DecodeError(fmt::format(
+                     throw ValueDecodeError(fmt::format(
                          "the stored result of record {}:{} does not match its checksum (the "
                          "file was changed or damaged on disk); its value is not returned",
                          run, msg_id));
                    found = to_stored(r, run);
                  });
   }
-  if (!found && !problem.empty()) throw DecodeError(problem + "; its value is not returned");
+  if (!found && !problem.empty()) throw ValueDecodeError(problem + "; its value is not returned");
   return found;
 }
 
@@ -157,11 +157,11 @@ void db_for_each(sqlite3* db, std::int64_t run, const std::function<void(const S
     std::int64_t r = s.int64(0);
     RowCheck check = check_row(!s.null(4), s.int64(4), s.blob(1), s.blob(2));
     if (check == RowCheck::damaged)
-      throw DecodeError(fmt::format("row {}'s checksum does not match its records", s.int64(5)));
+      throw ValueDecodeError(fmt::format("row {}'s checksum does not match its records", s.int64(5)));
     decode_block(s.blob(1), s.blob(2), s.blob(3),
                  [&](const TaskRow& row, std::uint64_t, std::uint64_t) {
                    if (check == RowCheck::ok && !result_intact(row))
-                     throw DecodeError(fmt::format("the stored result of record {}:{} does not "
+                     throw ValueDecodeError(fmt::format("the stored result of record {}:{} does not "
                                                    "match its checksum",
                                                    r, row.msg_id));
                    fn(to_stored(row, r));

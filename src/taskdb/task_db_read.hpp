@@ -18,9 +18,9 @@ StoredTask to_stored(const TaskRow& row, std::int64_t run);
 
 std::vector<RunInfo> db_runs(sqlite3* db);
 std::vector<MsgId> db_history(sqlite3* db, std::int64_t run);
-// Throws DecodeError, naming the record, when its row or its result fails its checksum.
+// Throws ValueDecodeError, naming the record, when its row or its result fails its checksum.
 std::optional<StoredTask> db_get(sqlite3* db, std::int64_t run, MsgId msg_id);
-// run 0: every run. Throws DecodeError at a row or result that fails its checksum. Rows are read and decoded one at a time (memory stays one row's worth).
+// run 0: every run. Throws ValueDecodeError at a row or result that fails its checksum. Rows are read and decoded one at a time (memory stays one row's worth).
 void db_for_each(sqlite3* db, std::int64_t run, const std::function<void(const StoredTask&)>& fn);
 
 }  // namespace mpiply::detail

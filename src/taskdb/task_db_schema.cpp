@@ -142,7 +142,7 @@ void rethrow_db_failure(const std::string& path, const std::exception& e, const 
     if (f->primary() == SQLITE_CORRUPT || f->primary() == SQLITE_NOTADB)
       throw_db_error(path, fmt::format("is corrupt ({} while {})", f->what(), doing), kFixDelete);
   }
-  if (dynamic_cast<const DecodeError*>(&e))
+  if (dynamic_cast<const ValueDecodeError*>(&e))
     throw_db_error(path, fmt::format("is corrupt ({} while {})", e.what(), doing), kFixDelete);
   if (dynamic_cast<const UsageError*>(&e)) throw;
   throw_db_error(path, fmt::format("failed while {}: {}", doing, e.what()),

@@ -17,7 +17,7 @@ std::uint64_t blob_checksum(const char* p, std::size_t n) noexcept {
 void verify_blob(const char* p, std::size_t n, std::uint64_t expected) {
   std::uint64_t got = blob_checksum(p, n);
   if (got != expected)
-    throw DecodeError(fmt::format("a Boost.Serialization blob of {} bytes fails its checksum "
+    throw ValueDecodeError(fmt::format("a Boost.Serialization blob of {} bytes fails its checksum "
                                   "({:#x}, expected {:#x}): the message is corrupt",
                                   n, got, expected));
 }

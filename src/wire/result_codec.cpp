@@ -30,7 +30,7 @@ void write_error_item(Writer& w, std::size_t at, ErrorKind kind, std::string_vie
 ErrorItem read_error_item(Reader& body) {
   std::uint8_t kind = body.u8();
   if (kind >= kErrorKindCount)
-    throw DecodeError(fmt::format("an error item has kind {}, which no mpiply error has", kind));
+    throw ValueDecodeError(fmt::format("an error item has kind {}, which no mpiply error has", kind));
   ErrorItem e{static_cast<ErrorKind>(kind), {}, {}};
   e.ename = body.str();
   e.evalue = body.str();
@@ -44,16 +44,16 @@ void check_items(Reader& r, std::uint32_t nitems, std::string& first_error, Resu
   // Each item is at least a status byte and a length: a corrupt count fails here, not in a loop
   // over four billion items.
   if (nitems > r.remaining() / 5)
-    throw DecodeError(fmt::format("it claims {} items in {} bytes", nitems, r.remaining()));
+    throw ValueDecodeError(fmt::format("it claims {} items in {} bytes", nitems, r.remaining()));
   for (std::uint32_t i = 0; i < nitems; ++i) {
     auto status = r.u8();
     Reader body = r.sub(r.u32());
     if (status == static_cast<std::uint8_t>(ItemStatus::ok)) continue;
     if (status != static_cast<std::uint8_t>(ItemStatus::error))
-      throw DecodeError(fmt::format("item {} has status {}, neither ok nor error", i, status));
+      throw ValueDecodeError(fmt::format("item {} has status {}, neither ok nor error", i, status));
     ErrorItem e = read_error_item(body);
     if (body.remaining() != 0)
-      throw DecodeError(fmt::format("error item {} has {} bytes after its text", i,
+      throw ValueDecodeError(fmt::format("error item {} has {} bytes after its text", i,
                                     body.remaining()));
     if (first_error.empty()) first_error = fmt::format("{}: {}", e.ename, e.evalue);
   }
@@ -64,8 +64,8 @@ void check_items(Reader& r, std::uint32_t nitems, std::string& first_error, Resu
   try {
     o.out = r.str();
     o.err = r.str();
-  } catch (const DecodeError&) {
-    throw DecodeError(fmt::format("{} bytes follow the last item, which are not the task's "
+  } catch (const ValueDecodeError&) {
+    throw ValueDecodeError(fmt::format("{} bytes follow the last item, which are not the task's "
                                   "output (two strings)",
                                   left));
   }
@@ -75,14 +75,14 @@ void check_items(Reader& r, std::uint32_t nitems, std::string& first_error, Resu
   left = r.remaining();
   try {
     o.data = r.str();
-  } catch (const DecodeError&) {
-    throw DecodeError(fmt::format("{} bytes follow the task's output, which are not its "
+  } catch (const ValueDecodeError&) {
+    throw ValueDecodeError(fmt::format("{} bytes follow the task's output, which are not its "
                                   "published data (a string)",
                                   left));
   }
   o.has_data = true;
   if (r.remaining() != 0)
-    throw DecodeError(fmt::format("{} bytes follow the task's published data", r.remaining()));
+    throw ValueDecodeError(fmt::format("{} bytes follow the task's published data", r.remaining()));
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ class FuzzSegments : public d::SegmentFetcher {
     // The real fetcher fails a segment that does not arrive whole; a fuzzer has no reason to fill
     // gigabytes.
     if (!garbage_ || n > (std::size_t(1) << 16))
-      throw mpiply::DecodeError("fuzz: the segment did not arrive");
+      throw mpiply::ValueDecodeError("fuzz: the segment did not arrive");
     for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<char>(i * 131 + 7);
   }
 

@@ -269,7 +269,7 @@ void result_seeds() {
     mpiply::Engine eng(0, 0, "seed");
     d::Bytes msg = call(&fz_twice, std::tuple{1}, std::tuple{2}, std::tuple{3}, std::tuple{4});
     struct None : d::SegmentFetcher {
-      void fetch(char*, std::size_t) override { throw mpiply::DecodeError("no segments"); }
+      void fetch(char*, std::size_t) override { throw mpiply::ValueDecodeError("no segments"); }
     } segs;
     d::Bytes out;
     d::execute_task(eng, msg.data(), msg.size(), segs, out, 0);

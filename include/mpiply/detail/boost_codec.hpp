@@ -46,7 +46,7 @@ class SpanBuf : public std::streambuf {
 };
 
 std::uint64_t blob_checksum(const char* p, std::size_t n) noexcept;
-// Throws DecodeError naming the problem when the blob's checksum does not match.
+// Throws ValueDecodeError naming the problem when the blob's checksum does not match.
 void verify_blob(const char* p, std::size_t n, std::uint64_t expected);
 
 template <class T>
@@ -78,7 +78,7 @@ struct BoostCodec {
       boost::archive::binary_iarchive ia(is, boost::archive::no_header);
       ia >> v;
     } catch (const std::exception& e) {
-      throw DecodeError(std::string("Boost.Serialization could not decode a value: ") + e.what());
+      throw ValueDecodeError(std::string("Boost.Serialization could not decode a value: ") + e.what());
     }
     return v;
   }

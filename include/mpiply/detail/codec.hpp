@@ -126,7 +126,7 @@ struct Codec {
     else if constexpr (wire_ok<T>)
       return BoostCodec<T>::decode(r);
     else
-      throw DecodeError("unreachable");
+      throw ValueDecodeError("unreachable");
   }
 };
 

@@ -107,7 +107,7 @@ struct ArgSlot {
         }
         ptr = &*own;
       } else {
-        throw DecodeError("a list of references for a parameter that is not a std::vector");
+        throw ValueDecodeError("a list of references for a parameter that is not a std::vector");
       }
     } else if (tag == ArgTag::reference_map) {
       if constexpr (is_string_map<D>::value) {
@@ -120,10 +120,10 @@ struct ArgSlot {
         }
         ptr = &*own;
       } else {
-        throw DecodeError("a map of references for a parameter that is not a std::map");
+        throw ValueDecodeError("a map of references for a parameter that is not a std::map");
       }
     } else {
-      throw DecodeError("argument tag is neither value nor reference");
+      throw ValueDecodeError("argument tag is neither value nor reference");
     }
   }
   decltype(auto) pass() {
@@ -204,7 +204,7 @@ void invoke_fn(ErasedFn fn, Reader& in, Writer& out, Engine& eng) {
   auto f = reinterpret_cast<R (*)(A...)>(fn);
   std::tuple<ArgSlot<A>...> slots;
   std::apply([&](auto&... s) { (s.load(in, eng), ...); }, slots);
-  if (in.remaining() != 0) throw DecodeError("extra bytes after a call's arguments");
+  if (in.remaining() != 0) throw ValueDecodeError("extra bytes after a call's arguments");
   if constexpr (std::is_void_v<R>) {
     std::apply([&](auto&... s) { f(s.pass()...); }, slots);
   } else {

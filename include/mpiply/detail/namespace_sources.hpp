@@ -16,7 +16,7 @@ template <class T>
 struct PullState : ResultState<T> {
   using ResultState<T>::ResultState;
   void store_value(std::size_t item, Reader& r) override {
-    if (r.u8() != 0) throw DecodeError("pull: engine answered with another type");
+    if (r.u8() != 0) throw ValueDecodeError("pull: engine answered with another type");
     this->values[item].emplace(Codec<T>::decode(r));
   }
 };

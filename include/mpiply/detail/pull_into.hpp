@@ -56,7 +56,7 @@ struct PullIntoState : ResultState<None> {
     if (item >= dest.size()) throw UsageError(gone());
     if (which == kPullPayload) {
       r.u64();
-      if (!landed[item]) throw DecodeError("a payload was announced but not received");
+      if (!landed[item]) throw ValueDecodeError("a payload was announced but not received");
       values[item].emplace();
       return;
     }

@@ -41,7 +41,7 @@ class ResultStateBase {
  public:
   ResultStateBase(std::shared_ptr<ClientCore> core, std::string fname, std::size_t nitems);
   virtual ~ResultStateBase();
-  // Decodes item's value from r (lock held). May throw DecodeError.
+  // Decodes item's value from r (lock held). May throw ValueDecodeError.
   virtual void store_value(std::size_t item, Reader& r) = 0;
   // A result whose value follows as a payload message (pull_into, pull_into.hpp): the memory
   // item's payload of `bytes` from `engine` goes into, or an empty span with why set (the payload
