@@ -61,7 +61,7 @@ class ValueDecodeError : public Error {
  public:
   using Error::Error;
 };
-// The name before 0.2: say ValueDecodeError.
+// The earlier name, kept as a deprecated alias: say ValueDecodeError.
 using DecodeError [[deprecated("mpiply::DecodeError is now mpiply::ValueDecodeError")]] =
     ValueDecodeError;
 
