@@ -31,6 +31,7 @@
 #include <mpiply/query.hpp>
 #include <mpiply/report.hpp>
 
+#include "common/program_name.hpp"
 #include "taskdb/task_db.hpp"  // from src/: the task database is not public API yet
 
 using mpiply::detail::RunInfo;
@@ -211,7 +212,7 @@ int write_run_report(TaskDbReader& db, std::int64_t run, const std::string& outp
                                   runs.back().id));
   write_output(output, [&](std::ostream& out) { out << mpiply::report_html(tasks, o); });
   if (!output.empty() && output != "-")
-    fmt::print(stderr, "dbinfo: report of run {} ({} tasks) written to {}\n", run, tasks.size(),
+    fmt::print(stderr, "{}: report of run {} ({} tasks) written to {}\n", jobs::tool_name(), run, tasks.size(),
                output);
   return 0;
 }
@@ -219,6 +220,7 @@ int write_run_report(TaskDbReader& db, std::int64_t run, const std::string& outp
 }  // namespace
 
 int main(int argc, char** argv) {
+  jobs::set_tool_name(argv[0], "dbinfo");
   // A first argument "report" or "export" picks that command; without one dbinfo prints.
   std::string command;
   if (argc > 1 && (std::strcmp(argv[1], "report") == 0 || std::strcmp(argv[1], "export") == 0)) {
@@ -255,22 +257,23 @@ int main(int argc, char** argv) {
     po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    fmt::print(stderr, "dbinfo: {}; try --help\n", e.what());
+    fmt::print(stderr, "{}: {}; try --help\n", jobs::tool_name(), e.what());
     return 2;
   }
   if (vm.count("help") || path.empty()) {
     fmt::print(
-        "usage: dbinfo DATABASE [--failed N] [--run R] [--tasks]\n"
-        "       dbinfo DATABASE [--run R] [--status S]... [--function F] [--engine E] [--host H]\n"
-        "              [--msg M] [--limit N] [--count]\n"
-        "       dbinfo report DATABASE [-o REPORT.html] [--run R]\n"
-        "       dbinfo export DATABASE [--format csv|json] [-o FILE] [--run R] [conditions]\n\n"
+        "usage: {0} DATABASE [--failed N] [--run R] [--tasks]\n"
+        "       {0} DATABASE [--run R] [--status S]... [--function F] [--engine E] [--host H]\n"
+        "       {1:{2}} [--msg M] [--limit N] [--count]\n"
+        "       {0} report DATABASE [-o REPORT.html] [--run R]\n"
+        "       {0} export DATABASE [--format csv|json] [-o FILE] [--run R] [conditions]\n\n"
         "Prints the runs recorded in an mpiply task database (MPIPLY_DB), the number of tasks\n"
         "by status, and the failed tasks with their errors. With a condition (query mode) it\n"
         "prints the tasks that meet all of them instead. `report` writes one self-contained\n"
         "HTML page of a run (charts, slowest and failed tasks); `export` writes one row per\n"
         "task (ids, function, status, engine, host, time stamps in ns since the epoch, error).\n"
-        "A database that a running job holds is read from a snapshot copy.\n\n");
+        "A database that a running job holds is read from a snapshot copy.\n\n",
+        jobs::tool_name(), "", jobs::tool_name().size());
     std::cout << opts;
     return path.empty() && !vm.count("help") ? 2 : 0;
   }
@@ -283,17 +286,18 @@ int main(int argc, char** argv) {
       throw mpiply::UsageError(
           fmt::format("--format '{}' is not a format; give --format csv or --format json", format));
     if (command.empty() && vm.count("output"))
-      throw mpiply::UsageError("-o/--output is for `dbinfo report` and `dbinfo export`");
+      throw mpiply::UsageError(
+          fmt::format("-o/--output is for `{0} report` and `{0} export`", jobs::tool_name()));
     mpiply::Query q = query_mode || command == "export" ? build_query(vm, run) : mpiply::Query();
     auto db = TaskDbReader::open(path);
     if (db->snapshot())
       fmt::print(stderr,
-                 "dbinfo: {} is held by a running job; reading a copy of it as of now\n", path);
+                 "{}: {} is held by a running job; reading a copy of it as of now\n", jobs::tool_name(), path);
     if (command == "export") {
       std::uint64_t n = 0;
       write_output(output, [&](std::ostream& out) { n = export_tasks(*db, q, format, out); });
       if (!output.empty() && output != "-")
-        fmt::print(stderr, "dbinfo: {} task{} written to {}\n", n, n == 1 ? "" : "s", output);
+        fmt::print(stderr, "{}: {} task{} written to {}\n", jobs::tool_name(), n, n == 1 ? "" : "s", output);
       return 0;
     }
     if (command == "report") return write_run_report(*db, run, output);
@@ -347,10 +351,10 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const mpiply::UsageError& e) {
-    fmt::print(stderr, "dbinfo: {}\n", e.what());
+    fmt::print(stderr, "{}: {}\n", jobs::tool_name(), e.what());
     return 2;
   } catch (const mpiply::Error& e) {
-    fmt::print(stderr, "dbinfo: {}\n", e.what());
+    fmt::print(stderr, "{}: {}\n", jobs::tool_name(), e.what());
     return 1;
   }
 }

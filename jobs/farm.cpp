@@ -79,15 +79,15 @@ class Farm {
     for (const auto& j : jobs)
       if (!skip.count(j.seq)) pending.emplace_back(&j, pending.size());
     if (resuming)
-      fmt::print(stderr, "farm: --{}: {} of {} jobs are in the joblog{}, {} to run\n",
+      fmt::print(stderr, "{}: --{}: {} of {} jobs are in the joblog{}, {} to run\n", jobs::tool_name(),
                  o_.resume ? "resume" : "resume-failed", jobs.size() - pending.size(),
                  jobs.size(), o_.resume ? "" : " as succeeded", pending.size());
     const int slots = o_.jobs * static_cast<int>(rc_.ids().size());
     int ranks = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);
     if (ranks == 1 && o_.jobs > 1)
-      fmt::print(stderr, "farm: -j {}: with one rank the commands run on rank 0 one at a time; "
-                         "start more ranks (mpirun -n N) to run them at once\n", o_.jobs);
+      fmt::print(stderr, "{}: -j {}: with one rank the commands run on rank 0 one at a time; "
+                         "start more ranks (mpirun -n N) to run them at once\n", jobs::tool_name(), o_.jobs);
     if (o_.dry_run) {
       for (auto& [job, pos] : pending)
         fmt::print("{}\n", farm::command_line(o_.command, *job, static_cast<int>(pos % slots) + 1));
@@ -152,7 +152,7 @@ class Farm {
 
  private:
   static int usage_error(const std::string& what) {
-    fmt::print(stderr, "farm: {}\n", what);
+    fmt::print(stderr, "{}: {}\n", jobs::tool_name(), what);
     return farm::kExitUsage;
   }
 
@@ -184,17 +184,19 @@ class Farm {
     }
     if (out.timed_out)
       out.err += fmt::format(
-          "farm: command {} timed out after {} s on engine {} ({}) and was killed (signal {})\n",
+          "{}: command {} timed out after {} s on engine {} ({}) and was killed (signal {})\n",
+          jobs::tool_name(),
           r.job->seq, o_.timeout, meta.engine_id, meta.hostname, out.signal);
     if (!error.empty())
-      out.err += fmt::format("farm: command {} did not run on engine {} ({}): {}\n", r.job->seq,
+      out.err += fmt::format("{}: command {} did not run on engine {} ({}): {}\n", jobs::tool_name(),
+                             r.job->seq,
                              meta.engine_id, meta.hostname, error);
     bool ok = error.empty() && out.ok();
     if (!o_.results.empty()) {
       try {
         farm::save_results(o_.results, *r.job, r.slot, out.out, out.err);
       } catch (const std::exception& e) {
-        fmt::print(stderr, "farm: {}\n", e.what());
+        fmt::print(stderr, "{}: {}\n", jobs::tool_name(), e.what());
         ok = false;
       }
       out.out.clear();
@@ -205,7 +207,8 @@ class Farm {
     if (!ok && !halted_ && !out.halted && o_.halt.triggered(printer.failed(), total_)) {
       halted_ = true;
       halt_status_ = o_.halt.exit_status(printer.failed(), total_, out.exitval, out.signal);
-      fmt::print(stderr, "farm: --halt: command {} failed ({} failed in all); {}\n", r.job->seq,
+      fmt::print(stderr, "{}: --halt: command {} failed ({} failed in all); {}\n", jobs::tool_name(),
+                 r.job->seq,
                  printer.failed(),
                  o_.halt.when == farm::Halt::When::now ? "killing the running commands"
                                                       : "starting no more commands");
@@ -224,6 +227,7 @@ class Farm {
 }  // namespace
 
 int main(int argc, char** argv) {
+  jobs::set_tool_name(argv[0], "farm");
   farm::Options opts;
   if (auto code = farm::parse_options(argc, argv, opts)) return *code;
   // Commands may run for hours: an engine holds only the -j commands it runs, or commands queued

@@ -24,6 +24,8 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "common/program_name.hpp"
+
 namespace {
 // Set from the command line on every rank (all ranks parse the same one): the item whose task
 // crashes its engine, or -1.
@@ -47,11 +49,14 @@ MPIPLY_REGISTER(cube_ish);
 
 int main(int argc, char** argv) {
   namespace po = boost::program_options;
-  po::options_description opts(
-      "usage: mpirun -n N resume [--db FILE] [--n ITEMS] [--crash-at I] [--task-us US]\n\n"
+  jobs::set_tool_name(argv[0], "resume");
+  po::options_description opts(fmt::format(
+      "usage: mpirun -n N {} [--db FILE] [--n ITEMS] [--crash-at I] [--task-us US]\n\n"
       "Maps cube_ish (x*x + 1, after US microseconds of sleep) over 0..ITEMS-1, chunksize 1,\n"
-      "maps it in blocks of 100 items, prints progress after each and checks the sum against the closed form. With --db\n"
-      "(or MPIPLY_DB) a rerun reuses the tasks an interrupted run finished");
+      "in blocks of 100 items, prints progress after each and checks the sum against the\n"
+      "closed form. With --db (or MPIPLY_DB) a rerun reuses the tasks an interrupted run\n"
+      "finished",
+      jobs::tool_name()));
   std::string db;
   long n = 2000;
   opts.add_options()("help", "this text")("db", po::value(&db), "task database file")(
@@ -64,7 +69,7 @@ int main(int argc, char** argv) {
     po::store(po::parse_command_line(argc, argv, opts), vm);
     po::notify(vm);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "resume: {}; try --help\n", e.what());
+    fmt::print(stderr, "{}: {}; try --help\n", jobs::tool_name(), e.what());
     return 64;
   }
   if (vm.count("help")) {

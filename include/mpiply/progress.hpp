@@ -42,5 +42,10 @@ std::string progress_bar(std::size_t done, std::size_t total, double elapsed_sec
 bool progress_redraws(std::FILE* out);
 // The terminal's width in columns for a bar on `out` (through mpirun too); 80 if unknown.
 std::size_t progress_width(std::FILE* out);
+// Whether two streams end in the same file, pipe or terminal, seen through mpirun's forwarding
+// (`mpirun ... > log 2>&1`). mpirun forwards a rank's stdout and stderr on separate channels and
+// does not keep their order, so a program whose progress must follow its output (the farm's
+// final count after the last command's output) writes both to one stream when this is true.
+bool same_destination(std::FILE* a, std::FILE* b);
 
 }  // namespace mpiply

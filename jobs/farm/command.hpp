@@ -22,6 +22,8 @@
 
 #include <boost/serialization/string.hpp>
 
+#include "../common/program_name.hpp"
+
 namespace farm {
 
 // What one run of a command gave; travels back to rank 0 as the task's value.
@@ -49,7 +51,7 @@ inline volatile std::sig_atomic_t stop_requested = 0;
 inline void on_stop_signal(int) { stop_requested = 1; }
 
 [[noreturn]] inline void fail(const char* what) {
-  throw std::runtime_error(std::string("farm: ") + what + ": " + std::strerror(errno));
+  throw std::runtime_error(jobs::tool_name() + ": " + what + ": " + std::strerror(errno));
 }
 
 // Closes on scope exit; the fds are CLOEXEC, so the command only sees what we dup2 for it.

@@ -14,6 +14,8 @@
 
 #include <fmt/core.h>
 
+#include "../common/program_name.hpp"
+
 namespace farm {
 
 struct FileCloser {
@@ -65,8 +67,8 @@ inline std::set<long> seqs_in_joblog(const std::string& path, bool only_succeede
       bool ok = std::stoi(f[6]) == 0 && std::stoi(f[7]) == 0;
       if (ok || !only_succeeded) done.insert(std::stol(f[0]));
     } catch (const std::exception&) {
-      fmt::print(stderr, "farm: {}:{}: not a joblog row, ignored (its command will run again)\n",
-                 path, lineno);
+      fmt::print(stderr, "{}: {}:{}: not a joblog row, ignored (its command will run again)\n",
+                 jobs::tool_name(), path, lineno);
     }
   }
   return done;

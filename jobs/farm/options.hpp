@@ -15,6 +15,7 @@
 #include <fmt/core.h>
 
 #include "../common/before_mpi.hpp"
+#include "../common/program_name.hpp"
 #include "halt.hpp"
 
 namespace farm {
@@ -113,8 +114,9 @@ inline std::optional<int> parse_options(int argc, char** argv, Options& o) {
     po::notify(vm);
     if (vm.count("help")) {
       if (talk) {
+        fmt::print("usage: mpirun -n N {} [options] [COMMAND [ARGS]] [::: VALUES... | :::: FILE...]\n\n",
+                   jobs::tool_name());
         std::fputs(
-            "usage: mpirun -n N farm [options] [COMMAND [ARGS]] [::: VALUES... | :::: FILE...]\n\n"
             "Runs shell commands on the engines, as GNU parallel does on cores: each with\n"
             "/bin/sh -c in its own process group, as engines free up. Without COMMAND each input\n"
             "line is a command (blank lines and lines starting with '#' are skipped); with it,\n"
@@ -122,7 +124,7 @@ inline std::optional<int> parse_options(int argc, char** argv, Options& o) {
             "{/} basename, {//} directory, {/.} basename without extension, {#} the sequence\n"
             "number, {%} the job slot, {N} (and {N.} ...) the Nth input source. COMMAND without\n"
             "one gets ' {}' appended. Inputs: ':::' values, ':::: FILE' lines, -a FILE, else\n"
-            "stdin; several sources combine as all their combinations. 'farm FILE' (one word, an\n"
+            "stdin; several sources combine as all their combinations. A lone FILE (one word, an\n"
             "existing file, no ':::') runs FILE's lines as commands.\n"
             "Outputs are captured and printed on rank 0 in one piece per command. Progress:\n"
             "a bar on a terminal, a line every 10 s in a log. Exit status: the number of\n"
@@ -173,7 +175,7 @@ inline std::optional<int> parse_options(int argc, char** argv, Options& o) {
       if (!parse_halt(halt, o.halt, why)) throw po::error(fmt::format("--halt '{}': {}", halt, why));
     }
   } catch (const po::error& e) {
-    if (talk) fmt::print(stderr, "farm: {}; try --help\n", e.what());
+    if (talk) fmt::print(stderr, "{}: {}; try --help\n", jobs::tool_name(), e.what());
     return jobs::exit_all_ranks(kExitUsage);
   }
   return std::nullopt;

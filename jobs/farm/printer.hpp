@@ -13,6 +13,8 @@
 
 #include <mpiply/progress.hpp>
 
+#include "../common/program_name.hpp"
+
 namespace farm {
 
 class Printer {
@@ -21,10 +23,12 @@ class Printer {
   Printer(std::size_t total, bool keep_order, bool force_bar)
       : total_(total), keep_order_(keep_order), start_(std::chrono::steady_clock::now()) {
     bar_ = force_bar || mpiply::progress_redraws(stderr);
-    // When stdout and stderr are the same terminal, the bar goes where the commands' stdout
-    // goes: mpirun forwards the two streams separately, and only one stream keeps their order
-    // (no command output after the final "N/N").
-    bar_out_ = bar_ && !force_bar && mpiply::progress_redraws(stdout) ? stdout : stderr;
+    // When stdout and stderr end in the same place (one terminal, or a log written with
+    // `> log 2>&1`), everything goes to stdout: mpirun forwards the two streams separately and
+    // does not keep their order, and only one stream does (each command's stderr after its
+    // stdout, no command output after the final "N/N").
+    err_out_ = mpiply::same_destination(stdout, stderr) ? stdout : stderr;
+    bar_out_ = bar_ && !force_bar && mpiply::progress_redraws(stdout) ? stdout : err_out_;
     width_ = mpiply::progress_width(bar_out_);
   }
 
@@ -66,8 +70,8 @@ class Printer {
     // Each stream in one write, flushed: outputs of different commands never interleave.
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
-    std::fwrite(err.data(), 1, err.size(), stderr);
-    std::fflush(stderr);
+    std::fwrite(err.data(), 1, err.size(), err_out_);
+    std::fflush(err_out_);
     redraw_ = bar_;  // finished() draws it again below the output
   }
 
@@ -87,8 +91,9 @@ class Printer {
       drawn_ = !last;
     } else if (last || now - last_draw_ > std::chrono::seconds(10)) {
       last_draw_ = now;
-      fmt::print(stderr, "farm: {}/{} done, {} failed\n", done_, total_, failed_);
-      std::fflush(stderr);
+      fmt::print(err_out_, "{}: {}/{} done, {} failed\n", jobs::tool_name(), done_, total_,
+                 failed_);
+      std::fflush(err_out_);
     }
     closed_ = last;
   }
@@ -96,6 +101,7 @@ class Printer {
   std::size_t total_, done_ = 0, failed_ = 0, next_ = 0;
   bool keep_order_, bar_ = false, drawn_ = false, closed_ = false, redraw_ = false;
   std::FILE* bar_out_ = stderr;
+  std::FILE* err_out_ = stderr;  // the commands' stderr and the progress lines
   std::size_t width_ = 80;
   std::chrono::steady_clock::time_point start_, last_draw_{};
   std::map<std::size_t, std::pair<std::string, std::string>> waiting_;

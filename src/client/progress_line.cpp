@@ -158,6 +158,10 @@ std::string progress_bar(std::size_t done, std::size_t total, double elapsed_sec
 
 bool progress_redraws(std::FILE* out) { return out && detail::is_terminal(::fileno(out)); }
 
+bool same_destination(std::FILE* a, std::FILE* b) {
+  return a && b && detail::same_destination(::fileno(a), ::fileno(b));
+}
+
 std::size_t progress_width(std::FILE* out) {
   winsize ws{};
   if (out && ::ioctl(::fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;

@@ -47,6 +47,31 @@ bool fd_is_terminal_of(long pid, int fd) {
   return target.rfind("/dev/pts/", 0) == 0 || target.rfind("/dev/tty", 0) == 0;
 }
 
+// The launcher closest to the user among this process's ancestors (mpirun above orted, say), or
+// 0 when none is. (srun is not among them: it forwards output through a pipe unless asked for a
+// pty with --pty, and then the terminal is real.)
+long outermost_launcher() {
+  static const std::set<std::string> launchers = {"mpirun", "mpiexec", "orterun", "orted",
+                                                  "prte",   "prted",   "prterun"};
+  long found = 0;
+  long pid = ::getppid();
+  for (int depth = 0; depth < 8 && pid > 1; ++depth) {
+    if (launchers.count(comm_of(pid)))
+      found = pid;
+    else if (found != 0)
+      break;  // above the launchers: the user's shell
+    pid = parent_of(pid).first;
+  }
+  return found;
+}
+
+// Whether this process's fd goes to the launcher's fd of the same number: a pipe or socket (the
+// launcher's forwarding) does; a regular file or anything else opened below the launcher does not.
+bool forwarded(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
 }  // namespace
 
 bool is_terminal(int fd) {
@@ -62,26 +87,24 @@ bool is_terminal(int fd) {
   // Under a launcher, the launcher closest to the user decides: Open MPI gives a rank's stdout a
   // pty but its stderr a pipe, whatever mpirun's own are. A rank's fd that is a regular file
   // (redirected below the launcher) is no terminal, whatever the launcher's.
-  struct stat st {};
-  if (!own && (::fstat(fd, &st) != 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))))
-    return false;
-  // (srun is not among them: it forwards output through a pipe unless asked for a pty with
-  // --pty, and then the terminal is real.)
-  static const std::set<std::string> launchers = {"mpirun", "mpiexec", "orterun", "orted",
-                                                  "prte",   "prted",   "prterun"};
-  bool under = false, terminal = true;
-  long pid = ::getppid();
-  for (int depth = 0; depth < 8 && pid > 1; ++depth) {
-    std::string comm = comm_of(pid);
-    if (!launchers.count(comm)) {
-      if (under) break;  // above the launchers: the user's shell
-    } else {
-      under = true;
-      terminal = fd_is_terminal_of(pid, fd);
-    }
-    pid = parent_of(pid).first;
-  }
-  return under ? terminal : own;
+  if (!own && !forwarded(fd)) return false;
+  const long launcher = outermost_launcher();
+  return launcher != 0 ? fd_is_terminal_of(launcher, fd) : own;
+}
+
+bool same_destination(int fd_a, int fd_b) {
+  // Where each fd ends: the launcher's fd for a forwarded 1 or 2 under a launcher (Open MPI's pty
+  // for stdout counts as forwarded), else this process's own.
+  const long launcher = outermost_launcher();
+  auto where = [&](int fd, struct stat& st) {
+    const bool via_launcher =
+        launcher != 0 && (fd == 1 || fd == 2) && (::isatty(fd) == 1 || forwarded(fd));
+    if (via_launcher) return ::stat(fmt::format("/proc/{}/fd/{}", launcher, fd).c_str(), &st) == 0;
+    return ::fstat(fd, &st) == 0;
+  };
+  struct stat a {}, b {};
+  if (!where(fd_a, a) || !where(fd_b, b)) return false;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 }  // namespace mpiply::detail

@@ -9,4 +9,9 @@ namespace mpiply::detail {
 // overrides (auto, the default, guesses as above).
 bool is_terminal(int fd);
 
+// Whether two descriptors end in the same file, pipe or terminal, seen through an MPI launcher
+// as is_terminal sees it: under `mpirun ... > log 2>&1` a rank's fds 1 and 2 are two channels of
+// the launcher's, which writes both to one file without keeping their order.
+bool same_destination(int fd_a, int fd_b);
+
 }  // namespace mpiply::detail

@@ -176,6 +176,23 @@ output)
   done
   grep -qx 200000 out.txt || fail "large output cut short"
   [ "$(grep -cx '[0-9]*' out.txt)" = 200000 ] || fail "large output incomplete"
+  # A log taking both streams (> log 2>&1): mpirun forwards a rank's stdout and stderr on two
+  # channels and does not keep their order, so the farm writes everything to stdout when both
+  # end in one file. Nothing may come after the final count, and each command's stderr stays
+  # after its stdout.
+  rc=0
+  "${farm[@]}" cmds >both.txt 2>&1 || rc=$?
+  [ "$rc" = 0 ] || { cat both.txt; fail "farm cmds >both.txt 2>&1 exited $rc"; }
+  last=$(tail -n 1 both.txt)
+  [[ "$last" =~ ^farm:\ 7/7\ done,\ 0\ failed$ ]] ||
+    fail "the last line of a 2>&1 log is '$last', not the final count"
+  [ "$(grep -cx '[0-9]*' both.txt)" = 200000 ] || fail "large output incomplete in the 2>&1 log"
+  for k in 1 2 3 4 5 6; do
+    o=$(grep -n -m1 "^c$k out 300\$" both.txt | cut -d: -f1)
+    e=$(grep -n -m1 "^c$k err 1\$" both.txt | cut -d: -f1)
+    [ -n "$o" ] && [ -n "$e" ] && [ "$e" -gt "$o" ] ||
+      fail "in the 2>&1 log, c$k's stderr is not after its stdout (lines $e, $o)"
+  done
   # --results DIR: GNU parallel's layout, DIR/1/<input>/{stdout,stderr,seq} ('/' as '\_').
   run_farm 0 --results res cmds
   d3="res/1/$(sed -n 3p cmds | sed 's:/:\\_:g')"

@@ -72,7 +72,8 @@ step "mpiply-db --help from PATH"
 [ "$(command -v mpiply-db)" = /usr/bin/mpiply-db ] || {
   echo "install-deb: mpiply-db on PATH is $(command -v mpiply-db || echo nothing)" >&2; exit 1; }
 help=$(mpiply-db --help)
-grep -q "usage:" <<<"$help" || { echo "install-deb: mpiply-db --help printed: $help" >&2; exit 1; }
+grep -q "^usage: mpiply-db " <<<"$help" || {
+  echo "install-deb: mpiply-db --help does not name itself: $help" >&2; exit 1; }
 
 step "dpkg -r mpiply"
 dpkg -r mpiply
