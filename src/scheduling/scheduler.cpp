@@ -42,6 +42,22 @@ void Scheduler::give_back(MsgId id) {
   if (it == grants_.end()) return;
   pool_.give_back(it->second.engine, it->second.job->resources, it->second.grant);
   grants_.erase(it);
+  ++freed_;
+}
+
+// Whether a fresh task of `later` (behind `stuck` in ready_) can find no room where a fresh task
+// of `stuck` found none, with no room freed since: the same request on the same engines, and
+// not ahead of it for the reservation (pick_fitting's `behind`). Skipping such runs keeps a long
+// queue of one-task submissions (a loop of apply_async with flags) from costing a scan of every
+// engine for every waiting run at every result.
+bool Scheduler::same_wait(const Job& later, const Job& stuck) const {
+  if (later.priority != stuck.priority) {
+    if (later.priority > stuck.priority) return false;
+  } else if (later.seq < stuck.seq) {
+    return false;
+  }
+  return later.every == stuck.every && later.resources == stuck.resources &&
+         (later.every || later.allowed == stuck.allowed);
 }
 
 // Keeps ready_ ordered by priority, highest first; equal priorities stay in the order they came.
@@ -90,6 +106,7 @@ int Scheduler::pick_plain(const std::vector<int>& candidates) {
 }
 
 void Scheduler::shut_down(const std::vector<int>& engines, std::int64_t now_ns) {
+  recheck_ = true;
   for (int e : engines) index_.retire(e);
   // From now on plain tasks are placed through pick_plain, which knows engines out of service,
   // and the owner checks each plain submission against them (any_in_service).
@@ -105,6 +122,7 @@ bool Scheduler::retry(MsgId id, int e, std::string_view error) {
   const std::shared_ptr<Job>& job = ti.job;
   // tried holds every attempt so far, this one included (recorded when it was sent).
   if (ti.tried.empty() || ti.tried.back() != e) ti.tried.push_back(e);
+  recheck_ = true;
   if (job->retries <= 0 || ti.tried.size() > static_cast<std::size_t>(job->retries)) return false;
   ti.last_error = error;
   auto t = static_cast<std::uint32_t>(id - job->first);
@@ -179,13 +197,15 @@ bool Scheduler::place(ReadyRun& r) {
   return true;
 }
 
-void Scheduler::audit_timeouts(std::int64_t now_ns) {
+bool Scheduler::audit_timeouts(std::int64_t now_ns) {
+  bool expired = false;
   while (!deadlines_.empty() && deadlines_.top().first <= now_ns) {
     std::shared_ptr<Job> job = deadlines_.top().second;
     deadlines_.pop();
     if (job->dead) continue;
     if (job->released) {
       job->expired = true;  // its tasks not placed when dispatch next asks fail there
+      expired = true;
       continue;
     }
     std::vector<MsgId> ids;
@@ -196,30 +216,61 @@ void Scheduler::audit_timeouts(std::int64_t now_ns) {
                            "{} and they were not met; it never ran",
                            job->timeout_s, id_list(ids)));
   }
+  return expired;
 }
 
 void Scheduler::dispatch(std::int64_t now_ns) {
-  if (!deadlines_.empty()) audit_timeouts(now_ns);
+  bool expiring = false;
+  if (!deadlines_.empty()) expiring = audit_timeouts(now_ns);
   // A reservation ends with its task's wait: placed (place clears it), failed, or aborted.
   if (reserve_.engine >= 0 && (sink_.outcome(reserve_.id).status != TaskStatus::queued ||
                                !index_.in_service(reserve_.engine)))
     reserve_ = {};
   if (ready_.empty()) return;
-  std::deque<ReadyRun> work, rest;
-  work.swap(ready_);
-  // Runs that cannot go now wait in order behind the others, which still go: a task restricted
-  // to busy engines holds back nobody else.
-  while (!work.empty() && index_.any_room()) {
-    ReadyRun r = std::move(work.front());
-    work.pop_front();
+  // Runs are tried from the front; those that cannot go now wait in order behind the others,
+  // which still go: a task restricted to busy engines holds back nobody else. A run like one
+  // that just found no room is not tried again until room is freed (same_wait), and one pass
+  // tries at most kBackfillWindow runs (as Slurm's backfill tests at most bf_max_job_test jobs):
+  // a queue of many one-task submissions costs each result a bounded pass, not a scan of the
+  // whole queue. The untried tail stays where it is.
+  std::deque<ReadyRun> rest;
+  std::vector<const Job*> stuck;
+  std::uint64_t stuck_at = freed_;
+  std::size_t tried = 0;
+  while (!ready_.empty() && index_.any_room() && tried < kBackfillWindow) {
+    ReadyRun r = std::move(ready_.front());
+    ready_.pop_front();
     if (r.next >= r.end) continue;
-    if (!place(r)) rest.push_back(std::move(r));
-    if (work.empty()) work.swap(ready_);  // released by tasks that ran inline meanwhile
+    ++tried;
+    if (freed_ != stuck_at) {
+      stuck.clear();
+      stuck_at = freed_;
+    }
+    const bool fresh = tasks_[r.job->first + r.next].tried.empty();
+    const bool skip = fresh && std::any_of(stuck.begin(), stuck.end(), [&](const Job* s) {
+                        return same_wait(*r.job, *s);
+                      });
+    if (skip || !place(r)) {
+      if (!skip && fresh && freed_ == stuck_at) stuck.push_back(r.job.get());
+      rest.push_back(std::move(r));
+    }
   }
-  // A run with no engine at all (every engine full) is still checked for impossibility: a
-  // shut-down engine or a retry with nowhere left to go fails now, not when room comes.
-  for (auto& r : work) {
-    if (r.next < r.end) {
+  // Back in front of the untried tail, in their order; runs released meanwhile (by tasks that
+  // ran inline) keep their places by priority.
+  for (auto it = rest.rbegin(); it != rest.rend(); ++it) {
+    auto at = ready_.begin();
+    while (at != ready_.end() && at->job->priority > it->job->priority) ++at;
+    ready_.insert(at, std::move(*it));
+  }
+  // After a shut-down or a retry, every waiting run is checked for impossibility: a task with
+  // nowhere left to go fails now, not when room comes. After a timeout flag passed, every
+  // waiting run of an expired job fails (ipyparallel's TaskTimeout).
+  const bool recheck = std::exchange(recheck_, false);
+  if (!recheck && !expiring) return;
+  std::deque<ReadyRun> all;
+  all.swap(ready_);
+  for (auto& r : all) {
+    if (recheck && r.next < r.end) {
       const TaskInfo& ti = tasks_[r.job->first + r.next];
       bool possible = std::any_of(r.job->allowed.begin(), r.job->allowed.end(), [&](int c) {
         return index_.in_service(c) &&
@@ -227,14 +278,7 @@ void Scheduler::dispatch(std::int64_t now_ns) {
       });
       if (!possible) place(r);  // finds no engine and fails what cannot run
     }
-    rest.push_back(std::move(r));
-  }
-  for (auto& r : ready_) rest.push_back(std::move(r));
-  ready_.clear();
-  // A task whose timeout passed before it could be placed fails (ipyparallel's TaskTimeout).
-  for (auto& r : rest) {
-    if (r.next >= r.end) continue;
-    if (r.job->expired) {
+    if (r.next < r.end && r.job->expired) {
       fail_range(*r.job, r.next, r.end, ErrorKind::dependency_timeout,
                  fmt::format("its timeout flag ({:g} s) passed before an engine it may run on "
                              "(engines {}) had room for it; it {}",
@@ -243,10 +287,14 @@ void Scheduler::dispatch(std::int64_t now_ns) {
                                  ? "never ran"
                                  : "was waiting to run again after it raised"));
       r.next = r.end;
-      continue;
     }
-    enqueue(std::move(r));
   }
+  // Whatever those released meanwhile came after `all`'s runs of its priority.
+  std::deque<ReadyRun> released;
+  released.swap(ready_);
+  for (auto& r : all)
+    if (r.next < r.end) ready_.push_back(std::move(r));
+  for (auto& r : released) enqueue(std::move(r));
 }
 
 void Scheduler::fail_range(Job& job, std::uint32_t from, std::uint32_t to, ErrorKind kind,

@@ -58,7 +58,10 @@ class Scheduler {
   // The engine held for the first task that did not fit (docs/resources.md), or -1.
   int reserved_engine() const noexcept { return reserve_.engine; }
   // Engine e now holds `outstanding` tasks (the owner tells every send and every result).
-  void set_load(int e, unsigned outstanding) { index_.set_load(e, outstanding); }
+  void set_load(int e, unsigned outstanding) {
+    if (outstanding < index_.load(e)) ++freed_;
+    index_.set_load(e, outstanding);
+  }
   const EngineIndex& engines() const noexcept { return index_; }
   // Client::shutdown(targets): they take no more tasks. Flagged tasks left without an engine
   // fail (ImpossibleDependency); plain ones are the owner's to fail (any_in_service).
@@ -103,7 +106,9 @@ class Scheduler {
   int pick_fitting(const Job& job, const TaskInfo& ti, MsgId id);
   void enqueue(ReadyRun r);
   void give_back(MsgId id);
-  void audit_timeouts(std::int64_t now_ns);
+  bool same_wait(const Job& later, const Job& stuck) const;
+  // Fails jobs whose timeout passed before release; true if a released one expired.
+  bool audit_timeouts(std::int64_t now_ns);
   void fail_range(Job& job, std::uint32_t from, std::uint32_t to, ErrorKind kind,
                   const std::string& why);
 
@@ -118,6 +123,14 @@ class Scheduler {
   std::size_t with_retries_ = 0;               // ... of those, tasks whose job has retries
   std::vector<std::shared_ptr<Job>> held_;     // jobs admitted before release (some since gone)
   std::deque<ReadyRun> ready_;  // by priority (highest first), then in the order released
+  // The most waiting runs one dispatch tries (dispatch says why).
+  static constexpr std::size_t kBackfillWindow = 64;
+  // Counts every load that went down and every grant given back: room that appeared. dispatch
+  // skips a run like one that found no room while this stays the same (same_wait).
+  std::uint64_t freed_ = 0;
+  // A shut-down engine or a retry may leave a waiting run with nowhere to go: dispatch checks
+  // every waiting run for that only after one of them.
+  bool recheck_ = false;
   std::uint64_t seq_ = 0;
   ResourcePool pool_;
   struct Held {
