@@ -94,16 +94,16 @@ def section(data, header, sources):
     notes = []
     if base is None:
         notes.append("no scale-2.json: the `x 2-rank` column needs the 2-rank run")
-    if len(ranks) >= 2:
-        lo, hi = ranks[0], ranks[-1]
-        growth = []
-        for key, name in PHASES:
-            a, b = get(key, lo), get(key, hi)
-            if a and b:
-                growth.append(f"{name} x{b / a:.3g}")
+    # Growth step by step: from 2 ranks (a core each here) to many (sharing two cores) the
+    # machine changes, so only neighbouring rank counts say how a phase grows.
+    for lo, hi in zip(ranks, ranks[1:]):
+        growth = [f"{name} x{get(key, hi) / get(key, lo):.3g}" for key, name in PHASES
+                  if get(key, lo) and get(key, hi)]
         if growth:
-            notes.append(f"from {lo} to {hi} ranks (x{hi / lo:.3g} ranks): " +
-                         ", ".join(growth) + " (linear growth would be the ranks' factor)")
+            notes.append(f"{lo} -> {hi} ranks (x{hi / lo:.3g}): " + ", ".join(growth))
+    if len(ranks) >= 2:
+        notes.append("a phase that grows no worse than linearly grows by at most the ranks' "
+                     "factor at each step")
     out += [""] + [f"- {n}" for n in notes]
     return "\n".join(out).rstrip() + "\n"
 

@@ -10,7 +10,8 @@ program, timed from the launch to its exit (mpi_init_finalize_s_<N>), then of
 `bench --part scale --json FILE`, whose start-up is the time from the launch to its first result
 (startup_s_<N>, from the first_result_unix_s the bench writes); the bench's own keys (rank 0's CPU
 per result, the start-up phases) are kept beside them in <out-dir>/scale-<N>.json. With
---repeats R, both run R times in turn and every figure is the median. --mpirun-flags adds flags
+--repeats R, both run R times in turn and every figure is the median; with --retries K a launch
+that failed is made again, up to K times, and the failure printed. --mpirun-flags adds flags
 to every mpirun (e.g. "--mca btl self,vader"). The exit code is 0 unless a run failed.
 """
 import argparse
@@ -34,8 +35,20 @@ def child_env():
     return env
 
 
-def launch(cmd, timeout):
-    """Runs cmd; returns (launch time as Unix seconds, wall seconds to exit, output)."""
+def launch(cmd, timeout, retries):
+    """Runs cmd until it exits 0, at most 1 + retries times; returns (launch time as Unix
+    seconds, wall seconds to exit, output) of the run that succeeded."""
+    for attempt in range(retries + 1):
+        try:
+            return launch_once(cmd, timeout)
+        except RuntimeError as e:
+            if attempt == retries:
+                raise SystemExit(f"run_scale: {e}")
+            print(f"run_scale: {e}\nrun_scale: launching again (--retries {retries})",
+                  flush=True)
+
+
+def launch_once(cmd, timeout):
     t_launch = time.time()
     t0 = time.monotonic()
     try:
@@ -46,19 +59,19 @@ def launch(cmd, timeout):
                          f"{shlex.join(cmd)}")
     wall = time.monotonic() - t0
     if proc.returncode != 0:
-        tail = "\n".join(proc.stdout.strip().splitlines()[-15:])
-        raise SystemExit(f"run_scale: exit code {proc.returncode}: {shlex.join(cmd)}\n{tail}")
+        tail = "\n".join(proc.stdout.strip().splitlines()[-40:])
+        raise RuntimeError(f"exit code {proc.returncode}: {shlex.join(cmd)}\n{tail}")
     return t_launch, wall, proc.stdout
 
 
 def one_sitting(n, args, tmp):
     """One bare program and one bench run at n ranks: the bench's figures plus the two times."""
     mpirun = [args.mpirun, "--oversubscribe", "-n", str(n)] + shlex.split(args.mpirun_flags)
-    _, bare_s, _ = launch(mpirun + [args.init_finalize], args.timeout)
+    _, bare_s, _ = launch(mpirun + [args.init_finalize], args.timeout, args.retries)
     out = os.path.join(tmp, f"scale-{n}.json")
     cmd = mpirun + [args.bench, "--part", "scale", "--json", out] + (["--quick"] if args.quick
                                                                        else [])
-    t_launch, _, text = launch(cmd, args.timeout)
+    t_launch, _, text = launch(cmd, args.timeout, args.retries)
     sys.stdout.write(text)
     with open(out) as f:
         figures = json.load(f)
@@ -84,6 +97,10 @@ def main():
     ap.add_argument("--repeats", type=int, default=1, help="runs of each, medians (default 1)")
     ap.add_argument("--mpirun", default="mpirun", help="MPI launcher (default mpirun)")
     ap.add_argument("--mpirun-flags", default="", help="extra flags for every mpirun")
+    ap.add_argument("--retries", type=int, default=0,
+                    help="launch a run that failed again, up to this many times (default 0): "
+                         "Open MPI 4.1 at 200+ oversubscribed ranks sometimes fails a whole job "
+                         "at exit ('exiting improperly', PID 0)")
     ap.add_argument("--timeout", type=float, default=1800.0,
                     help="seconds one launch may take (default 1800)")
     args = ap.parse_args()

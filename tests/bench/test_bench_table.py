@@ -131,7 +131,7 @@ with tempfile.TemporaryDirectory() as tmp:
     i8 = text.find("| 8 | 3 | 1.5 | 1 | 4 | 2 | 2 | 1.5 | 0.2 | 0.04 | 0.004 | 0.008 | 0.002 |")
     check(i2 >= 0, "2-rank row")
     check(i8 > i2, "8-rank row, after the 2-rank one")
-    check("from 2 to 8 ranks (x4 ranks): registry agreement x4, engine communicator x2, "
+    check("2 -> 8 ranks (x4): registry agreement x4, engine communicator x2, "
           "clock alignment x8" in text, "each phase's growth against the ranks'")
     # The rank-0 model, computed from the largest rank count's CPU per result (3 us), and a
     # column for each rank count's.
