@@ -43,6 +43,7 @@
 #include "bench/mpi_yield.hpp"
 #include "bench/part_rows.hpp"
 #include "bench/report.hpp"
+#include "bench/scale_rows.hpp"
 #include "bench/tasks.hpp"
 
 namespace {
@@ -199,7 +200,10 @@ int main(int argc, char** argv) {
      "and the apply round trip; startup: one apply, then --json FILE gets the wall-clock time "
      "its result came back (first_result_unix_s: jobs/bench/peers/run_peers.py times start-up "
      "from the launch to it, as for the peers); keep: only rank 0's memory over a long stream "
-     "of tasks (hub cap, purging)")
+     "of tasks (hub cap, purging); scale: rank 0's CPU per result with every engine busy, "
+     "MPI_Init and each mpiply start-up phase on rank 0, and the first result's wall-clock "
+     "time, keys ending in _N (run it through jobs/bench/run_scale.py, which adds start-up "
+     "from the launch and a bare MPI_Init/MPI_Finalize program's)")
     ("cost-items", po::value(&cfg.cost_large_items)->value_name("N"),
      "tasks in the large per-task cost map (default 1e6; 1e7 takes ~2 GB on rank 0)")
     ("keep-tasks", po::value(&cfg.keep_tasks)->value_name("N"),
@@ -222,16 +226,19 @@ int main(int argc, char** argv) {
   if (vm.count("keep-tasks")) cfg.keep_tasks = vm["keep-tasks"].as<long>();
   if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost" && cfg.part != "data" &&
       cfg.part != "idle" && cfg.part != "capture" && cfg.part != "map" && cfg.part != "apply" &&
-      cfg.part != "startup" && cfg.part != "keep") {
+      cfg.part != "startup" && cfg.part != "keep" && cfg.part != "scale") {
     if (jobs::first_rank())
       std::fprintf(stderr,
                    "bench: --part must be all, cpu, cost, data, idle, capture, map, apply, "
-                   "startup or keep, not '%s'\n",
+                   "startup, keep or scale, not '%s'\n",
                    cfg.part.c_str());
     return jobs::exit_all_ranks(2);
   }
 
+  ScaleClocks scale_clocks;
+  auto t_init = SteadyClock::now();
   mpiply::Environment env(argc, argv);
+  scale_clocks.mpi_init_s = seconds_since(t_init);
   int rank = 0, size = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -252,7 +259,10 @@ int main(int argc, char** argv) {
 
   // Baselines, every rank taking part.
   Baselines b;
-  std::vector<double> data(cfg.bw_bytes / sizeof(double));
+  // Only the full run and the data rows move it: the start-up and scale parts must not spend
+  // their start-up filling 64 MiB on every rank.
+  bool moves_data = cfg.part == "all" || cfg.part == "data";
+  std::vector<double> data(moves_data ? cfg.bw_bytes / sizeof(double) : 0);
   if (rank == 0)
     for (std::size_t i = 0; i < data.size(); ++i) data[i] = double(i);  // touched: warm
   else
@@ -303,11 +313,16 @@ int main(int argc, char** argv) {
   DataFigures d;
   if (cfg.part == "all" || cfg.part == "data") data_baselines(rank, size, cfg, data, d);
 
+  scale_clocks.before_run = SteadyClock::now();
   int code = mpiply::run(argc, argv, [&](mpiply::Client& rc) -> int {
     if (rc.hwm() != hwm)
       fmt::print(stderr, "bench: mpiply uses hwm {} but the farm used {}\n", rc.hwm(), hwm);
     if (cfg.part == "cpu") {
       cpu_per_result(rc, cfg, size);
+      return 0;
+    }
+    if (cfg.part == "scale") {
+      scale_part(rc, cfg, size, scale_clocks);
       return 0;
     }
     if (cfg.part == "startup") {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Writes docs/benchmarks.md's figure definitions and current table from bench's JSON files.
+"""Writes docs/benchmarks.md's figure definitions, current table and scale table from bench's JSON.
 
     tools/bench-table.py --doc docs/benchmarks.md --header "..." bench-2.json peers.json
+    tools/bench-table.py --doc docs/benchmarks.md --scale-header "..." scale-*.json
     tools/bench-table.py bench-2.json              (prints the tables; the doc is not touched)
 
 Reads one or more JSON files written by `bench --json` and jobs/bench/peers/run_peers.py --json
@@ -9,13 +10,18 @@ Reads one or more JSON files written by `bench --json` and jobs/bench/peers/run_
 marker comments: the definition of every figure (key, unit, statistic, baseline, target) and
 the current table (mpiply beside raw MPI and the peers, then every figure against its
 baseline). A key the definitions below do not know is an error, so a figure added to the bench
-cannot go undocumented; --keys-only checks that and writes nothing.
+cannot go undocumented; --keys-only checks that and writes nothing. The scale-<N>.json files of
+jobs/bench/run_scale.py (every key ending in _<N>) go to a third section, the scale table and
+the rank-0 model's figures, two sections of their own (tools/bench_table_scale.py); a section
+whose files are not given is left as it is.
 """
 import argparse
 import json
 import math
 import re
 import sys
+
+import bench_table_scale as scale
 
 # key, unit, statistic, baseline key (or a formula in words), ratio key, target, how.
 # A target is (what, op, bound): what is "ratio" (against the baseline) or "value".
@@ -168,11 +174,12 @@ SIDE_BY_SIDE = [
 MARKERS = {"definitions": ("<!-- bench-table:definitions:begin -->",
                            "<!-- bench-table:definitions:end -->"),
            "current": ("<!-- bench-table:current:begin -->",
-                       "<!-- bench-table:current:end -->")}
+                       "<!-- bench-table:current:end -->"),
+           "scale": scale.MARKERS, "model": scale.MODEL_MARKERS}
 
 
 def known_key(key):
-    if key in ALIASES or key in PEER_KEYS or key.startswith("ratio_"):
+    if key in ALIASES or key in PEER_KEYS or key.startswith("ratio_") or scale.is_scale_key(key):
         return True
     return any(key == f[0] or key == f[4] for f in FIGURES)
 
@@ -222,7 +229,7 @@ def definitions_table():
         base_text = f"`{base}`" if base and re.fullmatch(r"[a-z0-9_]+", base) else (base or "")
         lines.append(f"| `{key}` | {unit} | {stat} | {base_text} | {target_text(target)} | "
                      f"{how} |")
-    return "\n".join(lines)
+    return "\n".join(lines + scale.definitions_rows())
 
 
 def current_tables(data, header, sources):
@@ -279,13 +286,16 @@ def main():
     ap.add_argument("--doc", help="rewrite the marked sections of this Markdown file")
     ap.add_argument("--header", default="",
                     help="the line above the table: when, where, how many ranks, how quiet")
+    ap.add_argument("--scale-header", default="",
+                    help="the line above the scale table: when, which ranks, how quiet")
     ap.add_argument("--keys-only", action="store_true",
                     help="only check that every key in the files is defined here")
     ap.add_argument("--require-all", action="store_true",
                     help="with --keys-only: also require every defined figure, its ratio and "
-                         "the earlier names (a full bench run's file)")
+                         "the earlier names (a full bench run's file), or every scale figure "
+                         "at each rank count of the scale files")
     args = ap.parse_args()
-    data = {}
+    data, scale_data, sources, scale_sources = {}, {}, [], []
     for path in args.json:
         try:
             with open(path) as f:
@@ -294,8 +304,14 @@ def main():
             raise SystemExit(f"bench-table: cannot read {path}: {e}")
         if not isinstance(part, dict):
             raise SystemExit(f"bench-table: {path} is not a JSON object of figures")
-        data.update(part)
-    unknown = sorted(k for k in data if not known_key(k))
+        name = path.rsplit("/", 1)[-1]
+        if scale.is_scale_file(part):
+            scale_data.update(part)
+            scale_sources.append(name)
+        else:
+            data.update(part)
+            sources.append(name)
+    unknown = sorted(k for k in list(data) + list(scale_data) if not known_key(k))
     if unknown:
         raise SystemExit("bench-table: keys not defined in tools/bench-table.py's FIGURES: " +
                          ", ".join(unknown) + "; add each with its unit, statistic and baseline")
@@ -307,21 +323,26 @@ def main():
         if args.require_all:
             wanted = set(ALIASES) | {f[0] for f in FIGURES}
             wanted |= {f[4] or RATIO.format(f[0]) for f in FIGURES if f[3]}
-            missing = sorted(wanted - set(data))
+            missing = sorted(wanted - set(data)) if sources else []
+            missing += scale.missing_keys(scale_data)
             if missing:
                 raise SystemExit("bench-table: defined but not in the files: " +
                                  ", ".join(missing))
-        print(f"bench-table: all {len(data)} keys defined")
+        print(f"bench-table: all {len(data) + len(scale_data)} keys defined")
         return 0
-    sources = [p.rsplit("/", 1)[-1] for p in args.json]
-    current = current_tables(data, args.header, sources)
+    sections = {"definitions": definitions_table()}
+    if sources:
+        sections["current"] = current_tables(data, args.header, sources)
+    if scale_sources:
+        sections["scale"] = scale.section(scale_data, args.scale_header, scale_sources)
+        sections["model"] = scale.model(scale_data)
     if not args.doc:
-        print(definitions_table() + "\n\n" + current, end="")
+        print("\n\n".join(sections.values()), end="")
         return 0
     with open(args.doc) as f:
         text = f.read()
-    text = replace_section(text, "definitions", definitions_table(), args.doc)
-    text = replace_section(text, "current", current, args.doc)
+    for name, body in sections.items():
+        text = replace_section(text, name, body, args.doc)
     with open(args.doc, "w") as f:
         f.write(text)
     print(f"bench-table: rewrote {args.doc}")

@@ -2,6 +2,7 @@
 // bench: the rows that run on their own with --part (cpu, cost, idle, capture) and the hub's
 // purge row; each prints or fills its figures. The full run calls them too.
 #include <malloc.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -100,31 +101,42 @@ inline void cost_rows(mpiply::Client& rc, const Config& cfg, Figures& f) {
   }
 }
 
-// Rank 0's CPU time (all its threads: CLOCK_PROCESS_CPUTIME_ID) per result, over a chunksize-1
-// map that only engine 0 runs while every other engine idles, and over one spread on all engines.
-// Its cost per result should not grow with the number of engines (issue 12).
+// Rank 0's CPU time (all its threads: CLOCK_PROCESS_CPUTIME_ID) and wall time per result, in
+// microseconds, over one chunksize-1 map of noop_item on `view`; the hub's results are purged
+// after it, so runs do not add up.
+struct PerResult {
+  double cpu_us = 0, wall_us = 0;
+};
+
+inline double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+template <class View>
+PerResult rank0_per_result(mpiply::Client& rc, View& view, const std::vector<std::int64_t>& items) {
+  double c0 = process_cpu_seconds();
+  auto t0 = SteadyClock::now();
+  auto out = view.map_async(noop_item, items, {.chunksize = 1}).get();
+  double wall = seconds_since(t0);
+  double c = process_cpu_seconds() - c0;
+  if (out.size() != items.size() || (!out.empty() && out.back() != items.back()))
+    throw std::runtime_error("bench: cpu map went wrong");
+  rc.purge_everything();
+  return {c / double(items.size()) * 1e6, wall / double(items.size()) * 1e6};
+}
+
+// Rank 0's CPU per result over a chunksize-1 map that only engine 0 runs while every other
+// engine idles, and over one spread on all engines. Its cost per result should not grow with
+// the number of engines (issue 12).
 inline void cpu_per_result(mpiply::Client& rc, const Config& cfg, int size) {
   auto items = iota_items(cfg.quick ? 2000 : 100000);
-  auto cpu = [] {
-    timespec ts{};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-  };
   auto one = rc.load_balanced_view().with_flags({.targets = std::vector<int>{0}});
   one.map_async(noop_item, std::vector<std::int64_t>(items.begin(), items.begin() + 1000)).get();
-  auto run = [&](auto& view) {
-    double c0 = cpu();
-    auto t0 = SteadyClock::now();
-    auto out = view.map_async(noop_item, items, {.chunksize = 1}).get();
-    double wall = seconds_since(t0);
-    double c = cpu() - c0;
-    if (out.size() != items.size()) throw std::runtime_error("bench: cpu map went wrong");
-    rc.purge_everything();
-    return std::pair{c / double(items.size()) * 1e6, wall / double(items.size()) * 1e6};
-  };
-  auto [c1, w1] = run(one);
+  auto [c1, w1] = rank0_per_result(rc, one, items);
   auto all = rc.load_balanced_view();
-  auto [ca, wa] = run(all);
+  auto [ca, wa] = rank0_per_result(rc, all, items);
   fmt::print("cpu per result: {} engines, {} tasks: engine 0 only: rank-0 CPU {:.3f} us, wall "
              "{:.3f} us; all engines: rank-0 CPU {:.3f} us, wall {:.3f} us\n",
              size - 1, items.size(), c1, w1, ca, wa);

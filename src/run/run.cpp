@@ -24,6 +24,7 @@
 #include "runtime/drain.hpp"
 #include "engine/engine_comm.hpp"
 #include "engine/engine_loop.hpp"
+#include "support/clock.hpp"
 #include "support/mpi_check.hpp"
 #include "runtime/settings.hpp"
 #include "runtime/startup.hpp"
@@ -223,7 +224,9 @@ int run(int argc, char** argv, const RunOptions& options,
     {
       // The engines' own communicator for collectives in tasks (engine_comm.hpp); made here, on
       // every rank, before any task can run, and freed on every rank once none can.
+      std::int64_t t_team = detail::steady_ns();
       detail::EngineTeam team(comm);
+      detail::note_engine_comm_seconds(double(detail::steady_ns() - t_team) * 1e-9);
       if (rank == 0) {
         code = run_client(comm, std::move(su.engines), std::move(db), client_main);
       } else {

@@ -92,6 +92,13 @@ std::string build_report(const std::vector<std::string>& builds) {
       lines);
 }
 
+// Written by the thread that runs mpiply::run, read by it (in client_main) afterwards.
+StartupPhases phases;
+
+double seconds_between(std::int64_t t0_ns, std::int64_t t1_ns) {
+  return double(t1_ns - t0_ns) * 1e-9;
+}
+
 // NTP-style: the round trip with the shortest delay gives the best offset estimate.
 constexpr int kClockRounds = 8;
 
@@ -131,6 +138,8 @@ StartupResult startup(MPI_Comm comm) {
   boost::mpi::communicator world(comm, boost::mpi::comm_attach);
   int rank = world.rank(), size = world.size();
   StartupResult res;
+  phases = StartupPhases{};
+  std::int64_t t_registry = steady_ns();
 
   std::vector<std::string> root_names, root_sigs;
   if (rank == 0)
@@ -189,6 +198,8 @@ StartupResult startup(MPI_Comm comm) {
     }
   }
   boost::mpi::broadcast(world, verdict, 0);
+  std::int64_t t_clock = steady_ns();
+  phases.registry_s = seconds_between(t_registry, t_clock);
   if (!verdict.empty()) {
     res.ok = false;
     res.error = verdict;
@@ -199,7 +210,12 @@ StartupResult startup(MPI_Comm comm) {
   } else {
     res.clock_offset_ns = align_clock_engine(comm);
   }
+  phases.clock_align_s = seconds_between(t_clock, steady_ns());
   return res;
 }
+
+StartupPhases last_startup_phases() { return phases; }
+
+void note_engine_comm_seconds(double s) { phases.engine_comm_s = s; }
 
 }  // namespace mpiply::detail

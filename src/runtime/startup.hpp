@@ -28,4 +28,15 @@ struct StartupResult {
 StartupResult startup(MPI_Comm comm);
 std::string this_hostname();
 
+// This rank's wall time in each start-up phase of the latest mpiply::run, in seconds: the
+// registry agreement (names, signatures, builds, hosts, inventories gathered and judged), the
+// clock alignment (rank 0: every engine in turn) and the engine communicator's creation (timed
+// by run). One steady-clock read per phase boundary; nothing prints them: bench --part scale
+// reads them to show how each grows with the number of ranks.
+struct StartupPhases {
+  double registry_s = 0, clock_align_s = 0, engine_comm_s = 0;
+};
+StartupPhases last_startup_phases();
+void note_engine_comm_seconds(double s);
+
 }  // namespace mpiply::detail

@@ -101,5 +101,64 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run(bad)
     check(r.returncode != 0 and "bad.json" in r.stderr, "unreadable JSON names the file")
 
+# The scale section: scale-<N>.json files (every key ending in _<N>) fill a third marked section,
+# and leave the current table alone; bench and peers files leave the scale section alone.
+with tempfile.TemporaryDirectory() as tmp:
+    doc = os.path.join(tmp, "doc.md")
+    with open(doc, "w") as f:
+        f.write(DOC + "<!-- bench-table:scale:begin -->\nstale scale\n"
+                      "<!-- bench-table:scale:end -->\nkept between scale and model\n"
+                      "<!-- bench-table:model:begin -->\nstale model\n"
+                      "<!-- bench-table:model:end -->\nkept at the end\n")
+    s2, s8 = (os.path.join(FIXTURES, f"scale-{n}.json") for n in (2, 8))
+    r = run("--doc", doc, "--header", "Fixture sitting", bench, peers)
+    check(r.returncode == 0, f"generator exit code 0 (got {r.returncode}: {r.stderr})")
+    check("stale scale" in open(doc).read(), "no scale files: the scale section left alone")
+    r = run("--doc", doc, "--scale-header", "Scale fixture, shared machine", s8, s2)
+    check(r.returncode == 0, f"scale: exit code 0 (got {r.returncode}: {r.stderr})")
+    text = open(doc).read()
+    check("stale scale" not in text and "stale model" not in text, "scale and model replaced")
+    check("kept between scale and model" in text and "kept at the end" in text,
+          "text around the scale and model sections kept")
+    check("Fixture sitting" in text and "Sources: bench.json, peers.json." in text,
+          "scale files only: the current table left alone")
+    check("Scale fixture, shared machine" in text, "scale header written")
+    check("Sources: scale-8.json, scale-2.json." in text, "scale sources named")
+    # Rows by rank count, ascending; CPU per result against the 2-rank figure, start-up against
+    # the bare MPI_Init/MPI_Finalize program.
+    i2 = text.find("| 2 | 2 | 1 | 3 | 1 | 0.8 | 1.25 | 0.3 | 0.05 | 0.01 | 0.002 | 0.001 | "
+                   "0.001 |")
+    i8 = text.find("| 8 | 3 | 1.5 | 1 | 4 | 2 | 2 | 1.5 | 0.2 | 0.04 | 0.004 | 0.008 | 0.002 |")
+    check(i2 >= 0, "2-rank row")
+    check(i8 > i2, "8-rank row, after the 2-rank one")
+    check("2 -> 8 ranks (x4): registry agreement x4, engine communicator x2, "
+          "clock alignment x8" in text, "each phase's growth against the ranks'")
+    # The rank-0 model, computed from the largest rank count's CPU per result (3 us), and a
+    # column for each rank count's.
+    check("c = 3 us of rank-0 CPU per result, so R = 1 / c = 333,333 results/s, and 1,000 "
+          "engines stay busy only with tasks of at least 3 ms and 10,000 engines stay busy only "
+          "with tasks of at least 30 ms." in text, "the model's figures from the JSON")
+    check("| 10,000 | 20 ms | 30 ms |" in text, "L_min from each rank count's figure")
+    check("| `startup_registry_s_<N>` | s |" in text, "scale keys defined")
+    first = text
+    run("--doc", doc, "--scale-header", "Scale fixture, shared machine", s8, s2)
+    check(open(doc).read() == first, "regenerating the scale section is idempotent")
+    r = run("--keys-only", "--require-all", s2, s8)
+    check(r.returncode == 0, f"--require-all accepts complete scale files ({r.stderr})")
+    # A scale file without one of its figures fails --require-all, naming the key.
+    part = os.path.join(tmp, "scale-4.json")
+    with open(part, "w") as f:
+        f.write('{"rank0_cpu_per_result_us_4": 1.0, "startup_s_4": 1.0}')
+    r = run("--keys-only", "--require-all", part)
+    check(r.returncode != 0 and "mpi_init_finalize_s_4" in r.stderr,
+          "--require-all names a missing scale key")
+    # A doc without the scale markers is refused when scale files are given.
+    nomark = os.path.join(tmp, "nomark.md")
+    with open(nomark, "w") as f:
+        f.write(DOC)
+    r = run("--doc", nomark, s2)
+    check(r.returncode != 0 and "bench-table:scale:begin" in r.stderr,
+          "missing scale markers are an error")
+
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
