@@ -17,7 +17,7 @@ void check_task_flags(ClientCore& core, const TaskFlags& flags,
 // Whether flags ask anything of the scheduler beyond plain load balancing.
 inline bool has_scheduling_flags(const TaskFlags& f) noexcept {
   return f.after || f.follow || f.retries || f.timeout || f.targets || f.cores || f.gpus ||
-         f.memory || !f.resources.empty() || f.priority;
+         f.memory || !f.resources.empty() || f.priority || f.engines.value_or(1) > 1;
 }
 
 }  // namespace mpiply::detail
