@@ -74,7 +74,11 @@ bool Scheduler::place_team(ReadyRun& r) {
     }
     const bool holder = hold_.id == id;
     std::vector<int> members;
-    if (holder) members = hold_.engines;
+    // A held engine can still be sent a task by a DirectView (which names its engine itself):
+    // it is a member only once idle again.
+    if (holder)
+      for (int c : hold_.engines)
+        if (index_.load(c) == 0) members.push_back(c);
     for (int c : job.allowed) {
       if (members.size() >= k) break;
       if (!usable(c) || index_.held(c) || index_.load(c) != 0) continue;
