@@ -343,20 +343,7 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
   std::vector<int> members;
   TeamBlock tb{};
   if (h.kind == Kind::call && (h.run & kRunTeam) != 0) {
-    std::string bad;
-    try {
-      tb = r.pod<TeamBlock>();
-      if (tb.size == 0 || tb.rank >= tb.size || tb.size > r.remaining() / 4)
-        bad = fmt::format("team of {} with rank {}", tb.size, tb.rank);
-      else
-        for (std::uint32_t i = 0; i < tb.size; ++i) members.push_back(r.pod<std::int32_t>());
-      if (bad.empty() && (!std::is_sorted(members.begin(), members.end()) ||
-                          members[tb.rank] != eng.id()))
-        bad = fmt::format("team member {} of engines {} is not engine {}", tb.rank,
-                          fmt::join(members, ","), eng.id());
-    } catch (const ValueDecodeError& e) {
-      bad = e.what();
-    }
+    std::string bad = read_team(r, eng.id(), tb, members);
     if (!bad.empty()) {
       answer_unreadable(w, h.msg_id, started,
                         fmt::format("engine {}: msg {} has a bad team block: {}", eng.id(),

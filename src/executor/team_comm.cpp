@@ -4,11 +4,13 @@
 // atomic so that any thread may read it.
 #include "executor/team_comm.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <mpiply/engine.hpp>
 #include <mpiply/engine_comm.hpp>
@@ -45,6 +47,21 @@ MPI_Comm task_comm() {
 std::uint64_t task_comms_created() noexcept { return g_team_comms.load(std::memory_order_relaxed); }
 
 namespace detail {
+
+std::string read_team(Reader& r, int engine, TeamBlock& tb, std::vector<int>& members) {
+  try {
+    tb = r.pod<TeamBlock>();
+    if (tb.size == 0 || tb.rank >= tb.size || tb.size > r.remaining() / 4)
+      return fmt::format("team of {} with rank {}", tb.size, tb.rank);
+    for (std::uint32_t i = 0; i < tb.size; ++i) members.push_back(r.pod<std::int32_t>());
+  } catch (const ValueDecodeError& e) {
+    return e.what();
+  }
+  if (!std::is_sorted(members.begin(), members.end()) || members[tb.rank] != engine)
+    return fmt::format("team member {} of engines {} is not engine {}", tb.rank,
+                       fmt::join(members, ","), engine);
+  return {};
+}
 
 void set_team_parent(MPI_Comm engine_comm) { g_team_parent = engine_comm; }
 

@@ -5,7 +5,13 @@
 #include <cstdint>
 #include <span>
 
+#include <string>
+#include <vector>
+
 #include <mpi.h>
+
+#include <mpiply/detail/codec.hpp>
+#include <mpiply/detail/wire.hpp>
 
 namespace mpiply::detail {
 
@@ -13,6 +19,10 @@ namespace mpiply::detail {
 // at start-up, before any task, and cleared when it ends (which frees every team communicator).
 void set_team_parent(MPI_Comm engine_comm);
 void free_team_comms();
+
+// Reads a team member's TeamBlock and engine ids (wire.hpp, kRunTeam) into tb and members;
+// returns what is wrong with them ("" if nothing): engine is the reader's own id.
+std::string read_team(Reader& r, int engine, TeamBlock& tb, std::vector<int>& members);
 
 // Makes task_comm() the communicator of these members (engine ids, ascending) on this thread
 // while it lives. Collective over the members the first time a set is seen on this engine: every
