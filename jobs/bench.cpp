@@ -197,7 +197,8 @@ int main(int argc, char** argv) {
      "cost: only the per-task cost and memory rows; data: only pull, scatter, gather and the "
      "map payload against MPI and Boost.MPI; idle: only the idle CPU rows; capture: only the "
      "output capture rows; map: only the tight farm and map chunksize 1; apply: only the ping-pong "
-     "and the apply round trip; startup: one apply, then --json FILE gets the wall-clock time "
+     "and the apply round trip; team: a one-engine apply against team tasks of 2 and 4 engines "
+     "(docs/resources.md); startup: one apply, then --json FILE gets the wall-clock time "
      "its result came back (first_result_unix_s: jobs/bench/peers/run_peers.py times start-up "
      "from the launch to it, as for the peers); keep: only rank 0's memory over a long stream "
      "of tasks (hub cap, purging); scale: rank 0's CPU per result with every engine busy, "
@@ -226,11 +227,11 @@ int main(int argc, char** argv) {
   if (vm.count("keep-tasks")) cfg.keep_tasks = vm["keep-tasks"].as<long>();
   if (cfg.part != "all" && cfg.part != "cpu" && cfg.part != "cost" && cfg.part != "data" &&
       cfg.part != "idle" && cfg.part != "capture" && cfg.part != "map" && cfg.part != "apply" &&
-      cfg.part != "startup" && cfg.part != "keep" && cfg.part != "scale") {
+      cfg.part != "startup" && cfg.part != "keep" && cfg.part != "scale" && cfg.part != "team") {
     if (jobs::first_rank())
       std::fprintf(stderr,
                    "bench: --part must be all, cpu, cost, data, idle, capture, map, apply, "
-                   "startup, keep or scale, not '%s'\n",
+                   "startup, keep, scale or team, not '%s'\n",
                    cfg.part.c_str());
     return jobs::exit_all_ranks(2);
   }
@@ -330,6 +331,10 @@ int main(int argc, char** argv) {
       double now = std::chrono::duration<double>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
       if (!cfg.json.empty()) write_json_file(cfg.json, {{"first_result_unix_s", now}});
+      return 0;
+    }
+    if (cfg.part == "team") {
+      team_rows(rc, cfg);
       return 0;
     }
     if (cfg.part == "apply") {

@@ -3,13 +3,16 @@
 //  - solves: a heat-equation rod stepped with as many threads as the task was given cores
 //    ({.cores = 2}; task_resources().cores sizes its thread pool);
 //  - wide solves: the same with {.cores = 4} (a whole engine), at a higher priority;
-//  - samples: one-core tasks ({.cores = 1}) that backfill what the solves leave free.
+//  - samples: one-core tasks ({.cores = 1}) that backfill what the solves leave free;
+//  - team solves: one rod split over a team of 3 engines (apply_team), stepped with a halo
+//    exchange over mpiply::task_comm(); each team holds its engines whole while it runs.
 // Every result is checked against the same work done serially on rank 0 (bit for bit: each
 // point sees the same operands in the same order), and the job prints the engines' utilization
 // (core-seconds busy / core-seconds available over the run) and the makespan against the ideal
 // (all the work's core-seconds spread evenly over every core).
 //
 //   mpirun -n 5 ./build/jobs/ensemble [--solves 24] [--wide 4] [--samples 200] [--points 20000]
+//                                     [--teams 8] [--team-size 3]
 //   ./build/jobs/ensemble                    (one rank: tasks run inline on rank 0)
 //
 // Each engine advertises 4 cores (RunOptions::engine_threads, unless MPIPLY_ENGINE_THREADS or
@@ -26,6 +29,7 @@
 #include <boost/program_options.hpp>
 #include <fmt/core.h>
 
+#include <mpiply/engine_comm.hpp>
 #include <mpiply/mpiply.hpp>
 
 namespace {
@@ -82,6 +86,47 @@ std::vector<double> solve(int c, long n, int steps) {
   return heat(c, n, steps, mpiply::task_resources().cores);
 }
 
+// Case c's whole rod after `steps` steps, serially: the team solves' reference.
+std::vector<double> serial_rod(int c, long n, int steps) {
+  std::vector<double> u = rod_of(c, n), next(u.size());
+  const std::size_t len = static_cast<std::size_t>(n);
+  for (int s = 0; s < steps; ++s) {
+    u[0] = u[1];
+    u[len + 1] = u[len];
+    step_range(u, next, 1, len + 1);
+    std::swap(u, next);
+  }
+  return {u.begin() + 1, u.end() - 1};
+}
+
+// One member of a team solve: its block of case c's rod (team rank r of k holds points
+// [n*r/k, n*(r+1)/k)), stepped with one ghost value swapped with each neighbour per step over
+// task_comm(). Returns the block; the blocks in team-rank order are the rod.
+std::vector<double> team_solve(int c, long n, int steps) {
+  MPI_Comm team = mpiply::task_comm();
+  int r = 0, k = 1;
+  MPI_Comm_rank(team, &r);
+  MPI_Comm_size(team, &k);
+  const std::vector<double> rod = rod_of(c, n);
+  const auto lo = static_cast<std::size_t>(n * r / k), hi = static_cast<std::size_t>(n * (r + 1) / k);
+  const std::size_t len = hi - lo;
+  std::vector<double> u(len + 2), next(len + 2);
+  std::copy(rod.begin() + 1 + static_cast<std::ptrdiff_t>(lo),
+            rod.begin() + 1 + static_cast<std::ptrdiff_t>(hi), u.begin() + 1);
+  const int left = r > 0 ? r - 1 : MPI_PROC_NULL, right = r + 1 < k ? r + 1 : MPI_PROC_NULL;
+  for (int s = 0; s < steps; ++s) {
+    MPI_Sendrecv(&u[1], 1, MPI_DOUBLE, left, 0, &u[len + 1], 1, MPI_DOUBLE, right, 0, team,
+                 MPI_STATUS_IGNORE);
+    MPI_Sendrecv(&u[len], 1, MPI_DOUBLE, right, 1, &u[0], 1, MPI_DOUBLE, left, 1, team,
+                 MPI_STATUS_IGNORE);
+    if (left == MPI_PROC_NULL) u[0] = u[1];  // insulated ends
+    if (right == MPI_PROC_NULL) u[len + 1] = u[len];
+    step_range(u, next, 1, len + 1);
+    std::swap(u, next);
+  }
+  return {u.begin() + 1, u.end() - 1};
+}
+
 // A one-core sample: a partial sum whose terms depend on i.
 double sample(int i) {
   double s = 0;
@@ -99,10 +144,11 @@ double seconds_between(const std::optional<mpiply::TimePoint>& a,
 
 MPIPLY_REGISTER(solve);
 MPIPLY_REGISTER(sample);
+MPIPLY_REGISTER(team_solve);
 
 int main(int argc, char** argv) {
   namespace po = boost::program_options;
-  int solves = 24, wide = 4, samples = 200, steps = 200;
+  int solves = 24, wide = 4, samples = 200, steps = 200, teams = 8, team_size = 3;
   long points = 20000;
   po::options_description opts("ensemble options");
   opts.add_options()("help", "this text")(
@@ -110,7 +156,10 @@ int main(int argc, char** argv) {
       "wide", po::value(&wide)->default_value(4), "4-core heat solves (priority 1)")(
       "samples", po::value(&samples)->default_value(200), "1-core samples")(
       "points", po::value(&points)->default_value(20000), "points per rod")(
-      "steps", po::value(&steps)->default_value(200), "steps per solve");
+      "steps", po::value(&steps)->default_value(200), "steps per solve")(
+      "teams", po::value(&teams)->default_value(8), "team solves (one rod over a team)")(
+      "team-size", po::value(&team_size)->default_value(3),
+      "engines per team solve (at most the engines)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -126,8 +175,10 @@ int main(int argc, char** argv) {
     std::cout << opts;
     return 0;
   }
-  if (solves < 0 || wide < 0 || samples < 0 || points < 8 || steps < 1) {
-    fmt::print(stderr, "ensemble: counts must be 0 or more, --points at least 8, --steps 1\n");
+  if (solves < 0 || wide < 0 || samples < 0 || teams < 0 || team_size < 1 || points < 8 ||
+      steps < 1) {
+    fmt::print(stderr, "ensemble: counts must be 0 or more, --team-size 1 or more, --points at "
+                       "least 8, --steps 1\n");
     return 2;
   }
 
@@ -146,9 +197,17 @@ int main(int argc, char** argv) {
     std::vector<int> items(static_cast<std::size_t>(samples));
     for (int i = 0; i < samples; ++i) items[static_cast<std::size_t>(i)] = i;
     auto sample_r = lv.map_async(sample, items, {.flags = {.cores = 1}});
+    // Team solves: as many engines as asked, or all there are (one rank: a team of one).
+    const auto k = static_cast<unsigned>(std::min<std::size_t>(static_cast<std::size_t>(team_size),
+                                                               rc.ids().size()));
+    std::vector<mpiply::AsyncMapResult<std::vector<double>>> team_r;
+    for (int t = 0; t < teams; ++t)
+      team_r.push_back(lv.apply_team_async(k, team_solve, 1000 + t, points, steps));
     auto wide_v = wide_r.get();
     auto solve_v = solve_r.get();
     auto sample_v = sample_r.get();
+    std::vector<std::vector<std::vector<double>>> team_v;
+    for (auto& t : team_r) team_v.push_back(t.get());
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     // The serial answer, on rank 0 with one thread.
@@ -159,6 +218,12 @@ int main(int argc, char** argv) {
       pass = pass && wide_v[static_cast<std::size_t>(c)] == heat(solves + c, points, steps, 1);
     for (int i = 0; i < samples; ++i)
       pass = pass && sample_v[static_cast<std::size_t>(i)] == sample(i);
+    for (int t = 0; t < teams; ++t) {
+      std::vector<double> rod;  // the members' blocks in team-rank order
+      for (const auto& block : team_v[static_cast<std::size_t>(t)])
+        rod.insert(rod.end(), block.begin(), block.end());
+      pass = pass && rod == serial_rod(1000 + t, points, steps);
+    }
 
     // Core-seconds each task held (run time x cores asked), and the cores there were.
     double work = 0;
@@ -170,9 +235,14 @@ int main(int argc, char** argv) {
     add(sample_r, 1);
     double cores = 0;
     for (int e : rc.ids()) cores += rc.engine_resources(e).cores;
+    // A team member holds its whole engine: every core of it is busy for the member's time.
+    for (const auto& t : team_r)
+      for (const auto& m : t.metadata())
+        work += rc.engine_resources(m.engine_id).cores * seconds_between(m.started, m.completed);
     double ideal = work / cores;
-    fmt::print("ensemble: {} engines, {} cores; {} 4-core solves, {} 2-core solves, {} samples\n",
-               rc.ids().size(), cores, wide, solves, samples);
+    fmt::print("ensemble: {} engines, {} cores; {} 4-core solves, {} 2-core solves, {} samples, "
+               "{} team solves on {} engines each\n",
+               rc.ids().size(), cores, wide, solves, samples, teams, k);
     fmt::print("ensemble: utilization {:.1f}% (core-seconds busy / available), makespan {:.3f} s "
                "against the ideal {:.3f} s (x{:.2f})\n",
                100 * work / (cores * wall), wall, ideal, wall / std::max(ideal, 1e-9));

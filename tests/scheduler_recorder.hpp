@@ -30,15 +30,21 @@ class Recorder : public SchedulerSink {
 
   void place(const std::shared_ptr<TaskSource>&, MsgId id, std::uint32_t,
              const Placement& where) override {
-    REQUIRE(where.engines.size() == 1);
     REQUIRE(where.request != nullptr);
-    int e = where.engines[0];
-    REQUIRE(sched.engines().has_room(e));  // never over hwm, never out of service
-    placed.emplace_back(id, e);
-    requests.push_back(*where.request);
-    grants[id] = where.grant;
-    status[id] = {TaskStatus::sent, e};
-    sched.set_load(e, ++load[static_cast<std::size_t>(e)]);
+    REQUIRE(where.engines.size() == where.request->engines);  // a team of k: k members
+    if (where.engines.size() > 1) teams.emplace_back(id, std::vector<int>(where.engines.begin(),
+                                                                          where.engines.end()));
+    for (std::size_t i = 0; i < where.engines.size(); ++i) {
+      int e = where.engines[i];
+      MsgId m = id + i;  // member i of a team is the team's i-th task
+      REQUIRE(sched.engines().has_room(e));  // never over hwm, never out of service
+      if (where.engines.size() > 1) REQUIRE(load[static_cast<std::size_t>(e)] == 0);  // idle
+      placed.emplace_back(m, e);
+      requests.push_back(*where.request);
+      grants[m] = where.grant;
+      status[m] = {TaskStatus::sent, e};
+      sched.set_load(e, ++load[static_cast<std::size_t>(e)]);
+    }
   }
   void fail(MsgId id, ErrorKind kind, const std::string& why) override {
     REQUIRE(status[id].status == TaskStatus::queued);
@@ -91,6 +97,7 @@ class Recorder : public SchedulerSink {
   std::vector<unsigned> load;
   std::map<MsgId, TaskOutcome> status;
   std::vector<std::pair<MsgId, int>> placed;
+  std::vector<std::pair<MsgId, std::vector<int>>> teams;  // first msg id, members in rank order
   std::vector<ResourceRequest> requests;
   std::map<MsgId, Grant> grants;  // what each placement was given
   std::map<MsgId, std::pair<ErrorKind, std::string>> failed;

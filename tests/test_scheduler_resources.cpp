@@ -9,6 +9,7 @@
 #include <bit>
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <set>
 #include <utility>
 
@@ -272,4 +273,102 @@ TEST_CASE("bench: placements with resource requests on 64 engines", "[.bench]") 
   std::printf("placement with a request (2 cores, 1 GPU) on %d engines, with the recording "
               "sink's own work: %.0f ns per task (place + finish)\n",
               kEngines, 1e9 * s / kTasks);
+}
+
+// Teams (src/scheduling/scheduler_teams.cpp): a task on k engines at once.
+namespace {
+ResourceRequest team(unsigned k) {
+  ResourceRequest r;
+  r.engines = k;
+  return r;
+}
+// n teams of k engines (n * k tasks, member i of team j is task j * k + i).
+MsgId submit_teams(Recorder& r, std::uint32_t n, unsigned k, TaskFlags f = {}) {
+  return r.submit(n * k, f, {}, team(k));
+}
+}  // namespace
+
+TEST_CASE("teams of several sizes run side by side on disjoint idle engines, in id order",
+          "[scheduler_resources][teams]") {
+  Recorder r(Scheme::leastload, 8, 16);
+  MsgId a = submit_teams(r, 1, 3);
+  MsgId b = submit_teams(r, 1, 2);
+  MsgId c = r.submit(3, prio(0));  // one-engine tasks take what is left
+  REQUIRE(r.teams.size() == 2);
+  CHECK(r.teams[0] == std::pair<MsgId, std::vector<int>>{a, {0, 1, 2}});
+  CHECK(r.teams[1] == std::pair<MsgId, std::vector<int>>{b, {3, 4}});
+  std::set<int> singles;
+  for (MsgId id = c; id < c + 3; ++id) singles.insert(r.engine_of(id));
+  CHECK(singles == std::set<int>{5, 6, 7});
+  for (MsgId id = a; id < c + 3; ++id) r.finish(id, true);
+  CHECK_FALSE(r.sched.busy());
+  CHECK(r.engines_tried(a + 1) == std::vector<int>{1});
+}
+
+TEST_CASE("a waiting team holds engines as they go idle; one-engine tasks backfill the others",
+          "[scheduler_resources][teams]") {
+  Recorder r(Scheme::leastload, 4, 16);
+  MsgId busy = r.submit(4, prio(0));  // one task on each engine
+  MsgId t = submit_teams(r, 1, 3);
+  CHECK(r.teams.empty());
+  CHECK(r.sched.team_holder() == t);
+  int first_idle = r.engine_of(busy);
+  r.finish(busy, true);
+  CHECK(r.sched.held_engines() == std::vector<int>{first_idle});
+  // A stream of one-engine tasks never lands on the held engine.
+  MsgId more = r.submit(6, prio(0));
+  for (MsgId id = more; id < more + 6; ++id) CHECK(r.engine_of(id) != first_idle);
+  // As the others drain, the team gets them; it is placed once it holds three.
+  std::vector<MsgId> running;
+  for (MsgId id = busy + 1; id < busy + 4; ++id) running.push_back(id);
+  for (MsgId id = more; id < more + 6; ++id) running.push_back(id);
+  std::sort(running.begin(), running.end(),
+            [&](MsgId x, MsgId y) { return r.engine_of(x) < r.engine_of(y); });
+  for (MsgId id : running)
+    if (r.teams.empty()) r.finish(id, true);
+  REQUIRE(r.teams.size() == 1);
+  CHECK(r.teams[0].second.size() == 3);
+  CHECK(std::is_sorted(r.teams[0].second.begin(), r.teams[0].second.end()));
+  CHECK(r.sched.team_holder() == 0);
+}
+
+TEST_CASE("many teams of mixed sizes on 8 engines all complete, in any finishing order",
+          "[scheduler_resources][teams]") {
+  for (unsigned seed = 1; seed <= 20; ++seed) {
+    Recorder r(Scheme::leastload, 8, 4);
+    std::mt19937 rng(seed);
+    std::vector<std::pair<MsgId, unsigned>> subs;  // first id, tasks
+    for (int i = 0; i < 30; ++i) {
+      unsigned k = 1 + rng() % 8;
+      TaskFlags f;
+      f.priority = static_cast<int>(rng() % 3);
+      if (k == 1)
+        subs.emplace_back(r.submit(3, f, {}, cores(1)), 3);
+      else
+        subs.emplace_back(submit_teams(r, 2, k, f), 2 * k);
+    }
+    std::size_t done = 0, total = 0;
+    for (auto& s : subs) total += s.second;
+    for (std::size_t step = 0; step < 10 * total && done < total; ++step) {
+      std::vector<MsgId> sent;
+      for (auto& [id, o] : r.status)
+        if (o.status == TaskStatus::sent) sent.push_back(id);
+      REQUIRE_FALSE(sent.empty());  // something always runs while tasks wait: no deadlock
+      r.finish(sent[rng() % sent.size()], true);
+      ++done;
+    }
+    CHECK(done == total);
+    CHECK(r.failed.empty());
+    CHECK_FALSE(r.sched.busy());
+  }
+}
+
+TEST_CASE("a team larger than the engines it may use fails at once, naming both sizes",
+          "[scheduler_resources][teams]") {
+  Recorder r(Scheme::leastload, 4, 16);
+  MsgId t = submit_teams(r, 1, 5);
+  REQUIRE(r.failed.count(t) == 1);
+  CHECK(r.failed[t].first == ErrorKind::impossible_dependency);
+  CHECK_THAT(r.failed[t].second, Catch::Contains("team of 5 engines") && Catch::Contains("only 4"));
+  CHECK(r.failed.count(t + 4) == 1);
 }

@@ -344,6 +344,7 @@ TEST_CASE("resource requests and placements carry what issue-sized teams need",
   r.submit(3, f);
   REQUIRE(r.requests.size() == 3);
   for (const auto& q : r.requests) CHECK(q == ResourceRequest{});
-  // A team is not placed by this scheduler: refused, never placed as if it were one engine.
-  CHECK_THROWS_WITH(r.submit(1, f, {}, big), Catch::Contains("team of 3 engines"));
+  // A team batch is whole teams (k tasks each): one task for a team of 3 is refused, never
+  // placed as if it were one engine.
+  CHECK_THROWS_WITH(r.submit(1, f, {}, big), Catch::Contains("teams of 3 engines in 1 tasks"));
 }

@@ -4,6 +4,7 @@
 // chunks that go to engines as they free up. Flags (task_flags.hpp) add dependencies (after,
 // follow), retries, a timeout on the wait to be placed and a subset of engines (targets): on the
 // view (set_flags, temp_flags), for one apply (with_flags) or for one map (MapOptions::flags).
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -64,6 +65,33 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
     if (subset_) src->candidates = targets_;
     return AsyncResult<V>(start<detail::ResultState<V>>(std::move(src), e.name, 1));
   }
+  // A team task (docs/resources.md "Teams"): f(a...) runs on k engines at once, placed by the
+  // scheduler on k idle engines, and inside it mpiply::task_comm() (engine_comm.hpp) is their
+  // communicator, team rank 0..k-1 in ascending engine id. As DirectView::apply on k engines,
+  // get() gives the k members' values in team-rank order and metadata()[i] names member i's
+  // engine. A member that raised makes get() raise RemoteError naming its engine and team
+  // rank. The view's flags apply (priority, targets, timeout, resources per member); k is the
+  // TaskFlags::engines flag for this call. The overload without k reads the view's flag.
+  template <class F, class... A>
+  AsyncMapResult<detail::result_value_t<F>> apply_team_async(unsigned k, F f, A&&... a) {
+    LoadBalancedView v = *this;
+    v.flags_.engines = k;
+    return v.submit_team(f, std::forward<A>(a)...);
+  }
+  template <class F, class... A>
+    requires(!std::is_integral_v<F>)
+  AsyncMapResult<detail::result_value_t<F>> apply_team_async(F f, A&&... a) {
+    return submit_team(f, std::forward<A>(a)...);
+  }
+  template <class... A>
+  auto apply_team_sync(A&&... a) {
+    return apply_team_async(std::forward<A>(a)...).get();
+  }
+  template <class... A>
+  auto apply_team(A&&... a) {
+    return apply_team_sync(std::forward<A>(a)...);
+  }
+
   template <class F, class... A>
   detail::result_value_t<F> apply_sync(F f, A&&... a) {
     return apply_async(f, std::forward<A>(a)...).get();
@@ -82,6 +110,21 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
   LoadBalancedView(std::shared_ptr<detail::ClientCore> core, std::vector<int> targets,
                    bool subset = false)
       : ViewBase(std::move(core)), targets_(std::move(targets)), subset_(subset) {}
+
+  template <class F, class... A>
+  AsyncMapResult<detail::result_value_t<F>> submit_team(F f, A&&... a) {
+    using V = detail::result_value_t<F>;
+    const auto& e = detail::entry_of(f);
+    detail::check_collective_use(*core_, e, detail::CollectiveUse::load_balanced_apply);
+    // Throws UsageError for a team that cannot be: no size, larger than the engines, isolated.
+    detail::check_task_flags(*core_, flags_, targets_, e.name.c_str(), true);
+    auto src = detail::make_apply_source<F>(e.id, std::forward<A>(a)...);
+    unsigned k = *flags_.engines;
+    src->ntasks = k;
+    src->team = true;
+    if (subset_) src->candidates = targets_;
+    return AsyncMapResult<V>(start<detail::ResultState<V>>(std::move(src), e.name, k), true);
+  }
 
   template <class F, class... In>
   AsyncMapResult<detail::result_value_t<F>> run_map(F f, const MapOptions& o, In&&... in) {

@@ -38,6 +38,10 @@ struct TaskFlags {
   // Among tasks that can run, a higher priority goes first (default 0); see docs/resources.md
   // for the rule that keeps a large task from waiting for ever.
   std::optional<int> priority{};
+  // A team (LoadBalancedView::apply_team, docs/resources.md#teams): the task runs on this many
+  // engines at once, each member seeing the others through mpiply::task_comm(). Unset or 1: one
+  // engine. Only apply_team reads it; a plain apply or map with engines > 1 is a UsageError.
+  std::optional<unsigned> engines{};
 };
 
 // Fields set in `over` replace those of `base`.
@@ -54,6 +58,7 @@ inline TaskFlags merge_flags(TaskFlags base, const TaskFlags& over) {
   if (over.memory) base.memory = over.memory;
   if (!over.resources.empty()) base.resources = over.resources;
   if (over.priority) base.priority = over.priority;
+  if (over.engines) base.engines = over.engines;
   return base;
 }
 

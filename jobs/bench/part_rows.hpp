@@ -14,6 +14,7 @@
 
 #include <fmt/core.h>
 
+#include <mpiply/engine_comm.hpp>
 #include <mpiply/mpiply.hpp>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,42 @@
 #include "tasks.hpp"
 
 namespace bench {
+
+// A team member that does the least a team does: one barrier on its team's communicator.
+inline void team_noop() { MPI_Barrier(mpiply::task_comm()); }
+MPIPLY_REGISTER(team_noop);
+
+// Dispatching a team task (docs/resources.md, Teams) against a one-engine apply, in the same
+// run: the median round trip, submit to get(), of a no-op apply and of apply_team(k) of a
+// member that makes one barrier on task_comm(), for k = 2 and 4 where there are that many
+// engines. Each team's communicator is made on its first run (the warm-up) and reused after.
+inline void team_rows(mpiply::Client& rc, const Config& cfg) {
+  auto lv = rc.load_balanced_view();
+  const int reps = cfg.quick ? 200 : 2000;
+  auto median_us = [&](auto once) {
+    for (int i = 0; i < reps / 10; ++i) once();  // warm-up
+    std::vector<double> t;
+    for (int i = 0; i < reps; ++i) {
+      auto t0 = SteadyClock::now();
+      once();
+      t.push_back(seconds_since(t0) * 1e6);
+    }
+    return median(t);
+  };
+  double one = median_us([&] { lv.apply(noop); });
+  std::string line = fmt::format("team: one-engine apply {:.1f} us", one);
+  nlohmann::ordered_json j{{"apply_round_trip_us", one}};
+  for (unsigned k : {2u, 4u}) {
+    if (k > rc.ids().size()) continue;
+    double t = median_us([&] {
+      if (lv.apply_team(k, team_noop).size() != k) throw std::runtime_error("bench: team lost");
+    });
+    line += fmt::format(", team of {} {:.1f} us (x{:.2f})", k, t, t / one);
+    j[fmt::format("team{}_round_trip_us", k)] = t;
+  }
+  fmt::print("{} (median of {} round trips each)\n", line, reps);
+  if (!cfg.json.empty()) write_json_file(cfg.json, j);
+}
 
 // The hub keeps every result for get_result until purged (issue 8): rank 0's memory for n
 // results of 8 KiB, before and after purge_results(all).

@@ -99,6 +99,13 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
     throw UsageError("mpiply: a task with cores, gpus, memory or named resources in its flags was "
                      "sent to engines named by a DirectView; resource requests are placed by the "
                      "scheduler: use a load_balanced_view (docs/resources.md)");
+  if (!src->team && src->flags.engines.value_or(1) > 1)
+    throw UsageError(fmt::format(
+        "mpiply: the engines flag is {} on a call that is not a team task; a team's result is "
+        "its members' values, so only LoadBalancedView::apply_team(k, f, ...) runs one (a map "
+        "or a DirectView runs one-engine tasks). Clear the flag ({{.engines = 1}}) or call "
+        "apply_team",
+        *src->flags.engines));
   if (src->targets.empty() && has_scheduling_flags(src->flags))
     check_dependencies_in_hub_locked(*this, src->flags, function_name(src->fn_id).c_str());
   std::int64_t now = now_ns();
@@ -224,7 +231,7 @@ void ClientCore::dispatch_locked() {
 }
 
 void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src, std::uint32_t t,
-                                  Grant grant) {
+                                  Grant grant, std::span<const int> team) {
   EngineSlot& s = slots_[e];
   InFlight& f = s.ring[(s.head + s.count) % s.ring.size()];
   MsgId id = src->first_msg + t;
@@ -259,6 +266,7 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
     std::memcpy(m + offsetof(TaskHeader, cores), &grant.cores, sizeof grant.cores);
     std::memcpy(m + offsetof(TaskHeader, gpu_mask), &grant.gpu_mask, sizeof grant.gpu_mask);
   }
+  if (!team.empty()) msg = with_team(msg, team, t % team.size(), f.team_msg);
   ++s.count;
   sched_.set_load(e, s.count);
   ++inflight_;
@@ -301,7 +309,11 @@ void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
 void ClientCore::place(const std::shared_ptr<TaskSource>& src, MsgId id, std::uint32_t task,
                        const Placement& where) {
   (void)id;  // send_task_locked finds it from the source
-  send_task_locked(where.engines.front(), src, task, where.grant);
+  if (!src->team) return send_task_locked(where.engines.front(), src, task, where.grant);
+  // Member i of the team is task + i (scheduler_teams.cpp), sent to where.engines[i].
+  std::span<const int> team(where.engines.data(), where.engines.size());
+  for (std::uint32_t i = 0; i < team.size(); ++i)
+    send_task_locked(team[i], src, task + i, where.grant, team);
 }
 
 void ClientCore::fail(MsgId id, ErrorKind kind, const std::string& why) {

@@ -53,6 +53,7 @@ struct InFlight {
   Envelope env{};
   std::vector<MPI_Request> seg_reqs;
   Bytes scratch;  // reused message buffer of this slot
+  Bytes team_msg;  // a team member's message: the task's with its team inserted
   ResumeKey key;  // for the task database's record (client_db.cpp); zero when it is off
   std::shared_ptr<TaskSource> src;
 };
@@ -209,9 +210,10 @@ class ClientCore : private SchedulerSink {
   void list_direct_locked(int e);
   void dispatch_direct_locked();
   void dispatch_subsets_locked();
-  // grant: what the scheduler gave a task with resource claims (none for the others).
+  // grant: what the scheduler gave a task with resource claims (none for the others); team:
+  // a team member's engines, in team-rank order (task % size is its rank).
   void send_task_locked(int engine, const std::shared_ptr<TaskSource>& src, std::uint32_t task,
-                        Grant grant = {});
+                        Grant grant = {}, std::span<const int> team = {});
   bool poll_results_locked();
   void store_items_locked(TaskRecord& rec, int engine, MsgId id, Reader items);
   bool retried_locked(TaskRecord& rec, int engine, MsgId id, const char* items, std::size_t n);

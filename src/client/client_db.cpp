@@ -92,7 +92,8 @@ bool ClientCore::db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRec
   // A Reference argument is keyed by its name, not the value the engine holds under it; a
   // collective call must run on every engine; a task sent to a chosen engine (DirectView, an
   // engine's view) is about that engine, whose state the key does not see. None is reused.
-  if (!db_resume_ || fn.collective || src->has_references || !src->targets.empty() ||
+  // A team member's value depends on its team, which the key does not see either.
+  if (!db_resume_ || fn.collective || src->has_references || !src->targets.empty() || src->team ||
       db_->reusable() == 0)
     return false;
   std::optional<Reusable> hit = db_->lookup(fn.name, key, fn.code, db_any_build_);

@@ -27,8 +27,34 @@ void add_result_ids(const AsyncResultBase& r, std::vector<MsgId>& ids, std::uint
   for (MsgId i = 0; i < st.ntasks; ++i) ids.push_back(st.first_msg + i);
 }
 
+namespace {
+// What a team task cannot be, whatever the engines (docs/resources.md, Teams).
+void check_team_flags(const ClientCore& core, const TaskFlags& f, const char* function) {
+  if (!f.engines || *f.engines == 0)
+    throw UsageError(fmt::format("{}: apply_team needs a team size of 1 or more: "
+                                 "apply_team(k, f, ...), or the engines flag on the view",
+                                 function));
+  if (f.retries.value_or(0) > 0)
+    throw UsageError(fmt::format("{}: a team task has retries = {}, but a retry would run one "
+                                 "member alone; leave retries unset for teams",
+                                 function, *f.retries));
+  if (f.isolate.value_or(false) || f.time_limit)
+    throw UsageError(fmt::format(
+        "{}: a team task runs in its engines' own processes (its members talk over MPI, which "
+        "an isolated worker process cannot), so isolate and time_limit (which isolates) do not "
+        "apply; leave them unset and bound the wait with get(timeout) (docs/resources.md, Teams)",
+        function));
+  if (core.client_runs_tasks())
+    throw UsageError(fmt::format(
+        "{}: team tasks need every engine in the engine communicator, and with client_runs_tasks "
+        "rank 0's engine is not; run without client_runs_tasks (MPIPLY_CLIENT_RUNS_TASKS)",
+        function));
+}
+}  // namespace
+
 void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<int>& view_targets,
-                      const char* function) {
+                      const char* function, bool team) {
+  if (team) check_team_flags(core, f, function);
   if (f.retries && *f.retries < 0)
     throw UsageError(fmt::format("{}: retries is {}; it must be 0 or more (how many times a task "
                                  "that raised runs again)",
@@ -57,6 +83,16 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
       throw UsageError(fmt::format("{}: targets {} has no engine of this view (engines {}); "
                                    "use engines the view balances over",
                                    function, fmt::join(t, ", "), fmt::join(view_targets, ", ")));
+  }
+  if (team) {
+    std::size_t live = static_cast<std::size_t>(std::count_if(
+        engines.begin(), engines.end(), [&](int e) { return sched.engines().in_service(e); }));
+    if (*f.engines > live)
+      throw UsageError(fmt::format(
+          "{}: apply_team asks for a team of {} engines, but it may run on only {} (engines "
+          "{}); ask for at most {}, or start the job with at least {} ranks (rank 0 is the "
+          "client, every other rank one engine)",
+          function, *f.engines, live, fmt::join(engines, ", "), live, *f.engines + 1));
   }
   if (!sched.any_in_service(engines))
     throw UsageError(fmt::format("{}: every engine it may run on ({}) was shut down "

@@ -7,6 +7,7 @@
 #include <mpiply/engine_comm.hpp>
 #include <mpiply/errors.hpp>
 
+#include "executor/team_comm.hpp"
 #include "support/mpi_check.hpp"
 
 namespace mpiply {
@@ -39,10 +40,13 @@ EngineTeam::EngineTeam(MPI_Comm lib_comm) {
   // so a failed collective should stop the job as it would in a plain MPI program.
   mpi_check(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_ARE_FATAL), "MPI_Comm_set_errhandler");
   team = comm_;
+  // Rank 0 is outside the engines' team when there are engines: no team task runs there.
+  if (color == 0) set_team_parent(comm_);
 }
 
 EngineTeam::~EngineTeam() {
   team = MPI_COMM_NULL;
+  free_team_comms();  // before their parent
   // Every rank reaches this when run ends normally; a failure here changes nothing for the user.
   if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }

@@ -196,7 +196,7 @@ class ThreadedEngine {
     if (msg.size() < sizeof(TaskHeader)) return false;
     TaskHeader h;
     std::memcpy(&h, msg.data(), sizeof h);
-    if (h.kind != Kind::call) return false;
+    if (h.kind != Kind::call || (h.run & kRunTeam) != 0) return false;  // a team member: MPI too
     const FunctionEntry* fe = find_by_id(h.fn_id);
     return !(fe && fe->collective);
   }

@@ -5,6 +5,8 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
+
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <mpiply/detail/codec.hpp>
 #include <mpiply/detail/registry.hpp>
@@ -23,6 +26,7 @@
 #include "support/clock.hpp"
 #include "executor/crash_report.hpp"
 #include "executor/task_grant.hpp"
+#include "executor/team_comm.hpp"
 #include "executor/engine_payload.hpp"
 #include "executor/output_capture.hpp"
 #include "executor/published_data.hpp"
@@ -54,6 +58,13 @@ Failure current_failure() {
   }
 }
 
+// The team of the call running on this thread, if it is a team member: its error says which.
+struct TeamNote {
+  std::uint32_t rank, size;
+  int engine;
+};
+thread_local const TeamNote* t_team = nullptr;
+
 // Writes one result item: status, length, then what body() writes, or the exception it raised.
 template <class Body>
 void run_item(Writer& w, Body&& body) {
@@ -64,6 +75,9 @@ void run_item(Writer& w, Body&& body) {
     return;
   } catch (...) {
     Failure f = current_failure();
+    if (t_team)
+      f.evalue = fmt::format("team member of rank {} of {} (engine {}) raised: {}", t_team->rank,
+                             t_team->size, t_team->engine, f.evalue);
     write_error_item(w, at, f.kind, f.ename, f.evalue);
   }
 }
@@ -325,6 +339,18 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
                                   h.msg_id, h.nitems, r.remaining()));
     return {};
   }
+  // A team member: its team follows the header (kRunTeam).
+  std::vector<int> members;
+  TeamBlock tb{};
+  if (h.kind == Kind::call && (h.run & kRunTeam) != 0) {
+    std::string bad = read_team(r, eng.id(), tb, members);
+    if (!bad.empty()) {
+      answer_unreadable(w, h.msg_id, started,
+                        fmt::format("engine {}: msg {} has a bad team block: {}", eng.id(),
+                                    h.msg_id, bad));
+      return {};
+    }
+  }
   ResultHeader rh{};
   rh.msg_id = h.msg_id;
   rh.nitems = h.kind == Kind::call ? h.nitems : 1;
@@ -335,6 +361,17 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
     case Kind::call: {
       TaskData data(h.msg_id);  // publish_data's target while the call runs
       TaskGrantScope grant(h.cores, h.gpu_mask);  // task_resources()
+      // A team member makes (or finds) its team's communicator before its call, on this, the
+      // engine's MPI thread, so that every member takes part whatever its call does.
+      std::optional<TeamScope> team;
+      TeamNote note{tb.rank, tb.size, eng.id()};
+      if (!members.empty()) team.emplace(members);
+      const TeamNote* prev_team = t_team;
+      t_team = members.empty() ? nullptr : &note;
+      struct Restore {
+        const TeamNote* p;
+        ~Restore() { t_team = p; }
+      } restore{prev_team};
       bool captured = settings().capture_output;
       if (captured)
         end = run_calls_captured(eng, h, r, w, start);

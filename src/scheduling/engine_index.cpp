@@ -10,6 +10,7 @@ void EngineIndex::reset(std::size_t n, unsigned hwm, Scheme scheme) {
   scheme_ = scheme;
   load_.assign(n, 0);
   retired_.assign(n, 0);
+  held_.assign(n, 0);
   in_service_ = n;
   listed_.assign(n, 0);
   head_.assign(hwm_, -1);
@@ -83,7 +84,7 @@ void EngineIndex::set_load(int e, unsigned c) {
   auto i = static_cast<std::size_t>(e);
   if (listed_[i]) leave(e);
   load_[i] = c;
-  if (!retired_[i] && c < hwm_) join(e);
+  if (!retired_[i] && !held_[i] && c < hwm_) join(e);
   // Nobody has asked for the ordered set for a while (only plain tasks run): drop it, so plain
   // tasks stop paying for it. Rebuilding costs O(E log E), after at least 4E + 64 changes.
   if (ordered_on_ && ++unasked_ > 4 * load_.size() + 64) {
@@ -98,6 +99,20 @@ void EngineIndex::retire(int e) {
   if (listed_[i]) leave(e);
   retired_[i] = 1;
   --in_service_;
+}
+
+void EngineIndex::hold(int e) {
+  auto i = static_cast<std::size_t>(e);
+  if (held_[i]) return;
+  if (listed_[i]) leave(e);
+  held_[i] = 1;
+}
+
+void EngineIndex::release_hold(int e) {
+  auto i = static_cast<std::size_t>(e);
+  if (!held_[i]) return;
+  held_[i] = 0;
+  if (!retired_[i] && load_[i] < hwm_) join(e);
 }
 
 int EngineIndex::least_round_robin() {

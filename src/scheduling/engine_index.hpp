@@ -34,12 +34,17 @@ class EngineIndex {
   void set_load(int e, unsigned c);
   // Engine e takes no more tasks (Client::shutdown(targets)); for good.
   void retire(int e);
+  // Engine e is held idle for a waiting team (scheduler_teams.cpp): no pick returns it until
+  // release_hold, while its load is still tracked.
+  void hold(int e);
+  void release_hold(int e);
+  bool held(int e) const noexcept { return held_[static_cast<std::size_t>(e)] != 0; }
 
   std::size_t size() const noexcept { return load_.size(); }
   unsigned hwm() const noexcept { return hwm_; }
   unsigned load(int e) const noexcept { return load_[static_cast<std::size_t>(e)]; }
   bool in_service(int e) const noexcept { return !retired_[static_cast<std::size_t>(e)]; }
-  bool has_room(int e) const noexcept { return in_service(e) && load(e) < hwm_; }
+  bool has_room(int e) const noexcept { return in_service(e) && !held(e) && load(e) < hwm_; }
   bool any_room() const noexcept { return with_room_ != 0; }
   std::size_t in_service_count() const noexcept { return in_service_; }
 
@@ -80,6 +85,7 @@ class EngineIndex {
   Scheme scheme_ = Scheme::leastload;
   std::vector<unsigned> load_;
   std::vector<char> retired_;
+  std::vector<char> held_;
   std::size_t in_service_ = 0;
   std::vector<char> listed_;  // in the structures below (in service and load < hwm)
   // FIFO list per level: heads and tails by level, links by engine.

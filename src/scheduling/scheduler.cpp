@@ -27,6 +27,7 @@ void Scheduler::reset_engines(std::size_t n, unsigned hwm) {
   pool_.reset(n);
   grants_.clear();
   reserve_ = {};
+  hold_ = {};
 }
 
 std::string Scheduler::never_fits(const ResourceRequest& r, const std::vector<int>& engines) const {
@@ -107,6 +108,7 @@ int Scheduler::pick_plain(const std::vector<int>& candidates) {
 
 void Scheduler::shut_down(const std::vector<int>& engines, std::int64_t now_ns) {
   recheck_ = true;
+  if (hold_.id != 0) end_hold();  // the team holds what is left at the next dispatch
   for (int e : engines) index_.retire(e);
   // From now on plain tasks are placed through pick_plain, which knows engines out of service,
   // and the owner checks each plain submission against them (any_in_service).
@@ -132,6 +134,7 @@ bool Scheduler::retry(MsgId id, int e, std::string_view error) {
 
 // Places tasks of r while an engine it may use has room; false if some are left.
 bool Scheduler::place(ReadyRun& r) {
+  if (r.job->resources.engines > 1) return place_team(r);
   Job& job = *r.job;
   while (r.next < r.end) {
     MsgId id = job.first + r.next;
@@ -226,18 +229,21 @@ void Scheduler::dispatch(std::int64_t now_ns) {
   if (reserve_.engine >= 0 && (sink_.outcome(reserve_.id).status != TaskStatus::queued ||
                                !index_.in_service(reserve_.engine)))
     reserve_ = {};
+  if (hold_.id != 0 && (hold_.job->dead || sink_.outcome(hold_.id).status != TaskStatus::queued))
+    end_hold();
   if (ready_.empty()) return;
   // Runs are tried from the front; those that cannot go now wait in order behind the others,
   // which still go: a task restricted to busy engines holds back nobody else. A run like one
   // that just found no room is not tried again until room is freed (same_wait), and one pass
   // tries at most kBackfillWindow runs (as Slurm's backfill tests at most bf_max_job_test jobs):
   // a queue of many one-task submissions costs each result a bounded pass, not a scan of the
-  // whole queue. The untried tail stays where it is.
+  // whole queue. The untried tail stays where it is. Held engines have no room for anyone
+  // else: while a team holds, its run is looked at anyway.
   std::deque<ReadyRun> rest;
   std::vector<const Job*> stuck;
   std::uint64_t stuck_at = freed_;
   std::size_t tried = 0;
-  while (!ready_.empty() && index_.any_room() && tried < kBackfillWindow) {
+  while (!ready_.empty() && (index_.any_room() || hold_.id != 0) && tried < kBackfillWindow) {
     ReadyRun r = std::move(ready_.front());
     ready_.pop_front();
     if (r.next >= r.end) continue;
@@ -314,6 +320,7 @@ void Scheduler::abort_all(const std::string& why) {
   for (const auto& r : ready_)
     if (r.next < r.end) drop.push_back({r.job, {r.next, r.end}});
   for (auto& d : drop) d.first->dead = true;
+  if (hold_.id != 0) end_hold();
   ready_.clear();
   waits_.clear();
   held_.clear();

@@ -61,6 +61,7 @@ class Scheduler {
   void set_load(int e, unsigned outstanding) {
     if (outstanding < index_.load(e)) ++freed_;
     index_.set_load(e, outstanding);
+    if (outstanding == 0 && hold_.id != 0) hold_idle(e);
   }
   const EngineIndex& engines() const noexcept { return index_; }
   // Client::shutdown(targets): they take no more tasks. Flagged tasks left without an engine
@@ -80,6 +81,10 @@ class Scheduler {
   void admit(const TaskBatch& batch, std::int64_t now_ns);
   void dispatch(std::int64_t now_ns);
   bool busy() const noexcept { return !ready_.empty() || !deadlines_.empty(); }
+  // Teams (scheduler_teams.cpp, docs/resources.md#teams): the first msg id of the team that
+  // holds idle engines for itself while it waits (0: none), and the engines it holds.
+  MsgId team_holder() const noexcept { return hold_.id; }
+  const std::vector<int>& held_engines() const noexcept { return hold_.engines; }
 
   // Results. A task finished (any task: it may be a dependency).
   void on_finished(MsgId id, const TaskOutcome& o) {
@@ -103,6 +108,9 @@ class Scheduler {
   void evaluate(const std::shared_ptr<Job>& job);
   void release(const std::shared_ptr<Job>& job);
   bool place(ReadyRun& r);
+  bool place_team(ReadyRun& r);
+  void hold_idle(int e);
+  void end_hold();
   int pick_fitting(const Job& job, const TaskInfo& ti, MsgId id);
   void enqueue(ReadyRun r);
   void give_back(MsgId id);
@@ -148,6 +156,14 @@ class Scheduler {
     int priority = 0;
     std::uint64_t seq = 0;
   } reserve_;
+  // The first team that found too few idle engines holds each engine it may use as it goes
+  // idle, until it has k: one-engine tasks and other teams backfill only the rest. One holder at
+  // a time, so two teams never each hold part of what they need.
+  struct TeamHold {
+    MsgId id = 0;
+    std::shared_ptr<Job> job;
+    std::vector<int> engines;
+  } hold_;
   using Deadline = std::pair<std::int64_t, std::shared_ptr<Job>>;
   struct Later {
     bool operator()(const Deadline& a, const Deadline& b) const { return a.first > b.first; }

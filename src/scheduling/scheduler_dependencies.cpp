@@ -13,11 +13,15 @@
 namespace mpiply::detail {
 
 void Scheduler::admit(const TaskBatch& batch, std::int64_t now_ns) {
-  if (batch.resources.engines != 1)
+  // A team of k is k consecutive tasks, one per member (scheduler_teams.cpp). A retry would
+  // send one member alone, so teams have none.
+  if (std::uint32_t k = batch.resources.engines; k != 1 && (k == 0 || batch.ntasks % k != 0 ||
+                                                            batch.flags.retries.value_or(0) > 0))
     throw UsageError(fmt::format(
-        "mpiply: msg ids {}..{} ask for a team of {} engines; this scheduler places one-engine "
-        "tasks only",
-        batch.first, batch.first + batch.ntasks, batch.resources.engines));
+        "mpiply: msg ids {}..{} ask for teams of {} engines in {} tasks with {} retries; a team "
+        "task is k tasks, one per member, and cannot be retried",
+        batch.first, batch.first + batch.ntasks, k, batch.ntasks,
+        batch.flags.retries.value_or(0)));
   auto job = std::make_shared<Job>();
   const TaskFlags& f = batch.flags;
   job->first = batch.first;

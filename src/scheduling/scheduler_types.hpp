@@ -20,8 +20,8 @@ namespace mpiply::detail {
 
 struct TaskSource;  // the owner's description of a submission: the scheduler only hands it back
 
-// What one task needs: a team of `engines` engines (1 for every task today: teams are refused
-// by Scheduler::admit) and, on the engine it runs on, amounts of its resources (ResourcePool).
+// What one task needs: a team of `engines` engines (scheduler_teams.cpp) and, on each engine it
+// runs on, amounts of its resources (ResourcePool).
 struct ResourceRequest {
   std::uint32_t engines = 1;       // k: a team of k engines runs the task together
   std::uint32_t cores = 0;         // per engine; 0 = no claim beyond the engine itself
@@ -45,6 +45,7 @@ inline ResourceRequest request_of(const TaskFlags& f) {
   r.gpus = f.gpus.value_or(0);
   r.memory_bytes = f.memory.value_or(0);
   r.named = f.resources;
+  r.engines = std::max(1u, f.engines.value_or(1));
   return r;
 }
 
@@ -56,7 +57,8 @@ struct Grant {
 };
 
 // One answer: task `task` of a submission runs on these engines (one for a one-engine task, the
-// team's members in team-rank order otherwise), with this request and what it was given.
+// team's members in team-rank order otherwise: member i is task `task + i`, msg id `id + i`),
+// with this request and what it was given (the same on every member: each is idle when placed).
 struct Placement {
   boost::container::small_vector<int, 1> engines;
   const ResourceRequest* request = nullptr;  // the batch's, valid during SchedulerSink::place

@@ -38,6 +38,24 @@ void stamp_run(char* msg, const TaskFlags& flags) {
   std::memcpy(msg, &h, sizeof h);
 }
 
+std::span<const char> with_team(std::span<const char> msg, std::span<const int> team,
+                                std::uint32_t rank, Bytes& out) {
+  out.clear();
+  TaskHeader h;
+  std::memcpy(&h, msg.data(), sizeof h);
+  h.run = kRunTeam;  // in the engine process, on its MPI thread: a worker process has no MPI
+  h.time_limit_ms = 0;
+  out.append(&h, sizeof h);
+  TeamBlock tb{static_cast<std::uint32_t>(team.size()), rank};
+  out.append(&tb, sizeof tb);
+  for (int e : team) {
+    auto id = static_cast<std::int32_t>(e);
+    out.append(&id, sizeof id);
+  }
+  out.append(msg.data() + sizeof h, msg.size() - sizeof h);
+  return {out.data(), out.size()};
+}
+
 namespace {
 std::span<const char> stamped(Bytes& msg, MsgId id, bool shared, Bytes& scratch,
                               const TaskFlags& flags) {

@@ -44,6 +44,9 @@ struct TaskSource {
   // An argument is a Reference (resolved on the engine by name): the task database never
   // reuses such a task's stored result, since its key sees the name, not the value.
   bool has_references = false;
+  // A team task (LoadBalancedView::apply_team): every k = flags.engines tasks are one team's
+  // members, each sent with its team (TeamBlock) so task_comm() works.
+  bool team = false;
 
   virtual std::size_t item_begin(std::uint32_t task) const = 0;
   virtual std::uint32_t item_count(std::uint32_t task) const = 0;

@@ -23,6 +23,11 @@ void write_header(Writer& w, Kind kind, std::uint32_t nitems, std::uint64_t fn_i
 // header: the task's flags, else the run's settings. Throws UsageError for a negative limit.
 void stamp_run(char* msg, const TaskFlags& flags);
 
+// A team member's message (wire.hpp, kRunTeam): msg with a TeamBlock and the members' engine
+// ids inserted after its header, run bits set to a team member's (never isolated), built in out.
+std::span<const char> with_team(std::span<const char> msg, std::span<const int> team,
+                                std::uint32_t rank, Bytes& out);
+
 // A message encoded once and sent to one or more engines. Its header's msg id is stamped per task:
 // in place when there is one task, in a scratch copy when several sends share the message.
 struct FixedSource : TaskSource {

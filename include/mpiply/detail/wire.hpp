@@ -41,6 +41,14 @@ inline constexpr std::uint8_t kRunIsolated = 1;  // in the engine's worker proce
 // elements matching the first type may come back as a payload message: the item is then
 // kPullPayload and a u64 byte count instead of the index of the type and the value.
 inline constexpr std::uint8_t kRunPullInto = 2;
+// On a call: one member of a team task (docs/resources.md, Teams), never isolated. A TeamBlock
+// and its members' engine ids (i32 each, ascending: the team rank order) follow the header,
+// before the items.
+inline constexpr std::uint8_t kRunTeam = 4;
+struct TeamBlock {
+  std::uint32_t size;  // k
+  std::uint32_t rank;  // this member's team rank, 0..k-1
+};
 inline constexpr std::uint8_t kPullPayload = 0x80;
 
 struct TaskHeader {
