@@ -54,6 +54,7 @@ class Recorder : public SchedulerSink {
     sched.on_finished(id, status[id]);
   }
   TaskOutcome outcome(MsgId id) const override {
+    ++outcome_calls;
     auto it = status.find(id);
     return it == status.end() ? TaskOutcome{} : it->second;
   }
@@ -103,6 +104,7 @@ class Recorder : public SchedulerSink {
   std::map<MsgId, std::pair<ErrorKind, std::string>> failed;
   std::vector<MsgId> retried;
   MsgId next = 1;
+  mutable std::size_t outcome_calls = 0;  // how often the scheduler asked: its work per call
   std::int64_t now = 100 * kSecond;
 };
 

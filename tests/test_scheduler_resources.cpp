@@ -372,3 +372,28 @@ TEST_CASE("a team larger than the engines it may use fails at once, naming both 
   CHECK_THAT(r.failed[t].second, Catch::Contains("team of 5 engines") && Catch::Contains("only 4"));
   CHECK(r.failed.count(t + 4) == 1);
 }
+
+TEST_CASE("a long queue of waiting one-task submissions costs each result a bounded pass, "
+          "and they still run in order",
+          "[scheduler_resources]") {
+  // One engine with 4 cores: 4-core tasks run one at a time, the rest wait (as a loop of
+  // apply_async with {.cores = 4} leaves them). Every dispatch used to try every waiting run,
+  // asking each one's outcome: 2,000 waiting tasks made each result cost 2,000 questions.
+  constexpr int kTasks = 2000;
+  CoreEngines r({4});
+  TaskFlags f;
+  std::vector<MsgId> ids;
+  for (int i = 0; i < kTasks; ++i) ids.push_back(r.submit(1, f, {}, cores(4)));
+  REQUIRE(r.placed.size() == 1);
+  std::size_t most = 0;
+  for (int i = 0; i < kTasks; ++i) {
+    REQUIRE(r.placed.size() == static_cast<std::size_t>(i + 1));
+    CHECK(r.placed.back().first == ids[static_cast<std::size_t>(i)]);  // in submission order
+    std::size_t before = r.outcome_calls;
+    r.finish(ids[static_cast<std::size_t>(i)], true);
+    most = std::max(most, r.outcome_calls - before);
+  }
+  CHECK(r.placed.size() == static_cast<std::size_t>(kTasks));
+  // The pass tries at most 64 runs (Scheduler::kBackfillWindow) and a few questions besides.
+  CHECK(most <= 100);
+}

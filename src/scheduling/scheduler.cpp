@@ -252,7 +252,9 @@ void Scheduler::dispatch(std::int64_t now_ns) {
       stuck.clear();
       stuck_at = freed_;
     }
-    const bool fresh = tasks_[r.job->first + r.next].tried.empty();
+    // A team's run is always tried: the one holding engines is placed there when it has k.
+    const bool fresh =
+        r.job->resources.engines == 1 && tasks_[r.job->first + r.next].tried.empty();
     const bool skip = fresh && std::any_of(stuck.begin(), stuck.end(), [&](const Job* s) {
                         return same_wait(*r.job, *s);
                       });
