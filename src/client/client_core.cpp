@@ -9,6 +9,7 @@
 
 #include <mpiply/detail/registry.hpp>
 #include <mpiply/detail/scheduling.hpp>
+#include <mpiply/detail/sources.hpp>
 #include <mpiply/detail/wire.hpp>
 
 #include "support/backoff.hpp"

@@ -214,14 +214,16 @@ void run_pull(Engine& eng, const TaskHeader& h, Reader& r, Writer& w) {
 
 // A task that cannot be run at all answers with one error item; rank 0 then fails every item of
 // the task, quoting this message.
-void answer_unreadable(Writer& w, MsgId msg, std::int64_t stamp, const std::string& why) {
+void answer_unreadable(Writer& w, MsgId msg, std::int64_t stamp, const std::string& why,
+                       std::uint32_t nitems = 1) {
   w.truncate(0);
   ResultHeader rh{};
   rh.msg_id = msg;
   rh.started_ns = rh.completed_ns = stamp;
-  rh.nitems = 1;
+  rh.nitems = nitems;
   w.pod(rh);
-  write_error_item(w, ErrorKind::decode, "mpiply::ValueDecodeError", why);
+  for (std::uint32_t i = 0; i < nitems; ++i)
+    write_error_item(w, ErrorKind::decode, "mpiply::ValueDecodeError", why);
 }
 
 std::int64_t cpu_ns(const timeval& tv) {
@@ -345,9 +347,11 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
   if (h.kind == Kind::call && (h.run & kRunTeam) != 0) {
     std::string bad = read_team(r, eng.id(), tb, members);
     if (!bad.empty()) {
+      // A call's count is plausible here: every item fails, so the answer fills the task.
       answer_unreadable(w, h.msg_id, started,
                         fmt::format("engine {}: msg {} has a bad team block: {}", eng.id(),
-                                    h.msg_id, bad));
+                                    h.msg_id, bad),
+                        h.nitems);
       return {};
     }
   }
