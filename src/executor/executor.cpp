@@ -25,6 +25,7 @@
 
 #include "support/clock.hpp"
 #include "executor/crash_report.hpp"
+#include "executor/push_entry.hpp"
 #include "executor/task_grant.hpp"
 #include "executor/team_comm.hpp"
 #include "executor/engine_payload.hpp"
@@ -108,31 +109,6 @@ void run_calls(Engine& eng, const TaskHeader& h, Reader& r, Writer& w) {
       fe->invoke(fe->fn, *item, w, eng);
     });
   }
-}
-
-// One entry of a push, as read from the message (the bytes stay in the message).
-struct PushEntry {
-  std::string name, type;
-  const char* bytes = nullptr;  // inline value, or the prefix before a segment
-  std::uint64_t len = 0;
-  bool segment = false;
-  std::uint64_t segment_len = 0;
-};
-
-PushEntry read_push_entry(Reader& r) {
-  PushEntry e;
-  e.name = r.str();
-  e.type = r.str();
-  auto mode = r.u8();
-  if (mode > 1) throw ValueDecodeError(fmt::format("push entry mode {} is neither 0 nor 1", mode));
-  e.segment = mode == 1;
-  e.len = r.u64();
-  e.bytes = r.take(e.len);
-  if (e.segment) e.segment_len = r.u64();
-  if (e.segment_len > SIZE_MAX - e.len)  // the sum sizes the value: it must not wrap
-    throw ValueDecodeError(fmt::format("push entry '{}' claims a {}-byte segment", e.name,
-                                  e.segment_len));
-  return e;
 }
 
 // A push answers with one item. Entries are stored one by one: an entry that fails (no memory
