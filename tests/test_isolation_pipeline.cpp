@@ -284,7 +284,7 @@ TEST_CASE("pipeline: an abort reaches isolated tasks queued in the ring; the run
     hub_test::Gate gate;
     // The blocker holds the worker until its time limit (the gate never opens): the engine
     // wakes many times meanwhile, and takes back the aborted tasks queued behind it.
-    auto blocker = c[0].with_flags(limited(1.5)).apply_async(held, gate.path(), 7L);
+    auto blocker = c[0].with_flags(limited(3)).apply_async(held, gate.path(), 7L);
     std::vector<std::string> marks;
     std::vector<mpiply::AsyncResult<long>> behind;
     for (int i = 0; i < 3; ++i) {
@@ -294,9 +294,9 @@ TEST_CASE("pipeline: an abort reaches isolated tasks queued in the ring; the run
     }
     REQUIRE(gate.wait_started(0));
     for (auto& r : behind) REQUIRE(r.sent());  // on the engine: in its worker's ring
-    std::size_t reached = 0;
-    for (auto& r : behind) reached += r.abort();
-    CHECK(reached == 3);
+    // One abort message for the three, sent at once: the engine must see it before the
+    // blocker's limit ends. On a loaded machine the last of three separate aborts once ran.
+    CHECK(c.abort(behind) == 3);
     CHECK_THROWS_AS(blocker.get(kBound), mpiply::TaskTimeout);
     for (std::size_t i = 0; i < behind.size(); ++i) {
       INFO("task " << i);
