@@ -4,7 +4,11 @@
 // of several sizes run side by side on disjoint engines while one-engine tasks use the rest; many
 // teams of mixed sizes all complete; a member that raises fails the team naming it; a repeated
 // team reuses its communicator; a team larger than the engines is a UsageError at submission.
+#include <sched.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <numeric>
 #include <set>
 #include <string>
@@ -382,11 +386,15 @@ TEST_CASE("the root option returns team rank 0's value only; a member's failure 
     auto n = static_cast<unsigned>(c.ids().size());
     auto k = std::min(3u, n);
     // apply_team_root: one megabyte back, rank 0's; the members' results carry no value.
+    std::size_t held = c.results_bytes();
     mpiply::AsyncResult<std::vector<char>> one = lv.apply_team_root_async(k, rank_megabyte, 5);
     std::vector<char> want = mpiply_test::patterned_megabyte(5);
     want[0] = 0;
     want[1] = static_cast<char>(k);
     CHECK(one.get() == want);
+    // One megabyte came back, not k: the hub keeps what arrived.
+    CHECK(c.results_bytes() - held >= want.size());
+    CHECK(c.results_bytes() - held < want.size() + want.size() / 2);
     CHECK(one.metadata().size() == k);
     for (const auto& m : one.metadata()) CHECK(m.error.empty());
     // map_team_root over many items: item i's value is rank 0's.
@@ -479,6 +487,67 @@ TEST_CASE("a DirectView task on an engine held for a waiting team runs, and the 
     sched_test::touch(busy.path);
     CHECK(blocker.get() == 7);
     check_team(team.get(mpiply::Seconds(60)), n);
+    return 0;
+  });
+  CHECK(rc == 0);
+}
+
+namespace {
+
+// Distinct (package, core) pairs of the CPUs whose ids cpu(i) gives, read from sysfs (a CPU
+// without topology files counts as a core of its own).
+template <class Cpu>
+int count_cores(int n, Cpu cpu) {
+  std::set<std::pair<long, long>> cores;
+  for (int i = 0; i < n; ++i) {
+    int id = cpu(i);
+    if (id < 0) continue;
+    std::string dir = fmt::format("/sys/devices/system/cpu/cpu{}/topology/", id);
+    long package = -1, core = -1;
+    std::ifstream(dir + "physical_package_id") >> package;
+    std::ifstream(dir + "core_id") >> core;
+    cores.emplace(package, core < 0 ? -1 - id : core);
+  }
+  return static_cast<int>(cores.size());
+}
+
+// On an engine: the cores of its CPU affinity, and of the whole machine (every online CPU).
+std::vector<int> affinity_and_machine_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) throw std::runtime_error("sched_getaffinity");
+  int bound = count_cores(CPU_SETSIZE, [&](int i) { return CPU_ISSET(i, &set) ? i : -1; });
+  int online = 0;
+  while (std::ifstream(fmt::format("/sys/devices/system/cpu/cpu{}/topology/core_id", online)))
+    ++online;
+  int machine = count_cores(online, [](int i) { return i; });
+  return {bound, machine};
+}
+
+}  // namespace
+
+MPIPLY_REGISTER(affinity_and_machine_cores);
+
+// Registered by tests/CMakeLists.txt as test_cores_bound-* with Open MPI binding each rank to a
+// core, to none, or with MPIPLY_ENGINE_THREADS=3 (MPIPLY_TEST_BINDING names which).
+TEST_CASE("an engine's cores are its CPU binding's unless a variable names them", "[.][binding]") {
+  const char* env = std::getenv("MPIPLY_TEST_BINDING");
+  std::string mode = env ? env : "";
+  REQUIRE((mode == "core" || mode == "none" || mode == "threads"));
+  int rc = mpiply_test::run_client([&](mpiply::Client& c) {
+    REQUIRE_FALSE(c.ids().empty());
+    for (int e : c.ids()) {
+      std::vector<int> seen = c[e].apply(affinity_and_machine_cores);
+      unsigned cores = c.engine_resources(e).cores;
+      INFO("engine " << e << ": advertises " << cores << " cores, bound to " << seen[0]
+                     << " of the machine's " << seen[1]);
+      if (mode == "threads") {
+        CHECK(cores == 3u);
+      } else {
+        CHECK(cores == static_cast<unsigned>(seen[0]));
+        CHECK(seen[0] == (mode == "core" ? 1 : seen[1]));
+      }
+    }
     return 0;
   });
   CHECK(rc == 0);
