@@ -4,6 +4,10 @@
 // of several sizes run side by side on disjoint engines while one-engine tasks use the rest; many
 // teams of mixed sizes all complete; a member that raises fails the team naming it; a repeated
 // team reuses its communicator; a team larger than the engines is a UsageError at submission.
+// map_team runs a team per item (teams of mixed sizes side by side), the root option returns
+// team rank 0's value alone, a member that raises while the others wait in a collective decides
+// its item at once, and a DirectView task on an engine held for a team is not held back. The
+// [binding] case checks an engine's cores against its CPU binding (tests/CMakeLists.txt).
 #include <sched.h>
 
 #include <algorithm>
@@ -333,14 +337,17 @@ TEST_CASE("map_team runs every item as a team, items of mixed sizes side by side
   int rc = mpiply_test::run_client([](mpiply::Client& c) {
     auto lv = c.load_balanced_view();
     auto n = static_cast<unsigned>(c.ids().size());
-    for (unsigned k : {1u, 2u, 3u, n}) {
-      if (k > n) continue;
-      // 30 blocks of mixed sizes, a megabyte among them; one-engine tasks submitted beside.
-      std::vector<std::vector<int>> blocks;
-      for (int i = 0; i < 30; ++i)
-        blocks.push_back(make_block(i * 1000, i == 7 ? (1 << 18) : 1 + (i * 37) % 500));
-      auto t = lv.map_team_async(k, block_sum, blocks);
-      auto singles = lv.map_async(one_engine, mpiply_test::iota_vec(50));
+    // Maps of teams of 1, 2, 3 and every engine, submitted together so that teams of mixed
+    // sizes wait and run side by side, with one-engine tasks beside them. Each map has 30
+    // blocks of mixed lengths, one of them a megabyte.
+    std::vector<std::vector<int>> blocks;
+    for (int i = 0; i < 30; ++i)
+      blocks.push_back(make_block(i * 1000, i == 7 ? (1 << 18) : 1 + (i * 37) % 500));
+    std::vector<std::pair<unsigned, mpiply::TeamMapResult<Share>>> maps;
+    for (unsigned k : {1u, 2u, 3u, n})
+      if (k <= n) maps.emplace_back(k, lv.map_team_async(k, block_sum, blocks));
+    auto singles = lv.map_async(one_engine, mpiply_test::iota_vec(50));
+    for (auto& [k, t] : maps) {
       REQUIRE(t.size() == blocks.size());
       CHECK(t.team_size() == k);
       std::vector<std::vector<Share>> got = t.get(mpiply::Seconds(100));
@@ -363,9 +370,9 @@ TEST_CASE("map_team runs every item as a team, items of mixed sizes side by side
         CHECK(engines.size() == k);
         CHECK(t.value(i) == got[i]);
       }
-      std::vector<int> s = singles.get();
-      for (int i = 0; i < 50; ++i) CHECK(s[static_cast<std::size_t>(i)] == i + 1);
     }
+    std::vector<int> s = singles.get();
+    for (int i = 0; i < 50; ++i) CHECK(s[static_cast<std::size_t>(i)] == i + 1);
     // An empty map is an empty result; options that cannot apply are UsageErrors.
     CHECK(lv.map_team(1u, block_sum, std::vector<std::vector<int>>{}).empty());
     CHECK_THROWS_WITH(lv.map_team(1u, block_sum, std::vector<std::vector<int>>{{1}},
