@@ -378,6 +378,9 @@ TEST_CASE("map_team runs every item as a team, items of mixed sizes side by side
     CHECK_THROWS_WITH(lv.map_team(1u, block_sum, std::vector<std::vector<int>>{{1}},
                                   mpiply::MapOptions{.chunksize = 2}),
                       Catch::Contains("chunksize is 2") && Catch::Contains("vector per item"));
+    CHECK_THROWS_WITH(lv.map_team(1u, block_sum, std::vector<std::vector<int>>{{1}},
+                                  mpiply::MapOptions{.ordered = false}),
+                      Catch::Contains("ordered = false"));
     CHECK_THROWS_WITH(lv.map_team(n + 1, block_sum, std::vector<std::vector<int>>{{1}}),
                       Catch::Contains(fmt::format("team of {} engines", n + 1)));
     CHECK(c.outstanding().empty());
