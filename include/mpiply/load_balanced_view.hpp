@@ -113,8 +113,9 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
     std::shared_ptr<detail::TaskSource> inner =
         detail::make_apply_source<F>(e.id, std::forward<A>(a)...);
     inner->ntasks = 1;
-    auto st = std::make_shared<detail::RootState<V>>(core_, e.name, k);
-    st->team = k;
+    // Started as a ResultState<V>, whose factory the hub uses (team_source.hpp).
+    std::shared_ptr<detail::ResultState<V>> st =
+        std::make_shared<detail::RootState<V>>(core_, e.name, k, k);
     return AsyncResult<V>(v.start_with(st, v.team_source(std::move(inner), k, true)));
   }
   template <class... A>
@@ -251,9 +252,9 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
     std::size_t items = src->n;
     std::shared_ptr<detail::ResultState<V>> st;
     if constexpr (Root) {
-      auto root = std::make_shared<detail::RootState<V>>(core_, name, items * k);
-      root->team = k;
-      st = v.start_with(root, v.team_source(src, k, true));
+      // Started as a ResultState<V>, whose factory the hub uses (team_source.hpp).
+      st = std::make_shared<detail::RootState<V>>(core_, name, items * k, k);
+      st = v.start_with(st, v.team_source(src, k, true));
     } else {
       st = v.start_with(std::make_shared<detail::ResultState<V>>(core_, name, items * k),
                         v.team_source(src, k, false));

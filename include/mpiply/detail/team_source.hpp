@@ -47,17 +47,20 @@ struct TeamSource : TaskSource {
 };
 
 // A team result that keeps team rank 0's value only: the other members answer with an empty
-// value (the engine drops theirs, kRunTeamRoot), which is not decoded. team = k; 0 in a state
-// the hub rebuilt, where an empty answer is taken as a member's.
+// value (the engine drops theirs, kRunTeamRoot), which is not decoded. Item t is member t % team.
+// The views start it as a ResultState<V>, so its factory makes a plain one: a state the hub
+// rebuilds over chosen msg ids does not know their team ranks, and there a member's empty
+// answer fails to decode rather than passing for a value.
 template <class V>
 class RootState : public ResultState<V> {
  public:
-  using ResultState<V>::ResultState;
+  RootState(std::shared_ptr<ClientCore> c, std::string f, std::size_t n, std::uint32_t k)
+      : ResultState<V>(std::move(c), std::move(f), n), team(k) {}
   void store_value(std::size_t item, Reader& r) override {
-    if (team ? item % team != 0 : r.remaining() == 0) return;
+    if (item % team != 0) return;
     ResultState<V>::store_value(item, r);
   }
-  std::uint32_t team = 0;
+  const std::uint32_t team;
 };
 
 }  // namespace mpiply::detail
