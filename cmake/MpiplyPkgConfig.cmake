@@ -42,7 +42,7 @@ function(mpiply_write_pkgconfig file)
   set(public_libs
     $<TARGET_LINKER_FILE:Boost::serialization> $<TARGET_LINKER_FILE:fmt::fmt>
     ${MPI_CXX_LIBRARIES})
-  set(private_libs $<TARGET_LINKER_FILE:Boost::mpi> ${SQLite3_LIBRARIES})
+  set(private_libs $<TARGET_LINKER_FILE:Boost::mpi> ${SQLite3_LIBRARIES} ${MPIPLY_HWLOC_LIBRARY})
   mpiply_pc_prefixed(private_libs -l ${CMAKE_DL_LIBS})
   list(APPEND private_libs -pthread)
   separate_arguments(mpi_link UNIX_COMMAND "${MPI_CXX_LINK_FLAGS}")

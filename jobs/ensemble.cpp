@@ -4,7 +4,7 @@
 //    ({.cores = 2}; task_resources().cores sizes its thread pool);
 //  - wide solves: the same with {.cores = 4} (a whole engine), at a higher priority;
 //  - samples: one-core tasks ({.cores = 1}) that backfill what the solves leave free;
-//  - team solves: one rod split over a team of 3 engines (apply_team), stepped with a halo
+//  - team solves: one rod split over a team of 3 engines (map_team), stepped with a halo
 //    exchange over mpiply::task_comm(); each team holds its engines whole while it runs.
 // Every result is checked against the same work done serially on rank 0 (bit for bit: each
 // point sees the same operands in the same order), and the job prints the engines' utilization
@@ -200,14 +200,16 @@ int main(int argc, char** argv) {
     // Team solves: as many engines as asked, or all there are (one rank: a team of one).
     const auto k = static_cast<unsigned>(std::min<std::size_t>(static_cast<std::size_t>(team_size),
                                                                rc.ids().size()));
-    std::vector<mpiply::AsyncMapResult<std::vector<double>>> team_r;
-    for (int t = 0; t < teams; ++t)
-      team_r.push_back(lv.apply_team_async(k, team_solve, 1000 + t, points, steps));
+    // One team task per rod (map_team): teams of different rods run side by side.
+    std::vector<int> rods(static_cast<std::size_t>(teams));
+    for (int t = 0; t < teams; ++t) rods[static_cast<std::size_t>(t)] = 1000 + t;
+    auto team_r = lv.map_team_async(k, team_solve, rods,
+                                    std::vector<long>(rods.size(), points),
+                                    std::vector<int>(rods.size(), steps));
     auto wide_v = wide_r.get();
     auto solve_v = solve_r.get();
     auto sample_v = sample_r.get();
-    std::vector<std::vector<std::vector<double>>> team_v;
-    for (auto& t : team_r) team_v.push_back(t.get());
+    std::vector<std::vector<std::vector<double>>> team_v = team_r.get();  // per rod, per member
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     // The serial answer, on rank 0 with one thread.
@@ -236,9 +238,8 @@ int main(int argc, char** argv) {
     double cores = 0;
     for (int e : rc.ids()) cores += rc.engine_resources(e).cores;
     // A team member holds its whole engine: every core of it is busy for the member's time.
-    for (const auto& t : team_r)
-      for (const auto& m : t.metadata())
-        work += rc.engine_resources(m.engine_id).cores * seconds_between(m.started, m.completed);
+    for (const auto& m : team_r.metadata())  // one entry per member of every team
+      work += rc.engine_resources(m.engine_id).cores * seconds_between(m.started, m.completed);
     double ideal = work / cores;
     fmt::print("ensemble: {} engines, {} cores; {} 4-core solves, {} 2-core solves, {} samples, "
                "{} team solves on {} engines each\n",

@@ -8,7 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
           libboost-serialization-dev libboost-program-options-dev libfmt-dev catch2
           nlohmann-json3-dev libsqlite3-dev libxxhash-dev clang-14 libclang-rt-14-dev
-          python3-mpi4py python3-ipyparallel python3-distributed parallel chromium python3 pkgconf)
+          python3-mpi4py python3-ipyparallel python3-distributed parallel chromium python3 pkgconf
+          libhwloc-dev)
 # clang-14 and libclang-rt-14-dev: libFuzzer for tools/test-fuzz.sh (-fsanitize=fuzzer links
 # libclang-rt's libclang_rt.fuzzer; libfuzzer-14-dev, the standalone libFuzzer.a, is not needed).
 # nlohmann-json3-dev: timeline files and the bench's --json output.

@@ -174,8 +174,11 @@ class AsyncResult : public AsyncResultBase {
   // get(mpiply::return_exceptions): the value or the task's error, never a throw (but
   // TimeoutError when the timeout passes first).
   Outcome<T> get(ReturnExceptions, std::optional<Seconds> timeout = std::nullopt) const {
+    // One task has one item; a team's (apply_team_root) has one per member, and any member's
+    // failure is the task's.
     auto errs = item_errors(timeout);
-    if (errs[0]) return Outcome<T>(std::move(*errs[0]));
+    for (auto& e : errs)
+      if (e) return Outcome<T>(std::move(*e));
     return Outcome<T>(*typed_->values[0]);
   }
 

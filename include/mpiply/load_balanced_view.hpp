@@ -4,14 +4,21 @@
 // chunks that go to engines as they free up. Flags (task_flags.hpp) add dependencies (after,
 // follow), retries, a timeout on the wait to be placed and a subset of engines (targets): on the
 // view (set_flags, temp_flags), for one apply (with_flags) or for one map (MapOptions::flags).
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include <mpiply/detail/map_methods.hpp>
 #include <mpiply/detail/scheduling.hpp>
 #include <mpiply/detail/view_base.hpp>
 #include <mpiply/imap.hpp>
+#include <mpiply/team_map_result.hpp>
 
 namespace mpiply {
 
@@ -92,6 +99,65 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
     return apply_team_sync(std::forward<A>(a)...);
   }
 
+  // apply_team_root(k, f, a...): as apply_team, but only team rank 0's value comes back (the
+  // other members' values stay on their engines); any member's failure still fails the task,
+  // naming that member. An AsyncResult<T>; metadata()[r] is member r's.
+  template <class F, class... A>
+  AsyncResult<detail::result_value_t<F>> apply_team_root_async(unsigned k, F f, A&&... a) {
+    using V = detail::result_value_t<F>;
+    LoadBalancedView v = *this;
+    v.flags_.engines = k;
+    const auto& e = detail::entry_of(f);
+    detail::check_collective_use(*core_, e, detail::CollectiveUse::load_balanced_apply);
+    detail::check_task_flags(*core_, v.flags_, targets_, e.name.c_str(), true);
+    std::shared_ptr<detail::TaskSource> inner =
+        detail::make_apply_source<F>(e.id, std::forward<A>(a)...);
+    inner->ntasks = 1;
+    // Started as a ResultState<V>, whose factory the hub uses (team_source.hpp).
+    std::shared_ptr<detail::ResultState<V>> st =
+        std::make_shared<detail::RootState<V>>(core_, e.name, k, k);
+    return AsyncResult<V>(v.start_with(st, v.team_source(std::move(inner), k, true)));
+  }
+  template <class... A>
+  auto apply_team_root_sync(A&&... a) {
+    return apply_team_root_async(std::forward<A>(a)...).get();
+  }
+  template <class... A>
+  auto apply_team_root(A&&... a) {
+    return apply_team_root_sync(std::forward<A>(a)...);
+  }
+
+  // map_team(k, f, xs[, ys...][, mpiply::MapOptions{...}]): each item runs as one team task of
+  // k engines (as apply_team), teams of different items side by side on disjoint engines, one-
+  // engine tasks backfilling the rest. A TeamMapResult (team_map_result.hpp): item i's value is
+  // its k members' values in team-rank order. map_team_root: item i's value is team rank 0's
+  // alone. Options: chunksize must be 1 (one item is one team task; to give a team more work,
+  // pass it a vector per item), ordered must be true; flags are this call's, over the view's.
+  template <class F, class... S>
+  TeamMapResult<detail::result_value_t<F>> map_team_async(unsigned k, F f, S&&... s) {
+    return team_map<false>(k, f, std::forward<S>(s)...);
+  }
+  template <class F, class... S>
+  std::vector<std::vector<detail::result_value_t<F>>> map_team_sync(unsigned k, F f, S&&... s) {
+    return map_team_async(k, f, std::forward<S>(s)...).get();
+  }
+  template <class F, class... S>
+  std::vector<std::vector<detail::result_value_t<F>>> map_team(unsigned k, F f, S&&... s) {
+    return map_team_sync(k, f, std::forward<S>(s)...);
+  }
+  template <class F, class... S>
+  TeamMapResult<detail::result_value_t<F>, true> map_team_root_async(unsigned k, F f, S&&... s) {
+    return team_map<true>(k, f, std::forward<S>(s)...);
+  }
+  template <class F, class... S>
+  std::vector<detail::result_value_t<F>> map_team_root_sync(unsigned k, F f, S&&... s) {
+    return map_team_root_async(k, f, std::forward<S>(s)...).get();
+  }
+  template <class F, class... S>
+  std::vector<detail::result_value_t<F>> map_team_root(unsigned k, F f, S&&... s) {
+    return map_team_root_sync(k, f, std::forward<S>(s)...);
+  }
+
   template <class F, class... A>
   detail::result_value_t<F> apply_sync(F f, A&&... a) {
     return apply_async(f, std::forward<A>(a)...).get();
@@ -124,6 +190,76 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
     src->team = true;
     if (subset_) src->candidates = targets_;
     return AsyncMapResult<V>(start<detail::ResultState<V>>(std::move(src), e.name, k), true);
+  }
+
+  std::shared_ptr<detail::TeamSource> team_source(std::shared_ptr<detail::TaskSource> inner,
+                                                  unsigned k, bool root_only) const {
+    auto src = std::make_shared<detail::TeamSource>(std::move(inner), k, root_only);
+    if (subset_) src->candidates = targets_;
+    return src;
+  }
+
+  // map_team's arguments: one sequence per parameter of f, then optionally MapOptions.
+  template <bool Root, class F, class... S>
+  TeamMapResult<detail::result_value_t<F>, Root> team_map(unsigned k, F f, S&&... s) {
+    static_assert(detail::fn_arity<F> != std::numeric_limits<std::size_t>::max(),
+                  "mpiply: map_team's function must be a registered function (a function "
+                  "pointer): MPIPLY_REGISTER(fn)");
+    constexpr std::size_t n = detail::fn_arity<F>;
+    static_assert(n >= 1 && (sizeof...(S) == n || sizeof...(S) == n + 1),
+                  "mpiply: map_team(k, f, ...) needs one sequence (or Reference) per parameter "
+                  "of f, then optionally mpiply::MapOptions{...}");
+    auto t = std::forward_as_tuple(std::forward<S>(s)...);
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      MapOptions o{};
+      if constexpr (sizeof...(S) == n + 1) {
+        using Last = std::remove_cvref_t<std::tuple_element_t<n, std::tuple<S...>>>;
+        static_assert(std::is_same_v<Last, MapOptions>,
+                      "mpiply: map_team's last argument after the sequences must be "
+                      "mpiply::MapOptions{...}");
+        o = std::get<n>(t);
+      }
+      return run_team_map<Root>(
+          k, f, o,
+          detail::MapInput<detail::param_t<F, I>>(std::get<I>(std::move(t)))...);
+    }(std::make_index_sequence<n>{});
+  }
+
+  template <bool Root, class F, class... In>
+  TeamMapResult<detail::result_value_t<F>, Root> run_team_map(unsigned k, F f,
+                                                              const MapOptions& o, In&&... in) {
+    using V = detail::result_value_t<F>;
+    const std::string& fname = detail::entry_of(f).name;
+    if (o.chunksize != 1)
+      throw UsageError(fmt::format(
+          "map_team({}): chunksize is {}, but each item of a team map is one team task; leave "
+          "chunksize at 1, and to give a team more work per task pass it a vector per item",
+          fname, o.chunksize));
+    if (!o.ordered)
+      throw UsageError(fmt::format("map_team({}): ordered = false is not supported for team "
+                                   "maps; iterate in item order, or wait on value(i) per item",
+                                   fname));
+    LoadBalancedView v = *this;
+    v.flags_ = merge_flags(v.flags_, o.flags);
+    v.flags_.engines = k;
+    detail::check_task_flags(*core_, v.flags_, targets_, fname.c_str(), true);
+    auto [src, name] = v.build_map(f, o, std::move(in)...);
+    if (src->n * std::size_t(k) > std::numeric_limits<std::uint32_t>::max())
+      throw UsageError(fmt::format("map_team({}): {} items of {} members are more member tasks "
+                                   "than one submission holds; split the map",
+                                   fname, src->n, k));
+    src->ntasks = static_cast<std::uint32_t>(src->n);  // chunk 1: one task per item
+    std::size_t items = src->n;
+    std::shared_ptr<detail::ResultState<V>> st;
+    if constexpr (Root) {
+      // Started as a ResultState<V>, whose factory the hub uses (team_source.hpp).
+      st = std::make_shared<detail::RootState<V>>(core_, name, items * k, k);
+      st = v.start_with(st, v.team_source(src, k, true));
+    } else {
+      st = v.start_with(std::make_shared<detail::ResultState<V>>(core_, name, items * k),
+                        v.team_source(src, k, false));
+    }
+    return TeamMapResult<V, Root>(std::move(st), items, k);
   }
 
   template <class F, class... In>

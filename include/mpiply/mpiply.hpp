@@ -26,6 +26,7 @@
 #include <mpiply/run_options.hpp>
 #include <mpiply/summary.hpp>
 #include <mpiply/task_flags.hpp>
+#include <mpiply/team_map_result.hpp>
 #include <mpiply/time.hpp>
 #include <mpiply/version.hpp>
 #include <mpiply/wait.hpp>

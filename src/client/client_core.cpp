@@ -103,9 +103,9 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   if (!src->team && src->flags.engines.value_or(1) > 1)
     throw UsageError(fmt::format(
         "mpiply: the engines flag is {} on a call that is not a team task; a team's result is "
-        "its members' values, so only LoadBalancedView::apply_team(k, f, ...) runs one (a map "
-        "or a DirectView runs one-engine tasks). Clear the flag ({{.engines = 1}}) or call "
-        "apply_team",
+        "its members' values, so only LoadBalancedView::apply_team(k, f, ...) and "
+        "map_team(k, f, xs...) run them (map and a DirectView run one-engine tasks). Clear the "
+        "flag ({{.engines = 1}}) or call apply_team / map_team",
         *src->flags.engines));
   if (src->targets.empty() && has_scheduling_flags(src->flags))
     check_dependencies_in_hub_locked(*this, src->flags, function_name(src->fn_id).c_str());

@@ -63,6 +63,7 @@ Failure current_failure() {
 struct TeamNote {
   std::uint32_t rank, size;
   int engine;
+  bool root_only;  // kRunTeamRoot: a member of rank > 0 sends no value back
 };
 thread_local const TeamNote* t_team = nullptr;
 
@@ -72,6 +73,9 @@ void run_item(Writer& w, Body&& body) {
   std::size_t at = begin_item(w);
   try {
     body();
+    // Only team rank 0's value is wanted: the others' is dropped here, not sent to rank 0.
+    if (t_team && t_team->root_only && t_team->rank != 0)
+      w.truncate(at + sizeof(std::uint8_t) + sizeof(std::uint32_t));
     end_item(w, at);
     return;
   } catch (...) {
@@ -344,7 +348,7 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
       // A team member makes (or finds) its team's communicator before its call, on this, the
       // engine's MPI thread, so that every member takes part whatever its call does.
       std::optional<TeamScope> team;
-      TeamNote note{tb.rank, tb.size, eng.id()};
+      TeamNote note{tb.rank, tb.size, eng.id(), (h.run & kRunTeamRoot) != 0};
       if (!members.empty()) team.emplace(members);
       const TeamNote* prev_team = t_team;
       t_team = members.empty() ? nullptr : &note;

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <hwloc.h>
 
 namespace mpiply::detail {
 
@@ -127,14 +128,48 @@ bool valid_name(const std::string& s) {
   return true;
 }
 
+// The cores this process may run on: those of the machine's cores (hwloc's topology) that share
+// a hardware thread with its CPU binding, so a rank that mpirun bound to one core counts 1 and an
+// unbound one counts the machine's. A topology without core objects counts hardware threads.
+// 0 when hwloc cannot tell.
+unsigned bound_cores() {
+  hwloc_topology_t topo;
+  if (hwloc_topology_init(&topo) != 0) return 0;
+  unsigned n = 0;
+  hwloc_bitmap_t set = hwloc_bitmap_alloc();
+  if (set && hwloc_topology_load(topo) == 0 &&
+      (hwloc_get_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) == 0 ||
+       hwloc_get_cpubind(topo, set, HWLOC_CPUBIND_THREAD) == 0)) {
+    for (hwloc_obj_t core = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_CORE, nullptr); core;
+         core = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_CORE, core))
+      if (hwloc_bitmap_intersects(core->cpuset, set)) ++n;
+    if (n == 0 && hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE) == 0) {
+      int pus = hwloc_bitmap_weight(set);
+      n = pus > 0 ? static_cast<unsigned>(pus) : 0;
+    }
+  }
+  if (set) hwloc_bitmap_free(set);
+  hwloc_topology_destroy(topo);
+  return n;
+}
+
 }  // namespace
 
 EngineResources read_inventory(std::vector<std::string>& problems, unsigned default_cores) {
   EngineResources r;
   r.cores = default_cores;
+  bool named = false;
   for (const char* name : {"SLURM_CPUS_PER_TASK", "MPIPLY_ENGINE_THREADS"})  // later wins
     if (const char* v = inventory_env(name))
-      if (auto n = whole(v); n && *n >= 1 && *n <= 1024) r.cores = static_cast<unsigned>(*n);
+      if (auto n = whole(v); n && *n >= 1 && *n <= 1024) {
+        r.cores = static_cast<unsigned>(*n);
+        named = true;
+      }
+  // Neither variable nor the program names them: the engine's CPU binding does.
+  if (!named && default_cores == 0) {
+    unsigned n = bound_cores();
+    r.cores = n >= 1 && n <= 1024 ? n : 1;
+  }
 
   if (const char* v = inventory_env("MPIPLY_GPUS")) {
     std::string why;

@@ -17,7 +17,8 @@ inline constexpr std::size_t kMaxEngineGpus = 32;
 // in read_settings' words) and the launcher's variables (CUDA_VISIBLE_DEVICES,
 // ROCR_VISIBLE_DEVICES, SLURM_STEP_GPUS, SLURM_JOB_GPUS, SLURM_CPUS_PER_TASK, SLURM_MEM_PER_CPU,
 // SLURM_MEM_PER_NODE, the cgroup's memory limit), which are not ours to judge: a value that does
-// not parse is passed over. default_cores: the cores when no variable names them.
+// not parse is passed over. default_cores: the cores when no variable names them; 0: the cores
+// of this process's CPU binding, read with hwloc (1 if hwloc cannot tell).
 EngineResources read_inventory(std::vector<std::string>& problems, unsigned default_cores);
 
 // This rank's inventory, as start-up read it (engines map a grant's GPU mask to ids with it).

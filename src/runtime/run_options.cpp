@@ -40,9 +40,10 @@ std::string overlay_run_options(const RunOptions& o, Settings& s) {
                                      sec));
   }
   if (o.engine_threads) {
-    if (*o.engine_threads >= 1 && *o.engine_threads <= 1024)
+    if (*o.engine_threads >= 1 && *o.engine_threads <= 1024) {
       s.engine_threads = *o.engine_threads;
-    else
+      s.engine_threads_named = true;
+    } else
       problems.push_back(fmt::format("mpiply: RunOptions::engine_threads is {}; it must be from "
                                      "1 to 1024 (tasks one engine runs at once)",
                                      *o.engine_threads));

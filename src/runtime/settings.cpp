@@ -186,13 +186,17 @@ Settings read_settings(std::vector<std::string>& problems) {
   // Slurm's own variable is not ours to judge: a value we cannot use leaves the default.
   if (const char* v = env_value("SLURM_CPUS_PER_TASK")) {
     auto n = parse_whole(v);
-    if (n && *n >= 1 && *n <= 1024) s.engine_threads = static_cast<int>(*n);
+    if (n && *n >= 1 && *n <= 1024) {
+      s.engine_threads = static_cast<int>(*n);
+      s.engine_threads_named = true;
+    }
   }
   if (const char* v = env_value(kThreads.name)) {
     auto n = parse_whole(v);
-    if (n && *n >= 1 && *n <= 1024)
+    if (n && *n >= 1 && *n <= 1024) {
       s.engine_threads = static_cast<int>(*n);
-    else
+      s.engine_threads_named = true;
+    } else
       problems.push_back(bad_value(kThreads, v, n.has_value(), "1 (or SLURM_CPUS_PER_TASK)"));
   }
   if (const char* v = env_value(kClientRuns.name)) {

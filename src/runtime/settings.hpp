@@ -30,6 +30,9 @@ struct Settings {
   std::int64_t drain_grace_ms = 30'000;  // MPIPLY_DRAIN_GRACE, in seconds: see docs/drain.md
   bool client_runs_tasks = false;  // MPIPLY_CLIENT_RUNS_TASKS: rank 0 is also the last engine
   int engine_threads = 1;  // MPIPLY_ENGINE_THREADS, else SLURM_CPUS_PER_TASK: tasks an engine runs at once
+  // engine_threads came from a variable or RunOptions: it is then also the engine's cores;
+  // otherwise the engine's CPU binding counts them (inventory.hpp).
+  bool engine_threads_named = false;
   bool isolate = false;    // MPIPLY_ISOLATE: calls run in each engine's worker process
   std::int64_t time_limit_ms = 0;  // MPIPLY_TASK_TIMEOUT, in seconds: a call's run-time limit; 0 none
   Scheme scheme = Scheme::leastload;  // MPIPLY_SCHEME: how load-balanced tasks are placed

@@ -161,7 +161,10 @@ StartupResult startup(MPI_Comm comm) {
   boost::mpi::gather(world, pid, pids, 0);
   // Every rank's inventory (its variables were checked with the settings, so problems is empty).
   std::vector<std::string> ignored;
-  EngineResources inv = read_inventory(ignored, static_cast<unsigned>(settings().engine_threads));
+  // Cores: the variables, else RunOptions::engine_threads, else the CPU binding (0).
+  const Settings& set = settings();
+  EngineResources inv = read_inventory(
+      ignored, set.engine_threads_named ? static_cast<unsigned>(set.engine_threads) : 0u);
   set_local_inventory(inv);
   std::vector<unsigned> cores;
   std::vector<std::vector<std::string>> gpus, names;

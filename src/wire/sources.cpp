@@ -43,7 +43,9 @@ std::span<const char> with_team(std::span<const char> msg, std::span<const int> 
   out.clear();
   TaskHeader h;
   std::memcpy(&h, msg.data(), sizeof h);
-  h.run = kRunTeam;  // in the engine process, on its MPI thread: a worker process has no MPI
+  // In the engine process, on its MPI thread: a worker process has no MPI. The source may ask
+  // for team rank 0's value only (team_source.hpp).
+  h.run = static_cast<std::uint8_t>(kRunTeam | (h.run & kRunTeamRoot));
   h.time_limit_ms = 0;
   out.append(&h, sizeof h);
   TeamBlock tb{static_cast<std::uint32_t>(team.size()), rank};

@@ -45,6 +45,9 @@ inline constexpr std::uint8_t kRunPullInto = 2;
 // and its members' engine ids (i32 each, ascending: the team rank order) follow the header,
 // before the items.
 inline constexpr std::uint8_t kRunTeam = 4;
+// With kRunTeam: only team rank 0's value is wanted (apply_team_root, map_team_root); a member
+// of another rank answers a call that returned with an empty ok item. Errors still come back.
+inline constexpr std::uint8_t kRunTeamRoot = 8;
 struct TeamBlock {
   std::uint32_t size;  // k
   std::uint32_t rank;  // this member's team rank, 0..k-1
