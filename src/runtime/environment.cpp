@@ -7,6 +7,8 @@
 
 #include <mpiply/errors.hpp>
 
+#include "runtime/inventory.hpp"
+
 namespace mpiply {
 
 namespace {
@@ -25,6 +27,7 @@ Environment::Environment(int& argc, char**& argv) {
   MPI_Initialized(&initialized);
   int provided = 0;
   if (!initialized) {
+    detail::note_bound_cores();  // before MPI starts threads that may read the environment
     if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
       throw StartupError("mpiply: MPI_Init_thread failed");
     owns_ = true;

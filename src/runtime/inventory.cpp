@@ -3,6 +3,7 @@
 // parse and passed over otherwise, since a job cannot change what Slurm or the driver set.
 #include "runtime/inventory.hpp"
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -132,7 +133,7 @@ bool valid_name(const std::string& s) {
 // a hardware thread with its CPU binding, so a rank that mpirun bound to one core counts 1 and an
 // unbound one counts the machine's. A topology without core objects counts hardware threads.
 // 0 when hwloc cannot tell.
-unsigned bound_cores() {
+unsigned count_bound_cores() {
   hwloc_topology_t topo;
   if (hwloc_topology_init(&topo) != 0) return 0;
   unsigned n = 0;
@@ -153,7 +154,29 @@ unsigned bound_cores() {
   return n;
 }
 
+// What note_bound_cores() read before MPI started; -1: not read.
+std::atomic<int> early_bound_cores{-1};
+
+unsigned bound_cores() {
+  int early = early_bound_cores.load(std::memory_order_acquire);
+  return early >= 0 ? static_cast<unsigned>(early) : count_bound_cores();
+}
+
 }  // namespace
+
+void note_bound_cores() {
+  // hwloc loads every plugin it finds when a topology is made (Debian's: OpenGL, OpenCL, PCI and
+  // libxml2 with ICU), which costs more than reading the topology itself, and only cores are
+  // needed here. Its variable HWLOC_PLUGINS_BLACKLIST keeps them out; it is set only while
+  // this topology is made (MPI's own hwloc use later is left as it was), only when the user has
+  // not set it, and only before MPI_Init, while no other thread can be reading the environment.
+  const char* kVar = "HWLOC_PLUGINS_BLACKLIST";
+  bool set_here = std::getenv(kVar) == nullptr &&
+                  setenv(kVar, "hwloc_gl,hwloc_opencl,hwloc_pci,hwloc_xml_libxml", 0) == 0;
+  unsigned n = count_bound_cores();
+  if (set_here) unsetenv(kVar);
+  early_bound_cores.store(static_cast<int>(n), std::memory_order_release);
+}
 
 EngineResources read_inventory(std::vector<std::string>& problems, unsigned default_cores) {
   EngineResources r;

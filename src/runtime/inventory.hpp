@@ -21,6 +21,11 @@ inline constexpr std::size_t kMaxEngineGpus = 32;
 // of this process's CPU binding, read with hwloc (1 if hwloc cannot tell).
 EngineResources read_inventory(std::vector<std::string>& problems, unsigned default_cores);
 
+// Reads this process's CPU binding once, for read_inventory. Environment calls it before it
+// initialises MPI (the binding is the launcher's, set before the process started); without it
+// read_inventory reads the binding itself, more slowly.
+void note_bound_cores();
+
 // This rank's inventory, as start-up read it (engines map a grant's GPU mask to ids with it).
 const EngineResources& local_inventory() noexcept;
 void set_local_inventory(EngineResources r);
