@@ -20,6 +20,7 @@ phase() {  # phase NAME COMMAND...: runs it and keeps its time for the summary
   phases+=("$(printf '%-34s %5d s' "$name" $((SECONDS - start)))")
 }
 side_pid=""
+side_total=0
 summary() {
   if [ -n "$side_pid" ] && kill -0 "$side_pid" 2>/dev/null; then
     kill -- -"$side_pid" 2>/dev/null || true   # its own process group (setsid below)
@@ -47,7 +48,7 @@ side_builds() {  # waits for the side builds; their whole time is kept for the s
   local rc=0
   wait "$side_pid" || rc=$?
   side_pid=""
-  phases+=("$(printf '%-34s %5d s' "  (sanitizer + fuzz builds, all)" $((SECONDS - side_start)))")
+  side_total=$((SECONDS - side_start))
   if [ "$rc" != 0 ]; then
     tail -n 60 "$side_log"
     echo "test.sh: the sanitizer or fuzz build failed (exit $rc); the whole log: $side_log" >&2
@@ -57,5 +58,6 @@ side_builds() {  # waits for the side builds; their whole time is kept for the s
 
 phase "tests (+ side builds, nice)" ctest --test-dir build --output-on-failure -j"$MPIPLY_TEST_JOBS" --timeout 300
 phase "side builds, after the tests" side_builds
+phases+=("$(printf '%-34s %5d s' "  (side builds in all, from start)" "$side_total")")
 phase "sanitizer tests" bash tools/test-sanitizers.sh test
 phase "fuzz run" bash tools/test-fuzz.sh test   # libFuzzer on the message decoders
