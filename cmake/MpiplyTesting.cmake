@@ -52,14 +52,26 @@ function(mpiply_mpiexec_command out n)
   set(${out} ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${n} ${MPIEXEC_PREFLAGS} PARENT_SCOPE)
 endfunction()
 
+# When a rank exits non-zero, mpiexec tears the job down: SIGTERM to the ranks still running,
+# then SIGKILL odls_base_sigkill_timeout seconds later (Open MPI's default: 1), and it waits out
+# that timeout even when every rank has already exited: seconds of idle waiting per failing
+# launch. Most exit, farm and error tests end that way, so the tests send SIGKILL at once.
+# The drain tests (label `drain`) keep Open MPI's default: they check what the ranks do in the
+# second between mpiexec's SIGTERM and its SIGKILL.
+set(MPIPLY_MPI_TEST_QUICK_TEARDOWN OMPI_MCA_odls_base_sigkill_timeout=0)
+
 # Common test properties. PROCESSORS = ranks, so `ctest -jN` does not stack several
 # 4-rank jobs onto a 2-core machine (ctest runs a test wider than -j on its own).
 function(mpiply_set_mpi_test_properties test n timeout)
   set(labels mpi ${ARGN})
+  set(environment ${MPIPLY_MPI_TEST_ENVIRONMENT})
+  if(NOT "drain" IN_LIST labels)
+    list(APPEND environment ${MPIPLY_MPI_TEST_QUICK_TEARDOWN})
+  endif()
   set_tests_properties(${test} PROPERTIES
     TIMEOUT ${timeout}
     PROCESSORS ${n}
-    ENVIRONMENT "${MPIPLY_MPI_TEST_ENVIRONMENT}"
+    ENVIRONMENT "${environment}"
     LABELS "${labels}")
 endfunction()
 

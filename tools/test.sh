@@ -3,6 +3,12 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/test-sanitizers.sh), then fuzz the
 # message decoders (tools/test-fuzz.sh). Each test carries its own TIMEOUT; --timeout is only
 # the backstop for one that forgot. Each phase's time is printed at the end.
+#
+# The sanitizer and fuzz builds compile while the normal suite runs, at the lowest CPU priority
+# (nice 19): much of that suite is waiting (the Slurm tests on their cluster, mpiexec starting
+# and tearing down jobs, ranks on each other), and the compilers take only the CPU the tests
+# leave idle, so the tests' own timing is unchanged. Their output goes to build/side-builds.log
+# (shown if they fail).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,9 +17,14 @@ phase() {  # phase NAME COMMAND...: runs it and keeps its time for the summary
   local name=$1 start=$SECONDS
   shift
   "$@"
-  phases+=("$(printf '%-26s %5d s' "$name" $((SECONDS - start)))")
+  phases+=("$(printf '%-34s %5d s' "$name" $((SECONDS - start)))")
 }
+side_pid=""
+side_total=0
 summary() {
+  if [ -n "$side_pid" ] && kill -0 "$side_pid" 2>/dev/null; then
+    kill -- -"$side_pid" 2>/dev/null || true   # its own process group (setsid below)
+  fi
   echo "== test.sh phases (total ${SECONDS} s):"
   local p
   for p in "${phases[@]}"; do echo "   $p"; done
@@ -25,6 +36,28 @@ source tools/mpi-env.sh
 # Twice as many ranks at once as cores: most of a test's time is mpirun starting and ranks
 # waiting on each other, not computing; each MPI test counts its ranks against -j (PROCESSORS).
 export MPIPLY_TEST_JOBS=${MPIPLY_TEST_JOBS:-$((2 * $(nproc)))}
-phase "tests" ctest --test-dir build --output-on-failure -j"$MPIPLY_TEST_JOBS" --timeout 300
-phase "sanitizers (build + tests)" bash tools/test-sanitizers.sh
-phase "fuzz (build + run)" bash tools/test-fuzz.sh   # libFuzzer on the message decoders
+
+side_log=build/side-builds.log
+side_start=$SECONDS
+# setsid: its own process group, so that an early exit stops the compilers too (-w: its exit
+# status is the builds').
+setsid -w nice -n 19 bash -c 'bash tools/test-sanitizers.sh build && bash tools/test-fuzz.sh build' \
+  >"$side_log" 2>&1 &
+side_pid=$!
+side_builds() {  # waits for the side builds; their whole time is kept for the summary
+  local rc=0
+  wait "$side_pid" || rc=$?
+  side_pid=""
+  side_total=$((SECONDS - side_start))
+  if [ "$rc" != 0 ]; then
+    tail -n 60 "$side_log"
+    echo "test.sh: the sanitizer or fuzz build failed (exit $rc); the whole log: $side_log" >&2
+    return "$rc"
+  fi
+}
+
+phase "tests (+ side builds, nice)" ctest --test-dir build --output-on-failure -j"$MPIPLY_TEST_JOBS" --timeout 300
+phase "side builds, after the tests" side_builds
+phases+=("$(printf '%-34s %5d s' "  (side builds in all, from start)" "$side_total")")
+phase "sanitizer tests" bash tools/test-sanitizers.sh test
+phase "fuzz run" bash tools/test-fuzz.sh test   # libFuzzer on the message decoders
