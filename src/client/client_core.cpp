@@ -225,6 +225,7 @@ bool ClientCore::shutdown(int& code, std::int64_t grace_ms) {
       b.sleep();
       lk.lock();
     }
+    progress_.request_stop_locked();
   }
   progress_.stop();
   {

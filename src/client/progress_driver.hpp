@@ -26,6 +26,9 @@ class ProgressDriver {
   ProgressDriver& operator=(const ProgressDriver&) = delete;
 
   void start();
+  // The thread ends at its next look (shutdown asks under the lock, so that the thread does no
+  // more progress after the last result). Lock held.
+  void request_stop_locked() noexcept { stop_ = true; }
   // Stops the thread and joins it; lock not held.
   void stop();
   // One step: results taken in, queued tasks dispatched, the hub's cap applied. Whether
