@@ -86,7 +86,7 @@ double AsyncResultBase::serial_time() const {
   require_ready_locked("serial_time");
   std::int64_t sum = 0;
   for (std::uint32_t k = 0; k < st_->ntasks; ++k) {
-    detail::TaskTimes t = core.times_locked(st_->msg(k));
+    detail::TaskTimes t = core.table().times_locked(st_->msg(k));
     if (t.started && t.completed) sum += t.completed - t.started;
   }
   return static_cast<double>(sum) * 1e-9;
@@ -111,9 +111,9 @@ std::vector<TaskMetadata> AsyncResultBase::metadata() const {
   out.reserve(st_->ntasks);
   for (std::uint32_t k = 0; k < st_->ntasks; ++k) {
     MsgId id = st_->msg(k);
-    out.push_back(core.metadata_locked(id));
+    out.push_back(core.hub().metadata_locked(id));
     // The first failing item of this task, for a quick look without catching.
-    const auto& r = core.record(id);
+    const auto& r = core.table().record(id);
     std::size_t first = st_->first_item_of(k, r.first_item);
     for (const auto& e : st_->errors) {
       if (e.index >= first && e.index < first + r.nitems) {
@@ -135,7 +135,7 @@ bool AsyncResultBase::sent() const {
   if (st_->ntasks == 0) return true;
   std::lock_guard lk(st_->core->mu);
   for (std::uint32_t k = 0; k < st_->ntasks; ++k)
-    if (!st_->core->sent_locked(st_->msg(k))) return false;
+    if (!st_->core->links().sent_locked(st_->msg(k))) return false;
   return true;
 }
 
@@ -149,7 +149,7 @@ void AsyncResultBase::wait_for_send(std::optional<Seconds> timeout) const {
   auto pred = [](const void* ctx) {
     auto* st = static_cast<const ResultStateBase*>(ctx);
     for (std::uint32_t k = 0; k < st->ntasks; ++k)
-      if (!st->core->sent_locked(st->msg(k))) return false;
+      if (!st->core->links().sent_locked(st->msg(k))) return false;
     return true;
   };
   if (!st_->core->wait(pred, st_.get(), deadline_of(timeout)))
@@ -159,22 +159,22 @@ void AsyncResultBase::wait_for_send(std::optional<Seconds> timeout) const {
 
 std::vector<TimePoint> AsyncResultBase::submitted() const {
   return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
-    return c.submitted_locked(id);
+    return c.table().submitted_locked(id);
   });
 }
 std::vector<TimePoint> AsyncResultBase::started() const {
   return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
-    return c.times_locked(id).started;
+    return c.table().times_locked(id).started;
   });
 }
 std::vector<TimePoint> AsyncResultBase::completed() const {
   return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
-    return c.times_locked(id).completed;
+    return c.table().times_locked(id).completed;
   });
 }
 std::vector<TimePoint> AsyncResultBase::received() const {
   return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
-    return c.times_locked(id).received;
+    return c.table().times_locked(id).received;
   });
 }
 
@@ -201,7 +201,7 @@ void AsyncResultBase::require_value_type(const std::type_info& type, const char*
 
 void AsyncResultBase::take_locked() const {
   if (!st_->owner || st_->taken) return;
-  st_->core->mark_taken_locked(*st_);
+  st_->core->table().mark_taken_locked(*st_);
   st_->taken = true;
 }
 
@@ -228,7 +228,7 @@ std::vector<int> AsyncResultBase::item_engines_for_dict() const {
   std::map<int, std::vector<MsgId>> per_engine;
   for (std::uint32_t k = 0; k < st_->ntasks; ++k) {
     MsgId id = st_->msg(k);
-    const auto& r = core.record(id);
+    const auto& r = core.table().record(id);
     per_engine[r.engine].push_back(id);
     if (r.nitems != 1)
       throw UsageError(fmt::format("get_dict: task {} carries {} map items; get_dict needs one "

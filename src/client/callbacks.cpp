@@ -27,7 +27,7 @@ void ResultStateBase::on_complete_locked() {
   for (auto& fn : done_callbacks)
     core->ready_callbacks.push_back({std::move(fn), fname, first_msg, ntasks});
   done_callbacks.clear();
-  core->callbacks_queued_locked();
+  core->progress().wake_locked();
 }
 
 void run_callbacks(std::vector<PendingCallback>& cbs) noexcept {

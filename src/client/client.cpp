@@ -23,19 +23,19 @@ std::size_t Client::size() const {
   std::lock_guard lk(core_->mu);
   return core_->scheduler().engines().in_service_count();
 }
-bool Client::inline_mode() const { return core_->inline_mode(); }
-int Client::hwm() const { return core_->hwm(); }
+bool Client::inline_mode() const { return core_->engines().inline_mode(); }
+int Client::hwm() const { return core_->engines().hwm(); }
 const EngineResources& Client::engine_resources(int id) const {
-  int n = static_cast<int>(core_->num_engines());
+  int n = static_cast<int>(core_->engines().num_engines());
   if (id < 0 || id >= n)
     throw UsageError(fmt::format("engine_resources({}): no such engine; this job has engines "
                                  "0..{}",
                                  id, n - 1));
-  return core_->engine_info(id).resources;
+  return core_->engines().engine_info(id).resources;
 }
 
 int Client::check_id(int id) const {
-  int n = static_cast<int>(core_->num_engines());
+  int n = static_cast<int>(core_->engines().num_engines());
   if (id < 0) {  // from the end of ids(), as ipyparallel indexes its list of engine ids
     std::vector<int> in_service = ids();
     int k = static_cast<int>(in_service.size());
@@ -48,7 +48,7 @@ int Client::check_id(int id) const {
   if (id >= n)
     throw UsageError(fmt::format("engine {} does not exist: this job has engines 0..{} ({} "
                                  "ranks); launch with more ranks for more engines",
-                                 id, n - 1, core_->num_ranks()));
+                                 id, n - 1, core_->engines().num_ranks()));
   std::lock_guard lk(core_->mu);
   if (!core_->scheduler().engines().in_service(id))
     throw UsageError(fmt::format("engine {} was shut down (Client::shutdown) and runs no more "
@@ -117,24 +117,24 @@ bool Client::wait(std::optional<Seconds> timeout) const {
 
 std::vector<MsgId> Client::history() const {
   std::lock_guard lk(core_->mu);
-  return core_->hub_history_locked();
+  return core_->table().hub_history_locked();
 }
 
 std::vector<MsgId> Client::outstanding() const {
   std::lock_guard lk(core_->mu);
-  return core_->outstanding_locked();
+  return core_->table().outstanding_locked();
 }
 
 TaskMetadata Client::metadata_of(MsgId id) const {
   std::lock_guard lk(core_->mu);
-  return core_->metadata_locked(id);
+  return core_->hub().metadata_locked(id);
 }
 
 // ---- the hub -----------------------------------------------------------------------------------
 
 std::vector<MsgId> Client::resolve(const Jobs& jobs, const char* what) const {
   std::lock_guard lk(core_->mu);
-  return core_->resolve_locked(jobs, what);
+  return core_->hub().resolve_locked(jobs, what);
 }
 
 bool Client::wait(const Jobs& jobs, std::optional<Seconds> timeout) const {
@@ -146,14 +146,14 @@ bool Client::wait(const Jobs& jobs, std::optional<Seconds> timeout) const {
 std::size_t Client::abort() const {
   std::lock_guard lk(core_->mu);
   std::vector<MsgId> ids;
-  for (MsgId id = core_->base_locked(); id < core_->next_msg_locked(); ++id)
-    if (!detail::ClientCore::finished(core_->record(id))) ids.push_back(id);
-  return core_->abort_locked(ids);
+  for (MsgId id = core_->table().base_locked(); id < core_->table().next_msg_locked(); ++id)
+    if (!detail::TaskTable::finished(core_->table().record(id))) ids.push_back(id);
+  return core_->aborts().abort_locked(ids);
 }
 
 std::size_t Client::abort(const Jobs& jobs) const {
   std::lock_guard lk(core_->mu);
-  return core_->abort_locked(core_->resolve_locked(jobs, "abort"));
+  return core_->aborts().abort_locked(core_->hub().resolve_locked(jobs, "abort"));
 }
 
 AsyncResultBase Client::get_result(const Jobs& jobs) const {
@@ -163,7 +163,7 @@ AsyncResultBase Client::get_result(const Jobs& jobs) const {
 
 std::map<MsgId, StoredResult> Client::results() const {
   std::lock_guard lk(core_->mu);
-  return core_->results_locked(core_, core_->hub_history_locked(), true);
+  return core_->hub().results_locked(core_, core_->table().hub_history_locked(), true);
 }
 
 std::map<MsgId, TaskMetadata> Client::metadata() const {
@@ -171,19 +171,19 @@ std::map<MsgId, TaskMetadata> Client::metadata() const {
   std::map<MsgId, TaskMetadata> out;
   // As ipyparallel's Client.metadata: a task purged locally is gone from it (its record stays
   // in the hub: metadata(id), db_query, hub_history).
-  for (MsgId id : core_->hub_history_locked())
-    if (!(core_->record(id).hub & detail::kValuesPurged))
-      out.emplace(id, core_->metadata_locked(id));
+  for (MsgId id : core_->table().hub_history_locked())
+    if (!(core_->table().record(id).hub & detail::kValuesPurged))
+      out.emplace(id, core_->hub().metadata_locked(id));
   return out;
 }
 
 ResultStatus Client::result_status(const Jobs& jobs, bool status_only) const {
   std::lock_guard lk(core_->mu);
   ResultStatus rs;
-  std::vector<MsgId> ids = core_->resolve_locked(jobs, "result_status");
+  std::vector<MsgId> ids = core_->hub().resolve_locked(jobs, "result_status");
   for (MsgId id : ids)
-    (detail::ClientCore::finished(core_->record(id)) ? rs.completed : rs.pending).push_back(id);
-  if (!status_only) rs.results = core_->results_locked(core_, rs.completed);
+    (detail::TaskTable::finished(core_->table().record(id)) ? rs.completed : rs.pending).push_back(id);
+  if (!status_only) rs.results = core_->hub().results_locked(core_, rs.completed);
   return rs;
 }
 
@@ -191,7 +191,7 @@ QueueStatus Client::queue_status(const std::vector<int>& targets, bool verbose) 
   std::vector<int> t;
   for (int id : targets) t.push_back(check_id(id));
   std::lock_guard lk(core_->mu);
-  return core_->queue_status_locked(t, verbose);
+  return core_->hub().queue_status_locked(t, verbose);
 }
 
 namespace {
@@ -201,7 +201,7 @@ namespace {
 void refuse_outstanding_locked(const detail::ClientCore& core, const Jobs& jobs,
                                const char* what) {
   if (!jobs.all()) return;
-  std::vector<MsgId> out = core.outstanding_locked();
+  std::vector<MsgId> out = core.table().outstanding_locked();
   if (out.empty()) return;
   std::size_t shown = std::min<std::size_t>(out.size(), 8);
   throw UsageError(fmt::format(
@@ -215,24 +215,24 @@ void refuse_outstanding_locked(const detail::ClientCore& core, const Jobs& jobs,
 void Client::purge_results(const Jobs& jobs, const std::vector<int>& targets) const {
   std::lock_guard lk(core_->mu);
   refuse_outstanding_locked(*core_, jobs, "purge_results");
-  core_->purge_locked(jobs, targets, true, true, "purge_results");
+  core_->hub().purge_locked(jobs, targets, true, true, "purge_results");
 }
 
 void Client::purge_local_results(const Jobs& jobs, const std::vector<int>& targets) const {
   std::lock_guard lk(core_->mu);
   refuse_outstanding_locked(*core_, jobs, "purge_local_results");
-  core_->purge_locked(jobs, targets, true, false, "purge_local_results");
+  core_->hub().purge_locked(jobs, targets, true, false, "purge_local_results");
 }
 
 void Client::purge_hub_results(const Jobs& jobs, const std::vector<int>& targets) const {
   std::lock_guard lk(core_->mu);
-  core_->purge_locked(jobs, targets, true, true, "purge_hub_results");
+  core_->hub().purge_locked(jobs, targets, true, true, "purge_hub_results");
 }
 
 void Client::purge_everything() const {
   std::lock_guard lk(core_->mu);
   refuse_outstanding_locked(*core_, Jobs(all), "purge_everything");
-  core_->purge_locked(Jobs(all), {}, true, true, "purge_everything");
+  core_->hub().purge_locked(Jobs(all), {}, true, true, "purge_everything");
 }
 
 AsyncResultBase Client::resubmit(const Jobs& jobs) const {
@@ -241,13 +241,13 @@ AsyncResultBase Client::resubmit(const Jobs& jobs) const {
 
 std::vector<MsgId> Client::hub_history() const {
   std::lock_guard lk(core_->mu);
-  return core_->hub_history_locked();
+  return core_->table().hub_history_locked();
 }
 
 
 std::size_t Client::results_bytes() const {
   std::lock_guard lk(core_->mu);
-  return core_->results_bytes_locked();
+  return core_->table().store().bytes_held();
 }
 
 }  // namespace mpiply

@@ -1,8 +1,8 @@
-// Rank 0's scheduler: submission and dispatch to the least-loaded engine (results:
-// client_results.cpp).
+// Rank 0's coordinator (client_core.hpp): its components built and wired, submission, waiting for
+// a result, the scheduler's answers carried out, and the orderly shutdown that drains engines
+// before stopping them.
 #include "client/client_core.hpp"
 
-#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -11,83 +11,36 @@
 #include <mpiply/detail/scheduling.hpp>
 #include <mpiply/detail/sources.hpp>
 #include <mpiply/detail/wire.hpp>
+#include <mpiply/run.hpp>
 
 #include "support/backoff.hpp"
 #include "support/clock.hpp"
-#include "executor/executor.hpp"
-#include "support/mpi_check.hpp"
-#include "wire/result_codec.hpp"
-#include "runtime/inventory.hpp"
 #include "runtime/settings.hpp"
 
 namespace mpiply::detail {
 
-namespace {
-
-// In single-rank mode the segments of a push are read straight from the caller's memory.
-class MemorySegments : public SegmentFetcher {
- public:
-  explicit MemorySegments(const std::vector<Segment>& segs) : segs_(segs) {}
-  void fetch(char* dst, std::size_t n) override {
-    if (i_ >= segs_.size() || segs_[i_].size != n)
-      throw ValueDecodeError("push: segment sizes do not match the message");
-    std::memcpy(dst, segs_[i_].data, n);
-    ++i_;
-  }
-
- private:
-  const std::vector<Segment>& segs_;
-  std::size_t i_ = 0;
-};
-
-}  // namespace
-
 ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
                        bool client_runs_tasks)
-    : comm_(comm), engines_(std::move(engines)), inline_(engines_.empty()), hwm_(hwm),
-      mpi_engines_(static_cast<int>(engines_.size())), hub_keep_(settings().hub_keep),
-      cull_at_(settings().hub_keep),
+    : roster_(comm, std::move(engines), hwm, client_runs_tasks),
+      cap_(table_, sched_, live_, settings().hub_keep),
+      links_(roster_, table_, results_, live_),
+      dispatcher_(roster_, table_, sched_, links_, results_, db_, aborts_),
+      aborts_(roster_, table_, sched_, links_, dispatcher_, results_, hub_),
+      results_(roster_, table_, links_, dispatcher_, sched_, db_, cap_, live_, shut_down_),
+      db_(mu, roster_, table_, results_),
+      hub_(roster_, table_, cap_, db_, results_, links_, sched_),
+      progress_(mu, ready_callbacks, dispatcher_, links_, cap_),
       sched_(static_cast<SchedulerSink&>(*this), settings().scheme) {
-  // With one rank the inline engine already runs every task on rank 0.
-  if (client_runs_tasks && !inline_) {
-    local_id_ = mpi_engines_;
-    engines_.push_back({0, this_hostname(), static_cast<long>(getpid()), local_inventory()});
-    local_engine_ = std::make_unique<LocalEngine>(local_id_, engines_.back().hostname);
-  }
-  if (inline_) {
-    engines_.push_back({0, this_hostname(), static_cast<long>(getpid()), local_inventory()});
-    local_ = std::make_unique<Engine>(0, 0, engines_[0].hostname);
-  }
-  slots_.resize(engines_.size());
-  for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(hwm_));
-  sched_.reset_engines(slots_.size(), static_cast<unsigned>(hwm_));
-  for (std::size_t e = 0; e < engines_.size(); ++e)
-    sched_.set_resources(static_cast<int>(e), engines_[e].resources);
-  if (!inline_) {
-    inbox_ = std::make_unique<ResultInbox>(comm_, mpi_engines_);
-    abort_out_ = std::make_unique<AbortOutbox>(comm_);
-  }
+  sched_.reset_engines(roster_.num_engines(), static_cast<unsigned>(roster_.hwm()));
+  for (std::size_t e = 0; e < roster_.num_engines(); ++e)
+    sched_.set_resources(static_cast<int>(e), roster_.engine_info(static_cast<int>(e)).resources);
 }
 
-ClientCore::~ClientCore() {
-  if (progress_.joinable()) {
-    {
-      std::lock_guard lk(mu);
-      stop_thread_ = true;
-    }
-    cv_.notify_all();
-    progress_.join();
-  }
-}
-
-std::vector<int> ClientCore::ids() const {
-  std::vector<int> v(engines_.size());
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int>(i);
-  return v;
-}
+// The progress thread goes first: it uses every component.
+ClientCore::~ClientCore() { progress_.stop(); }
 
 void ClientCore::start_progress_thread() {
-  if (!inline_) progress_ = std::thread([this] { progress_main(); });
+  if (!roster_.inline_mode()) progress_.start();
 }
 
 MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
@@ -110,7 +63,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   if (src->targets.empty() && has_scheduling_flags(src->flags))
     check_dependencies_in_hub_locked(*this, src->flags, function_name(src->fn_id).c_str());
   std::int64_t now = now_ns();
-  src->first_msg = next_msg_locked();
+  src->first_msg = table_.next_msg_locked();
   // The submission holds the state for its tasks (the hub keeps call sources for resubmit: the
   // source must not keep the values alive too).
   std::shared_ptr<ResultStateBase> state = std::move(src->state);
@@ -118,12 +71,12 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   st.first_msg = src->first_msg;
   st.ntasks = src->ntasks;
   for (std::uint32_t t = 0; t < src->ntasks; ++t) {
-    TaskRecord& r = records_.emplace_back();
+    TaskRecord& r = table_.records().emplace_back();
     r.first_item = src->item_begin(t);
     r.nitems = src->item_count(t);
   }
-  store_.add(src, state, src->first_msg, now);
-  queued_ += src->ntasks;
+  table_.store().add(src, state, src->first_msg, now);
+  dispatcher_.queued() += src->ntasks;
   if (src->targets.empty() && has_scheduling_flags(src->flags)) {
     // The scheduler keeps it from here on.
     sched_.admit({.first = src->first_msg,
@@ -133,253 +86,176 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
                   .resources = request_of(src->flags),
                   .source = src},
                  steady_ns());
-  } else if (!sched_.plain_fast() && refuse_retired_locked(src)) {
+  } else if (!sched_.plain_fast() && aborts_.refuse_retired_locked(src)) {
     // Some of its engines were shut down: its tasks failed.
-  } else if (src->targets.empty()) {
-    (src->candidates.empty() ? lb_ : lb_subset_).push_back(src);
   } else {
-    for (std::uint32_t t = 0; t < src->ntasks; ++t) {
-      int e = src->targets[t];
-      slots_[static_cast<std::size_t>(e)].direct.emplace_back(src, t);
-      list_direct_locked(e);
-    }
+    dispatcher_.enqueue_locked(src);
   }
   // elapsed() counts from a steady stamp. With engines it is read after the send, where it
   // overlaps the task's flight instead of adding a clock read to every apply round trip;
   // inline, the tasks run inside dispatch, so it is read before.
-  if (inline_) st.submitted_steady_ns = steady_ns();
-  dispatch_locked();
-  if (!inline_) st.submitted_steady_ns = steady_ns();
-  maybe_cull_locked();  // inline, the tasks ran in dispatch
-  if (bg_idle_ && !idle_locked()) cv_.notify_one();
+  if (roster_.inline_mode()) st.submitted_steady_ns = steady_ns();
+  dispatcher_.dispatch_locked();
+  if (!roster_.inline_mode()) st.submitted_steady_ns = steady_ns();
+  cap_.maybe_cull_locked();  // inline, the tasks ran in dispatch
+  if (progress_.asleep_locked() && !dispatcher_.idle_locked()) progress_.wake_locked();
   return st.first_msg;
-}
-
-int ClientCore::least_loaded_locked() { return sched_.next_plain(); }
-
-void ClientCore::list_direct_locked(int e) {
-  EngineSlot& s = slots_[static_cast<std::size_t>(e)];
-  if (s.direct_listed) return;
-  s.direct_listed = true;
-  direct_ready_.push_back(e);
-}
-
-// Only engines listed since the last pass are looked at: those given direct tasks, and those
-// with direct tasks that just returned a result (room again).
-void ClientCore::dispatch_direct_locked() {
-  std::vector<int> engines;
-  engines.swap(direct_ready_);
-  for (int e : engines) {
-    EngineSlot& s = slots_[static_cast<std::size_t>(e)];
-    while (!s.direct.empty() && s.count < static_cast<unsigned>(hwm_)) {
-      auto [src, t] = std::move(s.direct.front());
-      s.direct.pop_front();
-      send_task_locked(e, src, t);
-    }
-    s.direct_listed = false;  // full or empty: a result lists it again if it has tasks left
-  }
-  if (direct_ready_.empty()) {
-    engines.clear();
-    direct_ready_.swap(engines);  // keep the capacity
-  }
-}
-
-int ClientCore::least_loaded_of_locked(const std::vector<int>& candidates) const {
-  int best = -1;
-  unsigned best_count = static_cast<unsigned>(hwm_);
-  for (int e : candidates) {
-    unsigned c = slots_[static_cast<std::size_t>(e)].count;
-    if (c < best_count) {
-      best = e;
-      best_count = c;
-    }
-  }
-  return best;
-}
-
-// A source whose engines are all full is passed over, not waited on: a later source with other
-// candidates still gets its turn (no head-of-line blocking).
-void ClientCore::dispatch_subsets_locked() {
-  for (auto it = lb_subset_.begin(); it != lb_subset_.end();) {
-    std::shared_ptr<TaskSource> src = *it;
-    int e;
-    auto pick = [&] {
-      return sched_.plain_fast() ? least_loaded_of_locked(src->candidates)
-                                 : sched_.pick_plain(src->candidates);
-    };
-    while (src->next < src->ntasks && (e = pick()) >= 0)
-      send_task_locked(e, src, src->next++);
-    it = src->next == src->ntasks ? lb_subset_.erase(it) : std::next(it);
-  }
-}
-
-void ClientCore::dispatch_locked() {
-  if (queued_ == 0) return;
-  if (drain_requested()) return drain_locked();  // drain hook: no queued task starts
-  if (!lb_subset_.empty()) dispatch_subsets_locked();
-  if (!direct_ready_.empty()) dispatch_direct_locked();
-  if (sched_.busy()) sched_.dispatch(steady_ns());
-  bool fast = sched_.plain_fast();
-  while (!lb_.empty()) {
-    if (inline_ && drain_requested()) return drain_locked();  // drain hook: inline, between tasks
-    int e = fast ? least_loaded_locked() : sched_.pick_plain({});
-    if (e < 0) break;
-    std::shared_ptr<TaskSource> src = lb_.front();
-    std::uint32_t t = src->next++;
-    if (src->next == src->ntasks) lb_.pop_front();
-    send_task_locked(e, src, t);
-  }
-}
-
-void ClientCore::send_task_locked(int e, const std::shared_ptr<TaskSource>& src, std::uint32_t t,
-                                  Grant grant, std::span<const int> team) {
-  EngineSlot& s = slots_[e];
-  InFlight& f = s.ring[(s.head + s.count) % s.ring.size()];
-  MsgId id = src->first_msg + t;
-  TaskRecord& rec = record(id);
-  if (rec.status == TaskStatus::aborted) return;  // aborted while queued (client_abort.cpp)
-  --queued_;
-  std::vector<Segment> segs;
-  std::span<const char> msg;
-  try {
-    msg = src->encode(t, f.scratch, segs);
-  } catch (const std::exception& ex) {
-    rec.engine = e;
-    fail_items_locked(rec, id, ErrorKind::encode,
-                      fmt::format("could not encode the task's arguments: {}", ex.what()));
-    return;
-  }
-  if (msg.size() > max_message_bytes()) {
-    rec.engine = e;
-    fail_items_locked(rec, id, ErrorKind::message_too_large,
-                      fmt::format("the task's message is {} bytes, over the {}-byte limit of one "
-                                  "MPI message; push large arrays to the engines once "
-                                  "(DirectView::push) and pass a Reference instead",
-                                  msg.size(), max_message_bytes()));
-    return;
-  }
-  ResumeKey key;
-  if (db_ && db_reuse_locked(src, rec, id, msg, key)) return;  // an earlier run finished it
-  {
-    // What the scheduler gave it (zero for a task without claims), for task_resources() on the
-    // engine. Written on every send: a one-task source's buffer is sent again on a retry.
-    auto* m = const_cast<char*>(msg.data());
-    std::memcpy(m + offsetof(TaskHeader, cores), &grant.cores, sizeof grant.cores);
-    std::memcpy(m + offsetof(TaskHeader, gpu_mask), &grant.gpu_mask, sizeof grant.gpu_mask);
-  }
-  if (!team.empty()) msg = with_team(msg, team, t % team.size(), f.team_msg);
-  ++s.count;
-  sched_.set_load(e, s.count);
-  ++inflight_;
-  f.msg = id;
-  f.key = key;
-  f.src = src;
-  rec.engine = e;
-  rec.status = TaskStatus::sent;
-  if (inline_) {
-    MemorySegments ms(segs);
-    inline_out_.clear();
-    {
-      CurrentEngine guard(*local_);
-      inline_iso_.run(*local_, msg.data(), msg.size(), ms, inline_out_, 0);
-    }
-    // No MPI here, but the job must fail as it would on a cluster.
-    if (inline_out_.size() > max_message_bytes()) replace_with_too_large(inline_out_);
-    handle_result_locked(e, inline_out_.data(), inline_out_.size(), now_ns());
-    return;
-  }
-  if (e == local_id_) {
-    local_engine_->submit(msg, segs);
-    return;
-  }
-  int dest = e + 1;
-  isend_message(comm_, dest, kTagTask, kTagBigTask, msg, kTaskInboxBytes, f.env, f.req, f.big_req);
-  f.seg_reqs.clear();
-  for (const Segment& sg : segs) {
-    for (std::size_t off = 0; off < sg.size; off += kSegmentPiece) {
-      std::size_t len = std::min<std::size_t>(kSegmentPiece, sg.size - off);
-      MPI_Request r;
-      mpi_check(MPI_Isend(sg.data + off, static_cast<int>(len), MPI_BYTE, dest, kTagSegment,
-                          comm_, &r),
-                "MPI_Isend");
-      f.seg_reqs.push_back(r);
-    }
-  }
 }
 
 void ClientCore::place(const std::shared_ptr<TaskSource>& src, MsgId id, std::uint32_t task,
                        const Placement& where) {
   (void)id;  // send_task_locked finds it from the source
-  if (!src->team) return send_task_locked(where.engines.front(), src, task, where.grant);
+  if (!src->team) return dispatcher_.send_task_locked(where.engines.front(), src, task, where.grant);
   // Member i of the team is task + i (scheduler_teams.cpp), sent to where.engines[i].
   std::span<const int> team(where.engines.data(), where.engines.size());
   for (std::uint32_t i = 0; i < team.size(); ++i)
-    send_task_locked(team[i], src, task + i, where.grant, team);
+    dispatcher_.send_task_locked(team[i], src, task + i, where.grant, team);
 }
 
 void ClientCore::fail(MsgId id, ErrorKind kind, const std::string& why) {
-  --queued_;
-  fail_items_locked(record(id), id, kind, why);
+  dispatcher_.fail_queued_locked(id, kind, why);
 }
 
 TaskOutcome ClientCore::outcome(MsgId id) const {
-  const TaskRecord& r = record(id);
+  const TaskRecord& r = table_.record(id);
   return {r.status, r.engine};
 }
 
-void ClientCore::retire_engines_locked(const std::vector<int>& engines) {
-  sched_.shut_down(engines, steady_ns());
-  // Plain tasks left without an engine fail now rather than wait for ever.
-  auto abort_plain = [this](std::deque<std::shared_ptr<TaskSource>>& q, bool subset) {
-    for (auto it = q.begin(); it != q.end();) {
-      TaskSource& src = **it;
-      if (sched_.any_in_service(subset ? src.candidates : std::vector<int>{})) {
-        ++it;
-        continue;
-      }
-      for (std::uint32_t t = src.next; t < src.ntasks; ++t) {
-        MsgId id = src.first_msg + t;
-        if (record(id).status != TaskStatus::queued) continue;  // aborted already
-        fail(id, ErrorKind::aborted,
-             "every engine it may run on was shut down (Client::shutdown) before it was sent");
-      }
-      it = q.erase(it);
-    }
-  };
-  abort_plain(lb_, false);
-  abort_plain(lb_subset_, true);
-}
-
-bool ClientCore::refuse_retired_locked(const std::shared_ptr<TaskSource>& src) {
-  const char* why = "an engine it was to run on was shut down (Client::shutdown) before it was "
-                    "submitted";
-  auto fail_all = [&] {
-    for (std::uint32_t t = 0; t < src->ntasks; ++t) fail(src->first_msg + t, ErrorKind::aborted, why);
-  };
-  if (src->targets.empty()) {
-    if (sched_.any_in_service(src->candidates)) return false;
-    fail_all();
+bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<Deadline>& deadline) {
+  std::unique_lock lk(mu);
+  if (pred(ctx)) {
+    progress_.run_callbacks_locked(lk, 0);
     return true;
   }
-  const EngineIndex& ix = sched_.engines();
-  if (std::all_of(src->targets.begin(), src->targets.end(), [&](int e) { return ix.in_service(e); }))
-    return false;
-  // All or nothing: the tasks of one DirectView call may be a collective that every target
-  // must join.
-  fail_all();
+  ++progress_.driving();
+  struct Leave {
+    int& d;
+    ~Leave() { --d; }
+  } leave{progress_.driving()};
+  Backoff b(kClientBackoff);
+  for (;;) {
+    bool moved = progress_.progress_locked();
+    // Callbacks of results this thread just finished run here, on the waiting thread.
+    if (!ready_callbacks.empty()) progress_.run_callbacks_locked(lk, 1);
+    if (pred(ctx)) return true;
+    if (drain_requested()) drain_check_wait_locked();  // drain hook: may throw Interrupted
+    if (deadline && SteadyClock::now() >= *deadline) return false;
+    if (!moved && dispatcher_.idle_locked())
+      throw Error("mpiply: waiting for a result that no task will deliver (the client has shut "
+                  "down, or the result was aborted)");
+    if (moved) {
+      b.reset();
+    } else if (!b.spinning()) {
+      lk.unlock();
+      b.sleep();
+      lk.lock();
+    }
+  }
+}
+
+// Tasks still on engines when the grace period ran out, one line each. Engines answer in order,
+// so only the head of each ring is running; the others wait behind it on that engine.
+void ClientCore::report_stuck_locked(std::int64_t grace_ms) {
+  std::string out = fmt::format(
+      "mpiply: {} task(s) still on engines {:.3f} s after client_main ended "
+      "(MPIPLY_SHUTDOWN_GRACE={:.3f}):\n",
+      dispatcher_.inflight(), grace_ms / 1e3, grace_ms / 1e3);
+  for (std::size_t e = 0; e < links_.slots().size(); ++e) {
+    const EngineSlot& s = links_.slots()[e];
+    for (unsigned k = 0; k < s.count; ++k) {
+      MsgId id = s.ring[(s.head + k) % s.ring.size()].msg;
+      const Submission& sub = table_.store().submission(id);
+      std::string fn = sub.fname.empty() ? function_name(sub.fn_id) : sub.fname;
+      const EngineInfo& info = roster_.engine_info(static_cast<int>(e));
+      out += fmt::format("  engine {} (rank {} on {}, pid {}): '{}' msg id {} {}\n", e,
+                         info.rank, info.hostname, info.pid, fn, id,
+                         k == 0 ? "running" : "waiting behind it");
+    }
+  }
+  out += fmt::format(
+      "mpiply: ending the job with exit code {} (tasks that never finish cannot be stopped by a "
+      "message); set MPIPLY_SHUTDOWN_GRACE to wait longer, or wait for results in client_main\n",
+      kExitShutdownTimeout);
+  std::fputs(out.c_str(), stderr);
+  std::fflush(stderr);
+}
+
+bool ClientCore::shutdown(int& code, std::int64_t grace_ms) {
+  bool drained = true;
+  {
+    std::unique_lock lk(mu);
+    shut_down_ = true;
+    auto abort_task = [&](TaskSource& src, std::uint32_t t) {
+      MsgId id = src.first_msg + t;
+      if (table_.record(id).status != TaskStatus::queued) return;  // aborted already (rc.abort)
+      results_.fail_items_locked(table_.record(id), id, ErrorKind::aborted,
+                        "client_main returned before this task was sent to an engine");
+      --dispatcher_.queued();
+    };
+    for (auto* queue : {&dispatcher_.lb(), &dispatcher_.lb_subset()}) {
+      for (auto& src : *queue)
+        for (std::uint32_t t = src->next; t < src->ntasks; ++t) abort_task(*src, t);
+      queue->clear();
+    }
+    for (auto& s : links_.slots()) {
+      for (auto& [src, t] : s.direct) abort_task(*src, t);
+      s.direct.clear();
+    }
+    sched_.abort_all("client_main returned before this task was sent to an engine");
+    // Tasks already on engines must finish: an engine only reads its stop message after them.
+    // A task that never ends would hold the job forever, so the wait is bounded.
+    Backoff b(kDrainBackoff);
+    std::int64_t start = steady_ns();  // a wall-clock step must not cut or stretch the grace
+    std::int64_t deadline = start + grace_ms * 1'000'000;
+    std::int64_t notice_at = start + 10'000'000'000;
+    while (dispatcher_.inflight() > 0) {
+      if (progress_.progress_locked()) continue;
+      std::int64_t t = steady_ns();
+      if (t >= deadline) {
+        report_stuck_locked(grace_ms);
+        drained = false;
+        break;
+      }
+      if (t > notice_at) {
+        std::fprintf(stderr, "mpiply: waiting for %zu task(s) still running on engines\n",
+                     dispatcher_.inflight());
+        notice_at = t + 60'000'000'000;
+      }
+      lk.unlock();
+      b.sleep();
+      lk.lock();
+    }
+    progress_.request_stop_locked();
+  }
+  progress_.stop();
+  {
+    // Callbacks of the last results (and of tasks aborted above) still run, on this thread.
+    std::unique_lock lk(mu);
+    progress_.run_callbacks_locked(lk, 0);
+  }
+  // Every result is in: whether the database holds them all decides the code the engines get.
+  code = db_.exit_code(code);
+  if (!drained) return false;
+  if (roster_.inline_mode()) return true;
+  links_.close_and_stop(code);
   return true;
 }
 
-bool ClientCore::progress_locked() {
-  bool moved = false;
-  if (inflight_ > 0) moved = poll_results_locked();
-  if (queued_ > 0) {
-    std::size_t before = queued_;
-    dispatch_locked();
-    moved = moved || queued_ != before;
-  }
-  maybe_cull_locked();  // here, not as a task finishes: the code finishing it still reads its record
-  return moved;
+// The narrow interface of core.hpp.
+std::mutex& core_mutex(ClientCore& core) { return core.mu; }
+MsgId core_submit(ClientCore& core, std::shared_ptr<TaskSource> src) {
+  return core.submit(std::move(src));
+}
+bool core_wait(ClientCore& core, WaitPred pred, const void* ctx,
+               const std::optional<Deadline>& deadline) {
+  return core.wait(pred, ctx, deadline);
+}
+std::vector<int> core_ids(const ClientCore& core) { return core.engines().ids(); }
+bool core_client_runs_tasks(const ClientCore& core) { return core.engines().client_runs_tasks(); }
+
+void with_client_lock(ClientCore& core, void (*f)(void*), void* arg) {
+  std::lock_guard lk(core.mu);
+  f(arg);
 }
 
 }  // namespace mpiply::detail

@@ -23,7 +23,7 @@ namespace {
 
 std::shared_ptr<TaskDb> db_of(detail::ClientCore& core) {
   std::lock_guard lk(core.mu);
-  return core.db_locked();
+  return core.db().db_locked();
 }
 
 std::shared_ptr<TaskDb> need_db(detail::ClientCore& core, const char* what) {
@@ -69,9 +69,9 @@ std::vector<Out> query_records(detail::ClientCore& core, const Query& q, Make ma
   bool culled = false;
   {
     std::lock_guard lk(core.mu);
-    mine = core.db_query_locked(q);
-    db = core.db_locked();
-    culled = core.culled_locked() != 0;
+    mine = core.hub().db_query_locked(q);
+    db = core.db().db_locked();
+    culled = core.cap().culled_locked() != 0;
   }
   std::vector<Out> out;
   // Earlier runs, and this run's tasks the hub's cap culled: this run's other rows are the
@@ -95,8 +95,8 @@ std::vector<Out> query_records(detail::ClientCore& core, const Query& q, Make ma
       };
       std::lock_guard lk(core.mu);
       for (TaskMetadata& m : this_run)
-        if (m.msg_id >= core.base_locked() && m.msg_id < core.next_msg_locked() &&
-            core.gone_locked(m.msg_id) == detail::Gone::culled && !in_mine(m.msg_id)) {
+        if (m.msg_id >= core.table().base_locked() && m.msg_id < core.table().next_msg_locked() &&
+            core.table().gone_locked(m.msg_id) == detail::Gone::culled && !in_mine(m.msg_id)) {
           m.run = run;
           out.push_back(make(std::move(m)));
         }
@@ -162,14 +162,14 @@ std::vector<RecordId> Client::hub_history(AllRuns) const {
   bool culled = false;
   {
     std::lock_guard lk(core_->mu);
-    culled = core_->culled_locked() != 0;
+    culled = core_->cap().culled_locked() != 0;
   }
   if (culled) file_ids = db->history(db->run_id());  // flushes first
   std::lock_guard lk(core_->mu);
-  std::vector<MsgId> ids = core_->hub_history_locked();
+  std::vector<MsgId> ids = core_->table().hub_history_locked();
   for (MsgId id : file_ids)
-    if (id >= core_->base_locked() && id < core_->next_msg_locked() &&
-        core_->gone_locked(id) == detail::Gone::culled)
+    if (id >= core_->table().base_locked() && id < core_->table().next_msg_locked() &&
+        core_->table().gone_locked(id) == detail::Gone::culled)
       ids.push_back(id);
   std::sort(ids.begin(), ids.end());
   for (MsgId id : ids) out.push_back({db->run_id(), id});

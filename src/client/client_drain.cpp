@@ -1,7 +1,7 @@
 // Rank 0's side of a graceful drain (docs/drain.md): once a drain signal arrived, queued tasks
 // never start (they fail as TaskAborted, "not run"), tasks on engines get until the drain
 // deadline, and what is still running then is marked not run too. The hooks that call these sit
-// in client_core.cpp (dispatch, submit) and client_progress.cpp (wait).
+// in client_core.cpp (submit, wait) and dispatcher.cpp; task_aborts.cpp fails the queued tasks.
 #include <chrono>
 #include <thread>
 
@@ -17,56 +17,35 @@
 
 namespace mpiply::detail {
 
-void ClientCore::drain_locked() {
-  if (queued_ == 0) return;
-  std::string why = fmt::format("the job was interrupted by {} before this task started, so it "
-                                "was not run; rerun the job to resume",
-                                drain_signal_name(drain_signal()));
-  auto not_run = [&](TaskSource& src, std::uint32_t t) {
-    MsgId id = src.first_msg + t;
-    fail_items_locked(record(id), id, ErrorKind::aborted, why);
-    --queued_;
-  };
-  for (auto* queue : {&lb_, &lb_subset_}) {
-    for (auto& src : *queue)
-      for (std::uint32_t t = src->next; t < src->ntasks; ++t) not_run(*src, t);
-    queue->clear();
-  }
-  for (auto& s : slots_) {
-    for (auto& [src, t] : s.direct) not_run(*src, t);
-    s.direct.clear();
-  }
-  // Tasks the scheduler holds (flags, dependencies, retries) do not start either.
-  sched_.abort_all(why);
-}
-
 void ClientCore::drain_check_wait_locked() {
-  drain_locked();
-  if (inflight_ > 0 && steady_ns() < drain_deadline_ns()) return;  // its result may still come
-  throw_interrupted(inflight_ > 0 ? "the drain grace ended before the task it waits for finished"
-                                  : "the task it waits for will not run");
+  aborts_.drain_locked();
+  // Its result may still come.
+  if (dispatcher_.inflight() > 0 && steady_ns() < drain_deadline_ns()) return;
+  throw_interrupted(dispatcher_.inflight() > 0
+                        ? "the drain grace ended before the task it waits for finished"
+                        : "the task it waits for will not run");
 }
 
 bool ClientCore::drain_wait(std::int64_t deadline) {
   std::unique_lock lk(mu);
-  drain_locked();
+  aborts_.drain_locked();
   Backoff b(kDrainBackoff);
-  while (inflight_ > 0) {
-    if (progress_locked()) continue;
+  while (dispatcher_.inflight() > 0) {
+    if (progress_.progress_locked()) continue;
     if (steady_ns() >= deadline) break;
     lk.unlock();
     b.sleep();
     lk.lock();
   }
-  if (inflight_ == 0) return true;
+  if (dispatcher_.inflight() == 0) return true;
   // Engines answer in order: the head of each ring is running, the others wait behind it.
-  for (std::size_t e = 0; e < slots_.size(); ++e) {
-    const EngineSlot& s = slots_[e];
+  for (std::size_t e = 0; e < links_.slots().size(); ++e) {
+    const EngineSlot& s = links_.slots()[e];
     for (unsigned k = 0; k < s.count; ++k) {
       MsgId id = s.ring[(s.head + k) % s.ring.size()].msg;
-      TaskRecord& rec = record(id);
+      TaskRecord& rec = table_.record(id);
       if (rec.status != TaskStatus::sent) continue;
-      fail_items_locked(rec, id, ErrorKind::aborted,
+      results_.fail_items_locked(rec, id, ErrorKind::aborted,
                         fmt::format("{} on engine {} when the drain grace ended, so it did not "
                                     "finish; rerun the job to resume",
                                     k == 0 ? "still running" : "still waiting", e));
@@ -89,8 +68,8 @@ std::string ClientCore::drain_summary() {
                        "rank 0 holds the scheduler); {}",
                        sig, tail);
   std::size_t done = 0, failed = 0, not_run = 0;
-  for (std::size_t i = 0; i < records_.size(); ++i) {
-    TaskStatus st = records_[i].status;
+  for (std::size_t i = 0; i < table_.records().size(); ++i) {
+    TaskStatus st = table_.records()[i].status;
     if (st == TaskStatus::ok)
       ++done;
     else if (st == TaskStatus::error)

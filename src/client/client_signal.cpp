@@ -70,7 +70,7 @@ void Client::send_signal(int signum, const std::vector<int>& targets) const {
   std::vector<int> ranks;
   bool here = false;
   for (int id : targets) {
-    if (core_->inline_mode()) {
+    if (core_->engines().inline_mode()) {
       // One rank: the task runs inline with the client lock held and a signal is what stops it,
       // so this must not wait for the lock (check_id takes it to ask about shut-down engines).
       if (id != 0 && id != -1)
@@ -81,10 +81,10 @@ void Client::send_signal(int signum, const std::vector<int>& targets) const {
       continue;
     }
     int e = check_id(id);
-    if (e == core_->local_id())
+    if (e == core_->engines().local_id())
       here = true;
     else
-      ranks.push_back(core_->engine_info(e).rank);
+      ranks.push_back(core_->engines().engine_info(e).rank);
   }
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
@@ -95,7 +95,7 @@ void Client::send_signal(int signum, const std::vector<int>& targets) const {
   m.value = signum;
   std::lock_guard lk(core_->mu);  // rank 0's MPI calls are serialised by the client lock
   for (int r : ranks)
-    detail::mpi_check(MPI_Send(&m, sizeof m, MPI_BYTE, r, detail::kTagControl, core_->comm()),
+    detail::mpi_check(MPI_Send(&m, sizeof m, MPI_BYTE, r, detail::kTagControl, core_->engines().comm()),
                       "MPI_Send");
 }
 

@@ -44,7 +44,7 @@ void check_team_flags(const ClientCore& core, const TaskFlags& f, const char* fu
         "an isolated worker process cannot), so isolate and time_limit (which isolates) do not "
         "apply; leave them unset and bound the wait with get(timeout) (docs/resources.md, Teams)",
         function));
-  if (core.client_runs_tasks())
+  if (core.engines().client_runs_tasks())
     throw UsageError(fmt::format(
         "{}: team tasks need every engine in the engine communicator, and with client_runs_tasks "
         "rank 0's engine is not; run without client_runs_tasks (MPIPLY_CLIENT_RUNS_TASKS)",
@@ -69,7 +69,7 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
   std::vector<int> engines = view_targets;
   if (f.targets) {
     std::vector<int> t = *f.targets;
-    int n = static_cast<int>(core.num_engines());
+    int n = static_cast<int>(core.engines().num_engines());
     for (int e : t)
       if (e < 0 || e >= n)
         throw UsageError(fmt::format("{}: targets names engine {}, which does not exist (engines "
@@ -116,12 +116,12 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
           "mpiply::run call); msg ids belong to one run, so depend on tasks of this one",
           function, flag));
     for (MsgId id : (*dep)->msg_ids)
-      if (id < core.base_locked() || id >= core.next_msg_locked())
+      if (id < core.table().base_locked() || id >= core.table().next_msg_locked())
         throw UsageError(fmt::format("{}: its '{}' dependency names msg id {}, which is no task "
                                      "of this run (ids run from {} to {}); depend on msg ids "
                                      "from msg_ids() or on the results themselves",
-                                     function, flag, id, core.base_locked(),
-                                     core.next_msg_locked()));
+                                     function, flag, id, core.table().base_locked(),
+                                     core.table().next_msg_locked()));
   }
 }
 
@@ -133,14 +133,14 @@ void check_dependencies_in_hub_locked(const ClientCore& core, const TaskFlags& f
   for (const auto* dep : {&f.after, &f.follow}) {
     if (!*dep) continue;
     for (MsgId id : (*dep)->msg_ids) {
-      if (id < core.base_locked() || id >= core.next_msg_locked()) continue;
-      if (!(core.record(id).hub & kRecordPurged)) continue;
+      if (id < core.table().base_locked() || id >= core.table().next_msg_locked()) continue;
+      if (!(core.table().record(id).hub & kRecordPurged)) continue;
       throw UsageError(fmt::format(
           "{}: its '{}' dependency names msg id {}, which was {} the hub, so its outcome is "
           "gone; depend on tasks still in the hub (hold the AsyncResult you depend on: such a "
           "task is never culled)",
           function, dep == &f.after ? "after" : "follow", id,
-          core.gone_locked(id) == Gone::culled ? "culled (MPIPLY_HUB_KEEP) from"
+          core.table().gone_locked(id) == Gone::culled ? "culled (MPIPLY_HUB_KEEP) from"
                                                : "purged from"));
     }
   }
@@ -190,7 +190,7 @@ void Client::shutdown(const std::vector<int>& targets) const {
   std::vector<int> t;
   for (int id : targets) t.push_back(check_id(id));
   std::lock_guard lk(core_->mu);
-  core_->retire_engines_locked(t);
+  core_->aborts().retire_engines_locked(t);
 }
 
 }  // namespace mpiply

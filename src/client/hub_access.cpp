@@ -11,14 +11,14 @@ std::shared_ptr<ResultStateBase> hub_state(const std::shared_ptr<ClientCore>& co
                                            const std::vector<MsgId>& ids,
                                            const std::type_info& type, const char* what) {
   std::lock_guard lk(core->mu);
-  return core->hub_state_locked(core, ids, &type, what);
+  return core->hub().hub_state_locked(core, ids, &type, what);
 }
 
 std::shared_ptr<ResultStateBase> hub_state_untyped(const std::shared_ptr<ClientCore>& core,
                                                    const std::vector<MsgId>& ids,
                                                    const char* what) {
   std::lock_guard lk(core->mu);
-  return core->hub_state_locked(core, ids, nullptr, what);
+  return core->hub().hub_state_locked(core, ids, nullptr, what);
 }
 
 std::shared_ptr<ResultStateBase> hub_resubmit(const std::shared_ptr<ClientCore>& core,
@@ -27,7 +27,7 @@ std::shared_ptr<ResultStateBase> hub_resubmit(const std::shared_ptr<ClientCore>&
   std::shared_ptr<TaskSource> src;
   {
     std::lock_guard lk(core->mu);
-    src = core->resubmit_source_locked(core, ids, type);
+    src = core->hub().resubmit_source_locked(core, ids, type);
   }
   std::shared_ptr<ResultStateBase> st = src->state;
   core->submit(std::move(src));
@@ -36,12 +36,12 @@ std::shared_ptr<ResultStateBase> hub_resubmit(const std::shared_ptr<ClientCore>&
 
 std::vector<MsgId> resolve_jobs(ClientCore& core, const Jobs& jobs, const char* what) {
   std::lock_guard lk(core.mu);
-  return core.resolve_locked(jobs, what);
+  return core.hub().resolve_locked(jobs, what);
 }
 
 std::size_t core_abort(ClientCore& core, const std::vector<MsgId>& ids) {
   std::lock_guard lk(core.mu);
-  return core.abort_locked(ids);
+  return core.aborts().abort_locked(ids);
 }
 
 namespace {
@@ -56,14 +56,14 @@ bool core_wait_ids(ClientCore& core, const std::vector<MsgId>& ids,
                    const std::optional<Deadline>& deadline) {
   {
     std::lock_guard lk(core.mu);
-    for (MsgId id : ids) core.known_record_locked(id, "wait");
+    for (MsgId id : ids) core.hub().known_record_locked(id, "wait");
   }
   WaitIds ctx{&core, &ids};
   return core.wait(
       [](const void* c) {
         auto* w = static_cast<const WaitIds*>(c);
         while (w->done < w->ids->size() &&
-               ClientCore::finished(w->core->record((*w->ids)[w->done])))
+               TaskTable::finished(w->core->table().record((*w->ids)[w->done])))
           ++w->done;
         return w->done == w->ids->size();
       },

@@ -50,7 +50,7 @@ template <class MsgOf>
 ProgressCounts count_items_locked(const detail::ClientCore& core, std::size_t n, MsgOf msg_of) {
   ProgressCounts c;
   for (std::size_t k = 0; k < n; ++k) {
-    const auto& r = core.record(msg_of(k));
+    const auto& r = core.table().record(msg_of(k));
     c.total += r.nitems;
     if (r.status == TaskStatus::aborted) {
       c.not_run += r.nitems;
@@ -186,8 +186,8 @@ bool Client::wait_interactive(Seconds interval, std::optional<Seconds> timeout,
   // Items of every task so far (a task of a chunked map carries several).
   auto counts = [this] {
     std::lock_guard lk(core_->mu);
-    MsgId base = core_->base_locked();
-    return count_items_locked(*core_, core_->next_msg_locked() - base,
+    MsgId base = core_->table().base_locked();
+    return count_items_locked(*core_, core_->table().next_msg_locked() - base,
                               [base](std::size_t k) { return base + k; });
   };
   ProgressCounts c0 = counts();

@@ -92,8 +92,8 @@ ResultSummary AsyncResultBase::summary(std::size_t slowest) const {
 std::vector<TaskMetadata> Client::all_metadata() const {
   std::lock_guard lk(core_->mu);
   std::vector<TaskMetadata> out;
-  for (MsgId id = core_->base_locked(); id < core_->next_msg_locked(); ++id)
-    out.push_back(core_->metadata_locked(id));
+  for (MsgId id = core_->table().base_locked(); id < core_->table().next_msg_locked(); ++id)
+    out.push_back(core_->hub().metadata_locked(id));
   return out;
 }
 

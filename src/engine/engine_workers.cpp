@@ -3,7 +3,7 @@
 //   get a copy of the task message (the inbox reuses its buffer at the next poll) and write the
 //   result into their job; the main thread sends it.
 // - Results leave in task order, holding a finished task until those before it are done. Rank 0
-//   is then unchanged: its per-engine ring (client_core.cpp) still matches each result to the
+//   is then unchanged: its per-engine ring (client/engine_links.hpp) still matches each result to the
 //   oldest outstanding task and checks its msg id. The cost is that a slow task delays the
 //   results (not the running) of later ones; rank 0 keeps at least `threads` tasks on the engine
 //   (effective hwm = max(hwm, threads)), so workers do not starve behind it.

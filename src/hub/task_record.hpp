@@ -41,7 +41,7 @@ struct TaskRecord {
 // purged from the hub (purge_hub_results: gone from hub_history, db_query, metadata).
 inline constexpr std::uint8_t kValuesPurged = 1;
 inline constexpr std::uint8_t kRecordPurged = 2;
-// Not hub bits: the result was reused from the task database (client_db.cpp), never sent; the
+// Not hub bits: the result was reused from the task database (client/db_recorder.cpp), never sent; the
 // task finished and gave its share of the submission's result state back (result_store.hpp);
 // only `received` is set (t0 holds it: the task failed on rank 0 without starting); the kept
 // result is a single ok item of up to 8 bytes, kept as those bytes.

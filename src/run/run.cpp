@@ -90,7 +90,7 @@ std::string open_db(MPI_Comm comm, int rank, int ranks, std::shared_ptr<detail::
 // Closes the task database and prints its summary line (rank 0).
 void close_db(detail::ClientCore& core) {
   try {
-    std::string line = core.close_db();
+    std::string line = core.db().close();
     if (!line.empty()) std::fprintf(stderr, "%s\n", line.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
@@ -116,7 +116,7 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
   int hwm = std::max(settings.hwm, settings.engine_threads);
   auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), hwm,
                                                       settings.client_runs_tasks);
-  if (db) core->attach_db(std::move(db), settings.db_resume, settings.db_any_build);
+  if (db) core->db().attach(std::move(db), settings.db_resume, settings.db_any_build);
   core->start_progress_thread();
   // What the drain watchdog prints if client_main never returns (drain.hpp).
   detail::set_drain_summary([weak = std::weak_ptr<detail::ClientCore>(core)] {

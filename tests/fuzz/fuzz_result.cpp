@@ -1,5 +1,5 @@
 // Fuzz target: rank 0's handling of a result message, through the real
-// ClientCore::handle_result_locked on a single-rank (inline) ClientCore, so no MPI is involved.
+// ResultHandler::handle_result_locked on a single-rank (inline) ClientCore, so no MPI is involved.
 // The input is a selector byte (which typed result state receives the items: plain data,
 // strings, containers, optional/tuple, a Boost-serialised struct, a pull, a gather), a byte
 // giving the task's item count (1 to 8), and then the result message an engine would send. Its
@@ -50,7 +50,7 @@ int g_stderr = -1, g_devnull = -1;
 void fz_result_hook() {
   const std::vector<char>* r = std::exchange(g_result, nullptr);
   if (!r) return;  // the task's later items
-  g_core->handle_result_locked(0, r->data(), r->size(), 0);
+  g_core->results().handle_result_locked(0, r->data(), r->size(), 0);
   std::fflush(stderr);
   dup2(g_devnull, 2);  // until the submit returns (see above)
 }
@@ -130,7 +130,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   mpiply::MsgId expect;
   {
     std::lock_guard lk(g_core->mu);
-    expect = g_core->next_msg_locked();
+    expect = g_core->table().next_msg_locked();
   }
   if (result.size() >= sizeof(std::uint64_t)) {
     std::uint64_t id;
@@ -159,7 +159,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   FUZZ_CHECK(state->items_done == k);
   for (std::uint32_t i = 0; i < k; ++i) FUZZ_CHECK(state->item_state[i] != d::ItemState::pending);
-  const d::TaskRecord& rec = g_core->record(id);
+  const d::TaskRecord& rec = g_core->table().record(id);
   FUZZ_CHECK(rec.hub & d::kStateTaken);  // the task finished and gave its state back
   FUZZ_CHECK(state.use_count() == 1);    // so the hub let it go: only this function holds it
   if (!problem.empty()) {

@@ -1,16 +1,22 @@
 // The hub's questions and housekeeping on rank 0's task table: msg ids checked and resolved,
-// results rebuilt from the kept values (get_result, results), queue status, purge, resubmit.
+// results rebuilt from the kept values (get_result, results), metadata and db_query, queue
+// status, purge, resubmit (hub_queries.hpp).
 #include <algorithm>
 #include <malloc.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <mpiply/query.hpp>
+
 #include <mpiply/detail/registry.hpp>
 #include <mpiply/detail/type_name.hpp>
 #include <mpiply/detail/wire.hpp>
 
-#include "client/client_core.hpp"
+#include "client/hub_queries.hpp"
+
+#include "client/db_recorder.hpp"
+#include "client/result_handler.hpp"
 #include "support/clock.hpp"
 #include "wire/result_codec.hpp"
 
@@ -43,21 +49,22 @@ struct ResubmitSource : TaskSource {
 
 }  // namespace
 
-const TaskRecord& ClientCore::known_record_locked(MsgId id, const char* what) const {
-  if (id < base_ || id >= next_msg_locked())
+const TaskRecord& HubQueries::known_record_locked(MsgId id, const char* what) const {
+  if (id < table_.base_locked() || id >= table_.next_msg_locked())
     throw UsageError(fmt::format("{}: no task has msg id {} (this client's msg ids run from {} to "
                                  "{}); use ids from history() or AsyncResult::msg_ids()",
-                                 what, id, base_, next_msg_locked() == 0 ? 0 : next_msg_locked() - 1));
-  const TaskRecord& r = record(id);
+                                 what, id, table_.base_locked(),
+                                 table_.next_msg_locked() == 0 ? 0 : table_.next_msg_locked() - 1));
+  const TaskRecord& r = table_.record(id);
   if (r.hub & kRecordPurged) {
-    if (gone_locked(id) == Gone::culled)
+    if (table_.gone_locked(id) == Gone::culled)
       throw UsageError(fmt::format(
           "{}: msg id {} was culled from the hub by MPIPLY_HUB_KEEP={} (it keeps that many "
           "finished tasks and culls the oldest whose AsyncResult was dropped); {}",
-          what, id, hub_keep_,
-          db_ ? fmt::format("the task database '{}' still has it: rc.get_result(mpiply::RecordId{{"
+          what, id, cap_.keep(),
+          db_.on() ? fmt::format("the task database '{}' still has it: rc.get_result(mpiply::RecordId{{"
                             "{}, {}}}) reads it back, rc.db_query lists it",
-                            db_->path(), db_->run_id(), id)
+                            db_.db_locked()->path(), db_.db_locked()->run_id(), id)
               : std::string("to keep it, hold its AsyncResult, raise MPIPLY_HUB_KEEP (or "
                             "RunOptions::hub_keep), or turn the task database on (MPIPLY_DB) "
                             "to read culled tasks back from the file")));
@@ -69,29 +76,15 @@ const TaskRecord& ClientCore::known_record_locked(MsgId id, const char* what) co
   return r;
 }
 
-std::vector<MsgId> ClientCore::hub_history_locked() const {
-  std::vector<MsgId> out;
-  for (MsgId id = base_; id < next_msg_locked(); ++id)
-    if (!(record(id).hub & kRecordPurged)) out.push_back(id);
-  return out;
-}
-
-std::vector<MsgId> ClientCore::outstanding_locked() const {
-  std::vector<MsgId> out;
-  for (MsgId id = base_; id < next_msg_locked(); ++id)
-    if (!finished(record(id))) out.push_back(id);
-  return out;
-}
-
-std::vector<MsgId> ClientCore::resolve_locked(const Jobs& jobs, const char* what) const {
-  if (jobs.all()) return hub_history_locked();
+std::vector<MsgId> HubQueries::resolve_locked(const Jobs& jobs, const char* what) const {
+  if (jobs.all()) return table_.hub_history_locked();
   std::vector<MsgId> out;
   for (MsgId id : jobs.ids()) {
     known_record_locked(id, what);
     out.push_back(id);
   }
   if (!jobs.history_positions().empty()) {
-    auto h = hub_history_locked();
+    auto h = table_.hub_history_locked();
     auto n = static_cast<long>(h.size());
     for (long i : jobs.history_positions()) {
       long k = i < 0 ? i + n : i;
@@ -105,50 +98,7 @@ std::vector<MsgId> ClientCore::resolve_locked(const Jobs& jobs, const char* what
   return out;
 }
 
-void ClientCore::replay_locked(ResultStateBase* st, std::size_t base, const TaskRecord& rec,
-                               MsgId id) {
-  ResultStore::Unpacked buf;
-  std::string_view slot = store_.bytes(id - base_, buf);
-  if (!slot.empty() && slot[0] == kRankZeroFailure) {
-    auto kind = static_cast<ErrorKind>(slot.size() > 1 ? slot[1] : 0);
-    std::string text = kind == ErrorKind::aborted ? kAbortedQueuedText
-                                                  : std::string(slot.substr(2));
-    if (!st) return;
-    for (std::uint32_t i = 0; i < rec.nitems; ++i)
-      st->item_failed(base + i, RemoteError(rec.engine, engine_host(rec.engine), st->fname, id,
-                                            error_type_name(kind), text, kind));
-    return;
-  }
-  deliver_items_locked(st, base, rec, id, Reader(slot.data(), slot.size()));
-}
-
-std::string ClientCore::first_error_locked(MsgId id) const {
-  const TaskRecord& rec = record(id);
-  if (rec.status != TaskStatus::error && rec.status != TaskStatus::aborted) return {};
-  if (rec.hub & kValuesPurged) return {};
-  ResultStore::Unpacked buf;
-  std::string_view slot = store_.bytes(id - base_, buf);
-  if (!slot.empty() && slot[0] == kRankZeroFailure) {
-    auto kind = static_cast<ErrorKind>(slot.size() > 1 ? slot[1] : 0);
-    return fmt::format("{}: {}", error_type_name(kind),
-                       kind == ErrorKind::aborted ? std::string(kAbortedQueuedText)
-                                                  : std::string(slot.substr(2)));
-  }
-  try {
-    Reader r(slot.data(), slot.size());
-    for (std::uint32_t i = 0; i < rec.nitems; ++i) {
-      auto status = static_cast<ItemStatus>(r.u8());
-      Reader item = r.sub(r.u32());
-      if (status == ItemStatus::ok) continue;
-      ErrorItem err = read_error_item(item);
-      return fmt::format("{}: {}", err.ename, err.evalue);
-    }
-  } catch (const std::exception&) {
-  }
-  return "mpiply::MessageDecodeError: the result did not decode";
-}
-
-std::shared_ptr<ResultStateBase> ClientCore::hub_state_locked(
+std::shared_ptr<ResultStateBase> HubQueries::hub_state_locked(
     const std::shared_ptr<ClientCore>& self, const std::vector<MsgId>& ids,
     const std::type_info* type, const char* what) {
   if (ids.empty())
@@ -157,12 +107,12 @@ std::shared_ptr<ResultStateBase> ClientCore::hub_state_locked(
   std::size_t nitems = 0;
   for (MsgId id : ids) {
     const TaskRecord& rec = known_record_locked(id, what);
-    if ((rec.hub & kValuesPurged) && finished(rec))
+    if ((rec.hub & kValuesPurged) && TaskTable::finished(rec))
       throw UsageError(fmt::format("{}: the values of msg id {} ('{}') were purged "
                                    "(purge_local_results / purge_results); its metadata is still "
                                    "in the hub",
-                                   what, id, function_name(fn_id_locked(id))));
-    Submission& sub = store_.submission(id);
+                                   what, id, function_name(table_.fn_id_locked(id))));
+    Submission& sub = table_.store().submission(id);
     if (type && sub.type && *sub.type != *type)
       throw UsageError(fmt::format("{}: msg id {} ('{}') holds values of type {}, not {}; ask for "
                                    "get_result<{}>",
@@ -172,7 +122,7 @@ std::shared_ptr<ResultStateBase> ClientCore::hub_state_locked(
       throw UsageError(fmt::format("{}: msg ids {} ('{}') and {} ('{}') come from different kinds "
                                    "of task (e.g. a pull and an apply); ask for them separately",
                                    what, ids.front(), first->fname, id, sub.fname));
-    if (!first) first = &store_.submission(id);
+    if (!first) first = &table_.store().submission(id);
     nitems += rec.nitems;
   }
   if (!first->make)
@@ -185,33 +135,33 @@ std::shared_ptr<ResultStateBase> ClientCore::hub_state_locked(
   // stamps are carried over to the steady clock once, here.
   std::int64_t earliest = 0;
   for (MsgId id : ids)
-    if (std::int64_t s = submitted_locked(id); s && (!earliest || s < earliest)) earliest = s;
+    if (std::int64_t s = table_.submitted_locked(id); s && (!earliest || s < earliest)) earliest = s;
   if (earliest) st->submitted_steady_ns = steady_ns() - (now_ns() - earliest);
   st->ntasks = static_cast<std::uint32_t>(ids.size());
   st->first_msg = ids.front();
   st->msg_list = ids;
   std::size_t base = 0;
   for (MsgId id : ids) {
-    const TaskRecord& rec = record(id);
+    const TaskRecord& rec = table_.record(id);
     st->item_base.push_back(base);
-    if (finished(rec))
-      replay_locked(st.get(), base, rec, id);
+    if (TaskTable::finished(rec))
+      results_.replay_locked(st.get(), base, rec, id);
     else
-      store_.follow(id, {st, base});
+      table_.store().follow(id, {st, base});
     base += rec.nitems;
   }
   return st;
 }
 
-std::map<MsgId, StoredResult> ClientCore::results_locked(const std::shared_ptr<ClientCore>& self,
+std::map<MsgId, StoredResult> HubQueries::results_locked(const std::shared_ptr<ClientCore>& self,
                                                          const std::vector<MsgId>& ids,
                                                          bool skip_taken) {
   std::map<MsgId, StoredResult> out;
   for (MsgId id : ids) {
-    const TaskRecord& rec = record(id);
-    if (!finished(rec) || (rec.hub & (kValuesPurged | kRecordPurged))) continue;
-    if (skip_taken && taken_locked(id)) continue;
-    const Submission& sub = store_.submission(id);
+    const TaskRecord& rec = table_.record(id);
+    if (!TaskTable::finished(rec) || (rec.hub & (kValuesPurged | kRecordPurged))) continue;
+    if (skip_taken && table_.taken_locked(id)) continue;
+    const Submission& sub = table_.store().submission(id);
     out.emplace(id, StoredResult(self, id, rec.status, sub.fname,
                                  sub.type ? demangle(sub.type->name()) : std::string(),
                                  rec.nitems));
@@ -219,44 +169,35 @@ std::map<MsgId, StoredResult> ClientCore::results_locked(const std::shared_ptr<C
   return out;
 }
 
-void ClientCore::mark_taken_locked(const ResultStateBase& st) {
-  for (std::uint32_t k = 0; k < st.ntasks; ++k) {
-    MsgId id = st.msg(k);
-    if (id < base_) continue;
-    if (id - base_ >= taken_.size()) taken_.resize(id - base_ + 1, false);
-    taken_[id - base_] = true;
-  }
-}
-
-QueueStatus ClientCore::queue_status_locked(const std::vector<int>& targets, bool verbose) const {
+QueueStatus HubQueries::queue_status_locked(const std::vector<int>& targets, bool verbose) const {
   QueueStatus q;
-  std::vector<char> wanted(engines_.size(), targets.empty() ? 1 : 0);
+  std::vector<char> wanted(roster_.num_engines(), targets.empty() ? 1 : 0);
   for (int t : targets) {
-    if (t < 0 || static_cast<std::size_t>(t) >= engines_.size())
+    if (t < 0 || static_cast<std::size_t>(t) >= roster_.num_engines())
       throw UsageError(fmt::format("queue_status: engine {} does not exist (engines 0..{})", t,
-                                   engines_.size() - 1));
+                                   roster_.num_engines() - 1));
     wanted[static_cast<std::size_t>(t)] = 1;
   }
-  for (std::size_t e = 0; e < engines_.size(); ++e)
+  for (std::size_t e = 0; e < roster_.num_engines(); ++e)
     if (wanted[e]) q.engines[static_cast<int>(e)];
   auto add = [&](std::size_t& n, std::vector<MsgId>& v, MsgId id) {
     ++n;
     if (verbose) v.push_back(id);
   };
   // Direct tasks waiting on rank 0 for their engine.
-  std::vector<char> direct(next_msg_locked() - base_, 0);
-  for (std::size_t e = 0; e < slots_.size(); ++e)
-    for (const auto& [src, t] : slots_[e].direct) {
+  std::vector<char> direct(table_.next_msg_locked() - table_.base_locked(), 0);
+  for (std::size_t e = 0; e < links_.slots().size(); ++e)
+    for (const auto& [src, t] : links_.slots()[e].direct) {
       MsgId id = src->first_msg + t;
-      if (record(id).status != TaskStatus::queued) continue;
-      direct[id - base_] = 1;
+      if (table_.record(id).status != TaskStatus::queued) continue;
+      direct[id - table_.base_locked()] = 1;
       if (wanted[e]) add(q.engines[static_cast<int>(e)].queued, q.engines[static_cast<int>(e)].queued_ids, id);
     }
-  for (MsgId id = base_; id < next_msg_locked(); ++id) {
-    const TaskRecord& r = record(id);
+  for (MsgId id = table_.base_locked(); id < table_.next_msg_locked(); ++id) {
+    const TaskRecord& r = table_.record(id);
     if (r.hub & kRecordPurged) continue;
     if (r.status == TaskStatus::queued) {
-      if (!direct[id - base_]) add(q.unassigned, q.unassigned_ids, id);
+      if (!direct[id - table_.base_locked()]) add(q.unassigned, q.unassigned_ids, id);
       continue;
     }
     if (r.engine < 0 || !wanted[static_cast<std::size_t>(r.engine)]) continue;
@@ -269,54 +210,54 @@ QueueStatus ClientCore::queue_status_locked(const std::vector<int>& targets, boo
   return q;
 }
 
-void ClientCore::purge_locked(const Jobs& jobs, const std::vector<int>& targets, bool local,
+void HubQueries::purge_locked(const Jobs& jobs, const std::vector<int>& targets, bool local,
                               bool hub, const char* what) {
   if (jobs.empty() && targets.empty())
     throw UsageError(fmt::format("{}: say what to purge: msg ids, results, mpiply::all, or "
                                  "engine ids as targets",
                                  what));
   for (int t : targets)
-    if (t < 0 || static_cast<std::size_t>(t) >= engines_.size())
+    if (t < 0 || static_cast<std::size_t>(t) >= roster_.num_engines())
       throw UsageError(fmt::format("{}: engine {} does not exist (engines 0..{})", what, t,
-                                   engines_.size() - 1));
+                                   roster_.num_engines() - 1));
   std::vector<MsgId> ids;
   bool all = jobs.all();
   if (!jobs.empty()) {
     ids = resolve_locked(jobs, what);
     if (!all)
       for (MsgId id : ids)
-        if (!finished(record(id)))
+        if (!TaskTable::finished(table_.record(id)))
           throw UsageError(fmt::format("{}: msg id {} is still {}; wait for it (or abort it) "
                                        "before purging it. Nothing was purged",
-                                       what, id, to_string(record(id).status)));
+                                       what, id, to_string(table_.record(id).status)));
   }
   if (!targets.empty()) {
     // Every finished task that ran on these engines.
-    for (MsgId id = base_; id < next_msg_locked(); ++id) {
-      const TaskRecord& r = record(id);
-      if (!(r.hub & kRecordPurged) && finished(r) &&
+    for (MsgId id = table_.base_locked(); id < table_.next_msg_locked(); ++id) {
+      const TaskRecord& r = table_.record(id);
+      if (!(r.hub & kRecordPurged) && TaskTable::finished(r) &&
           std::find(targets.begin(), targets.end(), r.engine) != targets.end())
         ids.push_back(id);
     }
   }
   for (MsgId id : ids) {
-    TaskRecord& r = record(id);
-    if (!finished(r)) continue;  // "all" leaves outstanding tasks alone
+    TaskRecord& r = table_.record(id);
+    if (!TaskTable::finished(r)) continue;  // "all" leaves outstanding tasks alone
     if (r.hub & kRecordPurged) continue;  // named twice
     if ((local || hub) && !(r.hub & kValuesPurged)) {
-      store_.drop(id - base_);
+      table_.store().drop(id - table_.base_locked());
       r.hub |= kValuesPurged;
-      Submission& sub = store_.submission(id);
+      Submission& sub = table_.store().submission(id);
       if (--sub.kept == 0) sub.src.reset();
     }
-    if (hub) release_record_locked(id, false);  // record, slot and what is kept beside it
+    if (hub) cap_.release_record_locked(id, false);  // record, slot and what is kept beside it
   }
 #ifdef __GLIBC__
   malloc_trim(0);  // freed values go back to the system, not only to malloc's free lists
 #endif
 }
 
-std::shared_ptr<TaskSource> ClientCore::resubmit_source_locked(
+std::shared_ptr<TaskSource> HubQueries::resubmit_source_locked(
     const std::shared_ptr<ClientCore>& self, const std::vector<MsgId>& ids,
     const std::type_info* type) {
   if (ids.empty()) throw UsageError("resubmit: no msg ids given");
@@ -327,7 +268,7 @@ std::shared_ptr<TaskSource> ClientCore::resubmit_source_locked(
     // A task still queued or running may run again too (ipyparallel allows it): its arguments
     // are kept until it is purged, and the new task is independent of the old one.
     const TaskRecord& rec = known_record_locked(id, "resubmit");
-    Submission& sub = store_.submission(id);
+    Submission& sub = table_.store().submission(id);
     if (sub.fn_id == 0)
       throw UsageError(fmt::format("resubmit: msg id {} is a '{}', not a function call; only "
                                    "calls can be resubmitted",
@@ -369,6 +310,55 @@ std::shared_ptr<TaskSource> ClientCore::resubmit_source_locked(
   st->factory = first->make;
   src->state = st;
   return src;
+}
+
+TaskMetadata HubQueries::metadata_locked(MsgId id) const {
+  const TaskRecord& r = known_record_locked(id, "metadata");
+  TaskMetadata m;
+  m.msg_id = id;
+  m.run = db_.on() ? db_.db_locked()->run_id() : 0;
+  m.engine_id = r.engine;
+  m.status = r.status;
+  // A push, pull, scatter, gather or clear calls no registered function: it is named by what it
+  // does (its submission's name).
+  std::uint64_t fn = table_.fn_id_locked(id);
+  m.function = fn != 0 ? function_name(fn) : table_.store().submission(id).fname;
+  m.items = r.nitems;
+  auto tp = [](std::int64_t ns) -> std::optional<TimePoint> {
+    if (ns == 0) return std::nullopt;
+    return to_time_point(ns);
+  };
+  TaskTimes t = table_.records().times(r);
+  m.submitted = tp(table_.submitted_locked(id));
+  m.started = tp(t.started);
+  m.completed = tp(t.completed);
+  m.received = tp(t.received);
+  if (r.engine >= 0) {
+    const EngineInfo& info = roster_.engine_info(r.engine);
+    m.rank = info.rank;
+    m.hostname = info.hostname;
+    m.pid = info.pid;
+  }
+  m.thread = r.thread;
+  m.reused = (r.hub & kReused) != 0;
+  sched_.fill_metadata(id, m);
+  m.error = results_.first_error_locked(id);
+  if (auto it = table_.outputs().find(id); it != table_.outputs().end()) {
+    m.stdout = it->second.out;
+    m.stderr = it->second.err;
+  }
+  m.usage = table_.usage().get(id - table_.base_locked());
+  return m;
+}
+
+std::vector<TaskMetadata> HubQueries::db_query_locked(const Query& q) {
+  std::vector<TaskMetadata> out;
+  for (MsgId id = table_.base_locked(); id < table_.next_msg_locked(); ++id) {
+    if (table_.record(id).hub & kRecordPurged) continue;
+    TaskMetadata m = metadata_locked(id);
+    if (matches(q, m)) out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace mpiply::detail

@@ -10,23 +10,18 @@
 #include <mpiply/detail/bytes.hpp>
 #include <mpiply/detail/wire.hpp>
 
-#include "client/client_core.hpp"
+#include "client/result_handler.hpp"
 #include "support/mpi_check.hpp"
 
 namespace mpiply::detail {
 
-void with_client_lock(ClientCore& core, void (*f)(void*), void* arg) {
-  std::lock_guard lk(core.mu);
-  f(arg);
-}
-
-bool ClientCore::take_payload_locked(int e, TaskRecord& rec, MsgId id, std::uint64_t bytes) {
+bool ResultHandler::take_payload_locked(int e, TaskRecord& rec, MsgId id, std::uint64_t bytes) {
   // Only an engine rank sends payloads, and only for a pull_into: anything else is a corrupt
   // header, and nothing is received (no message follows it).
   // The submission's result state, while this task has not delivered to it yet.
   ResultStateBase* state =
-      (rec.hub & kStateTaken) ? nullptr : store_.submission(id).state.get();
-  if (inline_ || e == local_id_ || !state || !state->takes_payload()) {
+      (rec.hub & kStateTaken) ? nullptr : table_.store().submission(id).state.get();
+  if (roster_.inline_mode() || e == roster_.local_id() || !state || !state->takes_payload()) {
     fail_items_locked(rec, id, ErrorKind::decode,
                       fmt::format("engine {} sent a malformed result for msg {}: it announces a "
                                   "{}-byte payload, which this task did not ask for; nothing was "
@@ -50,7 +45,7 @@ bool ClientCore::take_payload_locked(int e, TaskRecord& rec, MsgId id, std::uint
       dropped.resize(len);
       to = dropped.data();
     }
-    mpi_check(MPI_Recv(to, static_cast<int>(len), MPI_BYTE, e + 1, kTagPayload, comm_,
+    mpi_check(MPI_Recv(to, static_cast<int>(len), MPI_BYTE, e + 1, kTagPayload, roster_.comm(),
                        MPI_STATUS_IGNORE),
               "MPI_Recv");
   }

@@ -3,20 +3,20 @@
 // AsyncResult holds any more, as Dask forgets the tasks of released futures. A culled task's
 // values went to its AsyncResult when it finished; only the hub's copy (get_result by msg id,
 // metadata, db_query) goes, and with the task database on it stays readable from the file.
+#include <algorithm>
 #include <malloc.h>
 
-#include "client/client_core.hpp"
-#include "runtime/settings.hpp"
+#include "client/hub_cap.hpp"
 
 namespace mpiply::detail {
 
-void ClientCore::release_record_locked(MsgId id, bool culled) {
-  std::size_t i = id - base_;
-  TaskRecord& r = record(id);
+void HubCap::release_record_locked(MsgId id, bool culled) {
+  std::size_t i = id - table_.base_locked();
+  TaskRecord& r = table_.record(id);
   if (!(r.hub & kValuesPurged)) {
-    store_.drop(i);
+    table_.store().drop(i);
     r.hub |= kValuesPurged;
-    Submission& sub = store_.submission(id);
+    Submission& sub = table_.store().submission(id);
     if (--sub.kept == 0) sub.src.reset();
   }
   sched_.forget(id);  // its per-task entry (flags, attempts)
@@ -25,12 +25,12 @@ void ClientCore::release_record_locked(MsgId id, bool culled) {
     r.hub |= kCulled;
     ++culled_;
   }
-  if (!outputs_.empty()) outputs_.erase(id);
-  usage_.release(i);
+  if (!table_.outputs().empty()) table_.outputs().erase(id);
+  table_.usage().release(i);
   live_.forget(id);
-  store_.release_task(id);
-  --hub_finished_;
-  records_.release(i);  // last: its block may go with it
+  table_.store().release_task(id);
+  --finished_;
+  table_.records().release(i);  // last: its block may go with it
 }
 
 // Oldest first, from the first msg id still in the hub. A task still outstanding is passed
@@ -38,26 +38,26 @@ void ClientCore::release_record_locked(MsgId id, bool culled) {
 // passed over whole. When that leaves more than the cap (the user holds many results), the
 // next look waits for a share of the cap more tasks to finish, so that passing over the held
 // ones again costs little per task.
-void ClientCore::cull_locked() {
-  const MsgId end = next_msg_locked();
-  const std::size_t blocks_before = records_.blocks_held();
-  MsgId id = cull_from_ < base_ ? base_ : cull_from_;
+void HubCap::cull_locked() {
+  const MsgId end = table_.next_msg_locked();
+  const std::size_t blocks_before = table_.records().blocks_held();
+  MsgId id = cull_from_ < table_.base_locked() ? table_.base_locked() : cull_from_;
   bool prefix_gone = true;  // every msg id before id is out of the hub
-  while (hub_finished_ > hub_keep_ && id < end) {
-    std::size_t i = id - base_;
-    if (!records_.present(i)) {  // a freed block: all of it is gone
-      id = base_ + ((i >> RecordTable::kBlockShift) + 1) * RecordTable::kBlock;
+  while (finished_ > keep_ && id < end) {
+    std::size_t i = id - table_.base_locked();
+    if (!table_.records().present(i)) {  // a freed block: all of it is gone
+      id = table_.base_locked() + ((i >> RecordTable::kBlockShift) + 1) * RecordTable::kBlock;
       if (prefix_gone) cull_from_ = std::min(id, end);
       continue;
     }
-    TaskRecord& r = record(id);
+    TaskRecord& r = table_.record(id);
     if (r.hub & kRecordPurged) {
       ++id;
-    } else if (!finished(r)) {
+    } else if (!TaskTable::finished(r)) {
       prefix_gone = false;
       ++id;
     } else {
-      const Submission& sub = store_.submission(id);
+      const Submission& sub = table_.store().submission(id);
       if (sub.state || !sub.watch.expired()) {
         prefix_gone = false;
         id = sub.first + sub.ntasks;
@@ -68,10 +68,10 @@ void ClientCore::cull_locked() {
     }
     if (prefix_gone) cull_from_ = id;
   }
-  const std::uint64_t slack = std::max<std::uint64_t>(hub_keep_ / 16, 64);
-  cull_at_ = hub_finished_ <= hub_keep_ ? hub_keep_ : hub_finished_ + slack;
+  const std::uint64_t slack = std::max<std::uint64_t>(keep_ / 16, 64);
+  cull_at_ = finished_ <= keep_ ? keep_ : finished_ + slack;
 #ifdef __GLIBC__
-  if (records_.blocks_held() < blocks_before) malloc_trim(0);  // freed blocks go to the system
+  if (table_.records().blocks_held() < blocks_before) malloc_trim(0);  // freed blocks go to the system
 #endif
 }
 

@@ -1,7 +1,7 @@
 // Rank 0's use of the task database (docs/database.md, "Integration"): every finished task is
 // appended as its result is handled, and at dispatch a task an earlier run finished successfully
 // is filled from its stored result bytes, through the same code as a live result, instead of
-// being sent. Nothing here runs without MPIPLY_DB: each hook in client_core.cpp tests db_ first.
+// being sent. Nothing here runs without MPIPLY_DB: each hook tests on() first (db_recorder.hpp).
 #include <cstring>
 
 #include <fmt/format.h>
@@ -12,18 +12,19 @@
 #include <mpiply/run.hpp>
 
 #include "runtime/build_id.hpp"
-#include "client/client_core.hpp"
+#include "client/db_recorder.hpp"
+#include "client/result_handler.hpp"
 #include "support/clock.hpp"
 #include "runtime/drain.hpp"
 #include "wire/result_codec.hpp"
 
 namespace mpiply::detail {
 
-void ClientCore::attach_db(std::shared_ptr<TaskDb> db, bool resume, bool any_build) {
-  std::lock_guard lk(mu);
+void DbRecorder::attach(std::shared_ptr<TaskDb> db, bool resume, bool any_build) {
+  std::lock_guard lk(mu_);
   db_ = std::move(db);
-  db_resume_ = resume;
-  db_any_build_ = any_build;
+  resume_ = resume;
+  any_build_ = any_build;
   // A drain keeps everything finished: flush the pending batch before the process ends. The
   // database is thread-safe on its own, so the watchdog may run this while rank 0 holds mu.
   on_drain([weak = std::weak_ptr<TaskDb>(db_)] {
@@ -31,14 +32,14 @@ void ClientCore::attach_db(std::shared_ptr<TaskDb> db, bool resume, bool any_bui
   });
 }
 
-std::string ClientCore::close_db() {
+std::string DbRecorder::close() {
   std::shared_ptr<TaskDb> db;
   std::uint64_t reused = 0, malformed = 0;
   {
-    std::lock_guard lk(mu);
+    std::lock_guard lk(mu_);
     db = std::move(db_);
-    reused = db_reused_;
-    malformed = db_malformed_;
+    reused = reused_;
+    malformed = malformed_;
   }
   if (!db) return {};
   TaskDbStats st = db->stats();
@@ -55,10 +56,10 @@ std::string ClientCore::close_db() {
   return line;
 }
 
-int ClientCore::db_exit_code(int code) {
+int DbRecorder::exit_code(int code) {
   std::shared_ptr<TaskDb> db;
   {
-    std::lock_guard lk(mu);
+    std::lock_guard lk(mu_);
     db = db_;
   }
   if (!db) return code;
@@ -71,9 +72,9 @@ int ClientCore::db_exit_code(int code) {
   return code;
 }
 
-const ClientCore::DbFunction& ClientCore::db_function_locked(std::uint64_t fn_id) {
-  auto it = db_functions_.find(fn_id);
-  if (it != db_functions_.end()) return it->second;
+const DbRecorder::DbFunction& DbRecorder::function_locked(std::uint64_t fn_id) {
+  auto it = functions_.find(fn_id);
+  if (it != functions_.end()) return it->second;
   const FunctionEntry* fe = find_by_id(fn_id);
   std::string name = fe ? fe->name : std::string();
   // A version given at registration stands for the function's code across rebuilds; otherwise
@@ -81,42 +82,42 @@ const ClientCore::DbFunction& ClientCore::db_function_locked(std::uint64_t fn_id
   std::string code = fe && !fe->version.empty() ? "version:" + fe->version
                                                 : "build:" + build_id().hex;
   DbFunction f{name, KeyHasher(name), fe && fe->collective, std::move(code)};
-  return db_functions_.emplace(fn_id, std::move(f)).first->second;
+  return functions_.emplace(fn_id, std::move(f)).first->second;
 }
 
-bool ClientCore::db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord& rec,
+bool DbRecorder::reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord& rec,
                                  MsgId id, std::span<const char> msg, ResumeKey& key) {
   if (msg.size() < sizeof(TaskHeader) || static_cast<Kind>(msg[0]) != Kind::call) return false;
-  const DbFunction& fn = db_function_locked(src->fn_id);
+  const DbFunction& fn = function_locked(src->fn_id);
   key = resume_key(fn.seed, task_arguments(msg));
   // A Reference argument is keyed by its name, not the value the engine holds under it; a
   // collective call must run on every engine; a task sent to a chosen engine (DirectView, an
   // engine's view) is about that engine, whose state the key does not see. None is reused.
   // A team member's value depends on its team, which the key does not see either.
-  if (!db_resume_ || fn.collective || src->has_references || !src->targets.empty() || src->team ||
+  if (!resume_ || fn.collective || src->has_references || !src->targets.empty() || src->team ||
       db_->reusable() == 0)
     return false;
-  std::optional<Reusable> hit = db_->lookup(fn.name, key, fn.code, db_any_build_);
+  std::optional<Reusable> hit = db_->lookup(fn.name, key, fn.code, any_build_);
   if (!hit || hit->items != rec.nitems) return false;
   ResultHeader h{};
   h.msg_id = id;
   h.nitems = rec.nitems;
-  db_scratch_.clear();
-  char* p = db_scratch_.grow(sizeof h + hit->result.size());
+  scratch_.clear();
+  char* p = scratch_.grow(sizeof h + hit->result.size());
   std::memcpy(p, &h, sizeof h);
   std::memcpy(p + sizeof h, hit->result.data(), hit->result.size());
   ResultHeader checked{};
-  if (!check_result(p, db_scratch_.size(), id, rec.nitems, checked).empty()) {
+  if (!check_result(p, scratch_.size(), id, rec.nitems, checked).empty()) {
     // Stored as it arrived and intact, but not a result of this call: it runs again.
-    ++db_malformed_;
+    ++malformed_;
     return false;
   }
   std::int64_t now = now_ns();
   rec.engine = -1;
-  records_.set_received(rec, now);
+  table_.records().set_received(rec, now);
   rec.hub |= kReused;
-  ++db_reused_;
-  store_items_locked(rec, -1, id, Reader(p + sizeof h, db_scratch_.size() - sizeof h));
+  ++reused_;
+  results_.store_items_locked(rec, -1, id, Reader(p + sizeof h, scratch_.size() - sizeof h));
   TaskRow row;
   row.msg_id = id;
   row.function = fn.name;
@@ -124,41 +125,41 @@ bool ClientCore::db_reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRec
   row.code = fn.code;
   row.status = rec.status;
   row.reused = true;
-  row.submitted = submitted_locked(id);
+  row.submitted = table_.submitted_locked(id);
   row.received = now;
   row.items = rec.nitems;
   db_->append(row);
   return true;
 }
 
-void ClientCore::db_append_locked(const TaskRecord& rec, MsgId id, const ResumeKey& key,
+void DbRecorder::append_locked(const TaskRecord& rec, MsgId id, const ResumeKey& key,
                                   std::span<const char> result, std::string_view error) {
   if (rec.hub & kReused) return;  // appended when it was filled
   TaskRow row;
   row.msg_id = id;
-  std::uint64_t fn_id = fn_id_locked(id);
-  const DbFunction& fn = db_function_locked(fn_id);
+  std::uint64_t fn_id = table_.fn_id_locked(id);
+  const DbFunction& fn = function_locked(fn_id);
   // A push, pull, scatter... is recorded under its submission's name, as its metadata names it.
-  row.function = fn_id != 0 ? fn.name : store_.submission(id).fname;
+  row.function = fn_id != 0 ? fn.name : table_.store().submission(id).fname;
   row.code = fn.code;
   row.key = key;
   row.status = rec.status;
-  TaskTimes t = records_.times(rec);
-  row.submitted = submitted_locked(id);
+  TaskTimes t = table_.records().times(rec);
+  row.submitted = table_.submitted_locked(id);
   row.started = t.started;
   row.completed = t.completed;
   row.received = t.received;
   row.engine = rec.engine;
   row.thread = rec.thread;
   if (rec.engine >= 0) {
-    const EngineInfo& info = engines_[static_cast<std::size_t>(rec.engine)];
+    const EngineInfo& info = roster_.engine_info(rec.engine);
     row.hostname = info.hostname;
     row.pid = info.pid;
   }
   row.items = rec.nitems;
   std::string first_error;
   if (error.empty() && rec.status != TaskStatus::ok) {
-    first_error = first_error_locked(id);
+    first_error = results_.first_error_locked(id);
     error = first_error;
   }
   row.error = error;

@@ -1,0 +1,170 @@
+// Rank 0's dispatch (dispatcher.hpp): submissions queued, and queued tasks sent to the
+// least-loaded engine with room, to their own engine (direct), or where the scheduler placed them.
+#include "client/dispatcher.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <mpiply/detail/registry.hpp>
+#include <mpiply/detail/scheduling.hpp>
+#include <mpiply/detail/sources.hpp>
+#include <mpiply/detail/wire.hpp>
+
+#include "client/db_recorder.hpp"
+#include "client/result_handler.hpp"
+#include "client/task_aborts.hpp"
+#include "runtime/drain.hpp"
+#include "support/clock.hpp"
+
+namespace mpiply::detail {
+
+Dispatcher::Dispatcher(const EngineRoster& roster, TaskTable& table, Scheduler& sched,
+                       EngineLinks& links, ResultHandler& results, DbRecorder& db,
+                       TaskAborts& aborts)
+    : roster_(roster), table_(table), sched_(sched), links_(links), results_(results), db_(db),
+      aborts_(aborts) {}
+
+void Dispatcher::enqueue_locked(const std::shared_ptr<TaskSource>& src) {
+  if (src->targets.empty()) {
+    (src->candidates.empty() ? lb_ : lb_subset_).push_back(src);
+  } else {
+    for (std::uint32_t t = 0; t < src->ntasks; ++t) {
+      int e = src->targets[t];
+      links_.slot(e).direct.emplace_back(src, t);
+      list_direct_locked(e);
+    }
+  }
+}
+
+void Dispatcher::fail_queued_locked(MsgId id, ErrorKind kind, const std::string& why) {
+  --queued_;
+  results_.fail_items_locked(table_.record(id), id, kind, why);
+}
+
+int Dispatcher::least_loaded_locked() { return sched_.next_plain(); }
+
+void Dispatcher::list_direct_locked(int e) {
+  EngineSlot& s = links_.slots()[static_cast<std::size_t>(e)];
+  if (s.direct_listed) return;
+  s.direct_listed = true;
+  direct_ready_.push_back(e);
+}
+
+// Only engines listed since the last pass are looked at: those given direct tasks, and those
+// with direct tasks that just returned a result (room again).
+void Dispatcher::dispatch_direct_locked() {
+  std::vector<int> engines;
+  engines.swap(direct_ready_);
+  for (int e : engines) {
+    EngineSlot& s = links_.slots()[static_cast<std::size_t>(e)];
+    while (!s.direct.empty() && s.count < static_cast<unsigned>(roster_.hwm())) {
+      auto [src, t] = std::move(s.direct.front());
+      s.direct.pop_front();
+      send_task_locked(e, src, t);
+    }
+    s.direct_listed = false;  // full or empty: a result lists it again if it has tasks left
+  }
+  if (direct_ready_.empty()) {
+    engines.clear();
+    direct_ready_.swap(engines);  // keep the capacity
+  }
+}
+
+int Dispatcher::least_loaded_of_locked(const std::vector<int>& candidates) const {
+  int best = -1;
+  unsigned best_count = static_cast<unsigned>(roster_.hwm());
+  for (int e : candidates) {
+    unsigned c = links_.slots()[static_cast<std::size_t>(e)].count;
+    if (c < best_count) {
+      best = e;
+      best_count = c;
+    }
+  }
+  return best;
+}
+
+// A source whose engines are all full is passed over, not waited on: a later source with other
+// candidates still gets its turn (no head-of-line blocking).
+void Dispatcher::dispatch_subsets_locked() {
+  for (auto it = lb_subset_.begin(); it != lb_subset_.end();) {
+    std::shared_ptr<TaskSource> src = *it;
+    int e;
+    auto pick = [&] {
+      return sched_.plain_fast() ? least_loaded_of_locked(src->candidates)
+                                 : sched_.pick_plain(src->candidates);
+    };
+    while (src->next < src->ntasks && (e = pick()) >= 0)
+      send_task_locked(e, src, src->next++);
+    it = src->next == src->ntasks ? lb_subset_.erase(it) : std::next(it);
+  }
+}
+
+void Dispatcher::dispatch_locked() {
+  if (queued_ == 0) return;
+  if (drain_requested()) return aborts_.drain_locked();  // drain hook: no queued task starts
+  if (!lb_subset_.empty()) dispatch_subsets_locked();
+  if (!direct_ready_.empty()) dispatch_direct_locked();
+  if (sched_.busy()) sched_.dispatch(steady_ns());
+  bool fast = sched_.plain_fast();
+  while (!lb_.empty()) {
+    // drain hook: inline, between tasks
+    if (roster_.inline_mode() && drain_requested()) return aborts_.drain_locked();
+    int e = fast ? least_loaded_locked() : sched_.pick_plain({});
+    if (e < 0) break;
+    std::shared_ptr<TaskSource> src = lb_.front();
+    std::uint32_t t = src->next++;
+    if (src->next == src->ntasks) lb_.pop_front();
+    send_task_locked(e, src, t);
+  }
+}
+
+void Dispatcher::send_task_locked(int e, const std::shared_ptr<TaskSource>& src, std::uint32_t t,
+                                  Grant grant, std::span<const int> team) {
+  EngineSlot& s = links_.slot(e);
+  InFlight& f = s.ring[(s.head + s.count) % s.ring.size()];
+  MsgId id = src->first_msg + t;
+  TaskRecord& rec = table_.record(id);
+  if (rec.status == TaskStatus::aborted) return;  // aborted while queued (task_aborts.cpp)
+  --queued_;
+  std::vector<Segment> segs;
+  std::span<const char> msg;
+  try {
+    msg = src->encode(t, f.scratch, segs);
+  } catch (const std::exception& ex) {
+    rec.engine = e;
+    results_.fail_items_locked(rec, id, ErrorKind::encode,
+                      fmt::format("could not encode the task's arguments: {}", ex.what()));
+    return;
+  }
+  if (msg.size() > max_message_bytes()) {
+    rec.engine = e;
+    results_.fail_items_locked(rec, id, ErrorKind::message_too_large,
+                      fmt::format("the task's message is {} bytes, over the {}-byte limit of one "
+                                  "MPI message; push large arrays to the engines once "
+                                  "(DirectView::push) and pass a Reference instead",
+                                  msg.size(), max_message_bytes()));
+    return;
+  }
+  ResumeKey key;
+  if (db_.on() && db_.reuse_locked(src, rec, id, msg, key)) return;  // an earlier run finished it
+  {
+    // What the scheduler gave it (zero for a task without claims), for task_resources() on the
+    // engine. Written on every send: a one-task source's buffer is sent again on a retry.
+    auto* m = const_cast<char*>(msg.data());
+    std::memcpy(m + offsetof(TaskHeader, cores), &grant.cores, sizeof grant.cores);
+    std::memcpy(m + offsetof(TaskHeader, gpu_mask), &grant.gpu_mask, sizeof grant.gpu_mask);
+  }
+  if (!team.empty()) msg = with_team(msg, team, t % team.size(), f.team_msg);
+  ++s.count;
+  sched_.set_load(e, s.count);
+  ++inflight_;
+  f.msg = id;
+  f.key = key;
+  f.src = src;
+  rec.engine = e;
+  rec.status = TaskStatus::sent;
+  links_.transmit_locked(e, f, msg, segs);
+}
+
+}  // namespace mpiply::detail
