@@ -136,7 +136,7 @@ TEST_CASE("rank 0: a malformed result fails its task's items, and the job goes o
     fake_engine(comm, rank);
   } else {
     std::vector<d::EngineInfo> engines;
-    for (int r = 1; r < size; ++r) engines.push_back({r, "fake", 0});
+    for (int r = 1; r < size; ++r) engines.push_back({r, "fake", 0, {}});
     auto core = std::make_shared<d::ClientCore>(comm, engines, 4);
     mpiply::Client c = d::ClientFactory::make(core);
     auto e0 = c[0];
