@@ -59,5 +59,9 @@ if [ ${#missing[@]} -gt 0 ] || [ ${#missing_slurm[@]} -gt 0 ]; then
   fi
 fi
 
+packages_s=$SECONDS
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
+# For tools/test.sh's summary, and for anyone asking where set-up's time went.
+printf '%-32s %5d s\n' "packages" "$packages_s" "configure and build" $((SECONDS - packages_s)) \
+  | tee build/setup-times

@@ -32,6 +32,7 @@ summary() {
 trap summary EXIT
 
 phase "setup and build" bash tools/setup.sh
+while IFS= read -r line; do phases+=("    $line"); done <build/setup-times
 source tools/mpi-env.sh
 # Twice as many ranks at once as cores: most of a test's time is mpirun starting and ranks
 # waiting on each other, not computing; each MPI test counts its ranks against -j (PROCESSORS).
@@ -41,7 +42,12 @@ side_log=build/side-builds.log
 side_start=$SECONDS
 # setsid: its own process group, so that an early exit stops the compilers too (-w: its exit
 # status is the builds').
-setsid -w nice -n 19 bash -c 'bash tools/test-sanitizers.sh build && bash tools/test-fuzz.sh build' \
+# Each build's own time goes to build/side-times for the summary.
+side_times=build/side-times
+rm -f "$side_times"
+setsid -w nice -n 19 bash -c '
+  timed() { local s=$SECONDS; bash "tools/$2" build || return; printf "%-32s %5d s\n" "$1" $((SECONDS - s)) >>build/side-times; }
+  timed "sanitizer build (nice)" test-sanitizers.sh && timed "fuzz build (nice)" test-fuzz.sh' \
   >"$side_log" 2>&1 &
 side_pid=$!
 side_builds() {  # waits for the side builds; their whole time is kept for the summary
@@ -59,5 +65,8 @@ side_builds() {  # waits for the side builds; their whole time is kept for the s
 phase "tests (+ side builds, nice)" ctest --test-dir build --output-on-failure -j"$MPIPLY_TEST_JOBS" --timeout 300
 phase "side builds, after the tests" side_builds
 phases+=("$(printf '%-34s %5d s' "  (side builds in all, from start)" "$side_total")")
+if [ -f "$side_times" ]; then
+  while IFS= read -r line; do phases+=("    $line"); done <"$side_times"
+fi
 phase "sanitizer tests" bash tools/test-sanitizers.sh test
 phase "fuzz run" bash tools/test-fuzz.sh test   # libFuzzer on the message decoders
