@@ -256,7 +256,7 @@ TEST_CASE("a task that raised gives its resources back before it runs again",
 
 // Not a test (hidden: ctest never runs it): the scheduler's cost per placement of a task with a
 // resource request over 64 engines, for docs/resources.md. Run it by name:
-//   build/tests/test_scheduler_resources "[.bench]"
+//   build/tests/unit/test_scheduler_resources "[.bench]"
 TEST_CASE("bench: placements with resource requests on 64 engines", "[.bench]") {
   constexpr int kEngines = 64, kTasks = 200000;
   Recorder r(Scheme::leastload, kEngines, 8);

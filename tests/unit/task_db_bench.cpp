@@ -3,7 +3,7 @@
 // would at result arrival, then reopens the file and looks every task up as a resumed run would,
 // then runs db_query's scan over the file (rows streamed; peak memory measured around it).
 //
-//   build/tests/task_db_bench [tasks] [path]       (defaults: 1000000, a file under /tmp)
+//   build/tests/unit/task_db_bench [tasks] [path]       (defaults: 1000000, a file under /tmp)
 #include <time.h>
 
 #include <chrono>

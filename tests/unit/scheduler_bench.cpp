@@ -10,7 +10,7 @@
 // The figure is wall time per task for admit + dispatch + finish, so the difference is what the
 // resource requests cost per placement (docs/resources.md).
 //
-//   build/tests/scheduler_bench [tasks] [engines]     (defaults: 200000, 64)
+//   build/tests/unit/scheduler_bench [tasks] [engines]     (defaults: 200000, 64)
 #include <time.h>
 
 #include <cstdio>

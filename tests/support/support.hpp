@@ -1,6 +1,6 @@
 #pragma once
 // Shared by the Catch2 tests: run a client body in a fresh mpiply::run. MPI is set up once by
-// tests/main.cpp, so every TEST_CASE may start and stop mpiply as often as it likes; every rank
+// tests/support/main.cpp, so every TEST_CASE may start and stop mpiply as often as it likes; every rank
 // returns run's exit code, which the test then checks on every rank.
 #include <cstdlib>
 #include <numeric>
