@@ -122,7 +122,7 @@ TEST_CASE("a huge count of zero-size elements raises ValueDecodeError without al
 TEST_CASE("a corrupt length inside a Boost archive raises ValueDecodeError", "[codec]") {
   // Encode a record whose vector has a recognisable count, then overwrite that count inside the
   // archive (the outer blob length stays right). Boost's binary_iarchive resizes the vector to
-  // whatever it reads (DESIGN.md: "can allocate gigabytes from one bad length field"); mpiply
+  // whatever it reads (a bad length field alone can make it allocate gigabytes); mpiply
   // must reject it as ValueDecodeError without a large allocation.
   Record rec{"n", {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0}, {}};
   const Bytes good = encode(rec);
