@@ -2,10 +2,6 @@
 // a result, and the orderly shutdown that drains engines before stopping them.
 #include "client/client_core.hpp"
 
-#include "client/client_drain.hpp"
-
-#include <cstdio>
-
 #include <fmt/format.h>
 
 #include <mpiply/detail/registry.hpp>
@@ -14,6 +10,7 @@
 #include <mpiply/detail/wire.hpp>
 #include <mpiply/run.hpp>
 
+#include "client/client_drain.hpp"
 #include "support/backoff.hpp"
 #include "support/clock.hpp"
 #include "runtime/settings.hpp"
