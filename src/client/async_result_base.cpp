@@ -33,7 +33,7 @@ bool all_done(const void* ctx) {
 template <class Field>
 std::vector<TimePoint> stamps(const ResultStateBase& st, Field field) {
   auto& core = *st.core;
-  std::lock_guard lk(core.mu);
+  std::lock_guard lk(core.rank0().mu);
   std::vector<TimePoint> out;
   for (std::uint32_t k = 0; k < st.ntasks; ++k) {
     std::int64_t ns = field(core, st.msg(k));
@@ -45,7 +45,7 @@ std::vector<TimePoint> stamps(const ResultStateBase& st, Field field) {
 }  // namespace
 
 bool AsyncResultBase::ready() const {
-  std::lock_guard lk(st_->core->mu);
+  std::lock_guard lk(st_->core->rank0().mu);
   return st_->items_done == st_->nitems;
 }
 
@@ -62,7 +62,7 @@ void AsyncResultBase::require_ready_locked(const char* what) const {
 }
 
 bool AsyncResultBase::successful() const {
-  std::lock_guard lk(st_->core->mu);
+  std::lock_guard lk(st_->core->rank0().mu);
   require_ready_locked("successful");
   return st_->errors.empty();
 }
@@ -74,7 +74,7 @@ double AsyncResultBase::elapsed() const {
 }
 
 std::size_t AsyncResultBase::progress() const {
-  std::lock_guard lk(st_->core->mu);
+  std::lock_guard lk(st_->core->rank0().mu);
   return st_->items_done;
 }
 
@@ -82,11 +82,11 @@ std::size_t AsyncResultBase::size() const { return st_->nitems; }
 
 double AsyncResultBase::serial_time() const {
   auto& core = *st_->core;
-  std::lock_guard lk(core.mu);
+  std::lock_guard lk(core.rank0().mu);
   require_ready_locked("serial_time");
   std::int64_t sum = 0;
   for (std::uint32_t k = 0; k < st_->ntasks; ++k) {
-    detail::TaskTimes t = core.table().times_locked(st_->msg(k));
+    detail::TaskTimes t = core.rank0().table.times_locked(st_->msg(k));
     if (t.started && t.completed) sum += t.completed - t.started;
   }
   return static_cast<double>(sum) * 1e-9;
@@ -94,7 +94,7 @@ double AsyncResultBase::serial_time() const {
 
 double AsyncResultBase::wall_time() const {
   {
-    std::lock_guard lk(st_->core->mu);
+    std::lock_guard lk(st_->core->rank0().mu);
     require_ready_locked("wall_time");
   }
   auto sub = submitted();
@@ -106,14 +106,14 @@ double AsyncResultBase::wall_time() const {
 
 std::vector<TaskMetadata> AsyncResultBase::metadata() const {
   auto& core = *st_->core;
-  std::lock_guard lk(core.mu);
+  std::lock_guard lk(core.rank0().mu);
   std::vector<TaskMetadata> out;
   out.reserve(st_->ntasks);
   for (std::uint32_t k = 0; k < st_->ntasks; ++k) {
     MsgId id = st_->msg(k);
-    out.push_back(core.hub().metadata_locked(id));
+    out.push_back(core.rank0().hub.metadata_locked(id));
     // The first failing item of this task, for a quick look without catching.
-    const auto& r = core.table().record(id);
+    const auto& r = core.rank0().table.record(id);
     std::size_t first = st_->first_item_of(k, r.first_item);
     for (const auto& e : st_->errors) {
       if (e.index >= first && e.index < first + r.nitems) {
@@ -133,9 +133,9 @@ std::vector<MsgId> AsyncResultBase::msg_ids() const {
 
 bool AsyncResultBase::sent() const {
   if (st_->ntasks == 0) return true;
-  std::lock_guard lk(st_->core->mu);
+  std::lock_guard lk(st_->core->rank0().mu);
   for (std::uint32_t k = 0; k < st_->ntasks; ++k)
-    if (!st_->core->links().sent_locked(st_->msg(k))) return false;
+    if (!st_->core->rank0().links.sent_locked(st_->msg(k))) return false;
   return true;
 }
 
@@ -149,7 +149,7 @@ void AsyncResultBase::wait_for_send(std::optional<Seconds> timeout) const {
   auto pred = [](const void* ctx) {
     auto* st = static_cast<const ResultStateBase*>(ctx);
     for (std::uint32_t k = 0; k < st->ntasks; ++k)
-      if (!st->core->links().sent_locked(st->msg(k))) return false;
+      if (!st->core->rank0().links.sent_locked(st->msg(k))) return false;
     return true;
   };
   if (!st_->core->wait(pred, st_.get(), deadline_of(timeout)))
@@ -159,22 +159,22 @@ void AsyncResultBase::wait_for_send(std::optional<Seconds> timeout) const {
 
 std::vector<TimePoint> AsyncResultBase::submitted() const {
   return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
-    return c.table().submitted_locked(id);
+    return c.rank0().table.submitted_locked(id);
   });
 }
 std::vector<TimePoint> AsyncResultBase::started() const {
   return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
-    return c.table().times_locked(id).started;
+    return c.rank0().table.times_locked(id).started;
   });
 }
 std::vector<TimePoint> AsyncResultBase::completed() const {
   return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
-    return c.table().times_locked(id).completed;
+    return c.rank0().table.times_locked(id).completed;
   });
 }
 std::vector<TimePoint> AsyncResultBase::received() const {
   return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
-    return c.table().times_locked(id).received;
+    return c.rank0().table.times_locked(id).received;
   });
 }
 
@@ -201,7 +201,7 @@ void AsyncResultBase::require_value_type(const std::type_info& type, const char*
 
 void AsyncResultBase::take_locked() const {
   if (!st_->owner || st_->taken) return;
-  st_->core->table().mark_taken_locked(*st_);
+  st_->core->rank0().table.mark_taken_locked(*st_);
   st_->taken = true;
 }
 
@@ -212,7 +212,7 @@ void AsyncResultBase::wait_or_throw(std::optional<Seconds> timeout, bool composi
                                    st_->fname, st_->nitems - progress(), st_->nitems,
                                    timeout->count(), st_->msg(0),
                                    st_->msg(st_->ntasks - 1)));
-  std::lock_guard lk(st_->core->mu);
+  std::lock_guard lk(st_->core->rank0().mu);
   take_locked();
   if (st_->errors.empty()) return;
   if (!composite && st_->errors.size() == 1) st_->errors.front().error.raise();
@@ -223,12 +223,12 @@ void AsyncResultBase::wait_or_throw(std::optional<Seconds> timeout, bool composi
 
 std::vector<int> AsyncResultBase::item_engines_for_dict() const {
   auto& core = *st_->core;
-  std::lock_guard lk(core.mu);
+  std::lock_guard lk(core.rank0().mu);
   std::vector<int> engines(st_->nitems, -1);
   std::map<int, std::vector<MsgId>> per_engine;
   for (std::uint32_t k = 0; k < st_->ntasks; ++k) {
     MsgId id = st_->msg(k);
-    const auto& r = core.table().record(id);
+    const auto& r = core.rank0().table.record(id);
     per_engine[r.engine].push_back(id);
     if (r.nitems != 1)
       throw UsageError(fmt::format("get_dict: task {} carries {} map items; get_dict needs one "
@@ -257,7 +257,7 @@ void AsyncResultBase::wait_item(std::size_t i) const {
         return x->st->item_state[x->i] != ItemState::pending;
       },
       &ctx, std::nullopt);
-  std::lock_guard lk(st_->core->mu);
+  std::lock_guard lk(st_->core->rank0().mu);
   if (st_->item_state[i] == ItemState::error)
     for (const auto& e : st_->errors)
       if (e.index == i) e.error.raise();
@@ -274,7 +274,7 @@ std::size_t AsyncResultBase::wait_arrival(std::size_t pos) const {
         return x->st->arrival.size() > x->pos;
       },
       &ctx, std::nullopt);
-  std::lock_guard lk(st_->core->mu);
+  std::lock_guard lk(st_->core->rank0().mu);
   return st_->arrival[pos];
 }
 

@@ -38,10 +38,10 @@ std::vector<std::string> AsyncResultBase::outputs_of(const AsyncResultBase& ar, 
   out.reserve(md.size());
   for (TaskMetadata& m : md) out.push_back(std::move(stream == 0 ? m.stdout : m.stderr));
   auto& core = *ar.st_->core;
-  std::lock_guard lk(core.mu);
-  if (!core.live_locked().streaming()) return out;
+  std::lock_guard lk(core.rank0().mu);
+  if (!core.rank0().live.streaming()) return out;
   for (std::uint32_t k = 0; k < ar.st_->ntasks && k < out.size(); ++k)
-    if (const std::string* t = core.live_locked().live_text(ar.st_->msg(k), stream))
+    if (const std::string* t = core.rank0().live.live_text(ar.st_->msg(k), stream))
       if (out[k].empty()) out[k] = *t;
   return out;
 }
@@ -53,10 +53,10 @@ std::vector<std::string> AsyncResultBase::stderr() const { return outputs_of(*th
 
 std::vector<DataMap> AsyncResultBase::data() const {
   auto& core = *st_->core;
-  std::lock_guard lk(core.mu);
+  std::lock_guard lk(core.rank0().mu);
   std::vector<DataMap> out(st_->ntasks);
   for (std::uint32_t k = 0; k < st_->ntasks; ++k)
-    if (const DataMap* d = core.live_locked().data(st_->msg(k))) out[k] = *d;
+    if (const DataMap* d = core.rank0().live.data(st_->msg(k))) out[k] = *d;
   return out;
 }
 

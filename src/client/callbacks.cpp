@@ -24,10 +24,11 @@ std::atomic<std::uint64_t> g_done_seq{0};
 void ResultStateBase::on_complete_locked() {
   done_seq = ++g_done_seq;
   if (done_callbacks.empty()) return;
+  ProgressDriver& progress = core->rank0().progress;
   for (auto& fn : done_callbacks)
-    core->ready_callbacks.push_back({std::move(fn), fname, first_msg, ntasks});
+    progress.post_callback_locked({std::move(fn), fname, first_msg, ntasks});
   done_callbacks.clear();
-  core->progress().wake_locked();
+  progress.wake_locked();
 }
 
 void run_callbacks(std::vector<PendingCallback>& cbs) noexcept {
@@ -61,7 +62,7 @@ void run_callbacks(std::vector<PendingCallback>& cbs) noexcept {
 
 void AsyncResultBase::on_done(std::function<void()> fn) const {
   {
-    std::lock_guard lk(st_->core->mu);
+    std::lock_guard lk(st_->core->rank0().mu);
     if (st_->items_done != st_->nitems) {
       st_->done_callbacks.push_back(std::move(fn));
       return;

@@ -11,8 +11,8 @@
 namespace mpiply {
 
 std::vector<int> Client::ids() const {
-  std::lock_guard lk(core_->mu);
-  const detail::EngineIndex& ix = core_->scheduler().engines();
+  std::lock_guard lk(core_->rank0().mu);
+  const detail::EngineIndex& ix = core_->rank0().scheduler.engines();
   std::vector<int> v;
   v.reserve(ix.in_service_count());
   for (std::size_t e = 0; e < ix.size(); ++e)
@@ -20,22 +20,22 @@ std::vector<int> Client::ids() const {
   return v;
 }
 std::size_t Client::size() const {
-  std::lock_guard lk(core_->mu);
-  return core_->scheduler().engines().in_service_count();
+  std::lock_guard lk(core_->rank0().mu);
+  return core_->rank0().scheduler.engines().in_service_count();
 }
-bool Client::inline_mode() const { return core_->engines().inline_mode(); }
-int Client::hwm() const { return core_->engines().hwm(); }
+bool Client::inline_mode() const { return core_->rank0().engines.inline_mode(); }
+int Client::hwm() const { return core_->rank0().engines.hwm(); }
 const EngineResources& Client::engine_resources(int id) const {
-  int n = static_cast<int>(core_->engines().num_engines());
+  int n = static_cast<int>(core_->rank0().engines.num_engines());
   if (id < 0 || id >= n)
     throw UsageError(fmt::format("engine_resources({}): no such engine; this job has engines "
                                  "0..{}",
                                  id, n - 1));
-  return core_->engines().engine_info(id).resources;
+  return core_->rank0().engines.engine_info(id).resources;
 }
 
 int Client::check_id(int id) const {
-  int n = static_cast<int>(core_->engines().num_engines());
+  int n = static_cast<int>(core_->rank0().engines.num_engines());
   if (id < 0) {  // from the end of ids(), as ipyparallel indexes its list of engine ids
     std::vector<int> in_service = ids();
     int k = static_cast<int>(in_service.size());
@@ -48,9 +48,9 @@ int Client::check_id(int id) const {
   if (id >= n)
     throw UsageError(fmt::format("engine {} does not exist: this job has engines 0..{} ({} "
                                  "ranks); launch with more ranks for more engines",
-                                 id, n - 1, core_->engines().num_ranks()));
-  std::lock_guard lk(core_->mu);
-  if (!core_->scheduler().engines().in_service(id))
+                                 id, n - 1, core_->rank0().engines.num_ranks()));
+  std::lock_guard lk(core_->rank0().mu);
+  if (!core_->rank0().scheduler.engines().in_service(id))
     throw UsageError(fmt::format("engine {} was shut down (Client::shutdown) and runs no more "
                                  "tasks; use an engine of rc.ids()",
                                  id));
@@ -107,34 +107,36 @@ bool Client::wait(std::optional<Seconds> timeout) const {
   std::optional<Deadline> deadline;
   if (timeout) deadline = deadline_after(*timeout);
   {
-    std::lock_guard lk(core_->mu);
-    if (core_->idle_locked()) return true;
+    std::lock_guard lk(core_->rank0().mu);
+    if (core_->rank0().queues.idle()) return true;
   }
   return core_->wait(
-      [](const void* c) { return static_cast<const detail::ClientCore*>(c)->idle_locked(); },
+      [](const void* c) {
+        return static_cast<const detail::ClientCore*>(c)->rank0().queues.idle();
+      },
       core_.get(), deadline);
 }
 
 std::vector<MsgId> Client::history() const {
-  std::lock_guard lk(core_->mu);
-  return core_->table().hub_history_locked();
+  std::lock_guard lk(core_->rank0().mu);
+  return core_->rank0().table.hub_history_locked();
 }
 
 std::vector<MsgId> Client::outstanding() const {
-  std::lock_guard lk(core_->mu);
-  return core_->table().outstanding_locked();
+  std::lock_guard lk(core_->rank0().mu);
+  return core_->rank0().table.outstanding_locked();
 }
 
 TaskMetadata Client::metadata_of(MsgId id) const {
-  std::lock_guard lk(core_->mu);
-  return core_->hub().metadata_locked(id);
+  std::lock_guard lk(core_->rank0().mu);
+  return core_->rank0().hub.metadata_locked(id);
 }
 
 // ---- the hub -----------------------------------------------------------------------------------
 
 std::vector<MsgId> Client::resolve(const Jobs& jobs, const char* what) const {
-  std::lock_guard lk(core_->mu);
-  return core_->hub().resolve_locked(jobs, what);
+  std::lock_guard lk(core_->rank0().mu);
+  return core_->rank0().hub.resolve_locked(jobs, what);
 }
 
 bool Client::wait(const Jobs& jobs, std::optional<Seconds> timeout) const {
@@ -144,16 +146,18 @@ bool Client::wait(const Jobs& jobs, std::optional<Seconds> timeout) const {
 }
 
 std::size_t Client::abort() const {
-  std::lock_guard lk(core_->mu);
+  const detail::Rank0& r = core_->rank0();
+  std::lock_guard lk(r.mu);
   std::vector<MsgId> ids;
-  for (MsgId id = core_->table().base_locked(); id < core_->table().next_msg_locked(); ++id)
-    if (!detail::TaskTable::finished(core_->table().record(id))) ids.push_back(id);
-  return core_->aborts().abort_locked(ids);
+  for (MsgId id = r.table.base_locked(); id < r.table.next_msg_locked(); ++id)
+    if (!detail::TaskTable::finished(r.table.record(id))) ids.push_back(id);
+  return r.aborts.abort_locked(ids);
 }
 
 std::size_t Client::abort(const Jobs& jobs) const {
-  std::lock_guard lk(core_->mu);
-  return core_->aborts().abort_locked(core_->hub().resolve_locked(jobs, "abort"));
+  const detail::Rank0& r = core_->rank0();
+  std::lock_guard lk(r.mu);
+  return r.aborts.abort_locked(r.hub.resolve_locked(jobs, "abort"));
 }
 
 AsyncResultBase Client::get_result(const Jobs& jobs) const {
@@ -162,36 +166,39 @@ AsyncResultBase Client::get_result(const Jobs& jobs) const {
 }
 
 std::map<MsgId, StoredResult> Client::results() const {
-  std::lock_guard lk(core_->mu);
-  return core_->hub().results_locked(core_, core_->table().hub_history_locked(), true);
+  const detail::Rank0& r = core_->rank0();
+  std::lock_guard lk(r.mu);
+  return r.hub.results_locked(core_, r.table.hub_history_locked(), true);
 }
 
 std::map<MsgId, TaskMetadata> Client::metadata() const {
-  std::lock_guard lk(core_->mu);
+  const detail::Rank0& r = core_->rank0();
+  std::lock_guard lk(r.mu);
   std::map<MsgId, TaskMetadata> out;
   // As ipyparallel's Client.metadata: a task purged locally is gone from it (its record stays
   // in the hub: metadata(id), db_query, hub_history).
-  for (MsgId id : core_->table().hub_history_locked())
-    if (!(core_->table().record(id).hub & detail::kValuesPurged))
-      out.emplace(id, core_->hub().metadata_locked(id));
+  for (MsgId id : r.table.hub_history_locked())
+    if (!(r.table.record(id).hub & detail::kValuesPurged))
+      out.emplace(id, r.hub.metadata_locked(id));
   return out;
 }
 
 ResultStatus Client::result_status(const Jobs& jobs, bool status_only) const {
-  std::lock_guard lk(core_->mu);
+  const detail::Rank0& r = core_->rank0();
+  std::lock_guard lk(r.mu);
   ResultStatus rs;
-  std::vector<MsgId> ids = core_->hub().resolve_locked(jobs, "result_status");
+  std::vector<MsgId> ids = r.hub.resolve_locked(jobs, "result_status");
   for (MsgId id : ids)
-    (detail::TaskTable::finished(core_->table().record(id)) ? rs.completed : rs.pending).push_back(id);
-  if (!status_only) rs.results = core_->hub().results_locked(core_, rs.completed);
+    (detail::TaskTable::finished(r.table.record(id)) ? rs.completed : rs.pending).push_back(id);
+  if (!status_only) rs.results = r.hub.results_locked(core_, rs.completed);
   return rs;
 }
 
 QueueStatus Client::queue_status(const std::vector<int>& targets, bool verbose) const {
   std::vector<int> t;
   for (int id : targets) t.push_back(check_id(id));
-  std::lock_guard lk(core_->mu);
-  return core_->hub().queue_status_locked(t, verbose);
+  std::lock_guard lk(core_->rank0().mu);
+  return core_->rank0().hub.queue_status_locked(t, verbose);
 }
 
 namespace {
@@ -201,7 +208,7 @@ namespace {
 void refuse_outstanding_locked(const detail::ClientCore& core, const Jobs& jobs,
                                const char* what) {
   if (!jobs.all()) return;
-  std::vector<MsgId> out = core.table().outstanding_locked();
+  std::vector<MsgId> out = core.rank0().table.outstanding_locked();
   if (out.empty()) return;
   std::size_t shown = std::min<std::size_t>(out.size(), 8);
   throw UsageError(fmt::format(
@@ -213,26 +220,26 @@ void refuse_outstanding_locked(const detail::ClientCore& core, const Jobs& jobs,
 }  // namespace
 
 void Client::purge_results(const Jobs& jobs, const std::vector<int>& targets) const {
-  std::lock_guard lk(core_->mu);
+  std::lock_guard lk(core_->rank0().mu);
   refuse_outstanding_locked(*core_, jobs, "purge_results");
-  core_->hub().purge_locked(jobs, targets, true, true, "purge_results");
+  core_->rank0().hub.purge_locked(jobs, targets, true, true, "purge_results");
 }
 
 void Client::purge_local_results(const Jobs& jobs, const std::vector<int>& targets) const {
-  std::lock_guard lk(core_->mu);
+  std::lock_guard lk(core_->rank0().mu);
   refuse_outstanding_locked(*core_, jobs, "purge_local_results");
-  core_->hub().purge_locked(jobs, targets, true, false, "purge_local_results");
+  core_->rank0().hub.purge_locked(jobs, targets, true, false, "purge_local_results");
 }
 
 void Client::purge_hub_results(const Jobs& jobs, const std::vector<int>& targets) const {
-  std::lock_guard lk(core_->mu);
-  core_->hub().purge_locked(jobs, targets, true, true, "purge_hub_results");
+  std::lock_guard lk(core_->rank0().mu);
+  core_->rank0().hub.purge_locked(jobs, targets, true, true, "purge_hub_results");
 }
 
 void Client::purge_everything() const {
-  std::lock_guard lk(core_->mu);
+  std::lock_guard lk(core_->rank0().mu);
   refuse_outstanding_locked(*core_, Jobs(all), "purge_everything");
-  core_->hub().purge_locked(Jobs(all), {}, true, true, "purge_everything");
+  core_->rank0().hub.purge_locked(Jobs(all), {}, true, true, "purge_everything");
 }
 
 AsyncResultBase Client::resubmit(const Jobs& jobs) const {
@@ -240,14 +247,14 @@ AsyncResultBase Client::resubmit(const Jobs& jobs) const {
 }
 
 std::vector<MsgId> Client::hub_history() const {
-  std::lock_guard lk(core_->mu);
-  return core_->table().hub_history_locked();
+  std::lock_guard lk(core_->rank0().mu);
+  return core_->rank0().table.hub_history_locked();
 }
 
 
 std::size_t Client::results_bytes() const {
-  std::lock_guard lk(core_->mu);
-  return core_->table().store().bytes_held();
+  std::lock_guard lk(core_->rank0().mu);
+  return core_->rank0().table.store().bytes_held();
 }
 
 }  // namespace mpiply

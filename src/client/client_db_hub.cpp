@@ -22,8 +22,8 @@ using detail::TaskDb;
 namespace {
 
 std::shared_ptr<TaskDb> db_of(detail::ClientCore& core) {
-  std::lock_guard lk(core.mu);
-  return core.db().db_locked();
+  std::lock_guard lk(core.rank0().mu);
+  return core.rank0().db.db_locked();
 }
 
 std::shared_ptr<TaskDb> need_db(detail::ClientCore& core, const char* what) {
@@ -68,10 +68,10 @@ std::vector<Out> query_records(detail::ClientCore& core, const Query& q, Make ma
   std::shared_ptr<TaskDb> db;
   bool culled = false;
   {
-    std::lock_guard lk(core.mu);
-    mine = core.hub().db_query_locked(q);
-    db = core.db().db_locked();
-    culled = core.cap().culled_locked() != 0;
+    std::lock_guard lk(core.rank0().mu);
+    mine = core.rank0().hub.db_query_locked(q);
+    db = core.rank0().db.db_locked();
+    culled = core.rank0().cap.culled_locked() != 0;
   }
   std::vector<Out> out;
   // Earlier runs, and this run's tasks the hub's cap culled: this run's other rows are the
@@ -93,10 +93,11 @@ std::vector<Out> query_records(detail::ClientCore& core, const Query& q, Make ma
           else return a.msg_id < b;
         });
       };
-      std::lock_guard lk(core.mu);
+      std::lock_guard lk(core.rank0().mu);
+      const detail::TaskTable& table = core.rank0().table;
       for (TaskMetadata& m : this_run)
-        if (m.msg_id >= core.table().base_locked() && m.msg_id < core.table().next_msg_locked() &&
-            core.table().gone_locked(m.msg_id) == detail::Gone::culled && !in_mine(m.msg_id)) {
+        if (m.msg_id >= table.base_locked() && m.msg_id < table.next_msg_locked() &&
+            table.gone_locked(m.msg_id) == detail::Gone::culled && !in_mine(m.msg_id)) {
           m.run = run;
           out.push_back(make(std::move(m)));
         }
@@ -161,15 +162,16 @@ std::vector<RecordId> Client::hub_history(AllRuns) const {
   std::vector<MsgId> file_ids;
   bool culled = false;
   {
-    std::lock_guard lk(core_->mu);
-    culled = core_->cap().culled_locked() != 0;
+    std::lock_guard lk(core_->rank0().mu);
+    culled = core_->rank0().cap.culled_locked() != 0;
   }
   if (culled) file_ids = db->history(db->run_id());  // flushes first
-  std::lock_guard lk(core_->mu);
-  std::vector<MsgId> ids = core_->table().hub_history_locked();
+  std::lock_guard lk(core_->rank0().mu);
+  const detail::TaskTable& table = core_->rank0().table;
+  std::vector<MsgId> ids = table.hub_history_locked();
   for (MsgId id : file_ids)
-    if (id >= core_->table().base_locked() && id < core_->table().next_msg_locked() &&
-        core_->table().gone_locked(id) == detail::Gone::culled)
+    if (id >= table.base_locked() && id < table.next_msg_locked() &&
+        table.gone_locked(id) == detail::Gone::culled)
       ids.push_back(id);
   std::sort(ids.begin(), ids.end());
   for (MsgId id : ids) out.push_back({db->run_id(), id});

@@ -70,7 +70,7 @@ void Client::send_signal(int signum, const std::vector<int>& targets) const {
   std::vector<int> ranks;
   bool here = false;
   for (int id : targets) {
-    if (core_->engines().inline_mode()) {
+    if (core_->rank0().engines.inline_mode()) {
       // One rank: the task runs inline with the client lock held and a signal is what stops it,
       // so this must not wait for the lock (check_id takes it to ask about shut-down engines).
       if (id != 0 && id != -1)
@@ -81,10 +81,10 @@ void Client::send_signal(int signum, const std::vector<int>& targets) const {
       continue;
     }
     int e = check_id(id);
-    if (e == core_->engines().local_id())
+    if (e == core_->rank0().engines.local_id())
       here = true;
     else
-      ranks.push_back(core_->engines().engine_info(e).rank);
+      ranks.push_back(core_->rank0().engines.engine_info(e).rank);
   }
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
@@ -93,9 +93,10 @@ void Client::send_signal(int signum, const std::vector<int>& targets) const {
   detail::ControlMessage m{};
   m.kind = detail::ControlKind::signal;
   m.value = signum;
-  std::lock_guard lk(core_->mu);  // rank 0's MPI calls are serialised by the client lock
+  std::lock_guard lk(core_->rank0().mu);  // rank 0's MPI calls are serialised by the client lock
   for (int r : ranks)
-    detail::mpi_check(MPI_Send(&m, sizeof m, MPI_BYTE, r, detail::kTagControl, core_->engines().comm()),
+    detail::mpi_check(MPI_Send(&m, sizeof m, MPI_BYTE, r, detail::kTagControl,
+                               core_->rank0().engines.comm()),
                       "MPI_Send");
 }
 

@@ -17,7 +17,7 @@ namespace detail {
 
 void add_result_ids(const AsyncResultBase& r, std::vector<MsgId>& ids, std::uint64_t& run) {
   const ResultStateBase& st = *r.st_;
-  std::uint64_t mine = st.core ? st.core->scheduler().run() : 0;
+  std::uint64_t mine = st.core ? st.core->rank0().scheduler.run() : 0;
   if (run != 0 && mine != run)
     throw UsageError(fmt::format(
         "Dependency: '{}' is a result of another client run (mpiply::run call) than the other "
@@ -44,7 +44,7 @@ void check_team_flags(const ClientCore& core, const TaskFlags& f, const char* fu
         "an isolated worker process cannot), so isolate and time_limit (which isolates) do not "
         "apply; leave them unset and bound the wait with get(timeout) (docs/resources.md, Teams)",
         function));
-  if (core.engines().client_runs_tasks())
+  if (core.rank0().engines.client_runs_tasks())
     throw UsageError(fmt::format(
         "{}: team tasks need every engine in the engine communicator, and with client_runs_tasks "
         "rank 0's engine is not; run without client_runs_tasks (MPIPLY_CLIENT_RUNS_TASKS)",
@@ -64,12 +64,13 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
                                  "waits on rank 0 for its dependencies and for an engine), or "
                                  "left unset to wait as long as it takes",
                                  function, f.timeout->count()));
-  std::lock_guard lk(core.mu);
-  const Scheduler& sched = core.scheduler();
+  std::lock_guard lk(core.rank0().mu);
+  const Scheduler& sched = core.rank0().scheduler;
+  const TaskTable& table = core.rank0().table;
   std::vector<int> engines = view_targets;
   if (f.targets) {
     std::vector<int> t = *f.targets;
-    int n = static_cast<int>(core.engines().num_engines());
+    int n = static_cast<int>(core.rank0().engines.num_engines());
     for (int e : t)
       if (e < 0 || e >= n)
         throw UsageError(fmt::format("{}: targets names engine {}, which does not exist (engines "
@@ -116,32 +117,31 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
           "mpiply::run call); msg ids belong to one run, so depend on tasks of this one",
           function, flag));
     for (MsgId id : (*dep)->msg_ids)
-      if (id < core.table().base_locked() || id >= core.table().next_msg_locked())
+      if (id < table.base_locked() || id >= table.next_msg_locked())
         throw UsageError(fmt::format("{}: its '{}' dependency names msg id {}, which is no task "
                                      "of this run (ids run from {} to {}); depend on msg ids "
                                      "from msg_ids() or on the results themselves",
-                                     function, flag, id, core.table().base_locked(),
-                                     core.table().next_msg_locked()));
+                                     function, flag, id, table.base_locked(),
+                                     table.next_msg_locked()));
   }
 }
 
 // At submission, under the same lock as the scheduler's look at the dependencies' records: a
 // record that left the hub took its outcome with it, so nothing could tell whether it
 // succeeded.
-void check_dependencies_in_hub_locked(const ClientCore& core, const TaskFlags& f,
+void check_dependencies_in_hub_locked(const TaskTable& table, const TaskFlags& f,
                                       const char* function) {
   for (const auto* dep : {&f.after, &f.follow}) {
     if (!*dep) continue;
     for (MsgId id : (*dep)->msg_ids) {
-      if (id < core.table().base_locked() || id >= core.table().next_msg_locked()) continue;
-      if (!(core.table().record(id).hub & kRecordPurged)) continue;
+      if (id < table.base_locked() || id >= table.next_msg_locked()) continue;
+      if (!(table.record(id).hub & kRecordPurged)) continue;
       throw UsageError(fmt::format(
           "{}: its '{}' dependency names msg id {}, which was {} the hub, so its outcome is "
           "gone; depend on tasks still in the hub (hold the AsyncResult you depend on: such a "
           "task is never culled)",
           function, dep == &f.after ? "after" : "follow", id,
-          core.table().gone_locked(id) == Gone::culled ? "culled (MPIPLY_HUB_KEEP) from"
-                                               : "purged from"));
+          table.gone_locked(id) == Gone::culled ? "culled (MPIPLY_HUB_KEEP) from" : "purged from"));
     }
   }
 }
@@ -189,8 +189,8 @@ bool Dependency::unreachable(const std::vector<MsgId>& succeeded,
 void Client::shutdown(const std::vector<int>& targets) const {
   std::vector<int> t;
   for (int id : targets) t.push_back(check_id(id));
-  std::lock_guard lk(core_->mu);
-  core_->aborts().retire_engines_locked(t);
+  std::lock_guard lk(core_->rank0().mu);
+  core_->rank0().aborts.retire_engines_locked(t);
 }
 
 }  // namespace mpiply

@@ -1,5 +1,6 @@
-// Rank 0's dispatch (dispatcher.hpp): submissions queued, and queued tasks sent to the
-// least-loaded engine with room, to their own engine (direct), or where the scheduler placed them.
+// Rank 0's dispatch (dispatcher.hpp): submissions queued, queued tasks sent to the least-loaded
+// engine with room, to their own engine (direct), or where the scheduler placed them, and the
+// scheduler's other answers (a task failed, where one stands) carried out.
 #include "client/dispatcher.hpp"
 
 #include <algorithm>
@@ -20,42 +21,45 @@
 namespace mpiply::detail {
 
 Dispatcher::Dispatcher(const EngineRoster& roster, TaskTable& table, Scheduler& sched,
-                       EngineLinks& links, ResultHandler& results, DbRecorder& db,
-                       TaskAborts& aborts)
-    : roster_(roster), table_(table), sched_(sched), links_(links), results_(results), db_(db),
-      aborts_(aborts) {}
+                       EngineLinks& links, TaskQueues& queues, ResultHandler& results,
+                       DbRecorder& db, TaskAborts& aborts)
+    : roster_(roster), table_(table), sched_(sched), links_(links), queues_(queues),
+      results_(results), db_(db), aborts_(aborts) {}
 
 void Dispatcher::enqueue_locked(const std::shared_ptr<TaskSource>& src) {
-  if (src->targets.empty()) {
-    (src->candidates.empty() ? lb_ : lb_subset_).push_back(src);
-  } else {
-    for (std::uint32_t t = 0; t < src->ntasks; ++t) {
-      int e = src->targets[t];
-      links_.slot(e).direct.emplace_back(src, t);
-      list_direct_locked(e);
-    }
+  if (src->targets.empty()) return queues_.push_plain(src);
+  for (std::uint32_t t = 0; t < src->ntasks; ++t) {
+    int e = src->targets[t];
+    EngineSlot& s = links_.slot(e);
+    s.direct.emplace_back(src, t);
+    queues_.list_direct(s, e);
   }
 }
 
-void Dispatcher::fail_queued_locked(MsgId id, ErrorKind kind, const std::string& why) {
-  --queued_;
-  results_.fail_items_locked(table_.record(id), id, kind, why);
+void Dispatcher::place(const std::shared_ptr<TaskSource>& src, MsgId id, std::uint32_t task,
+                       const Placement& where) {
+  (void)id;  // send_task_locked finds it from the source
+  if (!src->team) return send_task_locked(where.engines.front(), src, task, where.grant);
+  // Member i of the team is task + i (scheduler_teams.cpp), sent to where.engines[i].
+  std::span<const int> team(where.engines.data(), where.engines.size());
+  for (std::uint32_t i = 0; i < team.size(); ++i)
+    send_task_locked(team[i], src, task + i, where.grant, team);
 }
 
-int Dispatcher::least_loaded_locked() { return sched_.next_plain(); }
+void Dispatcher::fail(MsgId id, ErrorKind kind, const std::string& why) {
+  results_.fail_queued_locked(id, kind, why);
+}
 
-void Dispatcher::list_direct_locked(int e) {
-  EngineSlot& s = links_.slots()[static_cast<std::size_t>(e)];
-  if (s.direct_listed) return;
-  s.direct_listed = true;
-  direct_ready_.push_back(e);
+TaskOutcome Dispatcher::outcome(MsgId id) const {
+  const TaskRecord& r = table_.record(id);
+  return {r.status, r.engine};
 }
 
 // Only engines listed since the last pass are looked at: those given direct tasks, and those
 // with direct tasks that just returned a result (room again).
 void Dispatcher::dispatch_direct_locked() {
   std::vector<int> engines;
-  engines.swap(direct_ready_);
+  engines.swap(queues_.direct_ready());
   for (int e : engines) {
     EngineSlot& s = links_.slots()[static_cast<std::size_t>(e)];
     while (!s.direct.empty() && s.count < static_cast<unsigned>(roster_.hwm())) {
@@ -65,9 +69,9 @@ void Dispatcher::dispatch_direct_locked() {
     }
     s.direct_listed = false;  // full or empty: a result lists it again if it has tasks left
   }
-  if (direct_ready_.empty()) {
+  if (queues_.direct_ready().empty()) {
     engines.clear();
-    direct_ready_.swap(engines);  // keep the capacity
+    queues_.direct_ready().swap(engines);  // keep the capacity
   }
 }
 
@@ -87,7 +91,8 @@ int Dispatcher::least_loaded_of_locked(const std::vector<int>& candidates) const
 // A source whose engines are all full is passed over, not waited on: a later source with other
 // candidates still gets its turn (no head-of-line blocking).
 void Dispatcher::dispatch_subsets_locked() {
-  for (auto it = lb_subset_.begin(); it != lb_subset_.end();) {
+  TaskQueues::Queue& subsets = queues_.lb_subset();
+  for (auto it = subsets.begin(); it != subsets.end();) {
     std::shared_ptr<TaskSource> src = *it;
     int e;
     auto pick = [&] {
@@ -96,25 +101,26 @@ void Dispatcher::dispatch_subsets_locked() {
     };
     while (src->next < src->ntasks && (e = pick()) >= 0)
       send_task_locked(e, src, src->next++);
-    it = src->next == src->ntasks ? lb_subset_.erase(it) : std::next(it);
+    it = src->next == src->ntasks ? subsets.erase(it) : std::next(it);
   }
 }
 
 void Dispatcher::dispatch_locked() {
-  if (queued_ == 0) return;
+  if (queues_.queued() == 0) return;
   if (drain_requested()) return aborts_.drain_locked();  // drain hook: no queued task starts
-  if (!lb_subset_.empty()) dispatch_subsets_locked();
-  if (!direct_ready_.empty()) dispatch_direct_locked();
+  if (!queues_.lb_subset().empty()) dispatch_subsets_locked();
+  if (!queues_.direct_ready().empty()) dispatch_direct_locked();
   if (sched_.busy()) sched_.dispatch(steady_ns());
   bool fast = sched_.plain_fast();
-  while (!lb_.empty()) {
+  TaskQueues::Queue& lb = queues_.lb();
+  while (!lb.empty()) {
     // drain hook: inline, between tasks
     if (roster_.inline_mode() && drain_requested()) return aborts_.drain_locked();
-    int e = fast ? least_loaded_locked() : sched_.pick_plain({});
+    int e = fast ? sched_.next_plain() : sched_.pick_plain({});
     if (e < 0) break;
-    std::shared_ptr<TaskSource> src = lb_.front();
+    std::shared_ptr<TaskSource> src = lb.front();
     std::uint32_t t = src->next++;
-    if (src->next == src->ntasks) lb_.pop_front();
+    if (src->next == src->ntasks) lb.pop_front();
     send_task_locked(e, src, t);
   }
 }
@@ -126,7 +132,7 @@ void Dispatcher::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
   MsgId id = src->first_msg + t;
   TaskRecord& rec = table_.record(id);
   if (rec.status == TaskStatus::aborted) return;  // aborted while queued (task_aborts.cpp)
-  --queued_;
+  queues_.left_queue();
   std::vector<Segment> segs;
   std::span<const char> msg;
   try {
@@ -158,7 +164,7 @@ void Dispatcher::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
   if (!team.empty()) msg = with_team(msg, team, t % team.size(), f.team_msg);
   ++s.count;
   sched_.set_load(e, s.count);
-  ++inflight_;
+  queues_.sent();
   f.msg = id;
   f.key = key;
   f.src = src;

@@ -45,7 +45,7 @@ struct EngineSlot {
   std::vector<InFlight> ring;  // outstanding tasks in send order (engines answer in order)
   unsigned head = 0, count = 0;
   std::deque<std::pair<std::shared_ptr<TaskSource>, std::uint32_t>> direct;
-  bool direct_listed = false;  // in Dispatcher's direct_ready_
+  bool direct_listed = false;  // listed in TaskQueues as having direct tasks to send
 };
 
 class EngineLinks {

@@ -10,15 +10,15 @@ namespace mpiply::detail {
 std::shared_ptr<ResultStateBase> hub_state(const std::shared_ptr<ClientCore>& core,
                                            const std::vector<MsgId>& ids,
                                            const std::type_info& type, const char* what) {
-  std::lock_guard lk(core->mu);
-  return core->hub().hub_state_locked(core, ids, &type, what);
+  std::lock_guard lk(core->rank0().mu);
+  return core->rank0().hub.hub_state_locked(core, ids, &type, what);
 }
 
 std::shared_ptr<ResultStateBase> hub_state_untyped(const std::shared_ptr<ClientCore>& core,
                                                    const std::vector<MsgId>& ids,
                                                    const char* what) {
-  std::lock_guard lk(core->mu);
-  return core->hub().hub_state_locked(core, ids, nullptr, what);
+  std::lock_guard lk(core->rank0().mu);
+  return core->rank0().hub.hub_state_locked(core, ids, nullptr, what);
 }
 
 std::shared_ptr<ResultStateBase> hub_resubmit(const std::shared_ptr<ClientCore>& core,
@@ -26,8 +26,8 @@ std::shared_ptr<ResultStateBase> hub_resubmit(const std::shared_ptr<ClientCore>&
                                               const std::type_info* type) {
   std::shared_ptr<TaskSource> src;
   {
-    std::lock_guard lk(core->mu);
-    src = core->hub().resubmit_source_locked(core, ids, type);
+    std::lock_guard lk(core->rank0().mu);
+    src = core->rank0().hub.resubmit_source_locked(core, ids, type);
   }
   std::shared_ptr<ResultStateBase> st = src->state;
   core->submit(std::move(src));
@@ -35,13 +35,13 @@ std::shared_ptr<ResultStateBase> hub_resubmit(const std::shared_ptr<ClientCore>&
 }
 
 std::vector<MsgId> resolve_jobs(ClientCore& core, const Jobs& jobs, const char* what) {
-  std::lock_guard lk(core.mu);
-  return core.hub().resolve_locked(jobs, what);
+  std::lock_guard lk(core.rank0().mu);
+  return core.rank0().hub.resolve_locked(jobs, what);
 }
 
 std::size_t core_abort(ClientCore& core, const std::vector<MsgId>& ids) {
-  std::lock_guard lk(core.mu);
-  return core.aborts().abort_locked(ids);
+  std::lock_guard lk(core.rank0().mu);
+  return core.rank0().aborts.abort_locked(ids);
 }
 
 namespace {
@@ -55,15 +55,15 @@ struct WaitIds {
 bool core_wait_ids(ClientCore& core, const std::vector<MsgId>& ids,
                    const std::optional<Deadline>& deadline) {
   {
-    std::lock_guard lk(core.mu);
-    for (MsgId id : ids) core.hub().known_record_locked(id, "wait");
+    std::lock_guard lk(core.rank0().mu);
+    for (MsgId id : ids) core.rank0().hub.known_record_locked(id, "wait");
   }
   WaitIds ctx{&core, &ids};
   return core.wait(
       [](const void* c) {
         auto* w = static_cast<const WaitIds*>(c);
         while (w->done < w->ids->size() &&
-               TaskTable::finished(w->core->table().record((*w->ids)[w->done])))
+               TaskTable::finished(w->core->rank0().table.record((*w->ids)[w->done])))
           ++w->done;
         return w->done == w->ids->size();
       },

@@ -15,7 +15,7 @@ std::vector<std::optional<RemoteError>> AsyncResultBase::item_errors(
                                    st_->nitems - progress(), st_->nitems, st_->fname,
                                    timeout->count()));
   std::vector<std::optional<RemoteError>> out(st_->nitems);
-  std::lock_guard lk(st_->core->mu);
+  std::lock_guard lk(st_->core->rank0().mu);
   take_locked();
   for (const auto& e : st_->errors) out[e.index] = e.error;
   return out;

@@ -54,11 +54,11 @@ void ProgressDriver::run_callbacks_locked(std::unique_lock<std::mutex>& lk, int 
 
 bool ProgressDriver::progress_locked() {
   bool moved = false;
-  if (dispatcher_.inflight() > 0) moved = links_.poll_results_locked();
-  if (dispatcher_.queued() > 0) {
-    std::size_t before = dispatcher_.queued();
+  if (queues_.inflight() > 0) moved = links_.poll_results_locked();
+  if (queues_.queued() > 0) {
+    std::size_t before = queues_.queued();
     dispatcher_.dispatch_locked();
-    moved = moved || dispatcher_.queued() != before;
+    moved = moved || queues_.queued() != before;
   }
   // Here, not as a task finishes: the code finishing it still reads its record.
   cap_.maybe_cull_locked();
@@ -75,7 +75,7 @@ void ProgressDriver::main() {
       run_callbacks_locked(lk, 0);
       continue;
     }
-    if (dispatcher_.idle_locked()) {
+    if (queues_.idle()) {
       // Idle for a short while after work: look again every kIdleLookNs by itself instead of
       // waiting to be signalled, so that a submission (the next apply of a loop of
       // apply().get()) needs no futex wake and no hand-off of the lock to this thread: that

@@ -5,22 +5,23 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "client/callback_queue.hpp"
 #include "client/dispatcher.hpp"
 #include "client/engine_links.hpp"
 #include "client/hub_cap.hpp"
+#include "client/task_queues.hpp"
 
 namespace mpiply::detail {
 
 class ProgressDriver {
  public:
-  // mu: the client lock; callbacks: the done callbacks ready to run once it is released. The
-  // references outlive the driver (ClientCore owns all of them).
-  ProgressDriver(std::mutex& mu, std::vector<PendingCallback>& callbacks, Dispatcher& dispatcher,
-                 EngineLinks& links, HubCap& cap)
-      : mu_(mu), callbacks_(callbacks), dispatcher_(dispatcher), links_(links), cap_(cap) {}
+  // mu: the client lock. The references outlive the driver (ClientCore owns all of them).
+  ProgressDriver(std::mutex& mu, Dispatcher& dispatcher, TaskQueues& queues, EngineLinks& links,
+                 HubCap& cap)
+      : mu_(mu), dispatcher_(dispatcher), queues_(queues), links_(links), cap_(cap) {}
   ~ProgressDriver();  // stops and joins the thread if it still runs
   ProgressDriver(const ProgressDriver&) = delete;
   ProgressDriver& operator=(const ProgressDriver&) = delete;
@@ -34,15 +35,17 @@ class ProgressDriver {
   // One step: results taken in, queued tasks dispatched, the hub's cap applied. Whether
   // anything moved. Lock held.
   bool progress_locked();
-  // Runs the queued done callbacks with the lock released (lock held on entry and on return).
+  // A finished result's done callback, to run once the lock is released (callback_queue.hpp):
+  // by the thread that did the progress, or by this one when woken. Lock held.
+  void post_callback_locked(PendingCallback cb) { callbacks_.push_back(std::move(cb)); }
+  // Runs the posted done callbacks with the lock released (lock held on entry and on return).
   // driving: the caller's share of the threads driving progress, given up meanwhile.
   void run_callbacks_locked(std::unique_lock<std::mutex>& lk, int driving);
   // The user's threads driving progress now (in wait); the progress thread stays out of their
   // way. Lock held.
   int& driving() noexcept { return driving_; }
-  // Whether the thread sleeps until signalled (idle for a while), and the signal: given when a
-  // submission gives it work or callbacks were queued for it to run. Lock held.
-  bool asleep_locked() const noexcept { return bg_idle_; }
+  // Wakes the thread if it sleeps until signalled (idle for a while): a submission gave it
+  // work, or callbacks were queued for it to run. Lock held.
   void wake_locked() {
     if (bg_idle_) cv_.notify_one();
   }
@@ -51,8 +54,9 @@ class ProgressDriver {
   void main();
 
   std::mutex& mu_;
-  std::vector<PendingCallback>& callbacks_;
+  std::vector<PendingCallback> callbacks_;
   Dispatcher& dispatcher_;
+  TaskQueues& queues_;
   EngineLinks& links_;
   HubCap& cap_;
   std::thread thread_;

@@ -50,7 +50,7 @@ template <class MsgOf>
 ProgressCounts count_items_locked(const detail::ClientCore& core, std::size_t n, MsgOf msg_of) {
   ProgressCounts c;
   for (std::size_t k = 0; k < n; ++k) {
-    const auto& r = core.table().record(msg_of(k));
+    const auto& r = core.rank0().table.record(msg_of(k));
     c.total += r.nitems;
     if (r.status == TaskStatus::aborted) {
       c.not_run += r.nitems;
@@ -172,7 +172,7 @@ std::size_t progress_width(std::FILE* out) {
 bool AsyncResultBase::wait_interactive(Seconds interval, std::optional<Seconds> timeout,
                                        std::FILE* out) const {
   auto counts = [this] {
-    std::lock_guard lk(st_->core->mu);
+    std::lock_guard lk(st_->core->rank0().mu);
     return count_items_locked(*st_->core, st_->ntasks, [this](std::size_t k) {
       return st_->msg(static_cast<std::uint32_t>(k));
     });
@@ -185,9 +185,9 @@ bool Client::wait_interactive(Seconds interval, std::optional<Seconds> timeout,
                               std::FILE* out) const {
   // Items of every task so far (a task of a chunked map carries several).
   auto counts = [this] {
-    std::lock_guard lk(core_->mu);
-    MsgId base = core_->table().base_locked();
-    return count_items_locked(*core_, core_->table().next_msg_locked() - base,
+    std::lock_guard lk(core_->rank0().mu);
+    MsgId base = core_->rank0().table.base_locked();
+    return count_items_locked(*core_, core_->rank0().table.next_msg_locked() - base,
                               [base](std::size_t k) { return base + k; });
   };
   ProgressCounts c0 = counts();

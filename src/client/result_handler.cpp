@@ -12,8 +12,8 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "client/db_recorder.hpp"
-#include "client/dispatcher.hpp"
 #include "client/engine_links.hpp"
+#include "client/task_queues.hpp"
 #include "support/clock.hpp"
 #include "support/mpi_check.hpp"
 #include "wire/result_codec.hpp"
@@ -22,10 +22,10 @@
 namespace mpiply::detail {
 
 ResultHandler::ResultHandler(const EngineRoster& roster, TaskTable& table, EngineLinks& links,
-                             Dispatcher& dispatcher, Scheduler& sched, DbRecorder& db,
-                             HubCap& cap, LiveOutputs& live, const bool& shut_down)
-    : roster_(roster), table_(table), links_(links), dispatcher_(dispatcher), sched_(sched),
-      db_(db), cap_(cap), live_(live), shut_down_(shut_down) {}
+                             TaskQueues& queues, Scheduler& sched, DbRecorder& db, HubCap& cap,
+                             LiveOutputs& live)
+    : roster_(roster), table_(table), links_(links), queues_(queues), sched_(sched), db_(db),
+      cap_(cap), live_(live) {}
 
 // A result belongs to the head of its engine's ring (engines answer in order), so nothing read
 // from the message picks the task: a malformed result fails that task's items, and the job goes
@@ -85,15 +85,15 @@ void ResultHandler::handle_result_locked(int e, const char* p, std::size_t n,
   s.head = (s.head + 1) % static_cast<unsigned>(s.ring.size());
   --s.count;
   sched_.set_load(e, s.count);
-  if (!s.direct.empty()) dispatcher_.list_direct_locked(e);
-  --dispatcher_.inflight();
+  if (!s.direct.empty()) queues_.list_direct(s, e);
+  queues_.answered();
 }
 
 // A task that raised (an item failed, not aborted) and that the scheduler runs again: it is
 // queued once more and its result is dropped. items: the result's items, already checked.
 bool ResultHandler::retried_locked(TaskRecord& rec, int e, MsgId id, const char* items,
                                 std::size_t n) {
-  if (shut_down_) return false;
+  if (queues_.closed()) return false;
   Reader r(items, n);
   for (std::uint32_t i = 0; i < rec.nitems; ++i) {
     auto status = static_cast<ItemStatus>(r.u8());
@@ -104,7 +104,7 @@ bool ResultHandler::retried_locked(TaskRecord& rec, int e, MsgId id, const char*
     if (!sched_.retry(id, e, fmt::format("{}: {}", err.ename, err.evalue))) return false;
     rec.status = TaskStatus::queued;
     rec.engine = -1;
-    ++dispatcher_.queued();
+    queues_.queued_more(1);
     return true;
   }
   return false;
@@ -170,6 +170,11 @@ ResultHandler::Delivered ResultHandler::deliver_items_locked(ResultStateBase* st
 
 // Rank 0 failed the task itself: the hub keeps a short marker (kRankZeroFailure, the kind and,
 // unless aborted, the text) instead of an error item per map item.
+void ResultHandler::fail_queued_locked(MsgId id, ErrorKind kind, const std::string& evalue) {
+  queues_.left_queue();
+  fail_items_locked(table_.record(id), id, kind, evalue);
+}
+
 void ResultHandler::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
                                    const std::string& evalue) {
   rec.status = kind == ErrorKind::aborted ? TaskStatus::aborted : TaskStatus::error;

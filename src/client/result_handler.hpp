@@ -27,16 +27,16 @@ inline constexpr const char* kAbortedQueuedText =
     "not yet started: a running task finishes, stopping running code needs a run-time limit)";
 
 class DbRecorder;
-class Dispatcher;
 class EngineLinks;
+class TaskQueues;
 
 class ResultHandler {
  public:
-  // shut_down: set once client_main returned (no retry then). The references outlive the
-  // handler (ClientCore owns all of them).
+  // The references outlive the handler (ClientCore owns all of them). Once the queues are
+  // closed (client_main returned), a task that raised is not retried.
   ResultHandler(const EngineRoster& roster, TaskTable& table, EngineLinks& links,
-                Dispatcher& dispatcher, Scheduler& sched, DbRecorder& db, HubCap& cap,
-                LiveOutputs& live, const bool& shut_down);
+                TaskQueues& queues, Scheduler& sched, DbRecorder& db, HubCap& cap,
+                LiveOutputs& live);
   ResultHandler(const ResultHandler&) = delete;
   ResultHandler& operator=(const ResultHandler&) = delete;
 
@@ -46,6 +46,8 @@ class ResultHandler {
   void store_items_locked(TaskRecord& rec, int engine, MsgId id, Reader items);
   // Fails every item of a task with an error of this kind (ename from the kind).
   void fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind, const std::string& evalue);
+  // The same for a task still queued on rank 0 (not sent): it leaves the queued count.
+  void fail_queued_locked(MsgId id, ErrorKind kind, const std::string& evalue);
   // Hands a finished task's kept items to st (a hub state or a follower).
   void replay_locked(ResultStateBase* st, std::size_t base, const TaskRecord& rec, MsgId id);
   // The error text of a finished task's first failing item, from its kept values.
@@ -68,12 +70,11 @@ class ResultHandler {
   const EngineRoster& roster_;
   TaskTable& table_;
   EngineLinks& links_;
-  Dispatcher& dispatcher_;
+  TaskQueues& queues_;
   Scheduler& sched_;
   DbRecorder& db_;
   HubCap& cap_;
   LiveOutputs& live_;
-  const bool& shut_down_;
 };
 
 }  // namespace mpiply::detail

@@ -90,10 +90,11 @@ ResultSummary AsyncResultBase::summary(std::size_t slowest) const {
 }
 
 std::vector<TaskMetadata> Client::all_metadata() const {
-  std::lock_guard lk(core_->mu);
+  const detail::Rank0& r = core_->rank0();
+  std::lock_guard lk(r.mu);
   std::vector<TaskMetadata> out;
-  for (MsgId id = core_->table().base_locked(); id < core_->table().next_msg_locked(); ++id)
-    out.push_back(core_->hub().metadata_locked(id));
+  for (MsgId id = r.table.base_locked(); id < r.table.next_msg_locked(); ++id)
+    out.push_back(r.hub.metadata_locked(id));
   return out;
 }
 

@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "client/dispatcher.hpp"
 #include "client/hub_queries.hpp"
 #include "client/result_handler.hpp"
 #include "runtime/drain.hpp"
@@ -15,7 +14,7 @@
 namespace mpiply::detail {
 
 void TaskAborts::abort_queued_locked(TaskRecord& rec, MsgId id) {
-  --dispatcher_.queued();
+  queues_.left_queue();
   results_.fail_items_locked(rec, id, ErrorKind::aborted, kAbortedQueuedText);
 }
 
@@ -49,7 +48,7 @@ void TaskAborts::prune_queues_locked() {
   auto aborted = [&](const TaskSource& src, std::uint32_t t) {
     return table_.record(src.first_msg + t).status != TaskStatus::queued;
   };
-  for (auto* q : {&dispatcher_.lb(), &dispatcher_.lb_subset()}) {
+  for (auto* q : {&queues_.lb(), &queues_.lb_subset()}) {
     for (auto it = q->begin(); it != q->end();) {
       TaskSource& src = **it;
       while (src.next < src.ntasks && aborted(src, src.next)) ++src.next;
@@ -76,14 +75,14 @@ void TaskAborts::retire_engines_locked(const std::vector<int>& engines) {
       for (std::uint32_t t = src.next; t < src.ntasks; ++t) {
         MsgId id = src.first_msg + t;
         if (table_.record(id).status != TaskStatus::queued) continue;  // aborted already
-        dispatcher_.fail_queued_locked(id, ErrorKind::aborted,
+        results_.fail_queued_locked(id, ErrorKind::aborted,
              "every engine it may run on was shut down (Client::shutdown) before it was sent");
       }
       it = q.erase(it);
     }
   };
-  abort_plain(dispatcher_.lb(), false);
-  abort_plain(dispatcher_.lb_subset(), true);
+  abort_plain(queues_.lb(), false);
+  abort_plain(queues_.lb_subset(), true);
 }
 
 bool TaskAborts::refuse_retired_locked(const std::shared_ptr<TaskSource>& src) {
@@ -91,7 +90,7 @@ bool TaskAborts::refuse_retired_locked(const std::shared_ptr<TaskSource>& src) {
                     "submitted";
   auto fail_all = [&] {
     for (std::uint32_t t = 0; t < src->ntasks; ++t)
-      dispatcher_.fail_queued_locked(src->first_msg + t, ErrorKind::aborted, why);
+      results_.fail_queued_locked(src->first_msg + t, ErrorKind::aborted, why);
   };
   if (src->targets.empty()) {
     if (sched_.any_in_service(src->candidates)) return false;
@@ -107,17 +106,36 @@ bool TaskAborts::refuse_retired_locked(const std::shared_ptr<TaskSource>& src) {
   return true;
 }
 
+void TaskAborts::shutdown_locked() {
+  const char* why = "client_main returned before this task was sent to an engine";
+  auto abort_task = [&](TaskSource& src, std::uint32_t t) {
+    MsgId id = src.first_msg + t;
+    if (table_.record(id).status != TaskStatus::queued) return;  // aborted already (rc.abort)
+    results_.fail_queued_locked(id, ErrorKind::aborted, why);
+  };
+  for (auto* queue : {&queues_.lb(), &queues_.lb_subset()}) {
+    for (auto& src : *queue)
+      for (std::uint32_t t = src->next; t < src->ntasks; ++t) abort_task(*src, t);
+    queue->clear();
+  }
+  for (auto& s : links_.slots()) {
+    for (auto& [src, t] : s.direct) abort_task(*src, t);
+    s.direct.clear();
+  }
+  sched_.abort_all(why);
+}
+
 void TaskAborts::drain_locked() {
-  if (dispatcher_.queued() == 0) return;
+  if (queues_.queued() == 0) return;
   std::string why = fmt::format("the job was interrupted by {} before this task started, so it "
                                 "was not run; rerun the job to resume",
                                 drain_signal_name(drain_signal()));
   auto not_run = [&](TaskSource& src, std::uint32_t t) {
     MsgId id = src.first_msg + t;
     results_.fail_items_locked(table_.record(id), id, ErrorKind::aborted, why);
-    --dispatcher_.queued();
+    queues_.left_queue();
   };
-  for (auto* queue : {&dispatcher_.lb(), &dispatcher_.lb_subset()}) {
+  for (auto* queue : {&queues_.lb(), &queues_.lb_subset()}) {
     for (auto& src : *queue)
       for (std::uint32_t t = src->next; t < src->ntasks; ++t) not_run(*src, t);
     queue->clear();

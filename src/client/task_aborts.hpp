@@ -1,9 +1,9 @@
 #pragma once
 // Tasks that will not start: aborted ones (ar.abort, rc.abort, view.abort), those left without
-// an engine by rc.shutdown(targets), and, once a drain signal arrived, every queued one
-// (docs/drain.md). A task still queued on rank 0 fails at once; one already sent to an engine
-// rank is named in an abort message and the engine answers it without running it, unless it
-// has started. Lock held throughout.
+// an engine by rc.shutdown(targets), and every queued one once client_main returned or a drain
+// signal arrived (docs/drain.md). A task still queued on rank 0 fails at once; one already sent
+// to an engine rank is named in an abort message and the engine answers it without running it,
+// unless it has started. Lock held throughout.
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -12,12 +12,12 @@
 
 #include "client/engine_links.hpp"
 #include "client/engine_roster.hpp"
+#include "client/task_queues.hpp"
 #include "hub/task_table.hpp"
 #include "scheduling/scheduler.hpp"
 
 namespace mpiply::detail {
 
-class Dispatcher;
 class HubQueries;
 class ResultHandler;
 
@@ -25,8 +25,8 @@ class TaskAborts {
  public:
   // The references outlive this (ClientCore owns all of them).
   TaskAborts(const EngineRoster& roster, TaskTable& table, Scheduler& sched, EngineLinks& links,
-             Dispatcher& dispatcher, ResultHandler& results, const HubQueries& hub)
-      : roster_(roster), table_(table), sched_(sched), links_(links), dispatcher_(dispatcher),
+             TaskQueues& queues, ResultHandler& results, const HubQueries& hub)
+      : roster_(roster), table_(table), sched_(sched), links_(links), queues_(queues),
         results_(results), hub_(hub) {}
   TaskAborts(const TaskAborts&) = delete;
   TaskAborts& operator=(const TaskAborts&) = delete;
@@ -41,6 +41,9 @@ class TaskAborts {
   // them (load-balanced) or if one of its targets was shut down (DirectView: all or nothing).
   // False, with nothing done, otherwise.
   bool refuse_retired_locked(const std::shared_ptr<TaskSource>& src);
+  // client_main returned: every task still queued (plain, direct or in the scheduler) fails as
+  // aborted; those aborted already are left alone.
+  void shutdown_locked();
   // drain: queued tasks fail as not run, nothing new starts (client_drain.cpp has the rest).
   void drain_locked();
 
@@ -52,7 +55,7 @@ class TaskAborts {
   TaskTable& table_;
   Scheduler& sched_;
   EngineLinks& links_;
-  Dispatcher& dispatcher_;
+  TaskQueues& queues_;
   ResultHandler& results_;
   const HubQueries& hub_;
 };

@@ -73,7 +73,7 @@ std::optional<Deadline> deadline_of(std::optional<Seconds> t) {
 std::optional<std::size_t> wait_first(Many& m, std::optional<Seconds> timeout) {
   ClientCore& core = *m.st.front()->core;
   if (!core.wait(&many_pred, &m, deadline_of(timeout))) return std::nullopt;
-  std::lock_guard lk(core.mu);
+  std::lock_guard lk(core.rank0().mu);
   return earliest_finished(m);
 }
 

@@ -19,6 +19,7 @@
 #include <mpiply/environment.hpp>
 
 #include "client/client_core.hpp"
+#include "client/client_drain.hpp"
 #include "run/client_factory.hpp"
 #include "executor/crash_report.hpp"
 #include "runtime/drain.hpp"
@@ -48,7 +49,7 @@ namespace {
 // the job down), or when a task still runs (its engine cannot read a stop message); mpirun then
 // ends the other ranks, whose handlers exit with the same code.
 int finish_drain(detail::ClientCore& core) {
-  bool all = core.drain_wait(detail::drain_deadline_ns());
+  bool all = detail::ClientDrain(core.rank0()).wait(detail::drain_deadline_ns());
   detail::print_drain_summary();
   detail::set_drain_summary(nullptr);
   detail::run_drain_actions();
@@ -90,7 +91,7 @@ std::string open_db(MPI_Comm comm, int rank, int ranks, std::shared_ptr<detail::
 // Closes the task database and prints its summary line (rank 0).
 void close_db(detail::ClientCore& core) {
   try {
-    std::string line = core.db().close();
+    std::string line = core.rank0().db.close();
     if (!line.empty()) std::fprintf(stderr, "%s\n", line.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
@@ -116,12 +117,12 @@ int run_client(MPI_Comm comm, std::vector<detail::EngineInfo> engines,
   int hwm = std::max(settings.hwm, settings.engine_threads);
   auto core = std::make_shared<detail::ClientCore>(comm, std::move(engines), hwm,
                                                       settings.client_runs_tasks);
-  if (db) core->db().attach(std::move(db), settings.db_resume, settings.db_any_build);
+  if (db) core->rank0().db.attach(std::move(db), settings.db_resume, settings.db_any_build);
   core->start_progress_thread();
   // What the drain watchdog prints if client_main never returns (drain.hpp).
   detail::set_drain_summary([weak = std::weak_ptr<detail::ClientCore>(core)] {
     auto c = weak.lock();
-    return c ? c->drain_summary() : std::string();
+    return c ? detail::ClientDrain(c->rank0()).summary() : std::string();
   });
   int code = 0;
   {

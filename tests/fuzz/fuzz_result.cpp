@@ -50,7 +50,7 @@ int g_stderr = -1, g_devnull = -1;
 void fz_result_hook() {
   const std::vector<char>* r = std::exchange(g_result, nullptr);
   if (!r) return;  // the task's later items
-  g_core->results().handle_result_locked(0, r->data(), r->size(), 0);
+  g_core->rank0().results.handle_result_locked(0, r->data(), r->size(), 0);
   std::fflush(stderr);
   dup2(g_devnull, 2);  // until the submit returns (see above)
 }
@@ -129,8 +129,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<char> result(body.begin(), body.end());  // exact size: ASan sees any overread
   mpiply::MsgId expect;
   {
-    std::lock_guard lk(g_core->mu);
-    expect = g_core->table().next_msg_locked();
+    std::lock_guard lk(g_core->rank0().mu);
+    expect = g_core->rank0().table.next_msg_locked();
   }
   if (result.size() >= sizeof(std::uint64_t)) {
     std::uint64_t id;
@@ -148,7 +148,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(g_result == nullptr);  // the hook ran and handed the bytes over
   FUZZ_CHECK(id == expect);
 
-  std::lock_guard lk(g_core->mu);
+  std::lock_guard lk(g_core->rank0().mu);
   d::ResultHeader h{};
   std::string problem = d::check_result(result.data(), result.size(), expect, k, h);
   if (mpiply_fuzz::verbose()) {
@@ -159,7 +159,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   FUZZ_CHECK(state->items_done == k);
   for (std::uint32_t i = 0; i < k; ++i) FUZZ_CHECK(state->item_state[i] != d::ItemState::pending);
-  const d::TaskRecord& rec = g_core->table().record(id);
+  const d::TaskRecord& rec = g_core->rank0().table.record(id);
   FUZZ_CHECK(rec.hub & d::kStateTaken);  // the task finished and gave its state back
   FUZZ_CHECK(state.use_count() == 1);    // so the hub let it go: only this function holds it
   if (!problem.empty()) {
