@@ -68,7 +68,7 @@ set(MPIPLY_MPI_TEST_QUICK_TEARDOWN OMPI_MCA_odls_base_sigkill_timeout=0)
 # holds in every run (ctest uses its recorded times only for tests without one). Applied by
 # mpiply_set_mpi_test_properties to the tests it is given by name; tests registered otherwise
 # set COST themselves (tests/slurm, whose clusters take minutes, and bench-peers-smoke). A test
-# renamed here and not there loses its place: keep the names in step.
+# renamed where it is registered and not here loses its place: keep the names in step.
 set(MPIPLY_TEST_COSTS
   install-shared 60   install-deb 60   install-consumer 30   install-pkgconfig 30
   install-tree 20     test_soak_tasks-2 30   test_soak_keep-2 20
