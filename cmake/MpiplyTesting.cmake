@@ -60,6 +60,21 @@ endfunction()
 # second between mpiexec's SIGTERM and its SIGKILL.
 set(MPIPLY_MPI_TEST_QUICK_TEARDOWN OMPI_MCA_odls_base_sigkill_timeout=0)
 
+# The long tests, each with its wall time in seconds on a loaded 2-core machine, as ctest's COST.
+# `ctest -j` starts the tests in descending order of COST; a test without one is ranked by its
+# own times from earlier runs of the same build tree, and a fresh clone (CI) has none, so every
+# test would start in the order it was registered. The long ones are registered last (install,
+# soak, farm, bench) and would then start last and form the tail of the run. A COST set here
+# holds in every run (ctest uses its recorded times only for tests without one). Applied by
+# mpiply_set_mpi_test_properties to the tests it is given by name; tests registered otherwise
+# set COST themselves (tests/slurm, whose clusters take minutes, and bench-peers-smoke). A test
+# renamed where it is registered and not here loses its place: keep the names in step.
+set(MPIPLY_TEST_COSTS
+  install-shared 60   install-deb 60   install-consumer 30   install-pkgconfig 30
+  install-tree 20     test_soak_tasks-2 30   test_soak_keep-2 20
+  bench-quick-3 35    farm-gnu-1 30    farm-replace-2 22   test_engine_threads-2 18
+  farm-output-2 18    farm-replace-1 16   farm-gnu-4 15   test_engine_threads-3 12)
+
 # Common test properties. PROCESSORS = ranks, so `ctest -jN` does not stack several
 # 4-rank jobs onto a 2-core machine (ctest runs a test wider than -j on its own).
 function(mpiply_set_mpi_test_properties test n timeout)
@@ -73,6 +88,12 @@ function(mpiply_set_mpi_test_properties test n timeout)
     PROCESSORS ${n}
     ENVIRONMENT "${environment}"
     LABELS "${labels}")
+  list(FIND MPIPLY_TEST_COSTS ${test} at)
+  if(at GREATER -1)
+    math(EXPR at "${at} + 1")
+    list(GET MPIPLY_TEST_COSTS ${at} cost)
+    set_tests_properties(${test} PROPERTIES COST ${cost})
+  endif()
 endfunction()
 
 # The command prefix that checks <cmd>'s exit code and output (expect_output.sh), in <out>.
