@@ -24,6 +24,7 @@ void DbRecorder::attach(std::shared_ptr<TaskDb> db, bool resume, bool any_build)
   std::lock_guard lk(mu_);
   db_ = std::move(db);
   functions_.clear();  // their name ids are the previous database's
+  last_fn_ = nullptr;
   host_names_.clear();
   resume_ = resume;
   any_build_ = any_build;
@@ -75,8 +76,13 @@ int DbRecorder::exit_code(int code) {
 }
 
 const DbRecorder::DbFunction& DbRecorder::function_locked(std::uint64_t fn_id) {
+  if (last_fn_ && last_fn_id_ == fn_id) return *last_fn_;
   auto it = functions_.find(fn_id);
-  if (it != functions_.end()) return it->second;
+  if (it != functions_.end()) {
+    last_fn_id_ = fn_id;
+    last_fn_ = &it->second;
+    return it->second;
+  }
   const FunctionEntry* fe = find_by_id(fn_id);
   std::string name = fe ? fe->name : std::string();
   // A version given at registration stands for the function's code across rebuilds; otherwise
@@ -86,7 +92,9 @@ const DbRecorder::DbFunction& DbRecorder::function_locked(std::uint64_t fn_id) {
   DbFunction f{name, KeyHasher(name), fe && fe->collective, std::move(code)};
   f.name_id = db_->name(f.name);
   f.code_id = db_->name(f.code);
-  return functions_.emplace(fn_id, std::move(f)).first->second;
+  last_fn_id_ = fn_id;
+  last_fn_ = &functions_.emplace(fn_id, std::move(f)).first->second;
+  return *last_fn_;
 }
 
 std::uint32_t DbRecorder::host_name_locked(int engine) {

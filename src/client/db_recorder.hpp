@@ -69,6 +69,10 @@ class DbRecorder {
   std::uint64_t reused_ = 0;
   std::uint64_t malformed_ = 0;  // stored results whose checksum matched but did not decode
   std::unordered_map<std::uint64_t, DbFunction> functions_;  // names interned in db_
+  // The last function_locked answer (map nodes never move): a map's tasks, and the send and
+  // the result of one task, ask for the same function in a row.
+  std::uint64_t last_fn_id_ = 0;
+  const DbFunction* last_fn_ = nullptr;
   std::vector<std::uint32_t> host_names_;  // TaskDb::name of each engine's host, 0 = not yet
   Bytes scratch_;
 };

@@ -7,8 +7,8 @@ void StagedBatch::pack(bool checksums, std::span<const std::string* const> names
   packed.clear();
   packed.checksums = checksums;
   std::size_t at = 0, off = 0;
+  TaskRow r;  // every field add reads is set for each row below
   for (const StagedRow& s : rows) {
-    TaskRow r;
     r.msg_id = s.msg_id;
     r.key = s.key;
     r.status = s.status;

@@ -98,11 +98,11 @@ std::uint64_t BlockEncoder::intern_host(std::int32_t engine, std::string_view ho
   return id;
 }
 
-std::uint64_t BlockEncoder::intern_named(std::uint32_t name, std::string_view s) {
+std::uint64_t BlockEncoder::intern_named_first(std::uint32_t name, std::string_view s) {
   if (name >= by_name_.size()) by_name_.resize(std::size_t(name) + 1, 0);
-  std::uint64_t& slot = by_name_[name];
-  if (slot == 0) slot = intern(s) + 1;
-  return slot - 1;
+  std::uint64_t id = intern(s);
+  by_name_[name] = id + 1;
+  return id;
 }
 
 void BlockEncoder::add(const TaskRow& r, bool copy_result) {
