@@ -192,7 +192,7 @@ class TaskDb {
   TaskDb(const TaskDb&) = delete;
   TaskDb& operator=(const TaskDb&) = delete;
 
-  // Cheap: copies the row into the pending batch (~260 instructions; no SQLite); waits only
+  // Cheap: copies the row into the pending batch (no SQLite, no names given as ids); waits only
   // when the writer is max_pending_rows batches behind. Never throws for a failed write (flush
   // does). Called by one thread at a time or several; rank 0 calls it under its client lock.
   void append(const TaskRow& row);
