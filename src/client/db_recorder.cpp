@@ -23,6 +23,9 @@ namespace mpiply::detail {
 void DbRecorder::attach(std::shared_ptr<TaskDb> db, bool resume, bool any_build) {
   std::lock_guard lk(mu_);
   db_ = std::move(db);
+  functions_.clear();  // their name ids are the previous database's
+  last_fn_ = nullptr;
+  host_names_.clear();
   resume_ = resume;
   any_build_ = any_build;
   // A drain keeps everything finished: flush the pending batch before the process ends. The
@@ -73,8 +76,13 @@ int DbRecorder::exit_code(int code) {
 }
 
 const DbRecorder::DbFunction& DbRecorder::function_locked(std::uint64_t fn_id) {
+  if (last_fn_ && last_fn_id_ == fn_id) return *last_fn_;
   auto it = functions_.find(fn_id);
-  if (it != functions_.end()) return it->second;
+  if (it != functions_.end()) {
+    last_fn_id_ = fn_id;
+    last_fn_ = &it->second;
+    return it->second;
+  }
   const FunctionEntry* fe = find_by_id(fn_id);
   std::string name = fe ? fe->name : std::string();
   // A version given at registration stands for the function's code across rebuilds; otherwise
@@ -82,7 +90,18 @@ const DbRecorder::DbFunction& DbRecorder::function_locked(std::uint64_t fn_id) {
   std::string code = fe && !fe->version.empty() ? "version:" + fe->version
                                                 : "build:" + build_id().hex;
   DbFunction f{name, KeyHasher(name), fe && fe->collective, std::move(code)};
-  return functions_.emplace(fn_id, std::move(f)).first->second;
+  f.name_id = db_->name(f.name);
+  f.code_id = db_->name(f.code);
+  last_fn_id_ = fn_id;
+  last_fn_ = &functions_.emplace(fn_id, std::move(f)).first->second;
+  return *last_fn_;
+}
+
+std::uint32_t DbRecorder::host_name_locked(int engine) {
+  auto e = static_cast<std::size_t>(engine);
+  if (e >= host_names_.size()) host_names_.resize(e + 1, 0);
+  if (host_names_[e] == 0) host_names_[e] = db_->name(roster_.engine_info(engine).hostname);
+  return host_names_[e];
 }
 
 bool DbRecorder::reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord& rec,
@@ -121,8 +140,10 @@ bool DbRecorder::reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord
   TaskRow row;
   row.msg_id = id;
   row.function = fn.name;
+  row.function_name = fn.name_id;
   row.key = key;
   row.code = fn.code;
+  row.code_name = fn.code_id;
   row.status = rec.status;
   row.reused = true;
   row.submitted = table_.submitted_locked(id);
@@ -140,8 +161,14 @@ void DbRecorder::append_locked(const TaskRecord& rec, MsgId id, const ResumeKey&
   std::uint64_t fn_id = table_.fn_id_locked(id);
   const DbFunction& fn = function_locked(fn_id);
   // A push, pull, scatter... is recorded under its submission's name, as its metadata names it.
-  row.function = fn_id != 0 ? fn.name : table_.store().submission(id).fname;
+  if (fn_id != 0) {
+    row.function = fn.name;
+    row.function_name = fn.name_id;
+  } else {
+    row.function = table_.store().submission(id).fname;
+  }
   row.code = fn.code;
+  row.code_name = fn.code_id;
   row.key = key;
   row.status = rec.status;
   TaskTimes t = table_.records().times(rec);
@@ -154,6 +181,7 @@ void DbRecorder::append_locked(const TaskRecord& rec, MsgId id, const ResumeKey&
   if (rec.engine >= 0) {
     const EngineInfo& info = roster_.engine_info(rec.engine);
     row.hostname = info.hostname;
+    row.host_name = host_name_locked(rec.engine);
     row.pid = info.pid;
   }
   row.items = rec.nitems;

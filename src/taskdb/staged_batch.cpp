@@ -3,12 +3,12 @@
 
 namespace mpiply::detail {
 
-void StagedBatch::pack(bool checksums) {
+void StagedBatch::pack(bool checksums, std::span<const std::string* const> names) {
   packed.clear();
   packed.checksums = checksums;
   std::size_t at = 0, off = 0;
+  TaskRow r;  // every field add reads is set for each row below
   for (const StagedRow& s : rows) {
-    TaskRow r;
     r.msg_id = s.msg_id;
     r.key = s.key;
     r.status = s.status;
@@ -21,12 +21,19 @@ void StagedBatch::pack(bool checksums) {
     r.thread = s.thread;
     r.pid = s.pid;
     r.items = s.items;
-    r.function = {text.data() + at, s.function_len};
-    at += s.function_len;
-    r.code = {text.data() + at, s.code_len};
-    at += s.code_len;
-    r.hostname = {text.data() + at, s.hostname_len};
-    at += s.hostname_len;
+    // A name given as an id has no text here (append copied none).
+    auto name = [&](std::uint32_t id, std::uint32_t len) -> std::string_view {
+      if (id != 0) return *names[id - 1];
+      std::string_view v{text.data() + at, len};
+      at += len;
+      return v;
+    };
+    r.function = name(s.function_name, s.function_len);
+    r.code = name(s.code_name, s.code_len);
+    r.hostname = name(s.host_name, s.hostname_len);
+    r.function_name = s.function_name;
+    r.code_name = s.code_name;
+    r.host_name = s.host_name;
     r.error = {text.data() + at, s.error_len};
     at += s.error_len;
     r.result = {results.data() + off, s.result_len};

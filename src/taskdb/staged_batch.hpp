@@ -2,6 +2,8 @@
 // The task database's staging batch: what TaskDb::append fills on rank 0's thread and the writer
 // thread packs and commits (task_db.cpp).
 #include <cstdint>
+#include <span>
+#include <string>
 #include <vector>
 
 #include <mpiply/detail/bytes.hpp>
@@ -22,6 +24,7 @@ struct StagedRow {
   std::int32_t engine;
   std::uint32_t thread;
   std::uint32_t function_len, code_len, hostname_len, error_len;  // consecutive in `text`
+  std::uint32_t function_name, code_name, host_name;  // TaskDb::name ids (0: the text is used)
   TaskStatus status;
   bool reused;
 };
@@ -40,8 +43,8 @@ struct StagedBatch {
     packed.clear();
   }
   // Packs the staged rows into `packed` (the row format of task_db_block.hpp); on the writer
-  // thread.
-  void pack(bool checksums);
+  // thread. names: TaskDb::name's strings (id - 1), for the rows that give ids.
+  void pack(bool checksums, std::span<const std::string* const> names);
 };
 
 }  // namespace mpiply::detail

@@ -165,20 +165,27 @@ void TaskDb::append(const TaskRow& row) {
   auto narrow = [](std::size_t n) {  // names and errors longer than 4 GiB are cut
     return static_cast<std::uint32_t>(std::min<std::size_t>(n, 0xffffffffu));
   };
+  // A name given as an id (TaskDb::name) is not copied: the writer finds it in names_.
+  auto len = [&](std::uint32_t id, std::string_view v) { return id != 0 ? 0 : narrow(v.size()); };
   StagedRow s{row.msg_id,    row.key,       row.submitted,     row.started,
               row.completed, row.received,  row.pid,           row.items,
-              row.result.size(), row.engine, row.thread,       narrow(row.function.size()),
-              narrow(row.code.size()), narrow(row.hostname.size()), narrow(row.error.size()),
+              row.result.size(), row.engine, row.thread,
+              len(row.function_name, row.function), len(row.code_name, row.code),
+              len(row.host_name, row.hostname), narrow(row.error.size()),
+              row.function_name, row.code_name, row.host_name,
               row.status, row.reused};
   b.rows.push_back(s);
-  char* t = b.text.grow(std::size_t(s.function_len) + s.code_len + s.hostname_len + s.error_len);
-  if (s.function_len) std::memcpy(t, row.function.data(), s.function_len);
-  t += s.function_len;
-  if (s.code_len) std::memcpy(t, row.code.data(), s.code_len);
-  t += s.code_len;
-  if (s.hostname_len) std::memcpy(t, row.hostname.data(), s.hostname_len);
-  t += s.hostname_len;
-  if (s.error_len) std::memcpy(t, row.error.data(), s.error_len);
+  if (std::size_t text = std::size_t(s.function_len) + s.code_len + s.hostname_len + s.error_len;
+      text != 0) {
+    char* t = b.text.grow(text);
+    if (s.function_len) std::memcpy(t, row.function.data(), s.function_len);
+    t += s.function_len;
+    if (s.code_len) std::memcpy(t, row.code.data(), s.code_len);
+    t += s.code_len;
+    if (s.hostname_len) std::memcpy(t, row.hostname.data(), s.hostname_len);
+    t += s.hostname_len;
+    if (s.error_len) std::memcpy(t, row.error.data(), s.error_len);
+  }
   b.results.append(row.result.data(), row.result.size());
   if (b.rows.size() >= opt_.batch_rows || b.results.size() >= opt_.batch_bytes) {
     seal_locked();
@@ -190,8 +197,20 @@ void TaskDb::append(const TaskRow& row) {
   }
 }
 
+std::uint32_t TaskDb::name(std::string_view text) {
+  std::lock_guard lk(mu_);
+  if (auto it = name_ids_.find(text); it != name_ids_.end()) return it->second;
+  if (names_.size() >= 0xfffffffeu)
+    throw UsageError(fmt::format("mpiply: task database '{}': too many distinct names", path_));
+  names_.push_back(std::make_unique<const std::string>(text));
+  auto id = static_cast<std::uint32_t>(names_.size());
+  name_ids_.emplace(*names_.back(), id);
+  return id;
+}
+
 void TaskDb::writer_loop() {
   std::optional<Stmt> insert, update;
+  std::vector<const std::string*> names;  // names_ as of the batches being packed
   std::unique_lock lk(mu_);
   auto due = SteadyClock::now() + opt_.batch_ms;
   for (;;) {
@@ -207,8 +226,10 @@ void TaskDb::writer_loop() {
     }
     std::vector<std::unique_ptr<StagedBatch>> work;
     work.swap(sealed_);
+    names.clear();
+    for (const auto& n : names_) names.push_back(n.get());
     lk.unlock();
-    for (auto& w : work) w->pack(checksums_);  // varints and interned names, off the appending thread
+    for (auto& w : work) w->pack(checksums_, names);  // varints and interned names, off the appending thread
     std::string failed;
     {
       std::lock_guard db_lk(db_mu_);

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <mpiply/errors.hpp>
@@ -64,6 +65,10 @@ struct TaskRow {
   std::span<const char> result;
   // Decoding only: the checksum stored with the result bytes (the writer computes it).
   std::uint64_t result_sum = 0;
+  // Appending only, optional: the same names as TaskDb::name() ids of the database appended to
+  // (0: not given, the view is used). A caller that appends the same few names with every task
+  // (rank 0) interns them once; append then copies no name, and packing compares none.
+  std::uint32_t function_name = 0, code_name = 0, host_name = 0;
 };
 
 // One task as stored: plain values, for tools and the hub's db_query.
@@ -187,10 +192,13 @@ class TaskDb {
   TaskDb(const TaskDb&) = delete;
   TaskDb& operator=(const TaskDb&) = delete;
 
-  // Cheap: copies the row into the pending batch (~260 instructions; no SQLite); waits only
+  // Cheap: copies the row into the pending batch (no SQLite, no names given as ids); waits only
   // when the writer is max_pending_rows batches behind. Never throws for a failed write (flush
   // does). Called by one thread at a time or several; rank 0 calls it under its client lock.
   void append(const TaskRow& row);
+  // A name (function, code identity, host) interned for TaskRow::function_name / code_name /
+  // host_name: the same text gives the same id (never 0) for this database's lifetime.
+  std::uint32_t name(std::string_view text);
   // Returns once everything appended so far is committed (see docs/database.md for what that
   // promises). Throws UsageError if the writer failed; results in memory are unaffected.
   void flush();
@@ -270,6 +278,10 @@ class TaskDb {
   mutable std::mutex mu_;  // everything below
   std::condition_variable wake_writer_, committed_cv_;
   std::unique_ptr<StagedBatch> cur_;
+  // TaskDb::name's table: names_[id - 1]; the strings never move, so the writer thread reads
+  // them through a snapshot of these pointers taken under mu_.
+  std::vector<std::unique_ptr<const std::string>> names_;
+  std::unordered_map<std::string_view, std::uint32_t> name_ids_;  // views into names_
   std::vector<std::unique_ptr<StagedBatch>> sealed_, spare_;
   std::uint64_t appended_ = 0, committed_ = 0, rows_ = 0, transactions_ = 0, reused_ = 0;
   bool stop_ = false, closed_ = false;

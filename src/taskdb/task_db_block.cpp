@@ -98,6 +98,13 @@ std::uint64_t BlockEncoder::intern_host(std::int32_t engine, std::string_view ho
   return id;
 }
 
+std::uint64_t BlockEncoder::intern_named_first(std::uint32_t name, std::string_view s) {
+  if (name >= by_name_.size()) by_name_.resize(std::size_t(name) + 1, 0);
+  std::uint64_t id = intern(s);
+  by_name_[name] = id + 1;
+  return id;
+}
+
 void BlockEncoder::add(const TaskRow& r, bool copy_result) {
   if (count == 0) {
     min_msg = max_msg = r.msg_id;
@@ -110,11 +117,14 @@ void BlockEncoder::add(const TaskRow& r, bool copy_result) {
   else if (r.status == TaskStatus::error || r.status == TaskStatus::aborted) ++n_failed;
   if (r.reused) ++n_reused;
 
-  std::uint64_t fn = last_fn_ < table_.size() && table_[last_fn_] == r.function
+  std::uint64_t fn = r.function_name != 0 ? intern_named(r.function_name, r.function)
+                     : last_fn_ < table_.size() && table_[last_fn_] == r.function
                          ? last_fn_
                          : (last_fn_ = intern(r.function));
-  std::uint64_t host = intern_host(r.engine, r.hostname);
-  std::uint64_t code = last_code_ < table_.size() && table_[last_code_] == r.code
+  std::uint64_t host = r.host_name != 0 ? intern_named(r.host_name, r.hostname)
+                                        : intern_host(r.engine, r.hostname);
+  std::uint64_t code = r.code_name != 0 ? intern_named(r.code_name, r.code)
+                       : last_code_ < table_.size() && table_[last_code_] == r.code
                            ? last_code_
                            : (last_code_ = intern(r.code));
   // Computed here, on the writer thread, over the bytes as they are written.
@@ -174,6 +184,7 @@ void BlockEncoder::clear() {
   ids_.clear();
   last_fn_ = last_code_ = ~std::uint64_t(0);
   host_of_engine_.assign(host_of_engine_.size(), 0);
+  by_name_.assign(by_name_.size(), 0);
   prev_msg_ = 0;
   prev_time_ = 0;
 }

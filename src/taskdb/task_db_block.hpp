@@ -46,6 +46,14 @@ class BlockEncoder {
   // never changes (checked, not assumed).
   std::uint64_t last_fn_ = ~std::uint64_t(0), last_code_ = ~std::uint64_t(0);
   std::vector<std::uint64_t> host_of_engine_;  // string id + 1, 0 = none yet in this row
+  // Names the rows give as TaskDb::name ids: string id + 1 by that id, 0 = none yet in this row.
+  // No comparison at all: the id stands for the text.
+  std::vector<std::uint64_t> by_name_;
+  std::uint64_t intern_named(std::uint32_t name, std::string_view s) {
+    if (name < by_name_.size() && by_name_[name] != 0) return by_name_[name] - 1;
+    return intern_named_first(name, s);
+  }
+  std::uint64_t intern_named_first(std::uint32_t name, std::string_view s);  // once per row
   MsgId prev_msg_ = 0;
   std::int64_t prev_time_ = 0;
 };
