@@ -132,6 +132,9 @@ void TaskAborts::drain_locked() {
                                 drain_signal_name(drain_signal()));
   auto not_run = [&](TaskSource& src, std::uint32_t t) {
     MsgId id = src.first_msg + t;
+    // One aborted in the middle of its source is still there (prune_queues_locked skips only
+    // the head's), but it left the queue count when it was aborted.
+    if (table_.record(id).status != TaskStatus::queued) return;
     results_.fail_items_locked(table_.record(id), id, ErrorKind::aborted, why);
     queues_.left_queue();
   };

@@ -1,8 +1,10 @@
 // Exit-code program for the graceful drain (docs/drain.md), driven by signal_driver.sh, which
 // starts it, waits for "drain-test: task running", then signals mpiexec (or the ranks).
-//   drain [--tasks N] [--task-ms M] [--stuck] [--grace-option S] [--no-rank-lines]
+//   drain [--tasks N] [--task-ms M] [--stuck] [--abort-middle] [--grace-option S] [--no-rank-lines]
 // A map of N tasks (chunksize 1) that each take M ms; the first prints "drain-test: task
-// running". With --stuck a task that never returns runs first (from a separate apply) and the
+// running". With --abort-middle the task in the middle of the map is aborted while it is still
+// queued (Client::abort), before the signal comes, and after the drain client_main waits for
+// every task (Client::wait) and says how that went. With --stuck a task that never returns runs first (from a separate apply) and the
 // client waits on it. Every rank prints its pid first (for signals sent to the ranks), registers
 // a drain action that says it ran, and after run() its `mpiply-exit` line (report_exit.hpp) —
 // unless --no-rank-lines: after SIGTERM no rank returns from run (they end through _exit).
@@ -56,7 +58,7 @@ MPIPLY_REGISTER(stuck);
 
 int main(int argc, char** argv) {
   int tasks = 400, task_ms = 50;
-  bool stuck_first = false, rank_lines = true;
+  bool stuck_first = false, abort_middle = false, rank_lines = true;
   mpiply::RunOptions options;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--tasks") == 0 && i + 1 < argc) {
@@ -65,6 +67,8 @@ int main(int argc, char** argv) {
       task_ms = std::atoi(argv[++i]);
     } else if (std::strcmp(argv[i], "--stuck") == 0) {
       stuck_first = true;
+    } else if (std::strcmp(argv[i], "--abort-middle") == 0) {
+      abort_middle = true;
     } else if (std::strcmp(argv[i], "--grace-option") == 0 && i + 1 < argc) {
       options.drain_grace = mpiply::Seconds(std::atof(argv[++i]));
     } else if (std::strcmp(argv[i], "--no-rank-lines") == 0) {
@@ -90,6 +94,10 @@ int main(int argc, char** argv) {
     try {
       if (stuck_first) view.apply_async(stuck).get();
       auto amr = view.map_async(slow, xs, ms, {.chunksize = 1});
+      if (abort_middle) {
+        std::size_t n = c.abort(std::vector<mpiply::MsgId>{amr.msg_ids()[xs.size() / 2]});
+        std::printf("drain-test: aborted %zu queued task\n", n);
+      }
       int got = 0;
       for (int y : amr) got += y >= 0;
       std::printf("drain-test: all %d results arrived (no signal came?)\n", got);
@@ -98,6 +106,17 @@ int main(int argc, char** argv) {
       throw;
     } catch (const mpiply::TaskAborted& e) {
       std::printf("drain-test: client_main stopped by mpiply::TaskAborted: %s\n", e.what());
+      if (abort_middle) {
+        // Every task is accounted for once the running ones end: a wait for all returns.
+        try {
+          bool all = c.wait(mpiply::Seconds(20));
+          std::printf("drain-test: waited for every task after the drain: %s\n",
+                      all ? "all done" : "timed out");
+        } catch (const std::exception& w) {
+          std::printf("drain-test: waited for every task after the drain: %s\n", w.what());
+        }
+        std::fflush(stdout);
+      }
       throw;
     } catch (const mpiply::CompositeError& e) {
       std::printf("drain-test: client_main stopped by mpiply::CompositeError: %s\n", e.what());
