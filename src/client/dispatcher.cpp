@@ -96,8 +96,8 @@ void Dispatcher::dispatch_subsets_locked() {
     std::shared_ptr<TaskSource> src = *it;
     int e;
     auto pick = [&] {
-      return sched_.plain_fast() ? least_loaded_of_locked(src->candidates)
-                                 : sched_.pick_plain(src->candidates);
+      return sched_.picker().plain_fast() ? least_loaded_of_locked(src->candidates)
+                                 : sched_.picker().pick_plain(src->candidates);
     };
     while (src->next < src->ntasks && (e = pick()) >= 0)
       send_task_locked(e, src, src->next++);
@@ -111,12 +111,12 @@ void Dispatcher::dispatch_locked() {
   if (!queues_.lb_subset().empty()) dispatch_subsets_locked();
   if (!queues_.direct_ready().empty()) dispatch_direct_locked();
   if (sched_.busy()) sched_.dispatch(steady_ns());
-  bool fast = sched_.plain_fast();
+  bool fast = sched_.picker().plain_fast();
   TaskQueues::Queue& lb = queues_.lb();
   while (!lb.empty()) {
     // drain hook: inline, between tasks
     if (roster_.inline_mode() && drain_requested()) return aborts_.drain_locked();
-    int e = fast ? sched_.next_plain() : sched_.pick_plain({});
+    int e = fast ? sched_.picker().next_plain() : sched_.picker().pick_plain({});
     if (e < 0) break;
     std::shared_ptr<TaskSource> src = lb.front();
     std::uint32_t t = src->next++;
