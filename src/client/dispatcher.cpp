@@ -40,7 +40,7 @@ void Dispatcher::place(const std::shared_ptr<TaskSource>& src, MsgId id, std::ui
                        const Placement& where) {
   (void)id;  // send_task_locked finds it from the source
   if (!src->team) return send_task_locked(where.engines.front(), src, task, where.grant);
-  // Member i of the team is task + i (scheduler_teams.cpp), sent to where.engines[i].
+  // Member i of the team is task + i (scheduling/team_placer.hpp), sent to where.engines[i].
   std::span<const int> team(where.engines.data(), where.engines.size());
   for (std::uint32_t i = 0; i < team.size(); ++i)
     send_task_locked(team[i], src, task + i, where.grant, team);

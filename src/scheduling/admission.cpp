@@ -13,7 +13,7 @@
 namespace mpiply::detail {
 
 void Admission::admit(const TaskBatch& batch, std::int64_t now_ns) {
-  // A team of k is k consecutive tasks, one per member (scheduler_teams.cpp). A retry would
+  // A team of k is k consecutive tasks, one per member (team_placer.hpp). A retry would
   // send one member alone, so teams have none.
   if (std::uint32_t k = batch.resources.engines; k != 1 && (k == 0 || batch.ntasks % k != 0 ||
                                                             batch.flags.retries.value_or(0) > 0))

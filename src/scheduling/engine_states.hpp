@@ -3,7 +3,7 @@
 // (outstanding, from every send and result), whether it is still in service (Client::shutdown
 // retires it for good), whether it is held idle for a waiting team (team_placer.hpp), and the
 // hwm every engine shares. The engine index (engine_index.hpp) owns it and keeps its listings of
-// engines with room in step with it; the client reads it (Scheduler::placement().engines()) to
+// engines with room in step with it; the client reads it (Scheduler::placer().engines()) to
 // answer which engines exist and to refuse work for retired ones.
 #include <cstddef>
 #include <vector>

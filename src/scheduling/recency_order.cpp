@@ -11,22 +11,6 @@ void RecencyOrder::reset(std::size_t n, Scheme scheme) {
   ordered_.clear();
 }
 
-void RecencyOrder::join(int e, unsigned load) {
-  if (on_) insert(e, load);
-}
-
-void RecencyOrder::leave(int e, unsigned load) {
-  if (on_) spare_ = ordered_.extract(key(e, load));
-}
-
-void RecencyOrder::changed(std::size_t n) {
-  // Rebuilding costs O(E log E), so it is dropped only after at least 4E + 64 changes.
-  if (on_ && ++unasked_ > 4 * n + 64) {
-    on_ = false;
-    ordered_.clear();
-  }
-}
-
 void RecencyOrder::touch(int e, bool listed, unsigned load) {
   bool in_set = on_ && listed;
   if (in_set) spare_ = ordered_.extract(key(e, load));

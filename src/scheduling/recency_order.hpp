@@ -22,10 +22,21 @@ class RecencyOrder {
   void reset(std::size_t n, Scheme scheme);
   std::uint64_t stamp(int e) const noexcept { return stamp_[static_cast<std::size_t>(e)]; }
   // Engine e, at this load, gains room / loses it (into or out of the set while it is on).
-  void join(int e, unsigned load);
-  void leave(int e, unsigned load);
-  // One load change of any of the n engines: the set goes after enough without a question.
-  void changed(std::size_t n);
+  // These three run on every load change: defined here, they cost one test while it is off.
+  void join(int e, unsigned load) {
+    if (on_) insert(e, load);
+  }
+  void leave(int e, unsigned load) {
+    if (on_) spare_ = ordered_.extract(key(e, load));
+  }
+  // One load change of any of the n engines: the set goes after 4n + 64 without a question
+  // (rebuilding it costs O(n log n)).
+  void changed(std::size_t n) {
+    if (on_ && ++unasked_ > 4 * n + 64) {
+      on_ = false;
+      ordered_.clear();
+    }
+  }
   // A pick gave engine e a task now; `listed`: e has room (so it is in the set while on).
   void touch(int e, bool listed, unsigned load);
   // The first engine with room in the scheme's order, -1 if none; builds the set from the

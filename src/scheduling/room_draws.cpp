@@ -27,7 +27,7 @@ void RoomDraws::reset(std::size_t n, unsigned hwm, Scheme scheme) {
   level_pos_.assign(n, -1);
 }
 
-void RoomDraws::join(int e, unsigned level) {
+void RoomDraws::add(int e, unsigned level) {
   auto i = static_cast<std::size_t>(e);
   if (dense_) {
     room_pos_[i] = static_cast<int>(room_.size());
@@ -39,7 +39,7 @@ void RoomDraws::join(int e, unsigned level) {
   }
 }
 
-void RoomDraws::leave(int e, unsigned level) {
+void RoomDraws::remove(int e, unsigned level) {
   if (dense_) drop(room_, room_pos_, e);
   if (!level_.empty()) drop(level_[level], level_pos_, e);
 }

@@ -16,9 +16,14 @@ class RoomDraws {
  public:
   // n engines, none listed; levels 0..hwm-1 (weighted only).
   void reset(std::size_t n, unsigned hwm, Scheme scheme);
-  // Engine e, at load `level`, gains room / loses it.
-  void join(int e, unsigned level);
-  void leave(int e, unsigned level);
+  // Engine e, at load `level`, gains room / loses it. They run on every load change: defined
+  // here, they cost one test with a scheme that draws nothing.
+  void join(int e, unsigned level) {
+    if (dense_ || !level_.empty()) add(e, level);
+  }
+  void leave(int e, unsigned level) {
+    if (dense_ || !level_.empty()) remove(e, level);
+  }
   // Uniform draw among the engines with room (-1 if none); plainrandom or twobin only.
   int uniform(std::mt19937_64& rng) const;
   // Draw weighted by 1 / (1e-6 + load) among the engines with room, which must not be none;
@@ -26,6 +31,9 @@ class RoomDraws {
   int weighted(std::mt19937_64& rng) const;
 
  private:
+  void add(int e, unsigned level);
+  void remove(int e, unsigned level);
+
   bool dense_ = false;
   std::vector<int> room_, room_pos_;  // plainrandom and twobin only
   std::vector<std::vector<int>> level_;  // weighted only

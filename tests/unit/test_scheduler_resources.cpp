@@ -275,7 +275,7 @@ TEST_CASE("bench: placements with resource requests on 64 engines", "[.bench]") 
               kEngines, 1e9 * s / kTasks);
 }
 
-// Teams (src/scheduling/scheduler_teams.cpp): a task on k engines at once.
+// Teams (src/scheduling/team_placer.cpp): a task on k engines at once.
 namespace {
 ResourceRequest team(unsigned k) {
   ResourceRequest r;
