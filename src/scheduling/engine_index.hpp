@@ -1,7 +1,7 @@
 #pragma once
 // Rank 0's index of the engines that can take a task (in service, not held, fewer than hwm
 // outstanding), kept up to date on every send and result, so that picking an engine costs the
-// same whatever the engine count. The placement (placement.hpp) owns it and tells it each load
+// same whatever the engine count. TaskPlacer (task_placer.hpp) owns it and tells it each load
 // change; the plain leastload loop and every SchemePicker scheme (schemes.hpp) read it instead
 // of scanning the engines.
 //
