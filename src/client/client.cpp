@@ -12,7 +12,7 @@ namespace mpiply {
 
 std::vector<int> Client::ids() const {
   std::lock_guard lk(core_->rank0().mu);
-  const detail::EngineIndex& ix = core_->rank0().scheduler.engines();
+  const detail::EngineStates& ix = core_->rank0().scheduler.placer().engines();
   std::vector<int> v;
   v.reserve(ix.in_service_count());
   for (std::size_t e = 0; e < ix.size(); ++e)
@@ -21,7 +21,7 @@ std::vector<int> Client::ids() const {
 }
 std::size_t Client::size() const {
   std::lock_guard lk(core_->rank0().mu);
-  return core_->rank0().scheduler.engines().in_service_count();
+  return core_->rank0().scheduler.placer().engines().in_service_count();
 }
 bool Client::inline_mode() const { return core_->rank0().engines.inline_mode(); }
 int Client::hwm() const { return core_->rank0().engines.hwm(); }
@@ -50,7 +50,7 @@ int Client::check_id(int id) const {
                                  "ranks); launch with more ranks for more engines",
                                  id, n - 1, core_->rank0().engines.num_ranks()));
   std::lock_guard lk(core_->rank0().mu);
-  if (!core_->rank0().scheduler.engines().in_service(id))
+  if (!core_->rank0().scheduler.placer().engines().in_service(id))
     throw UsageError(fmt::format("engine {} was shut down (Client::shutdown) and runs no more "
                                  "tasks; use an engine of rc.ids()",
                                  id));

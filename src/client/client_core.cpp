@@ -94,7 +94,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
                   .resources = request_of(src->flags),
                   .source = src},
                  steady_ns());
-  } else if (!sched_.plain_fast() && aborts_.refuse_retired_locked(src)) {
+  } else if (!sched_.picker().plain_fast() && aborts_.refuse_retired_locked(src)) {
     // Some of its engines were shut down: its tasks failed.
   } else {
     dispatcher_.enqueue_locked(src);

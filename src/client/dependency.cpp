@@ -86,8 +86,9 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
                                    function, fmt::join(t, ", "), fmt::join(view_targets, ", ")));
   }
   if (team) {
+    const EngineStates& st = sched.placer().engines();
     std::size_t live = static_cast<std::size_t>(std::count_if(
-        engines.begin(), engines.end(), [&](int e) { return sched.engines().in_service(e); }));
+        engines.begin(), engines.end(), [&](int e) { return st.in_service(e); }));
     if (*f.engines > live)
       throw UsageError(fmt::format(
           "{}: apply_team asks for a team of {} engines, but it may run on only {} (engines "
@@ -95,7 +96,7 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
           "client, every other rank one engine)",
           function, *f.engines, live, fmt::join(engines, ", "), live, *f.engines + 1));
   }
-  if (!sched.any_in_service(engines))
+  if (!sched.placer().engines().any_in_service(engines))
     throw UsageError(fmt::format("{}: every engine it may run on ({}) was shut down "
                                  "(Client::shutdown); nothing can run it",
                                  function, fmt::join(engines, ", ")));
@@ -103,7 +104,7 @@ void check_task_flags(ClientCore& core, const TaskFlags& f, const std::vector<in
     throw UsageError(fmt::format("{}: cores is {}; an engine holds at most 1024", function,
                                  *f.cores));
   ResourceRequest req = request_of(f);
-  if (std::string why = sched.never_fits(req, engines); !why.empty())
+  if (std::string why = sched.placer().claims().never_fits(req, engines); !why.empty())
     throw UsageError(fmt::format("{}: {}. Ask for less, or start the job with engines that hold "
                                  "it (docs/resources.md); what each engine holds: "
                                  "Client::engine_resources(id)",

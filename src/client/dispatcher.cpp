@@ -40,7 +40,7 @@ void Dispatcher::place(const std::shared_ptr<TaskSource>& src, MsgId id, std::ui
                        const Placement& where) {
   (void)id;  // send_task_locked finds it from the source
   if (!src->team) return send_task_locked(where.engines.front(), src, task, where.grant);
-  // Member i of the team is task + i (scheduler_teams.cpp), sent to where.engines[i].
+  // Member i of the team is task + i (scheduling/team_placer.hpp), sent to where.engines[i].
   std::span<const int> team(where.engines.data(), where.engines.size());
   for (std::uint32_t i = 0; i < team.size(); ++i)
     send_task_locked(team[i], src, task + i, where.grant, team);
@@ -96,8 +96,8 @@ void Dispatcher::dispatch_subsets_locked() {
     std::shared_ptr<TaskSource> src = *it;
     int e;
     auto pick = [&] {
-      return sched_.plain_fast() ? least_loaded_of_locked(src->candidates)
-                                 : sched_.pick_plain(src->candidates);
+      return sched_.picker().plain_fast() ? least_loaded_of_locked(src->candidates)
+                                 : sched_.picker().pick_plain(src->candidates);
     };
     while (src->next < src->ntasks && (e = pick()) >= 0)
       send_task_locked(e, src, src->next++);
@@ -111,12 +111,12 @@ void Dispatcher::dispatch_locked() {
   if (!queues_.lb_subset().empty()) dispatch_subsets_locked();
   if (!queues_.direct_ready().empty()) dispatch_direct_locked();
   if (sched_.busy()) sched_.dispatch(steady_ns());
-  bool fast = sched_.plain_fast();
+  bool fast = sched_.picker().plain_fast();
   TaskQueues::Queue& lb = queues_.lb();
   while (!lb.empty()) {
     // drain hook: inline, between tasks
     if (roster_.inline_mode() && drain_requested()) return aborts_.drain_locked();
-    int e = fast ? sched_.next_plain() : sched_.pick_plain({});
+    int e = fast ? sched_.picker().next_plain() : sched_.picker().pick_plain({});
     if (e < 0) break;
     std::shared_ptr<TaskSource> src = lb.front();
     std::uint32_t t = src->next++;

@@ -341,7 +341,7 @@ TaskMetadata HubQueries::metadata_locked(MsgId id) const {
   }
   m.thread = r.thread;
   m.reused = (r.hub & kReused) != 0;
-  sched_.fill_metadata(id, m);
+  sched_.tasks().fill_metadata(id, m);
   m.error = results_.first_error_locked(id);
   if (auto it = table_.outputs().find(id); it != table_.outputs().end()) {
     m.stdout = it->second.out;

@@ -76,7 +76,7 @@ void ResultHandler::handle_result_locked(int e, const char* p, std::size_t n,
     }
     if (output.has_data || live_.streaming()) live_.on_result(id, e, output);  // stream hook
     std::size_t items = output.items_end - sizeof h;  // the output is not kept with the items
-    if (!(sched_.retrying() && retried_locked(rec, e, id, p + sizeof h, items))) {
+    if (!(sched_.tasks().retrying() && retried_locked(rec, e, id, p + sizeof h, items))) {
       store_items_locked(rec, e, id, Reader(p + sizeof h, items));
       if (db_.on()) db_.append_locked(rec, id, f.key, {p + sizeof h, items}, {});
     }

@@ -68,7 +68,7 @@ void TaskAborts::retire_engines_locked(const std::vector<int>& engines) {
   auto abort_plain = [this](std::deque<std::shared_ptr<TaskSource>>& q, bool subset) {
     for (auto it = q.begin(); it != q.end();) {
       TaskSource& src = **it;
-      if (sched_.any_in_service(subset ? src.candidates : std::vector<int>{})) {
+      if (sched_.placer().engines().any_in_service(subset ? src.candidates : std::vector<int>{})) {
         ++it;
         continue;
       }
@@ -93,11 +93,11 @@ bool TaskAborts::refuse_retired_locked(const std::shared_ptr<TaskSource>& src) {
       results_.fail_queued_locked(src->first_msg + t, ErrorKind::aborted, why);
   };
   if (src->targets.empty()) {
-    if (sched_.any_in_service(src->candidates)) return false;
+    if (sched_.placer().engines().any_in_service(src->candidates)) return false;
     fail_all();
     return true;
   }
-  const EngineIndex& ix = sched_.engines();
+  const EngineStates& ix = sched_.placer().engines();
   if (std::all_of(src->targets.begin(), src->targets.end(), [&](int e) { return ix.in_service(e); }))
     return false;
   // All or nothing: the tasks of one DirectView call may be a collective that every target

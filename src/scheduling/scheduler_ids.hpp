@@ -1,6 +1,6 @@
 #pragma once
-// The scheduler's small helpers on msg id lists, shared by its files (scheduler.cpp,
-// scheduler_dependencies.cpp).
+// The scheduler's small helpers on msg id lists, for the messages of its dependency checks
+// (admission.cpp).
 #include <algorithm>
 #include <string>
 #include <vector>

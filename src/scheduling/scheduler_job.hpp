@@ -1,7 +1,8 @@
 #pragma once
 // What the scheduler (scheduler.hpp) keeps per flagged submission: its dependencies as
 // ipyparallel's Dependency evaluates them, where it may run, its deadline and retries, and
-// per task the engines it was sent to. Plain data shared by the scheduler's files.
+// per task the engines it was sent to. Plain data shared by the scheduler's components, and the
+// one way each of them fails tasks it cannot place (fail_range).
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -63,5 +64,17 @@ struct ReadyRun {
   std::shared_ptr<Job> job;
   std::uint32_t next, end;
 };
+
+// Fails tasks [from, to) of job that are still queued (one aborted before is left alone); the
+// whole job is dead from then on.
+inline void fail_range(SchedulerSink& sink, Job& job, std::uint32_t from, std::uint32_t to,
+                       ErrorKind kind, const std::string& why) {
+  if (from == 0 && to == job.ntasks) job.dead = true;
+  for (std::uint32_t t = from; t < to; ++t) {
+    MsgId id = job.first + t;
+    if (sink.outcome(id).status != TaskStatus::queued) continue;
+    sink.fail(id, kind, why);
+  }
+}
 
 }  // namespace mpiply::detail

@@ -20,7 +20,7 @@ namespace mpiply::detail {
 
 struct TaskSource;  // the owner's description of a submission: the scheduler only hands it back
 
-// What one task needs: a team of `engines` engines (scheduler_teams.cpp) and, on each engine it
+// What one task needs: a team of `engines` engines (team_placer.hpp) and, on each engine it
 // runs on, amounts of its resources (ResourcePool).
 struct ResourceRequest {
   std::uint32_t engines = 1;       // k: a team of k engines runs the task together

@@ -1,9 +1,9 @@
 #pragma once
 // SchemePicker: which engine a load-balanced task goes to, by the run's Scheme (run_options.hpp).
-// Every scheme only picks among engines in service below hwm (EngineIndex::has_room) and, for
+// Every scheme only picks among engines in service below hwm (EngineStates::has_room) and, for
 // pick_among, allowed by the caller's filter (a view's subset, `follow`, engines already tried).
 // The plain leastload case never comes here: the scheduler's owner takes
-// EngineIndex::least_round_robin for it (Scheduler::next_plain), so plain maps pay nothing.
+// EngineIndex::least_round_robin for it (EnginePicker::next_plain), so plain maps pay nothing.
 //
 // pick (any engine) reads the index and costs the same whatever the engine count: O(log E) for
 // leastload and lru (an ordered set), O(1) for plainrandom and twobin, O(hwm) for weighted.
@@ -37,7 +37,7 @@ class SchemePicker {
       }
       case Scheme::weighted: {
         int a = ix.draw_weighted(rng_), b = ix.draw_weighted(rng_);
-        e = (a < 0 || (b >= 0 && ix.load(b) < ix.load(a))) ? b : a;
+        e = (a < 0 || (b >= 0 && ix.states().load(b) < ix.states().load(a))) ? b : a;
         break;
       }
     }
@@ -48,7 +48,7 @@ class SchemePicker {
   // An engine with room among candidates for which allowed(e) holds, or -1 if none.
   template <class Allowed>
   int pick_among(EngineIndex& ix, const std::vector<int>& candidates, Allowed&& allowed) {
-    auto ok = [&](int e) { return ix.has_room(e) && allowed(e); };
+    auto ok = [&](int e) { return ix.states().has_room(e) && allowed(e); };
     int e = -1;
     switch (scheme_) {
       case Scheme::leastload: e = least_loaded(ix, candidates, ok); break;
@@ -61,7 +61,7 @@ class SchemePicker {
       }
       case Scheme::weighted: {
         int a = draw(ix, candidates, ok, true), b = draw(ix, candidates, ok, true);
-        e = (a < 0 || (b >= 0 && ix.load(b) < ix.load(a))) ? b : a;
+        e = (a < 0 || (b >= 0 && ix.states().load(b) < ix.states().load(a))) ? b : a;
         break;
       }
     }
@@ -75,8 +75,8 @@ class SchemePicker {
     int best = -1;
     for (int e : cands) {
       if (!ok(e)) continue;
-      unsigned c = ix.load(e);
-      if (best < 0 || c < ix.load(best) || (c == ix.load(best) && ix.stamp(e) < ix.stamp(best)))
+      unsigned c = ix.states().load(e), b = best < 0 ? 0 : ix.states().load(best);
+      if (best < 0 || c < b || (c == b && ix.stamp(e) < ix.stamp(best)))
         best = e;
     }
     return best;
@@ -96,7 +96,7 @@ class SchemePicker {
     double total = 0;
     for (int e : cands) {
       if (!ok(e)) continue;
-      double w = weighted ? 1.0 / (1e-6 + ix.load(e)) : 1.0;
+      double w = weighted ? 1.0 / (1e-6 + ix.states().load(e)) : 1.0;
       total += w;
       if (std::uniform_real_distribution<double>(0.0, total)(rng_) < w) chosen = e;
     }

@@ -37,7 +37,7 @@ class Recorder : public SchedulerSink {
     for (std::size_t i = 0; i < where.engines.size(); ++i) {
       int e = where.engines[i];
       MsgId m = id + i;  // member i of a team is the team's i-th task
-      REQUIRE(sched.engines().has_room(e));  // never over hwm, never out of service
+      REQUIRE(sched.placer().engines().has_room(e));  // never over hwm, never out of service
       if (where.engines.size() > 1) REQUIRE(load[static_cast<std::size_t>(e)] == 0);  // idle
       placed.emplace_back(m, e);
       requests.push_back(*where.request);
@@ -77,7 +77,7 @@ class Recorder : public SchedulerSink {
     REQUIRE(o.status == TaskStatus::sent);
     int e = o.engine;
     sched.set_load(e, --load[static_cast<std::size_t>(e)]);
-    if (!ok && sched.retrying() && sched.retry(id, e, error)) {
+    if (!ok && sched.tasks().retrying() && sched.retry(id, e, error)) {
       o = {};
       retried.push_back(id);
     } else {
@@ -90,7 +90,7 @@ class Recorder : public SchedulerSink {
   std::vector<int> engines_tried(MsgId id) {
     mpiply::TaskMetadata m;
     m.engine_id = status[id].engine;
-    sched.fill_metadata(id, m);
+    sched.tasks().fill_metadata(id, m);
     return m.engines_tried;
   }
 

@@ -25,15 +25,16 @@ std::vector<int> admissible(const EngineIndex& ix, Scheme s, const std::vector<i
   std::vector<int> room;
   for (int e = 0; e < kEngines; ++e) {
     bool in = cands.empty() || std::find(cands.begin(), cands.end(), e) != cands.end();
-    if (in && ix.has_room(e)) room.push_back(e);
+    if (in && ix.states().has_room(e)) room.push_back(e);
   }
   if (room.empty() || (s != Scheme::leastload && s != Scheme::lru)) return room;
   int best = room[0];
+  const auto& st = ix.states();
   for (int e : room) {
     bool better = s == Scheme::lru
                       ? ix.stamp(e) < ix.stamp(best)
-                      : ix.load(e) < ix.load(best) ||
-                            (ix.load(e) == ix.load(best) && ix.stamp(e) < ix.stamp(best));
+                      : st.load(e) < st.load(best) ||
+                            (st.load(e) == st.load(best) && ix.stamp(e) < ix.stamp(best));
     if (better) best = e;
   }
   return {best};
@@ -75,7 +76,7 @@ TEST_CASE("every scheme picks from the index what a scan of every engine would",
           ix.set_load(e, --load[static_cast<std::size_t>(e)]);
         } else if (what == 98 && retired < 5) {  // a shutdown
           int e = static_cast<int>(rng() % kEngines);
-          if (!ix.in_service(e)) continue;
+          if (!ix.states().in_service(e)) continue;
           ix.retire(e);
           ++retired;
         }
@@ -86,13 +87,13 @@ TEST_CASE("every scheme picks from the index what a scan of every engine would",
           REQUIRE(rr == -1);
         } else {
           REQUIRE(has(room, rr));
-          for (int e : room) REQUIRE(ix.load(rr) <= ix.load(e));
+          for (int e : room) REQUIRE(ix.states().load(rr) <= ix.states().load(e));
         }
         REQUIRE(ix.any_room() == !room.empty());
       }
-      REQUIRE(ix.in_service_count() == static_cast<std::size_t>(kEngines - retired));
+      REQUIRE(ix.states().in_service_count() == static_cast<std::size_t>(kEngines - retired));
       for (int e = 0; e < kEngines; ++e)  // every engine in service got work
-        if (ix.in_service(e)) CHECK(used.count(e) == 1);
+        if (ix.states().in_service(e)) CHECK(used.count(e) == 1);
     }
   }
 }
@@ -104,7 +105,7 @@ TEST_CASE("the plain loop spreads ties round robin and honours hwm", "[schemes]"
   for (int k = 0; k < 8; ++k) {
     int e = ix.least_round_robin();
     order.push_back(e);
-    ix.set_load(e, ix.load(e) + 1);
+    ix.set_load(e, ix.states().load(e) + 1);
   }
   CHECK(order == std::vector<int>{0, 1, 2, 3, 0, 1, 2, 3});
   CHECK(ix.least_round_robin() == -1);  // every engine at hwm
@@ -139,7 +140,7 @@ TEST_CASE("the ordered set is rebuilt right after plain traffic dropped it", "[s
       // Plain traffic: many load changes, no ordered question (the set is dropped meanwhile).
       for (int k = 0; k < 1000; ++k) {
         int e = static_cast<int>(rng() % kEngines);
-        unsigned c = ix.load(e);
+        unsigned c = ix.states().load(e);
         if (c < kHwm && rng() % 2) ix.set_load(e, c + 1);
         else if (c > 0) ix.set_load(e, c - 1);
       }
@@ -151,7 +152,7 @@ TEST_CASE("the ordered set is rebuilt right after plain traffic dropped it", "[s
           break;
         }
         REQUIRE(has(expect, e));
-        ix.set_load(e, ix.load(e) + 1);
+        ix.set_load(e, ix.states().load(e) + 1);
       }
     }
   }

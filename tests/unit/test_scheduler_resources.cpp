@@ -80,8 +80,8 @@ TEST_CASE("tasks go only where their cores are free and give them back when they
   r.finish(a, true);
   r.finish(b, true);
   r.finish(c, true);
-  CHECK(r.sched.resources().free_cores(0) == 4);
-  CHECK(r.sched.resources().free_cores(1) == 2);
+  CHECK(r.sched.placer().claims().pool().free_cores(0) == 4);
+  CHECK(r.sched.placer().claims().pool().free_cores(1) == 2);
   CHECK_FALSE(r.sched.busy());
 }
 
@@ -158,8 +158,8 @@ TEST_CASE("a request no engine can ever hold fails at once, naming the amount",
   CHECK_THAT(r.failed[b].second, Catch::Contains("no single engine holds all of it"));
   ResourceRequest named;
   named.named = {{"license", 1}};
-  CHECK_FALSE(r.sched.never_fits(named, {}).empty());
-  CHECK(r.sched.never_fits(cores(4), {}).empty());
+  CHECK_FALSE(r.sched.placer().claims().never_fits(named, {}).empty());
+  CHECK(r.sched.placer().claims().never_fits(cores(4), {}).empty());
   CHECK_FALSE(r.sched.busy());
 }
 
@@ -190,7 +190,7 @@ TEST_CASE("smaller tasks backfill, but not on the engine held for a large task w
   REQUIRE(placed_on(r, b) == 1);
   MsgId big = r.submit(1, f, {}, cores(4));  // fits nowhere now: holds engine 0 (most free)
   CHECK(placed_on(r, big) == -1);
-  CHECK(r.sched.reserved_engine() == 0);
+  CHECK(r.sched.placer().claims().reserved_engine() == 0);
   // Behind it, one-core tasks fill engine 1's free core, never engine 0's two.
   MsgId small = r.submit(3, f, {}, cores(1));
   CHECK(placed_on(r, small) == 1);
@@ -247,11 +247,11 @@ TEST_CASE("a task that raised gives its resources back before it runs again",
   r.finish(t, false);
   REQUIRE(r.retried == std::vector<MsgId>{t});
   CHECK(r.status[t].engine == 1 - first);  // never the engine it failed on
-  CHECK(r.sched.resources().free_gpus(first) == 1);
-  CHECK(r.sched.resources().free_gpus(1 - first) == 0);
+  CHECK(r.sched.placer().claims().pool().free_gpus(first) == 1);
+  CHECK(r.sched.placer().claims().pool().free_gpus(1 - first) == 0);
   r.finish(t, true);
-  CHECK(r.sched.resources().free_gpus(0) == 1);
-  CHECK(r.sched.resources().free_gpus(1) == 1);
+  CHECK(r.sched.placer().claims().pool().free_gpus(0) == 1);
+  CHECK(r.sched.placer().claims().pool().free_gpus(1) == 1);
 }
 
 // Not a test (hidden: ctest never runs it): the scheduler's cost per placement of a task with a
@@ -275,7 +275,7 @@ TEST_CASE("bench: placements with resource requests on 64 engines", "[.bench]") 
               kEngines, 1e9 * s / kTasks);
 }
 
-// Teams (src/scheduling/scheduler_teams.cpp): a task on k engines at once.
+// Teams (src/scheduling/team_placer.cpp): a task on k engines at once.
 namespace {
 ResourceRequest team(unsigned k) {
   ResourceRequest r;
@@ -311,10 +311,10 @@ TEST_CASE("a waiting team holds engines as they go idle; one-engine tasks backfi
   MsgId busy = r.submit(4, prio(0));  // one task on each engine
   MsgId t = submit_teams(r, 1, 3);
   CHECK(r.teams.empty());
-  CHECK(r.sched.team_holder() == t);
+  CHECK(r.sched.placer().teams().holder() == t);
   int first_idle = r.engine_of(busy);
   r.finish(busy, true);
-  CHECK(r.sched.held_engines() == std::vector<int>{first_idle});
+  CHECK(r.sched.placer().teams().held_engines() == std::vector<int>{first_idle});
   // A stream of one-engine tasks never lands on the held engine.
   MsgId more = r.submit(6, prio(0));
   for (MsgId id = more; id < more + 6; ++id) CHECK(r.engine_of(id) != first_idle);
@@ -329,7 +329,7 @@ TEST_CASE("a waiting team holds engines as they go idle; one-engine tasks backfi
   REQUIRE(r.teams.size() == 1);
   CHECK(r.teams[0].second.size() == 3);
   CHECK(std::is_sorted(r.teams[0].second.begin(), r.teams[0].second.end()));
-  CHECK(r.sched.team_holder() == 0);
+  CHECK(r.sched.placer().teams().holder() == 0);
 }
 
 TEST_CASE("many teams of mixed sizes on 8 engines all complete, in any finishing order",
@@ -394,6 +394,6 @@ TEST_CASE("a long queue of waiting one-task submissions costs each result a boun
     most = std::max(most, r.outcome_calls - before);
   }
   CHECK(r.placed.size() == static_cast<std::size_t>(kTasks));
-  // The pass tries at most 64 runs (Scheduler::kBackfillWindow) and a few questions besides.
+  // The pass tries at most 64 runs (ReadyQueue::kBackfillWindow) and a few questions besides.
   CHECK(most <= 100);
 }

@@ -243,7 +243,8 @@ TEST_CASE("a retry never goes back to an engine that failed the task", "[schedul
     REQUIRE(r.engine_of(busy) != bad);
     r.finish(a, false);  // re-queued; its only other engine has no room
     CHECK(r.status[a].status == TaskStatus::queued);
-    CHECK(r.sched.engines().has_room(bad));  // the engine that failed it is idle, and unused
+    // The engine that failed it is idle, and unused.
+    CHECK(r.sched.placer().engines().has_room(bad));
     r.now += 6 * kSecond;
     r.sched.dispatch(r.now);
     REQUIRE(r.failed.count(a));
@@ -268,7 +269,7 @@ TEST_CASE("shut-down engines get no task; tasks with no engine left fail", "[sch
   for (Scheme s : kAll) {
     DYNAMIC_SECTION("scheme " << mpiply::to_string(s)) {
       Recorder r(s, 4, 2);
-      CHECK(r.sched.plain_fast() == (s == Scheme::leastload));
+      CHECK(r.sched.picker().plain_fast() == (s == Scheme::leastload));
       TaskFlags block = with_retries(0);
       TaskFlags only1;
       only1.targets = std::vector<int>{1};
@@ -276,8 +277,8 @@ TEST_CASE("shut-down engines get no task; tasks with no engine left fail", "[sch
       MsgId waiting = r.submit(1, only1);
       CHECK(r.status[waiting].status == TaskStatus::queued);
       r.sched.shut_down({1}, r.now);
-      CHECK_FALSE(r.sched.plain_fast());
-      CHECK_FALSE(r.sched.engines().in_service(1));
+      CHECK_FALSE(r.sched.picker().plain_fast());
+      CHECK_FALSE(r.sched.placer().engines().in_service(1));
       REQUIRE(r.failed.count(waiting));  // at once, though no engine has room
       CHECK(r.failed[waiting].first == ErrorKind::impossible_dependency);
       CHECK_THAT(r.failed[waiting].second, Catch::Contains("shut down"));
@@ -290,11 +291,11 @@ TEST_CASE("shut-down engines get no task; tasks with no engine left fail", "[sch
         if (r.status[id].status == TaskStatus::sent) r.finish(id, true);
       for (std::size_t i = before; i < r.placed.size(); ++i) CHECK(r.placed[i].second != 1);
       for (MsgId id = more; id < more + 30; ++id) CHECK(r.status[id].status == TaskStatus::ok);
-      for (int k = 0; k < 20; ++k) CHECK(r.sched.pick_plain({}) != 1);
-      CHECK(r.sched.any_in_service({0, 1}));
-      CHECK_FALSE(r.sched.any_in_service({1}));
+      for (int k = 0; k < 20; ++k) CHECK(r.sched.picker().pick_plain({}) != 1);
+      CHECK(r.sched.placer().engines().any_in_service({0, 1}));
+      CHECK_FALSE(r.sched.placer().engines().any_in_service({1}));
       r.sched.shut_down({0, 2, 3}, r.now);
-      CHECK_FALSE(r.sched.any_in_service({}));
+      CHECK_FALSE(r.sched.placer().engines().any_in_service({}));
       MsgId none_left = r.submit(2, block);
       CHECK(r.failed.count(none_left));
       CHECK(r.failed.count(none_left + 1));
