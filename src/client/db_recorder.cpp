@@ -15,6 +15,7 @@
 #include "client/db_recorder.hpp"
 #include "client/result_handler.hpp"
 #include "support/clock.hpp"
+#include "taskdb/resume_index.hpp"
 #include "runtime/drain.hpp"
 #include "wire/result_codec.hpp"
 
@@ -46,7 +47,7 @@ std::string DbRecorder::close() {
   }
   if (!db) return {};
   TaskDbStats st = db->stats();
-  ReuseRefusals refused = db->refusals();
+  ReuseRefusals refused = db->resume().refusals();
   db->close();  // throws UsageError if the writer failed (disk full, ...): run() reports it
   std::string line = fmt::format(
       "mpiply: task database '{}': {} tasks recorded, {} reused from earlier runs", db->path(),
@@ -114,9 +115,9 @@ bool DbRecorder::reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord
   // engine's view) is about that engine, whose state the key does not see. None is reused.
   // A team member's value depends on its team, which the key does not see either.
   if (!resume_ || fn.collective || src->has_references || !src->targets.empty() || src->team ||
-      db_->reusable() == 0)
+      db_->resume().reusable() == 0)
     return false;
-  std::optional<Reusable> hit = db_->lookup(fn.name, key, fn.code, any_build_);
+  std::optional<Reusable> hit = db_->resume().lookup(fn.name, key, fn.code, any_build_);
   if (!hit || hit->items != rec.nitems) return false;
   ResultHeader h{};
   h.msg_id = id;
