@@ -147,7 +147,7 @@ bool DbRecorder::reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord
   row.code_name = fn.code_id;
   row.status = rec.status;
   row.reused = true;
-  row.submitted = table_.submitted_locked(id);
+  row.submitted = table_.submissions().submission(id).submitted;
   row.received = now;
   row.items = rec.nitems;
   db_->append(row);
@@ -159,21 +159,21 @@ void DbRecorder::append_locked(const TaskRecord& rec, MsgId id, const ResumeKey&
   if (rec.hub & kReused) return;  // appended when it was filled
   TaskRow row;
   row.msg_id = id;
-  std::uint64_t fn_id = table_.fn_id_locked(id);
+  std::uint64_t fn_id = table_.submissions().submission(id).fn_id;
   const DbFunction& fn = function_locked(fn_id);
   // A push, pull, scatter... is recorded under its submission's name, as its metadata names it.
   if (fn_id != 0) {
     row.function = fn.name;
     row.function_name = fn.name_id;
   } else {
-    row.function = table_.store().submission(id).fname;
+    row.function = table_.submissions().submission(id).fname;
   }
   row.code = fn.code;
   row.code_name = fn.code_id;
   row.key = key;
   row.status = rec.status;
   TaskTimes t = table_.records().times(rec);
-  row.submitted = table_.submitted_locked(id);
+  row.submitted = table_.submissions().submission(id).submitted;
   row.started = t.started;
   row.completed = t.completed;
   row.received = t.received;
