@@ -159,7 +159,7 @@ void AsyncResultBase::wait_for_send(std::optional<Seconds> timeout) const {
 
 std::vector<TimePoint> AsyncResultBase::submitted() const {
   return stamps(*st_, [](const detail::ClientCore& c, MsgId id) {
-    return c.rank0().table.submitted_locked(id);
+    return c.rank0().table.submissions().submission(id).submitted;
   });
 }
 std::vector<TimePoint> AsyncResultBase::started() const {
@@ -201,7 +201,7 @@ void AsyncResultBase::require_value_type(const std::type_info& type, const char*
 
 void AsyncResultBase::take_locked() const {
   if (!st_->owner || st_->taken) return;
-  st_->core->rank0().table.mark_taken_locked(*st_);
+  st_->core->rank0().table.submissions().mark_taken(*st_);
   st_->taken = true;
 }
 

@@ -150,7 +150,7 @@ std::size_t Client::abort() const {
   std::lock_guard lk(r.mu);
   std::vector<MsgId> ids;
   for (MsgId id = r.table.base_locked(); id < r.table.next_msg_locked(); ++id)
-    if (!detail::TaskTable::finished(r.table.record(id))) ids.push_back(id);
+    if (!detail::record_finished(r.table.record(id))) ids.push_back(id);
   return r.aborts.abort_locked(ids);
 }
 
@@ -189,7 +189,7 @@ ResultStatus Client::result_status(const Jobs& jobs, bool status_only) const {
   ResultStatus rs;
   std::vector<MsgId> ids = r.hub.resolve_locked(jobs, "result_status");
   for (MsgId id : ids)
-    (detail::TaskTable::finished(r.table.record(id)) ? rs.completed : rs.pending).push_back(id);
+    (detail::record_finished(r.table.record(id)) ? rs.completed : rs.pending).push_back(id);
   if (!status_only) rs.results = r.hub.results_locked(core_, rs.completed);
   return rs;
 }

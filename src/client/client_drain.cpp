@@ -124,7 +124,7 @@ void ClientDrain::report_stuck_locked(std::int64_t grace_ms) {
     const EngineSlot& s = r_.links.slots()[e];
     for (unsigned k = 0; k < s.count; ++k) {
       MsgId id = s.ring[(s.head + k) % s.ring.size()].msg;
-      const Submission& sub = r_.table.store().submission(id);
+      const Submission& sub = r_.table.submissions().submission(id);
       std::string fn = sub.fname.empty() ? function_name(sub.fn_id) : sub.fname;
       const EngineInfo& info = r_.engines.engine_info(static_cast<int>(e));
       out += fmt::format("  engine {} (rank {} on {}, pid {}): '{}' msg id {} {}\n", e,

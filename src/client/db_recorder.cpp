@@ -15,6 +15,7 @@
 #include "client/db_recorder.hpp"
 #include "client/result_handler.hpp"
 #include "support/clock.hpp"
+#include "taskdb/resume_index.hpp"
 #include "runtime/drain.hpp"
 #include "wire/result_codec.hpp"
 
@@ -46,7 +47,7 @@ std::string DbRecorder::close() {
   }
   if (!db) return {};
   TaskDbStats st = db->stats();
-  ReuseRefusals refused = db->refusals();
+  ReuseRefusals refused = db->resume().refusals();
   db->close();  // throws UsageError if the writer failed (disk full, ...): run() reports it
   std::string line = fmt::format(
       "mpiply: task database '{}': {} tasks recorded, {} reused from earlier runs", db->path(),
@@ -114,9 +115,9 @@ bool DbRecorder::reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord
   // engine's view) is about that engine, whose state the key does not see. None is reused.
   // A team member's value depends on its team, which the key does not see either.
   if (!resume_ || fn.collective || src->has_references || !src->targets.empty() || src->team ||
-      db_->reusable() == 0)
+      db_->resume().reusable() == 0)
     return false;
-  std::optional<Reusable> hit = db_->lookup(fn.name, key, fn.code, any_build_);
+  std::optional<Reusable> hit = db_->resume().lookup(fn.name, key, fn.code, any_build_);
   if (!hit || hit->items != rec.nitems) return false;
   ResultHeader h{};
   h.msg_id = id;
@@ -146,7 +147,7 @@ bool DbRecorder::reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord
   row.code_name = fn.code_id;
   row.status = rec.status;
   row.reused = true;
-  row.submitted = table_.submitted_locked(id);
+  row.submitted = table_.submissions().submission(id).submitted;
   row.received = now;
   row.items = rec.nitems;
   db_->append(row);
@@ -158,21 +159,21 @@ void DbRecorder::append_locked(const TaskRecord& rec, MsgId id, const ResumeKey&
   if (rec.hub & kReused) return;  // appended when it was filled
   TaskRow row;
   row.msg_id = id;
-  std::uint64_t fn_id = table_.fn_id_locked(id);
+  std::uint64_t fn_id = table_.submissions().submission(id).fn_id;
   const DbFunction& fn = function_locked(fn_id);
   // A push, pull, scatter... is recorded under its submission's name, as its metadata names it.
   if (fn_id != 0) {
     row.function = fn.name;
     row.function_name = fn.name_id;
   } else {
-    row.function = table_.store().submission(id).fname;
+    row.function = table_.submissions().submission(id).fname;
   }
   row.code = fn.code;
   row.code_name = fn.code_id;
   row.key = key;
   row.status = rec.status;
   TaskTimes t = table_.records().times(rec);
-  row.submitted = table_.submitted_locked(id);
+  row.submitted = table_.submissions().submission(id).submitted;
   row.started = t.started;
   row.completed = t.completed;
   row.received = t.received;

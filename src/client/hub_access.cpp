@@ -63,7 +63,7 @@ bool core_wait_ids(ClientCore& core, const std::vector<MsgId>& ids,
       [](const void* c) {
         auto* w = static_cast<const WaitIds*>(c);
         while (w->done < w->ids->size() &&
-               TaskTable::finished(w->core->rank0().table.record((*w->ids)[w->done])))
+               record_finished(w->core->rank0().table.record((*w->ids)[w->done])))
           ++w->done;
         return w->done == w->ids->size();
       },

@@ -16,7 +16,7 @@ void HubCap::release_record_locked(MsgId id, bool culled) {
   if (!(r.hub & kValuesPurged)) {
     table_.store().drop(i);
     r.hub |= kValuesPurged;
-    Submission& sub = table_.store().submission(id);
+    Submission& sub = table_.submissions().submission(id);
     if (--sub.kept == 0) sub.src.reset();
   }
   sched_.forget(id);  // its per-task entry (flags, attempts)
@@ -25,10 +25,9 @@ void HubCap::release_record_locked(MsgId id, bool culled) {
     r.hub |= kCulled;
     ++culled_;
   }
-  if (!table_.outputs().empty()) table_.outputs().erase(id);
-  table_.usage().release(i);
+  table_.capture().release(i);
   live_.forget(id);
-  table_.store().release_task(id);
+  table_.submissions().release_task(id);
   --finished_;
   table_.records().release(i);  // last: its block may go with it
 }
@@ -53,11 +52,11 @@ void HubCap::cull_locked() {
     TaskRecord& r = table_.record(id);
     if (r.hub & kRecordPurged) {
       ++id;
-    } else if (!TaskTable::finished(r)) {
+    } else if (!record_finished(r)) {
       prefix_gone = false;
       ++id;
     } else {
-      const Submission& sub = table_.store().submission(id);
+      const Submission& sub = table_.submissions().submission(id);
       if (sub.state || !sub.watch.expired()) {
         prefix_gone = false;
         id = sub.first + sub.ntasks;

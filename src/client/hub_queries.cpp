@@ -107,12 +107,13 @@ std::shared_ptr<ResultStateBase> HubQueries::hub_state_locked(
   std::size_t nitems = 0;
   for (MsgId id : ids) {
     const TaskRecord& rec = known_record_locked(id, what);
-    if ((rec.hub & kValuesPurged) && TaskTable::finished(rec))
+    if ((rec.hub & kValuesPurged) && record_finished(rec))
       throw UsageError(fmt::format("{}: the values of msg id {} ('{}') were purged "
                                    "(purge_local_results / purge_results); its metadata is still "
                                    "in the hub",
-                                   what, id, function_name(table_.fn_id_locked(id))));
-    Submission& sub = table_.store().submission(id);
+                                   what, id,
+                                   function_name(table_.submissions().submission(id).fn_id)));
+    Submission& sub = table_.submissions().submission(id);
     if (type && sub.type && *sub.type != *type)
       throw UsageError(fmt::format("{}: msg id {} ('{}') holds values of type {}, not {}; ask for "
                                    "get_result<{}>",
@@ -122,7 +123,7 @@ std::shared_ptr<ResultStateBase> HubQueries::hub_state_locked(
       throw UsageError(fmt::format("{}: msg ids {} ('{}') and {} ('{}') come from different kinds "
                                    "of task (e.g. a pull and an apply); ask for them separately",
                                    what, ids.front(), first->fname, id, sub.fname));
-    if (!first) first = &table_.store().submission(id);
+    if (!first) first = &table_.submissions().submission(id);
     nitems += rec.nitems;
   }
   if (!first->make)
@@ -135,7 +136,9 @@ std::shared_ptr<ResultStateBase> HubQueries::hub_state_locked(
   // stamps are carried over to the steady clock once, here.
   std::int64_t earliest = 0;
   for (MsgId id : ids)
-    if (std::int64_t s = table_.submitted_locked(id); s && (!earliest || s < earliest)) earliest = s;
+    if (std::int64_t s = table_.submissions().submission(id).submitted;
+        s && (!earliest || s < earliest))
+      earliest = s;
   if (earliest) st->submitted_steady_ns = steady_ns() - (now_ns() - earliest);
   st->ntasks = static_cast<std::uint32_t>(ids.size());
   st->first_msg = ids.front();
@@ -144,10 +147,10 @@ std::shared_ptr<ResultStateBase> HubQueries::hub_state_locked(
   for (MsgId id : ids) {
     const TaskRecord& rec = table_.record(id);
     st->item_base.push_back(base);
-    if (TaskTable::finished(rec))
+    if (record_finished(rec))
       results_.replay_locked(st.get(), base, rec, id);
     else
-      table_.store().follow(id, {st, base});
+      table_.submissions().follow(id, {st, base});
     base += rec.nitems;
   }
   return st;
@@ -159,9 +162,9 @@ std::map<MsgId, StoredResult> HubQueries::results_locked(const std::shared_ptr<C
   std::map<MsgId, StoredResult> out;
   for (MsgId id : ids) {
     const TaskRecord& rec = table_.record(id);
-    if (!TaskTable::finished(rec) || (rec.hub & (kValuesPurged | kRecordPurged))) continue;
-    if (skip_taken && table_.taken_locked(id)) continue;
-    const Submission& sub = table_.store().submission(id);
+    if (!record_finished(rec) || (rec.hub & (kValuesPurged | kRecordPurged))) continue;
+    if (skip_taken && table_.submissions().taken(id)) continue;
+    const Submission& sub = table_.submissions().submission(id);
     out.emplace(id, StoredResult(self, id, rec.status, sub.fname,
                                  sub.type ? demangle(sub.type->name()) : std::string(),
                                  rec.nitems));
@@ -226,7 +229,7 @@ void HubQueries::purge_locked(const Jobs& jobs, const std::vector<int>& targets,
     ids = resolve_locked(jobs, what);
     if (!all)
       for (MsgId id : ids)
-        if (!TaskTable::finished(table_.record(id)))
+        if (!record_finished(table_.record(id)))
           throw UsageError(fmt::format("{}: msg id {} is still {}; wait for it (or abort it) "
                                        "before purging it. Nothing was purged",
                                        what, id, to_string(table_.record(id).status)));
@@ -235,19 +238,19 @@ void HubQueries::purge_locked(const Jobs& jobs, const std::vector<int>& targets,
     // Every finished task that ran on these engines.
     for (MsgId id = table_.base_locked(); id < table_.next_msg_locked(); ++id) {
       const TaskRecord& r = table_.record(id);
-      if (!(r.hub & kRecordPurged) && TaskTable::finished(r) &&
+      if (!(r.hub & kRecordPurged) && record_finished(r) &&
           std::find(targets.begin(), targets.end(), r.engine) != targets.end())
         ids.push_back(id);
     }
   }
   for (MsgId id : ids) {
     TaskRecord& r = table_.record(id);
-    if (!TaskTable::finished(r)) continue;  // "all" leaves outstanding tasks alone
+    if (!record_finished(r)) continue;  // "all" leaves outstanding tasks alone
     if (r.hub & kRecordPurged) continue;  // named twice
     if ((local || hub) && !(r.hub & kValuesPurged)) {
       table_.store().drop(id - table_.base_locked());
       r.hub |= kValuesPurged;
-      Submission& sub = table_.store().submission(id);
+      Submission& sub = table_.submissions().submission(id);
       if (--sub.kept == 0) sub.src.reset();
     }
     if (hub) cap_.release_record_locked(id, false);  // record, slot and what is kept beside it
@@ -268,7 +271,7 @@ std::shared_ptr<TaskSource> HubQueries::resubmit_source_locked(
     // A task still queued or running may run again too (ipyparallel allows it): its arguments
     // are kept until it is purged, and the new task is independent of the old one.
     const TaskRecord& rec = known_record_locked(id, "resubmit");
-    Submission& sub = table_.store().submission(id);
+    Submission& sub = table_.submissions().submission(id);
     if (sub.fn_id == 0)
       throw UsageError(fmt::format("resubmit: msg id {} is a '{}', not a function call; only "
                                    "calls can be resubmitted",
@@ -321,15 +324,15 @@ TaskMetadata HubQueries::metadata_locked(MsgId id) const {
   m.status = r.status;
   // A push, pull, scatter, gather or clear calls no registered function: it is named by what it
   // does (its submission's name).
-  std::uint64_t fn = table_.fn_id_locked(id);
-  m.function = fn != 0 ? function_name(fn) : table_.store().submission(id).fname;
+  std::uint64_t fn = table_.submissions().submission(id).fn_id;
+  m.function = fn != 0 ? function_name(fn) : table_.submissions().submission(id).fname;
   m.items = r.nitems;
   auto tp = [](std::int64_t ns) -> std::optional<TimePoint> {
     if (ns == 0) return std::nullopt;
     return to_time_point(ns);
   };
   TaskTimes t = table_.records().times(r);
-  m.submitted = tp(table_.submitted_locked(id));
+  m.submitted = tp(table_.submissions().submission(id).submitted);
   m.started = tp(t.started);
   m.completed = tp(t.completed);
   m.received = tp(t.received);
@@ -343,11 +346,11 @@ TaskMetadata HubQueries::metadata_locked(MsgId id) const {
   m.reused = (r.hub & kReused) != 0;
   sched_.tasks().fill_metadata(id, m);
   m.error = results_.first_error_locked(id);
-  if (auto it = table_.outputs().find(id); it != table_.outputs().end()) {
-    m.stdout = it->second.out;
-    m.stderr = it->second.err;
+  if (const CaptureTable::TaskOutput* out = table_.capture().output(id - table_.base_locked())) {
+    m.stdout = out->out;
+    m.stderr = out->err;
   }
-  m.usage = table_.usage().get(id - table_.base_locked());
+  m.usage = table_.capture().usage(id - table_.base_locked());
   return m;
 }
 

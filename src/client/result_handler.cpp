@@ -68,11 +68,8 @@ void ResultHandler::handle_result_locked(int e, const char* p, std::size_t n,
     rec.thread = static_cast<std::uint16_t>(std::min<std::uint32_t>(h.thread, 0xffff));
     // A task that raised with retries left runs again; its failure is never stored.
     if (output.present && settings().capture_output) {  // a retried task keeps its last output
-      table_.usage().set(id - table_.base_locked(), h.cpu_user_ns, h.cpu_system_ns, h.max_rss_bytes);
-      if (!output.out.empty() || !output.err.empty())
-        table_.outputs()[id] = {std::string(output.out), std::string(output.err)};
-      else if (!table_.outputs().empty())
-        table_.outputs().erase(id);
+      table_.capture().record(id - table_.base_locked(), h.cpu_user_ns, h.cpu_system_ns,
+                              h.max_rss_bytes, output.out, output.err);
     }
     if (output.has_data || live_.streaming()) live_.on_result(id, e, output);  // stream hook
     std::size_t items = output.items_end - sizeof h;  // the output is not kept with the items
@@ -114,7 +111,7 @@ bool ResultHandler::retried_locked(TaskRecord& rec, int e, MsgId id, const char*
 // into the AsyncResult's state, errors kept with their kind.
 void ResultHandler::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) {
   (void)e;  // the record names the engine
-  std::shared_ptr<ResultStateBase> st = table_.store().take_state(rec, id);
+  std::shared_ptr<ResultStateBase> st = table_.submissions().take_state(rec, id);
   {
     Reader copy = r;
     std::size_t n = copy.remaining();
@@ -126,8 +123,8 @@ void ResultHandler::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader 
       table_.store().keep(id - table_.base_locked(), items, n);
   }
   Delivered d = deliver_items_locked(st.get(), rec.first_item, rec, id, r);
-  if (table_.store().has_followers())
-    for (Follower& f : table_.store().take_followers(id))
+  if (table_.submissions().has_followers())
+    for (Follower& f : table_.submissions().take_followers(id))
       deliver_items_locked(f.state.get(), f.item_base, rec, id, r);
   rec.status = !d.failed ? TaskStatus::ok : d.all_aborted ? TaskStatus::aborted : TaskStatus::error;
   cap_.count_finished_locked();
@@ -185,7 +182,7 @@ void ResultHandler::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
     if (kind != ErrorKind::aborted) marker += evalue;
     table_.store().keep(id - table_.base_locked(), marker.data(), marker.size());
   }
-  std::shared_ptr<ResultStateBase> st = table_.store().take_state(rec, id);
+  std::shared_ptr<ResultStateBase> st = table_.submissions().take_state(rec, id);
   if (st) {
     int e = rec.engine;
     std::string host = roster_.engine_host(e);
@@ -193,8 +190,8 @@ void ResultHandler::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
       st->item_failed(rec.first_item + i,
                       RemoteError(e, host, st->fname, id, error_type_name(kind), evalue, kind));
   }
-  if (table_.store().has_followers())
-    for (Follower& f : table_.store().take_followers(id))
+  if (table_.submissions().has_followers())
+    for (Follower& f : table_.submissions().take_followers(id))
       replay_locked(f.state.get(), f.item_base, rec, id);
   if (db_.on())
     db_.append_locked(rec, id, ResumeKey{}, {},

@@ -20,7 +20,7 @@ bool ResultHandler::take_payload_locked(int e, TaskRecord& rec, MsgId id, std::u
   // header, and nothing is received (no message follows it).
   // The submission's result state, while this task has not delivered to it yet.
   ResultStateBase* state =
-      (rec.hub & kStateTaken) ? nullptr : table_.store().submission(id).state.get();
+      (rec.hub & kStateTaken) ? nullptr : table_.submissions().submission(id).state.get();
   if (roster_.inline_mode() || e == roster_.local_id() || !state || !state->takes_payload()) {
     fail_items_locked(rec, id, ErrorKind::decode,
                       fmt::format("engine {} sent a malformed result for msg {}: it announces a "

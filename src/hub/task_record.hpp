@@ -2,7 +2,7 @@
 // What rank 0 keeps about every task: enough for metadata, history and its kept result. Kept
 // small (48 bytes, the kept result of up to 8 bytes included): a job may run millions of tasks.
 // What every task of a submission shares (its result state, function, submission time) is kept
-// once per submission (result_store.hpp's Submission). Timestamps are exact to the ns: started
+// once per submission (submission_table.hpp's Submission). Timestamps are exact to the ns: started
 // in full, completed and received as 32-bit deltas, a task whose deltas do not fit (ran over
 // ~2 s) keeps them in RecordTable's side table (record_table.hpp reads and writes them).
 #include <cstdint>
@@ -42,7 +42,7 @@ struct TaskRecord {
 inline constexpr std::uint8_t kValuesPurged = 1;
 inline constexpr std::uint8_t kRecordPurged = 2;
 // Not hub bits: the result was reused from the task database (client/db_recorder.cpp), never sent; the
-// task finished and gave its share of the submission's result state back (result_store.hpp);
+// task finished and gave its share of the submission's result state back (submission_table.hpp);
 // only `received` is set (t0 holds it: the task failed on rank 0 without starting); the kept
 // result is a single ok item of up to 8 bytes, kept as those bytes.
 inline constexpr std::uint8_t kReused = 4;
@@ -56,6 +56,11 @@ inline constexpr std::uint8_t kKeptAdopted = 64;
 inline constexpr std::uint8_t kCulled = 128;
 
 inline constexpr std::int32_t kWideTimes = INT32_MIN;
+
+// The task's outcome is in: neither waiting on rank 0 nor running on an engine.
+inline bool record_finished(const TaskRecord& r) {
+  return r.status != TaskStatus::queued && r.status != TaskStatus::sent;
+}
 
 static_assert(sizeof(TaskRecord) == 48, "TaskRecord grew: a job may hold millions of them");
 

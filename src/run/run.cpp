@@ -29,6 +29,7 @@
 #include "support/mpi_check.hpp"
 #include "runtime/settings.hpp"
 #include "runtime/startup.hpp"
+#include "taskdb/resume_index.hpp"
 #include "taskdb/task_db.hpp"
 
 namespace mpiply {
@@ -70,10 +71,10 @@ std::string open_db(MPI_Comm comm, int rank, int ranks, std::shared_ptr<detail::
       detail::TaskDbOptions opt;
       opt.ranks = ranks;
       db = detail::TaskDb::open(detail::db_path(), detail::ProgramIdentity::current(), opt);
-      if (std::size_t n = db->reusable(); n > 0 && detail::settings().db_resume)
+      if (std::size_t n = db->resume().reusable(); n > 0 && detail::settings().db_resume)
         std::fprintf(stderr, "mpiply: task database '%s': %zu finished tasks from earlier runs "
                      "can be reused\n", detail::db_path().c_str(), n);
-      if (detail::ReuseRefusals r = db->refusals(); r.damaged() > 0)
+      if (detail::ReuseRefusals r = db->resume().refusals(); r.damaged() > 0)
         std::fprintf(stderr, "mpiply: task database '%s': %s\n", detail::db_path().c_str(),
                      r.describe().c_str());
     } catch (const std::exception& e) {

@@ -1,7 +1,39 @@
-// Packing a staged batch into the row format, on the task database's writer thread.
+// Staging a task into a batch on the appending thread, and packing a staged batch into the row
+// format on the task database's writer thread.
 #include "taskdb/staged_batch.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace mpiply::detail {
+
+void StagedBatch::add(const TaskRow& row) {
+  auto narrow = [](std::size_t n) {  // names and errors longer than 4 GiB are cut
+    return static_cast<std::uint32_t>(std::min<std::size_t>(n, 0xffffffffu));
+  };
+  // A name given as an id (TaskDb::name) is not copied: the writer finds it in the NameTable.
+  auto len = [&](std::uint32_t id, std::string_view v) { return id != 0 ? 0 : narrow(v.size()); };
+  StagedRow s{row.msg_id,    row.key,       row.submitted,     row.started,
+              row.completed, row.received,  row.pid,           row.items,
+              row.result.size(), row.engine, row.thread,
+              len(row.function_name, row.function), len(row.code_name, row.code),
+              len(row.host_name, row.hostname), narrow(row.error.size()),
+              row.function_name, row.code_name, row.host_name,
+              row.status, row.reused};
+  rows.push_back(s);
+  if (std::size_t n = std::size_t(s.function_len) + s.code_len + s.hostname_len + s.error_len;
+      n != 0) {
+    char* t = text.grow(n);
+    if (s.function_len) std::memcpy(t, row.function.data(), s.function_len);
+    t += s.function_len;
+    if (s.code_len) std::memcpy(t, row.code.data(), s.code_len);
+    t += s.code_len;
+    if (s.hostname_len) std::memcpy(t, row.hostname.data(), s.hostname_len);
+    t += s.hostname_len;
+    if (s.error_len) std::memcpy(t, row.error.data(), s.error_len);
+  }
+  results.append(row.result.data(), row.result.size());
+}
 
 void StagedBatch::pack(bool checksums, std::span<const std::string* const> names) {
   packed.clear();

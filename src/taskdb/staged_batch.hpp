@@ -1,6 +1,6 @@
 #pragma once
 // The task database's staging batch: what TaskDb::append fills on rank 0's thread and the writer
-// thread packs and commits (task_db.cpp).
+// thread packs and commits (batch_queue.hpp holds them, block_inserter.hpp commits them).
 #include <cstdint>
 #include <span>
 #include <string>
@@ -42,6 +42,8 @@ struct StagedBatch {
     results.clear();
     packed.clear();
   }
+  // Copies row's fields, its texts (unless given as name ids) and its result bytes.
+  void add(const TaskRow& row);
   // Packs the staged rows into `packed` (the row format of task_db_block.hpp); on the writer
   // thread. names: TaskDb::name's strings (id - 1), for the rows that give ids.
   void pack(bool checksums, std::span<const std::string* const> names);

@@ -2,20 +2,16 @@
 // The durable task database (issue 10): rank 0 appends one record per finished task; a later run
 // of the same program finds the tasks that already succeeded (resume) and tools read the history
 // of a finished or crashed job. SQLite in WAL mode; append copies a record into a batch, and a
-// writer thread packs each batch into one row and commits it. docs/database.md has the schema, the resume
-// key, the batching and fsync policy, what a crash can lose, and where rank 0 calls this.
+// writer thread packs each batch into one row and commits it. docs/database.md has the schema, the
+// resume key, the batching and fsync policy, what a crash can lose, and where rank 0 calls this.
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include <mpiply/errors.hpp>
@@ -27,8 +23,6 @@
 struct sqlite3;
 
 namespace mpiply::detail {
-
-struct StagedBatch;  // taskdb/staged_batch.hpp
 
 // On-disk format version (PRAGMA user_version); bumped on any incompatible change.
 // 2: per-record result checksums and code identities, per-row checksums (docs/database.md).
@@ -182,6 +176,14 @@ class TaskDbReader {
   std::string snapshot_dir_;
 };
 
+class NameTable;        // taskdb/name_table.hpp
+class ResumeIndex;      // taskdb/resume_index.hpp
+class SharedConnection; // taskdb/shared_connection.hpp
+class BatchWriter;      // taskdb/batch_writer.hpp
+
+// An open database being written: it coordinates the connection the writer thread, resume and
+// the hub's reads share, the names appends refer to by id, resume's index of earlier runs and
+// the writer, and delegates to them.
 class TaskDb {
  public:
   // Creates the database or opens an existing one written by the same program and format;
@@ -207,14 +209,9 @@ class TaskDb {
   // True once at least n appended tasks are committed; false if `bound` passed first.
   bool wait_committed(std::uint64_t n, std::chrono::milliseconds bound);
 
-  // Resume: the stored result of a task of an earlier run with this function and key that
-  // succeeded, if any (tasks appended by this run are not candidates). Only a result whose
-  // checksum matches is returned, and only one made by `code` (TaskRow::code) unless any_build.
-  // Every candidate refused is counted in refusals().
-  std::optional<Reusable> lookup(std::string_view function, const ResumeKey& key,
-                                 std::string_view code = {}, bool any_build = false);
-  std::size_t reusable() const;  // successful tasks of earlier runs (distinct keys)
-  ReuseRefusals refusals() const;
+  // Resume: stored results of earlier runs' successful tasks (tasks appended by this run are
+  // not candidates), and what was refused (taskdb/resume_index.hpp).
+  ResumeIndex& resume() noexcept { return *index_; }
 
   // The read side over this connection (the writer holds the file exclusively, so a
   // TaskDbReader cannot open it meanwhile). Each flushes first, so it sees every append.
@@ -232,62 +229,17 @@ class TaskDb {
                                              std::int64_t max_run);
 
   std::int64_t run_id() const { return run_; }
-  const std::string& path() const { return path_; }
+  const std::string& path() const;
   TaskDbStats stats() const;
 
  private:
-  // 72 bytes per successful task of earlier runs (plus 4-8 in the slot table), held while the
-  // database is open. Filled by load_index (task_db.cpp), read by fetch (task_db_lookup.cpp).
-  struct IndexEntry {
-    ResumeKey key;
-    std::int64_t block = 0;
-    std::uint64_t offset = 0, length = 0;
-    std::uint64_t sum = 0;  // the result's checksum
-    MsgId msg_id = 0;
-    std::uint32_t items = 0;
-    std::uint32_t function = 0;  // into index_names_
-    std::uint32_t code = 0;      // into index_names_
-  };
-  enum class Refusal { none, missing, checksum, truncated, build_changed };
-  TaskDb(std::string path, sqlite3* db, TaskDbOptions opt);
-  void load_index();
-  std::optional<Reusable> fetch(std::string_view function, const ResumeKey& key,
-                                std::string_view code, bool any_build, Refusal& why);
-  void writer_loop();
-  void seal_locked();
-  [[noreturn]] void throw_failed_locked();
+  TaskDb(std::string path, sqlite3* db);
 
-  std::string path_;
-  sqlite3* db_;
-  TaskDbOptions opt_;
+  std::unique_ptr<SharedConnection> conn_;
+  std::unique_ptr<NameTable> names_;
+  std::unique_ptr<ResumeIndex> index_;
+  std::unique_ptr<BatchWriter> writer_;  // from once the run is recorded
   std::int64_t run_ = 0;
-  std::int64_t started_ns_ = 0;
-  bool checksums_ = true;  // false only with the bench knob (checksum.hpp)
-
-  // Resume index over earlier runs' successful tasks, built at open: the entries, and an
-  // open-addressing table of entry number + 1 (0 = empty) keyed by the key's high word.
-  std::vector<IndexEntry> index_;
-  std::vector<std::uint32_t> slots_;
-  std::size_t distinct_ = 0;
-  std::vector<std::string> index_names_;  // function names and code identities
-  ReuseRefusals refused_;  // under mu_
-  std::mutex db_mu_;  // the connection, shared by the writer thread and lookup
-  std::int64_t cached_block_ = -1, cached_run_ = 0;  // lookup reads a row's results blob once for its tasks
-  std::string cached_results_;
-
-  mutable std::mutex mu_;  // everything below
-  std::condition_variable wake_writer_, committed_cv_;
-  std::unique_ptr<StagedBatch> cur_;
-  // TaskDb::name's table: names_[id - 1]; the strings never move, so the writer thread reads
-  // them through a snapshot of these pointers taken under mu_.
-  std::vector<std::unique_ptr<const std::string>> names_;
-  std::unordered_map<std::string_view, std::uint32_t> name_ids_;  // views into names_
-  std::vector<std::unique_ptr<StagedBatch>> sealed_, spare_;
-  std::uint64_t appended_ = 0, committed_ = 0, rows_ = 0, transactions_ = 0, reused_ = 0;
-  bool stop_ = false, closed_ = false;
-  std::string failure_;  // set by the writer thread; appends after it are dropped
-  std::uint64_t dropped_ = 0;
-  std::thread writer_;
 };
 
 }  // namespace mpiply::detail

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "taskdb/resume_index.hpp"
 #include "taskdb/task_db.hpp"
 #include "taskdb/task_db_query.hpp"
 
@@ -139,7 +140,7 @@ int main(int argc, char** argv) {
   std::uint64_t hits = 0;
   for (std::uint64_t i = 0; i < n; ++i) {
     fill(t, i);
-    auto got = db->lookup("noop_item", resume_key("noop_item", {t.args, sizeof t.args}));
+    auto got = db->resume().lookup("noop_item", resume_key("noop_item", {t.args, sizeof t.args}));
     hits += got && got->result.size() == sizeof t.result;
   }
   double lookup_ns = (wall() - l0) / double(n) * 1e9;

@@ -15,6 +15,7 @@
 #include <random>
 #include <sstream>
 
+#include "taskdb/resume_index.hpp"
 #include "taskdb/task_db.hpp"
 
 #include "task_db_support.hpp"
@@ -132,10 +133,10 @@ TEST_CASE("names given as TaskDb::name ids are stored as their text, beside name
   // Resume finds them by the text: the index reads the names back from the rows.
   auto db = TaskDb::open(path, kProgram);
   StoredTask want = written[4];
-  auto got = db->lookup(want.function, want.key, want.code);
+  auto got = db->resume().lookup(want.function, want.key, want.code);
   REQUIRE(got);
   CHECK(got->result == want.result);
-  CHECK_FALSE(db->lookup(want.function, want.key, "build:another"));
+  CHECK_FALSE(db->resume().lookup(want.function, want.key, "build:another"));
 }
 
 TEST_CASE("the metadata of a stored task is what the live task reported", "[taskdb]") {
@@ -204,7 +205,7 @@ TEST_CASE("a later run finds what an earlier run finished, by function and argum
   std::string path = tmp.file("resume.db");
   {
     auto db = TaskDb::open(path, kProgram, {.batch_rows = 16});
-    CHECK(db->reusable() == 0);
+    CHECK(db->resume().reusable() == 0);
     CHECK(db->run_id() == 1);
     // A half-done job: tasks 0..99 finished, 10 and 20 failed; 100..199 never ran.
     for (std::uint64_t i = 0; i < 100; ++i)
@@ -214,11 +215,11 @@ TEST_CASE("a later run finds what an earlier run finished, by function and argum
   {
     auto db = TaskDb::open(path, kProgram);
     CHECK(db->run_id() == 2);
-    CHECK(db->reusable() == 99);
+    CHECK(db->resume().reusable() == 99);
     int hits = 0;
     for (std::uint64_t i = 0; i < 200; ++i) {
       StoredTask want = make_task(i, TaskStatus::ok, i == 100 ? 1u << 20 : 0);
-      auto got = db->lookup(want.function, want.key);
+      auto got = db->resume().lookup(want.function, want.key);
       bool expect = i <= 100 && i != 10 && i != 20;
       INFO("task " << i);
       REQUIRE(bool(got) == expect);
@@ -245,9 +246,9 @@ TEST_CASE("a later run finds what an earlier run finished, by function and argum
   {
     // A third run still finds the original bytes, not the second run's empty reuse records.
     auto db = TaskDb::open(path, kProgram);
-    CHECK(db->reusable() == 99);
+    CHECK(db->resume().reusable() == 99);
     StoredTask want = make_task(3);
-    auto got = db->lookup(want.function, want.key);
+    auto got = db->resume().lookup(want.function, want.key);
     REQUIRE(got);
     CHECK(got->result == want.result);
     CHECK(got->run == 1);
@@ -269,7 +270,7 @@ TEST_CASE("a task whose arguments differ by one byte, or another function, is no
     db->append(t.row());
   }
   auto db = TaskDb::open(path, kProgram);
-  REQUIRE(db->lookup("f", k));
+  REQUIRE(db->resume().lookup("f", k));
   for (std::size_t pos = 0; pos < args.size(); ++pos) {
     for (int bit : {0, 7}) {
       std::string other = args;
@@ -277,7 +278,7 @@ TEST_CASE("a task whose arguments differ by one byte, or another function, is no
       ResumeKey k2 = resume_key("f", {other.data(), other.size()});
       INFO("byte " << pos << " bit " << bit);
       CHECK(k2 != k);
-      CHECK_FALSE(db->lookup("f", k2));
+      CHECK_FALSE(db->resume().lookup("f", k2));
     }
   }
   // One byte more or less (a zero, which the hash pads with) is another task too.
@@ -287,8 +288,8 @@ TEST_CASE("a task whose arguments differ by one byte, or another function, is no
   // The same bytes for another function.
   ResumeKey kg = resume_key("g", {args.data(), args.size()});
   CHECK(kg != k);
-  CHECK_FALSE(db->lookup("g", kg));
-  CHECK_FALSE(db->lookup("g", k));  // the key of f asked for g
+  CHECK_FALSE(db->resume().lookup("g", kg));
+  CHECK_FALSE(db->resume().lookup("g", k));  // the key of f asked for g
   // Name and bytes do not run into each other.
   std::string ab = "b" + args;
   CHECK(resume_key("fb", {args.data(), args.size()}) != resume_key("f", {ab.data(), ab.size()}));

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "taskdb/resume_index.hpp"
 #include "taskdb/task_db.hpp"
 
 #include "task_db_support.hpp"
@@ -83,11 +84,11 @@ TEST_CASE("a stored result with one flipped bit is refused, the others are reuse
   std::string value = make_task(37, TaskStatus::ok, 8 * 1024).result.substr(5, 8);
   REQUIRE(flip_bit_of(path, value) == 1);
   auto db = TaskDb::open(path, kProgram);
-  CHECK(db->reusable() == 64);  // the index cannot tell: the check is made on reading the bytes
+  CHECK(db->resume().reusable() == 64);  // the index cannot tell: the check is made on reading the bytes
   std::size_t reused = 0;
   for (std::uint64_t i = 0; i < 64; ++i) {
     StoredTask want = make_task(i, TaskStatus::ok, 8 * 1024);
-    auto got = db->lookup(want.function, want.key, "build:one");
+    auto got = db->resume().lookup(want.function, want.key, "build:one");
     INFO("task " << i);
     if (i == 37) {
       CHECK_FALSE(got);
@@ -98,8 +99,8 @@ TEST_CASE("a stored result with one flipped bit is refused, the others are reuse
     ++reused;
   }
   CHECK(reused == 63);
-  CHECK(db->refusals().checksum == 1);
-  CHECK_THAT(db->refusals().describe(), Contains("1 failed their checksum"));
+  CHECK(db->resume().refusals().checksum == 1);
+  CHECK_THAT(db->resume().refusals().describe(), Contains("1 failed their checksum"));
   // get_result reads the record back: it fails alone, naming it; its neighbour reads fine.
   CHECK_THROWS_WITH(db->get(1, 37), Contains("record 1:37") && Contains("checksum") &&
                                         Contains("not returned"));
@@ -118,14 +119,14 @@ TEST_CASE("a row whose results blob was cut short costs its tasks, never the ope
   std::size_t reused = 0;
   for (std::uint64_t i = 0; i < 64; ++i) {
     StoredTask want = make_task(i, TaskStatus::ok, 8 * 1024);
-    auto got = db->lookup(want.function, want.key, "build:one");
+    auto got = db->resume().lookup(want.function, want.key, "build:one");
     if (!got) continue;
     CHECK(got->result == want.result);
     ++reused;
   }
   CHECK(reused == 48);
-  CHECK(db->refusals().truncated == 16);
-  CHECK(db->refusals().damaged() == 16);
+  CHECK(db->resume().refusals().truncated == 16);
+  CHECK(db->resume().refusals().damaged() == 16);
 }
 
 TEST_CASE("a result made by another build is not reused unless asked; a version matches "
@@ -144,18 +145,18 @@ TEST_CASE("a result made by another build is not reused unless asked; a version 
   auto db = TaskDb::open(path, kProgram);
   for (std::uint64_t i = 0; i < 4; ++i) {
     StoredTask t = make_task(i);
-    CHECK_FALSE(db->lookup(t.function, t.key, "build:two"));  // rebuilt
-    REQUIRE(db->lookup(t.function, t.key, "build:two", true));  // any-build, on purpose
-    REQUIRE(db->lookup(t.function, t.key, "build:one"));
+    CHECK_FALSE(db->resume().lookup(t.function, t.key, "build:two"));  // rebuilt
+    REQUIRE(db->resume().lookup(t.function, t.key, "build:two", true));  // any-build, on purpose
+    REQUIRE(db->resume().lookup(t.function, t.key, "build:one"));
   }
   for (std::uint64_t i = 4; i < 8; ++i) {
     StoredTask t = make_task(i);
-    CHECK(db->lookup(t.function, t.key, "version:2"));
-    CHECK_FALSE(db->lookup(t.function, t.key, "version:3"));  // the version was bumped
+    CHECK(db->resume().lookup(t.function, t.key, "version:2"));
+    CHECK_FALSE(db->resume().lookup(t.function, t.key, "version:3"));  // the version was bumped
   }
-  CHECK(db->refusals().build_changed == 8);
-  CHECK(db->refusals().damaged() == 0);
-  CHECK_THAT(db->refusals().describe(), Contains("8 were made by another build"));
+  CHECK(db->resume().refusals().build_changed == 8);
+  CHECK(db->resume().refusals().damaged() == 0);
+  CHECK_THAT(db->resume().refusals().describe(), Contains("8 were made by another build"));
 }
 
 TEST_CASE("a file mpiply did not create is refused and left byte-identical", "[taskdb]") {

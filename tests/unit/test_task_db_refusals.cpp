@@ -17,6 +17,7 @@
 #include <random>
 #include <sstream>
 
+#include "taskdb/resume_index.hpp"
 #include "taskdb/task_db.hpp"
 
 #include "task_db_support.hpp"
@@ -95,8 +96,8 @@ TEST_CASE("a database that is not ours to write is refused with the file and the
     {
       // The row costs its own tasks (they would run again), never the open.
       auto db = TaskDb::open(path, kProgram);
-      CHECK(db->reusable() == 0);
-      CHECK(db->refusals().damaged_rows == 10);
+      CHECK(db->resume().reusable() == 0);
+      CHECK(db->resume().refusals().damaged_rows == 10);
     }
     auto rd = TaskDbReader::open(path);
     CHECK_THROWS_WITH(rd->for_each(0, [](const StoredTask&) {}),
@@ -177,7 +178,7 @@ TEST_CASE("a database held by another process is refused to a second job and rea
   for (int fd : {ready[0], ready[1], done[0], done[1]}) ::close(fd);
   // Once that process is gone, the database opens, with what it flushed.
   auto db = TaskDb::open(path, kProgram);
-  CHECK(db->reusable() == kTasks - kTasks / 100);
+  CHECK(db->resume().reusable() == kTasks - kTasks / 100);
 }
 
 TEST_CASE("a reader reads a snapshot while this process writes the database", "[taskdb]") {
@@ -229,9 +230,9 @@ TEST_CASE("what a process flushed survives it dying without closing", "[taskdb]"
     CHECK(big->result == make_task(kFlushed, TaskStatus::ok, 1u << 20).result);
   }
   auto db = TaskDb::open(path, kProgram);
-  CHECK(db->reusable() >= kFlushed + 1);
+  CHECK(db->resume().reusable() >= kFlushed + 1);
   StoredTask t = make_task(1234);
-  auto got = db->lookup(t.function, t.key);
+  auto got = db->resume().lookup(t.function, t.key);
   REQUIRE(got);
   CHECK(got->result == t.result);
 }
