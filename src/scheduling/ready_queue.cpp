@@ -49,7 +49,7 @@ void ReadyQueue::pass(bool expiring) {
     }
     // A team's run is always tried: the one holding engines is placed there when it has k.
     const bool fresh =
-        r.job->resources.engines == 1 && tasks_.at(r.job->first + r.next).tried.empty();
+        r.job->resources.engines == 1 && tasks_.untried(r.job->first + r.next);
     const bool skip = fresh && std::any_of(stuck.begin(), stuck.end(), [&](const Job* s) {
                         return same_wait(*r.job, *s);
                       });
@@ -79,9 +79,10 @@ void ReadyQueue::sweep(bool recheck) {
   const EngineStates& st = placer_.engines();
   for (auto& r : all) {
     if (recheck && r.next < r.end) {
-      const TaskInfo& ti = tasks_.at(r.job->first + r.next);
+      const TaskInfo* ti = tasks_.find(r.job->first + r.next);
       bool possible = std::any_of(r.job->allowed.begin(), r.job->allowed.end(), [&](int c) {
-        return st.in_service(c) && std::find(ti.tried.begin(), ti.tried.end(), c) == ti.tried.end();
+        return st.in_service(c) &&
+               (!ti || std::find(ti->tried.begin(), ti->tried.end(), c) == ti->tried.end());
       });
       if (!possible) placer_.place(r);  // finds no engine and fails what cannot run
     }
@@ -90,7 +91,7 @@ void ReadyQueue::sweep(bool recheck) {
                  fmt::format("its timeout flag ({:g} s) passed before an engine it may run on "
                              "(engines {}) had room for it; it {}",
                              r.job->timeout_s, fmt::join(r.job->allowed, ", "),
-                             tasks_.at(r.job->first + r.next).tried.empty()
+                             tasks_.untried(r.job->first + r.next)
                                  ? "never ran"
                                  : "was waiting to run again after it raised"));
       r.next = r.end;

@@ -21,7 +21,7 @@ namespace mpiply::detail {
 
 class ReadyQueue {
  public:
-  ReadyQueue(SchedulerSink& sink, TaskPlacer& placer, TaskRecords& tasks)
+  ReadyQueue(SchedulerSink& sink, TaskPlacer& placer, const TaskRecords& tasks)
       : sink_(sink), placer_(placer), tasks_(tasks) {}
   ReadyQueue(const ReadyQueue&) = delete;
   ReadyQueue& operator=(const ReadyQueue&) = delete;
@@ -50,7 +50,7 @@ class ReadyQueue {
 
   SchedulerSink& sink_;
   TaskPlacer& placer_;
-  TaskRecords& tasks_;
+  const TaskRecords& tasks_;  // read only: a run's next task may have no record
   std::deque<ReadyRun> ready_;
   // Counts every load that went down and every grant given back: room that appeared. A pass
   // skips a run like one that found no room while this stays the same (same_wait).

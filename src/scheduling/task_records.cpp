@@ -14,6 +14,11 @@ TaskInfo* TaskRecords::find(MsgId id) {
   return it == tasks_.end() ? nullptr : &it->second;
 }
 
+const TaskInfo* TaskRecords::find(MsgId id) const {
+  auto it = tasks_.find(id);
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
 void TaskRecords::finished(MsgId id) {
   if (live_ == 0) return;
   auto it = tasks_.find(id);

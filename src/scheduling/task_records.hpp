@@ -23,9 +23,18 @@ class TaskRecords {
 
   // Every task of a job just admitted.
   void add(const std::shared_ptr<Job>& job);
-  // An admitted task's record; find gives nullptr for a task never admitted (or forgotten).
+  // A queued task's record, made if it has none yet. Only for a task still to run: one whose
+  // record was forgotten (finished and purged) must not get one back with no job.
   TaskInfo& at(MsgId id) { return tasks_[id]; }
+  // A task's record; nullptr for a task never admitted (or forgotten).
   TaskInfo* find(MsgId id);
+  const TaskInfo* find(MsgId id) const;
+  // Whether task id was never sent: true also for a task with no record (a run's next task may
+  // be one aborted while it waited and purged since).
+  bool untried(MsgId id) const {
+    const TaskInfo* ti = find(id);
+    return ti == nullptr || ti->tried.empty();
+  }
   // Whether some admitted task has not finished.
   bool live() const noexcept { return live_ != 0; }
   // Task id finished: it no longer counts, and its job lets go of its source once all have.

@@ -349,3 +349,31 @@ TEST_CASE("resource requests and placements carry what issue-sized teams need",
   // placed as if it were one engine.
   CHECK_THROWS_WITH(r.submit(1, f, {}, big), Catch::Contains("teams of 3 engines in 1 tasks"));
 }
+
+TEST_CASE("a queued task aborted and purged leaves no record behind when its run moves on",
+          "[scheduler_unit]") {
+  // The client aborts the middle task of a batch while it waits for room, then purges it
+  // (purge_results), and the run it sits in is dispatched later: the scheduler must not make
+  // it a record again (one with no job, which metadata and the finishing path would follow).
+  for (bool timeout : {false, true}) {
+    DYNAMIC_SECTION((timeout ? "with" : "without") << " a timeout") {
+      Recorder r(Scheme::leastload, 1, 1);
+      TaskFlags f = with_retries(0);
+      if (timeout) f.timeout = mpiply::Seconds(60);
+      MsgId a = r.submit(3, f);  // a sent; a + 1 and a + 2 wait for room
+      REQUIRE(r.status[a].status == TaskStatus::sent);
+      REQUIRE(r.status[a + 1].status == TaskStatus::queued);
+      r.status[a + 1] = {TaskStatus::aborted, -1};  // Client::abort of a queued task
+      r.sched.on_finished(a + 1, r.status[a + 1]);
+      r.sched.forget(a + 1);
+      CHECK(r.sched.tasks().find(a + 1) == nullptr);
+      r.finish(a, true);  // room: the run passes a + 1 and places a + 2
+      CHECK(r.status[a + 2].status == TaskStatus::sent);
+      CHECK(r.sched.tasks().find(a + 1) == nullptr);
+      CHECK(r.engines_tried(a + 1).empty());
+      r.finish(a + 2, true);
+      CHECK(r.engines_tried(a + 2) == std::vector<int>{0});
+      CHECK(r.failed.empty());
+    }
+  }
+}
