@@ -6,12 +6,10 @@
 
 #include <fmt/format.h>
 
-#include <mpiply/detail/registry.hpp>
 #include <mpiply/detail/wire.hpp>
 
 #include <mpiply/run.hpp>
 
-#include "runtime/build_id.hpp"
 #include "client/db_recorder.hpp"
 #include "client/result_handler.hpp"
 #include "support/clock.hpp"
@@ -24,9 +22,7 @@ namespace mpiply::detail {
 void DbRecorder::attach(std::shared_ptr<TaskDb> db, bool resume, bool any_build) {
   std::lock_guard lk(mu_);
   db_ = std::move(db);
-  functions_.clear();  // their name ids are the previous database's
-  last_fn_ = nullptr;
-  host_names_.clear();
+  names_.reset(db_.get());  // the ids known so far were the previous database's
   resume_ = resume;
   any_build_ = any_build;
   // A drain keeps everything finished: flush the pending batch before the process ends. The
@@ -42,6 +38,7 @@ std::string DbRecorder::close() {
   {
     std::lock_guard lk(mu_);
     db = std::move(db_);
+    names_.reset(nullptr);
     reused = reused_;
     malformed = malformed_;
   }
@@ -76,39 +73,10 @@ int DbRecorder::exit_code(int code) {
   return code;
 }
 
-const DbRecorder::DbFunction& DbRecorder::function_locked(std::uint64_t fn_id) {
-  if (last_fn_ && last_fn_id_ == fn_id) return *last_fn_;
-  auto it = functions_.find(fn_id);
-  if (it != functions_.end()) {
-    last_fn_id_ = fn_id;
-    last_fn_ = &it->second;
-    return it->second;
-  }
-  const FunctionEntry* fe = find_by_id(fn_id);
-  std::string name = fe ? fe->name : std::string();
-  // A version given at registration stands for the function's code across rebuilds; otherwise
-  // the build of the whole program does.
-  std::string code = fe && !fe->version.empty() ? "version:" + fe->version
-                                                : "build:" + build_id().hex;
-  DbFunction f{name, KeyHasher(name), fe && fe->collective, std::move(code)};
-  f.name_id = db_->name(f.name);
-  f.code_id = db_->name(f.code);
-  last_fn_id_ = fn_id;
-  last_fn_ = &functions_.emplace(fn_id, std::move(f)).first->second;
-  return *last_fn_;
-}
-
-std::uint32_t DbRecorder::host_name_locked(int engine) {
-  auto e = static_cast<std::size_t>(engine);
-  if (e >= host_names_.size()) host_names_.resize(e + 1, 0);
-  if (host_names_[e] == 0) host_names_[e] = db_->name(roster_.engine_info(engine).hostname);
-  return host_names_[e];
-}
-
 bool DbRecorder::reuse_locked(const std::shared_ptr<TaskSource>& src, TaskRecord& rec,
                                  MsgId id, std::span<const char> msg, ResumeKey& key) {
   if (msg.size() < sizeof(TaskHeader) || static_cast<Kind>(msg[0]) != Kind::call) return false;
-  const DbFunction& fn = function_locked(src->fn_id);
+  const RecordedNames::Function& fn = names_.function(src->fn_id);
   key = resume_key(fn.seed, task_arguments(msg));
   // A Reference argument is keyed by its name, not the value the engine holds under it; a
   // collective call must run on every engine; a task sent to a chosen engine (DirectView, an
@@ -160,7 +128,7 @@ void DbRecorder::append_locked(const TaskRecord& rec, MsgId id, const ResumeKey&
   TaskRow row;
   row.msg_id = id;
   std::uint64_t fn_id = table_.submissions().submission(id).fn_id;
-  const DbFunction& fn = function_locked(fn_id);
+  const RecordedNames::Function& fn = names_.function(fn_id);
   // A push, pull, scatter... is recorded under its submission's name, as its metadata names it.
   if (fn_id != 0) {
     row.function = fn.name;
@@ -182,7 +150,7 @@ void DbRecorder::append_locked(const TaskRecord& rec, MsgId id, const ResumeKey&
   if (rec.engine >= 0) {
     const EngineInfo& info = roster_.engine_info(rec.engine);
     row.hostname = info.hostname;
-    row.host_name = host_name_locked(rec.engine);
+    row.host_name = names_.host(rec.engine);
     row.pid = info.pid;
   }
   row.items = rec.nitems;

@@ -9,13 +9,13 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <mpiply/detail/core.hpp>
 #include <mpiply/detail/wire.hpp>
 
 #include "client/engine_roster.hpp"
+#include "client/recorded_names.hpp"
 #include "hub/task_table.hpp"
 #include "taskdb/task_db.hpp"
 
@@ -28,7 +28,7 @@ class DbRecorder {
   // mu: the client lock. The references outlive the recorder (ClientCore owns all of them).
   DbRecorder(std::mutex& mu, const EngineRoster& roster, TaskTable& table,
              ResultHandler& results)
-      : mu_(mu), roster_(roster), table_(table), results_(results) {}
+      : mu_(mu), roster_(roster), table_(table), results_(results), names_(roster) {}
   DbRecorder(const DbRecorder&) = delete;
   DbRecorder& operator=(const DbRecorder&) = delete;
 
@@ -49,16 +49,6 @@ class DbRecorder {
                      std::span<const char> result, std::string_view error);
 
  private:
-  struct DbFunction {
-    std::string name;
-    KeyHasher seed;
-    bool collective = false;
-    std::string code;  // TaskRow::code: "version:<v>" if registered with one, else "build:<id>"
-    std::uint32_t name_id = 0, code_id = 0;  // TaskDb::name of name and code
-  };
-  std::uint32_t host_name_locked(int engine);
-  const DbFunction& function_locked(std::uint64_t fn_id);
-
   std::mutex& mu_;
   const EngineRoster& roster_;
   TaskTable& table_;
@@ -68,12 +58,7 @@ class DbRecorder {
   bool any_build_ = false;
   std::uint64_t reused_ = 0;
   std::uint64_t malformed_ = 0;  // stored results whose checksum matched but did not decode
-  std::unordered_map<std::uint64_t, DbFunction> functions_;  // names interned in db_
-  // The last function_locked answer (map nodes never move): a map's tasks, and the send and
-  // the result of one task, ask for the same function in a row.
-  std::uint64_t last_fn_id_ = 0;
-  const DbFunction* last_fn_ = nullptr;
-  std::vector<std::uint32_t> host_names_;  // TaskDb::name of each engine's host, 0 = not yet
+  RecordedNames names_;          // the ids of names interned in db_
   Bytes scratch_;
 };
 
