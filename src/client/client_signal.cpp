@@ -18,7 +18,7 @@
 
 #include "client/client_core.hpp"
 #include "support/mpi_check.hpp"
-#include "isolation/worker_process.hpp"
+#include "isolation/signal_list_entry.hpp"
 
 namespace mpiply {
 

@@ -6,7 +6,7 @@
 
 #include "support/idle_yield.hpp"
 #include "support/mpi_check.hpp"
-#include "isolation/worker_process.hpp"
+#include "isolation/signal_list_entry.hpp"
 
 namespace mpiply::detail {
 

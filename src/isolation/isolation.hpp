@@ -18,20 +18,31 @@
 // namespace as rank 0 and the engine left it, and whatever it sets there is dropped with its
 // worker. A collective function calls MPI, which a worker must never do, so it runs in the
 // engine even when marked isolated.
+//
+// Isolation coordinates two components: the tasks in order (TaskPipeline) and the worker they go
+// to (ActiveWorker, which owns the WorkerProcess and its ring). It decides what a reply, a death
+// or a time limit means for the oldest task.
 #include <cstdint>
-#include <deque>
-#include <memory>
 #include <span>
-#include <string>
-#include <vector>
 
 #include <mpiply/detail/bytes.hpp>
 #include <mpiply/engine.hpp>
 
 #include "executor/executor.hpp"
-#include "isolation/worker_process.hpp"
+#include "isolation/active_worker.hpp"
+#include "isolation/task_pipeline.hpp"
 
 namespace mpiply::detail {
+
+// Called now and then while the engine waits for a long task (the engine reads its control
+// messages there, e.g. send_signal's).
+struct WaitHook {
+  void (*fn)(void*) = nullptr;
+  void* ctx = nullptr;
+  void operator()() const {
+    if (fn) fn(ctx);
+  }
+};
 
 class Isolation {
  public:
@@ -54,7 +65,7 @@ class Isolation {
   // Copies msg and hands it to the worker (forked when needed) as soon as a slot is free.
   void submit(Engine& eng, std::span<const char> msg, std::int64_t clock_offset_ns);
   // Tasks submitted and not yet given back by next().
-  bool busy() const noexcept { return !pending_.empty(); }
+  bool busy() const noexcept { return !tasks_.empty(); }
   // The result of the oldest submitted task into out, if it is done (ran, crashed or timed out).
   bool next(Bytes& out);
   // The submitted tasks the worker has not started yet that gate(msg, answer) says must not run
@@ -67,44 +78,24 @@ class Isolation {
   void wait(std::int64_t ns);
 
  private:
-  struct Task {
-    Bytes msg;
-    std::int64_t submitted_ns;  // rank 0's clock: the failed answer's started stamp
-    std::uint32_t time_limit_ms;
-    std::uint32_t seq = 0;  // in the current worker's ring; 0 = not posted
-    int idle_deaths = 0;    // workers that died before it started, while it was first in line
-    bool taken_back = false;  // answered by the engine (answer), not run
-    Bytes answer;
-  };
-  bool take_back(Task& t);  // cancels its slot if posted; false if the worker started it
-
-  bool usable() const;
+  bool take_back(TaskPipeline::Task& t);  // cancels its slot if posted; false if it started
   void post_more();
   // The worker is gone (reaped): tasks it did not start go back to be posted to the next one.
   void drop_worker();
-  void pop_front();  // keeps its buffer for the next submit
-  void fail_front(Bytes& out, ErrorKind kind, const std::string& why);
-  std::int64_t deadline_of_running() const;  // CLOCK_MONOTONIC ns, 0 if none
+  // The worker process ended with tasks in flight: what that means for the oldest one.
+  bool worker_ended(Bytes& out);
 
   Engine* eng_ = nullptr;
   std::int64_t offset_ = 0;
-  unsigned depth_;  // ring slots
-  std::unique_ptr<WorkerProcess> worker_;
-  std::uint32_t posted_ = 0;  // last seq posted to worker_
-  std::uint32_t read_ = 0;    // last seq whose reply was read
-  bool stale_ = false;        // a task changed the worker's namespace: it leaves, post nothing
-  bool look_for_death_ = false;
-  unsigned idle_polls_ = 0;
-  std::string start_error_;   // why the last fork failed
-  std::deque<Task> pending_;  // submitted, in order; the first posted_ - read_ are in the ring
-  std::vector<Bytes> spare_;  // message buffers of tasks given back
+  TaskPipeline tasks_;
+  ActiveWorker worker_;
 };
 
 template <class Gate>
 void Isolation::take_back_unstarted(Gate&& gate) {
-  for (Task& t : pending_) {
+  for (TaskPipeline::Task& t : tasks_) {
     if (t.taken_back) continue;
-    if (t.seq && worker_ && worker_->channel().taken() >= t.seq) continue;  // started
+    if (t.seq && worker_.present() && worker_.ring().started(t.seq)) continue;
     if (!gate(std::span<const char>(t.msg.data(), t.msg.size()), t.answer)) continue;
     t.taken_back = take_back(t);
   }
