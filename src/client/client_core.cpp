@@ -113,19 +113,19 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
 bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<Deadline>& deadline) {
   std::unique_lock lk(mu_);
   if (pred(ctx)) {
-    progress_.run_callbacks_locked(lk, 0);
+    progress_.run_callbacks_locked(lk);
     return true;
   }
-  ++progress_.driving();
-  struct Leave {
-    int& d;
-    ~Leave() { --d; }
-  } leave{progress_.driving()};
+  progress_.enter_wait_locked();
+  struct Leave {  // with the lock held: lk is destroyed after it
+    ProgressDriver& p;
+    ~Leave() { p.leave_wait_locked(); }
+  } leave{progress_};
   Backoff b(kClientBackoff);
   for (;;) {
     bool moved = progress_.progress_locked();
     // Callbacks of results this thread just finished run here, on the waiting thread.
-    progress_.run_callbacks_locked(lk, 1);
+    progress_.run_callbacks_locked(lk, ProgressDriver::RunBy::waiting_user);
     if (pred(ctx)) return true;
     if (drain_requested()) ClientDrain(rank0_).check_wait_locked();  // drain hook: may throw
     if (deadline && SteadyClock::now() >= *deadline) return false;
@@ -155,7 +155,7 @@ bool ClientCore::shutdown(int& code, std::int64_t grace_ms) {
   {
     // Callbacks of the last results (and of tasks aborted above) still run, on this thread.
     std::unique_lock lk(mu_);
-    progress_.run_callbacks_locked(lk, 0);
+    progress_.run_callbacks_locked(lk);
   }
   // Every result is in: whether the database holds them all decides the code the engines get.
   code = db_.exit_code(code);

@@ -6,14 +6,16 @@
 //   TaskTable      (hub/task_table.hpp)  records, kept values, output, usage by msg id
 //   LiveOutputs    (live_outputs.hpp)    live output and published data
 //   HubCap         (hub_cap.hpp)         MPIPLY_HUB_KEEP: culls and gives records back
-//   EngineLinks    (engine_links.hpp)    per-engine rings, sends, the result inbox, aborts
+//   EngineLinks    (engine_links.hpp)    per-engine rings, sends, the result inbox, aborts,
+//                                        rank 0's own engine (Rank0Engine, rank0_engine.hpp)
 //   TaskQueues     (task_queues.hpp)     load-balanced queues, queued / in-flight counts
 //   Dispatcher     (dispatcher.hpp)      sending a task where it goes; the scheduler's sink
 //   TaskAborts     (task_aborts.hpp)     tasks that will not start: abort, retire, shutdown, drain
 //   ResultHandler  (result_handler.hpp)  results checked, kept, delivered or failed
 //   DbRecorder     (db_recorder.hpp)     the task database: records, reuse
 //   HubQueries     (hub_queries.hpp)     the hub's questions: resolve, metadata, purge, ...
-//   ProgressDriver (progress_driver.hpp) the progress thread, one step of progress, callbacks
+//   ProgressDriver (progress_driver.hpp) one step of progress, callbacks, the progress thread
+//                                        (ProgressThread, progress_thread.hpp)
 //   Scheduler      (scheduling/)         flags, dependencies, retries, teams, placement
 // The rest of src/client reaches them through rank0() (rank0.hpp); ClientDrain
 // (client_drain.hpp) is built from that when a drain or shutdown waits for engines. Two

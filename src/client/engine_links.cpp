@@ -1,5 +1,6 @@
-// Rank 0's links to its engines (engine_links.hpp): a task's message sent (or run inline), results
-// polled from the inbox, whether a message has left rank 0, and the stop message at the end.
+// Rank 0's links to its engines (engine_links.hpp): a task's message sent (or handed to rank 0's
+// own engine), results polled from the inbox, whether a message has left rank 0, and the stop
+// message at the end.
 #include "client/engine_links.hpp"
 
 #include <algorithm>
@@ -8,42 +9,16 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "client/result_handler.hpp"
-#include "executor/executor.hpp"
 #include "support/clock.hpp"
 #include "support/idle_yield.hpp"
 #include "support/mpi_check.hpp"
-#include "wire/result_codec.hpp"
 
 namespace mpiply::detail {
 
-namespace {
-
-// In single-rank mode the segments of a push are read straight from the caller's memory.
-class MemorySegments : public SegmentFetcher {
- public:
-  explicit MemorySegments(const std::vector<Segment>& segs) : segs_(segs) {}
-  void fetch(char* dst, std::size_t n) override {
-    if (i_ >= segs_.size() || segs_[i_].size != n)
-      throw ValueDecodeError("push: segment sizes do not match the message");
-    std::memcpy(dst, segs_[i_].data, n);
-    ++i_;
-  }
-
- private:
-  const std::vector<Segment>& segs_;
-  std::size_t i_ = 0;
-};
-
-}  // namespace
-
 EngineLinks::EngineLinks(const EngineRoster& roster, const TaskTable& table,
                          ResultHandler& results, LiveOutputs& live)
-    : roster_(roster), table_(table), results_(results), live_(live) {
-  if (roster_.client_runs_tasks())
-    local_engine_ = std::make_unique<LocalEngine>(
-        roster_.local_id(), roster_.engine_info(roster_.local_id()).hostname);
-  if (roster_.inline_mode())
-    local_ = std::make_unique<Engine>(0, 0, roster_.engine_info(0).hostname);
+    : roster_(roster), table_(table), results_(results), live_(live),
+      rank0_engine_(roster, results) {
   slots_.resize(roster_.num_engines());
   for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(roster_.hwm()));
   if (!roster_.inline_mode()) {
@@ -54,20 +29,8 @@ EngineLinks::EngineLinks(const EngineRoster& roster, const TaskTable& table,
 
 void EngineLinks::transmit_locked(int e, InFlight& f, std::span<const char> msg,
                                   const std::vector<Segment>& segs) {
-  if (roster_.inline_mode()) {
-    MemorySegments ms(segs);
-    inline_out_.clear();
-    {
-      CurrentEngine guard(*local_);
-      inline_iso_.run(*local_, msg.data(), msg.size(), ms, inline_out_, 0);
-    }
-    // No MPI here, but the job must fail as it would on a cluster.
-    if (inline_out_.size() > max_message_bytes()) replace_with_too_large(inline_out_);
-    results_.handle_result_locked(e, inline_out_.data(), inline_out_.size(), now_ns());
-    return;
-  }
-  if (e == roster_.local_id()) {
-    local_engine_->submit(msg, segs);
+  if (roster_.inline_mode() || e == roster_.local_id()) {
+    rank0_engine_.submit_locked(e, msg, segs);
     return;
   }
   int dest = e + 1;
@@ -98,10 +61,7 @@ bool EngineLinks::poll_results_locked() {
       e = table_.record(id).engine;
       return true;
     });
-  if (local_engine_)
-    n += local_engine_->poll([this](const char* p, std::size_t len) {
-      results_.handle_result_locked(roster_.local_id(), p, len, now_ns());
-    });
+  n += rank0_engine_.poll_locked();
   return n > 0;
 }
 
@@ -138,7 +98,7 @@ bool EngineLinks::sent_locked(MsgId id) {
 }
 
 void EngineLinks::close_and_stop(int code) {
-  local_engine_.reset();  // drained: its worker is idle
+  rank0_engine_.close();  // drained: its worker is idle
   inbox_.reset();
   abort_out_.reset();  // its sends complete: every engine still has its abort receive posted
   TaskHeader h{};

@@ -1,7 +1,7 @@
 #pragma once
 // Rank 0's links to its engines: per engine, the ring of tasks sent and not yet answered and the
-// direct tasks waiting for room; the transport that sends a task (a nonblocking send, rank 0's
-// own LocalEngine, or the inline engine with one rank), the persistent receives results land in
+// direct tasks waiting for room; the transport that sends a task (a nonblocking send, or to the
+// engine rank 0 runs itself: Rank0Engine, owned here), the persistent receives results land in
 // (transport.hpp's ResultInbox, no probe) and the abort messages. Lock held throughout.
 #include <cstdint>
 #include <deque>
@@ -14,14 +14,12 @@
 
 #include <mpiply/detail/core.hpp>
 #include <mpiply/detail/wire.hpp>
-#include <mpiply/engine.hpp>
 
 #include "client/engine_roster.hpp"
 #include "client/live_outputs.hpp"
+#include "client/rank0_engine.hpp"
 #include "engine/engine_abort.hpp"
-#include "engine/local_engine.hpp"
 #include "hub/task_table.hpp"
-#include "isolation/isolation.hpp"
 #include "taskdb/task_db.hpp"
 #include "wire/transport.hpp"
 
@@ -59,8 +57,8 @@ class EngineLinks {
   EngineSlot& slot(int e) { return slots_[static_cast<std::size_t>(e)]; }
   std::vector<EngineSlot>& slots() noexcept { return slots_; }
   const std::vector<EngineSlot>& slots() const noexcept { return slots_; }
-  // Sends task msg (its segments after it) to engine e, in f's requests; the inline engine runs
-  // it here and its result is handled before this returns.
+  // Sends task msg (its segments after it) to engine e, in f's requests; to rank 0's own engine
+  // it goes without MPI (the inline engine runs it, and handles its result, before this returns).
   void transmit_locked(int e, InFlight& f, std::span<const char> msg,
                        const std::vector<Segment>& segs);
   // Hands every result that arrived (and live output, when streaming) to the ResultHandler.
@@ -72,7 +70,7 @@ class EngineLinks {
   ResultInbox* inbox() noexcept { return inbox_.get(); }
   // Names tasks sent to engine rank e + 1 that must not start (engine_abort.hpp).
   void send_aborts(int e, const std::vector<MsgId>& ids) { abort_out_->send(e + 1, ids); }
-  // After every task finished: rank 0's engine stops, the receives and abort sends complete
+  // After every task finished: rank 0's engine slot stops, the receives and abort sends complete
   // (neither may outlive the communicator), and every engine rank is sent the stop code.
   void close_and_stop(int code);
 
@@ -81,13 +79,10 @@ class EngineLinks {
   const TaskTable& table_;
   ResultHandler& results_;
   LiveOutputs& live_;
-  std::unique_ptr<Engine> local_;  // the inline engine when there is one rank
-  std::unique_ptr<LocalEngine> local_engine_;
+  Rank0Engine rank0_engine_;  // the inline engine, or rank 0's engine slot, or neither
   std::vector<EngineSlot> slots_;
   std::unique_ptr<ResultInbox> inbox_;      // gone after close: it must not outlive the communicator
   std::unique_ptr<AbortOutbox> abort_out_;  // likewise
-  Bytes inline_out_;
-  Isolation inline_iso_;  // the inline engine's worker process (isolated tasks, one rank)
 };
 
 }  // namespace mpiply::detail

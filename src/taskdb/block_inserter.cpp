@@ -1,6 +1,7 @@
 // Committing packed rows of the task database (block_inserter.hpp).
 #include "taskdb/block_inserter.hpp"
 
+#include <string_view>
 #include <vector>
 
 #include <sqlite3.h>
@@ -33,27 +34,28 @@ std::string BlockInserter::commit(std::span<const std::unique_ptr<StagedBatch>> 
     std::uint64_t n = 0, ok = 0, bad = 0, reused = 0;
     for (const auto& w : work) {
       const BlockEncoder& b = w->packed;
+      const BlockCounts& c = b.counts();
       std::string strings = b.finish_strings();
+      std::string_view meta{b.meta().data(), b.meta().size()};
       insert_->bind(1, run_)
-          .bind(2, static_cast<std::int64_t>(b.min_msg))
-          .bind(3, static_cast<std::int64_t>(b.max_msg))
-          .bind(4, static_cast<std::int64_t>(b.count))
-          .bind(5, static_cast<std::int64_t>(b.n_ok))
-          .bind(6, static_cast<std::int64_t>(b.n_failed))
-          .bind(7, static_cast<std::int64_t>(b.n_reused))
+          .bind(2, static_cast<std::int64_t>(c.min_msg()))
+          .bind(3, static_cast<std::int64_t>(c.max_msg()))
+          .bind(4, static_cast<std::int64_t>(c.count()))
+          .bind(5, static_cast<std::int64_t>(c.ok()))
+          .bind(6, static_cast<std::int64_t>(c.failed()))
+          .bind(7, static_cast<std::int64_t>(c.reused()))
           .bind_blob(8, strings)
-          .bind_blob(9, {b.meta.data(), b.meta.size()})
+          .bind_blob(9, meta)
           .bind_blob(11, {w->results.data(), w->results.size()});
       // Left NULL (unbound) when the bench knob turned checksums off: unverifiable rows.
       if (b.checksums)
-        insert_->bind(10, static_cast<std::int64_t>(
-                              row_checksum(strings, {b.meta.data(), b.meta.size()})));
+        insert_->bind(10, static_cast<std::int64_t>(row_checksum(strings, meta)));
       insert_->step();
       insert_->reset();
-      n += b.count;
-      ok += b.n_ok;
-      bad += b.n_failed;
-      reused += b.n_reused;
+      n += c.count();
+      ok += c.ok();
+      bad += c.failed();
+      reused += c.reused();
     }
     update_->bind(1, std::int64_t(n)).bind(2, std::int64_t(ok)).bind(3, std::int64_t(bad));
     update_->bind(4, std::int64_t(reused)).bind(5, run_);

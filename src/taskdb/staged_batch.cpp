@@ -70,7 +70,7 @@ void StagedBatch::pack(bool checksums, std::span<const std::string* const> names
     at += s.error_len;
     r.result = {results.data() + off, s.result_len};
     off += s.result_len;
-    packed.add(r, false);
+    packed.add(r);
   }
 }
 

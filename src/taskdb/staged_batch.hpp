@@ -9,7 +9,7 @@
 #include <mpiply/detail/bytes.hpp>
 
 #include "taskdb/task_db.hpp"
-#include "taskdb/task_db_block.hpp"
+#include "taskdb/block_encoder.hpp"
 
 namespace mpiply::detail {
 
@@ -44,7 +44,7 @@ struct StagedBatch {
   }
   // Copies row's fields, its texts (unless given as name ids) and its result bytes.
   void add(const TaskRow& row);
-  // Packs the staged rows into `packed` (the row format of task_db_block.hpp); on the writer
+  // Packs the staged rows into `packed` (the row format of task_db_block.hpp, written by BlockEncoder); on the writer
   // thread. names: TaskDb::name's strings (id - 1), for the rows that give ids.
   void pack(bool checksums, std::span<const std::string* const> names);
 };

@@ -4,64 +4,23 @@
 // (~25 bytes for a typical task beside its 16-byte key), `results` concatenates the result bytes.
 // Packing many tasks into one SQLite row is what keeps the database off the dispatch path: one
 // row insert per task is slower than a chunksize-1 map (docs/benchmarks-log.md, last section).
+// BlockEncoder (block_encoder.hpp) writes a row; this header reads one and checks it.
 #include <cstdint>
 #include <functional>
-#include <string>
 #include <string_view>
-#include <unordered_map>
-#include <vector>
-
-#include <mpiply/detail/bytes.hpp>
 
 #include "taskdb/task_db.hpp"
 
 namespace mpiply::detail {
 
-class BlockEncoder {
- public:
-  // copy_result false: the caller keeps the row's results blob itself (in append order); only
-  // the length is recorded.
-  void add(const TaskRow& row, bool copy_result = true);
-  // The strings blob; call once, after the last add.
-  std::string finish_strings() const;
-  void clear();
-
-  Bytes meta, results;
-  bool checksums = true;  // false: each record's result checksum is written as 0 (bench knob)
-  std::uint64_t count = 0, n_ok = 0, n_failed = 0, n_reused = 0;
-  MsgId min_msg = 0, max_msg = 0;
-
- private:
-  std::uint64_t intern(std::string_view s);
-  std::uint64_t intern_host(std::int32_t engine, std::string_view host);
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  std::vector<std::string> table_;
-  std::unordered_map<std::string, std::uint64_t, Hash, std::equal_to<>> ids_;
-  // Fast paths: most tasks share their function with the one before, and an engine's host
-  // never changes (checked, not assumed).
-  std::uint64_t last_fn_ = ~std::uint64_t(0), last_code_ = ~std::uint64_t(0);
-  std::vector<std::uint64_t> host_of_engine_;  // string id + 1, 0 = none yet in this row
-  // Names the rows give as TaskDb::name ids: string id + 1 by that id, 0 = none yet in this row.
-  // No comparison at all: the id stands for the text.
-  std::vector<std::uint64_t> by_name_;
-  std::uint64_t intern_named(std::uint32_t name, std::string_view s) {
-    if (name < by_name_.size() && by_name_[name] != 0) return by_name_[name] - 1;
-    return intern_named_first(name, s);
-  }
-  std::uint64_t intern_named_first(std::uint32_t name, std::string_view s);  // once per row
-  MsgId prev_msg_ = 0;
-  std::int64_t prev_time_ = 0;
-};
+// The status byte of a record in the meta blob: the TaskStatus, and this bit when the task was
+// reused from an earlier run.
+inline constexpr std::uint8_t kBlockReusedBit = 0x80;
 
 // Calls fn for each record of a row, in the order appended. The row's views point into the
 // blobs (and a scratch table of names); `result` is set only when `results` holds the blob
 // (pass an empty view to skip it), while offset/length are always given. Throws ValueDecodeError
-// on a malformed row. Checks no checksum: callers check the row's first (row_intact) and a
+// on a malformed row. Checks no checksum: callers check the row's first (check_row) and a
 // result's before using it (result_intact).
 using BlockVisitor =
     std::function<void(const TaskRow& row, std::uint64_t result_offset, std::uint64_t result_len)>;
