@@ -60,8 +60,7 @@ void Rank0Engine::submit_locked(int e, std::span<const char> msg,
   results_.handle_result_locked(e, inline_out_.data(), inline_out_.size(), now_ns());
 }
 
-int Rank0Engine::poll_locked() {
-  if (!slot_) return 0;
+int Rank0Engine::poll_slot_locked() {
   return slot_->poll([this](const char* p, std::size_t len) {
     results_.handle_result_locked(roster_.local_id(), p, len, now_ns());
   });

@@ -31,11 +31,14 @@ class Rank0Engine {
   // on the engine slot (its result comes with a later poll). e is rank 0's own engine id.
   void submit_locked(int e, std::span<const char> msg, const std::vector<Segment>& segs);
   // Hands the engine slot's finished results, in task order, to the ResultHandler; how many.
-  int poll_locked();
+  // Inline: every progress poll asks, and most jobs have no slot.
+  int poll_locked() { return slot_ ? poll_slot_locked() : 0; }
   // Stops the engine slot's worker; call once every task sent to it is answered.
   void close();
 
  private:
+  int poll_slot_locked();
+
   const EngineRoster& roster_;
   ResultHandler& results_;
   std::unique_ptr<Engine> inline_;     // with one rank
