@@ -329,7 +329,7 @@ ExecResult execute_task(Engine& eng, const char* msg, std::size_t n, SegmentFetc
     if (!bad.empty()) {
       // A call's count is plausible here: every item fails, so the answer fills the task.
       answer_unreadable(w, h.msg_id, started,
-                        fmt::format("engine {}: msg {} has a bad team block: {}", eng.id(),
+                        fmt::format("engine {}: msg {} cannot run as a team task: {}", eng.id(),
                                     h.msg_id, bad),
                         h.nitems);
       return {};

@@ -60,6 +60,12 @@ std::string read_team(Reader& r, int engine, TeamBlock& tb, std::vector<int>& me
   if (!std::is_sorted(members.begin(), members.end()) || members[tb.rank] != engine)
     return fmt::format("team member {} of engines {} is not engine {}", tb.rank,
                        fmt::join(members, ","), engine);
+  // TeamScope needs the engine communicator: refused here, it fails the task instead of
+  // throwing out of the executor on the engine's thread.
+  if (g_team_parent == MPI_COMM_NULL)
+    return fmt::format("engine {} is outside the engine communicator and cannot run a team task "
+                       "(rank 0's engine under client_runs_tasks cannot call MPI)",
+                       engine);
   return {};
 }
 

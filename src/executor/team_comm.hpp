@@ -21,7 +21,8 @@ void set_team_parent(MPI_Comm engine_comm);
 void free_team_comms();
 
 // Reads a team member's TeamBlock and engine ids (wire.hpp, kRunTeam) into tb and members;
-// returns what is wrong with them ("" if nothing): engine is the reader's own id.
+// returns what is wrong with them, or why this engine cannot run a team task ("" if nothing):
+// engine is the reader's own id.
 std::string read_team(Reader& r, int engine, TeamBlock& tb, std::vector<int>& members);
 
 // Makes task_comm() the communicator of these members (engine ids, ascending) on this thread
