@@ -39,13 +39,18 @@ endif()
 # - Open MPI refuses to start as root (CI containers) without the two ALLOW variables;
 # - pinning TCP to loopback avoids hangs/timeouts probing container or VPN interfaces;
 # - oversubscription: 4 ranks on a 2-core CI machine must be allowed (and makes Open MPI
-#   yield when idle instead of spinning on a core that another rank needs).
+#   yield when idle instead of spinning on a core that another rank needs);
+# - pml ob1: the point-to-point layer Open MPI picks on one machine anyway (Debian's
+#   openmpi-mca-params.conf leaves UCX out); naming it skips opening and probing the others
+#   (cm and its PSM/PSM2 libraries) in every rank of every launch; a short test is mostly
+#   MPI_Init (docs/testing.md has the figure).
 set(MPIPLY_MPI_TEST_ENVIRONMENT
   OMPI_ALLOW_RUN_AS_ROOT=1
   OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
   OMPI_MCA_btl_tcp_if_include=lo
   OMPI_MCA_oob_tcp_if_include=lo
-  OMPI_MCA_rmaps_base_oversubscribe=1)
+  OMPI_MCA_rmaps_base_oversubscribe=1
+  OMPI_MCA_pml=ob1)
 
 # Prefix of an mpiexec command line for <n> ranks, in <out>.
 function(mpiply_mpiexec_command out n)

@@ -10,7 +10,7 @@ packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
           nlohmann-json3-dev libsqlite3-dev libxxhash-dev clang-14 libclang-rt-14-dev
           python3-mpi4py python3-ipyparallel python3-distributed parallel chromium python3 pkgconf
           libhwloc-dev)
-# clang-14 and libclang-rt-14-dev: libFuzzer for tools/test-fuzz.sh (-fsanitize=fuzzer links
+# clang-14 and libclang-rt-14-dev: the sanitizer and libFuzzer build of tools/test-sanitizers.sh (-fsanitize=fuzzer links
 # libclang-rt's libclang_rt.fuzzer; libfuzzer-14-dev, the standalone libFuzzer.a, is not needed).
 # nlohmann-json3-dev: timeline files and the bench's --json output.
 # libsqlite3-dev: the durable task database (src/taskdb/task_db*).

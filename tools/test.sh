@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Set up and build (tools/setup.sh), run every test, then run the suite again under
-# AddressSanitizer and UndefinedBehaviorSanitizer (tools/test-sanitizers.sh), then fuzz the
-# message decoders (tools/test-fuzz.sh). Each test carries its own TIMEOUT; --timeout is only
-# the backstop for one that forgot. Each phase's time is printed at the end.
+# AddressSanitizer and UndefinedBehaviorSanitizer with the message decoders' fuzz targets
+# (tools/test-sanitizers.sh: one clang build serves both). Each test carries its own TIMEOUT;
+# --timeout is only the backstop for one that forgot. Each phase's time is printed at the end.
 #
-# The sanitizer and fuzz builds compile while the normal suite runs, at the lowest CPU priority
+# The sanitizer build compiles while the normal suite runs, at the lowest CPU priority
 # (nice 19): much of that suite is waiting (the Slurm tests on their cluster, mpiexec starting
-# and tearing down jobs, ranks on each other), and the compilers take only the CPU the tests
-# leave idle, so the tests' own timing is unchanged. Their output goes to build/side-builds.log
-# (shown if they fail).
+# and tearing down jobs, ranks on each other), and the compiler takes only the CPU the tests
+# leave idle, so the tests' own timing is unchanged. Its output goes to build/side-builds.log
+# (shown if it fails).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -34,9 +34,10 @@ trap summary EXIT
 phase "setup and build" bash tools/setup.sh
 while IFS= read -r line; do phases+=("    $line"); done <build/setup-times
 source tools/mpi-env.sh
-# Twice as many ranks at once as cores: most of a test's time is mpirun starting and ranks
-# waiting on each other, not computing; each MPI test counts its ranks against -j (PROCESSORS).
-export MPIPLY_TEST_JOBS=${MPIPLY_TEST_JOBS:-$((2 * $(nproc)))}
+# Four times as many ranks at once as cores: most of a test's time is mpirun starting and
+# ranks waiting on each other, not computing (docs/testing.md has the suite's CPU time against
+# its wall time); each MPI test counts its ranks against -j (PROCESSORS).
+export MPIPLY_TEST_JOBS=${MPIPLY_TEST_JOBS:-$((4 * $(nproc)))}
 
 side_log=build/side-builds.log
 side_start=$SECONDS
@@ -51,7 +52,7 @@ rm -f "$side_times"
 setsid -w nice -n 19 bash -c '
   { echo 19 >/proc/self/autogroup; } 2>/dev/null || true
   timed() { local s=$SECONDS; bash "tools/$2" build || return; printf "%-32s %5d s\n" "$1" $((SECONDS - s)) >>build/side-times; }
-  timed "sanitizer build (nice)" test-sanitizers.sh && timed "fuzz build (nice)" test-fuzz.sh' \
+  timed "sanitizer and fuzz build (nice)" test-sanitizers.sh' \
   >"$side_log" 2>&1 &
 side_pid=$!
 side_builds() {  # waits for the side builds; their whole time is kept for the summary
@@ -61,7 +62,7 @@ side_builds() {  # waits for the side builds; their whole time is kept for the s
   side_total=$((SECONDS - side_start))
   if [ "$rc" != 0 ]; then
     tail -n 60 "$side_log"
-    echo "test.sh: the sanitizer or fuzz build failed (exit $rc); the whole log: $side_log" >&2
+    echo "test.sh: the sanitizer build failed (exit $rc); the whole log: $side_log" >&2
     return "$rc"
   fi
 }
@@ -72,5 +73,4 @@ phases+=("$(printf '%-34s %5d s' "  (side builds in all, from start)" "$side_tot
 if [ -f "$side_times" ]; then
   while IFS= read -r line; do phases+=("    $line"); done <"$side_times"
 fi
-phase "sanitizer tests" bash tools/test-sanitizers.sh test
-phase "fuzz run" bash tools/test-fuzz.sh test   # libFuzzer on the message decoders
+phase "sanitizer and fuzz tests" bash tools/test-sanitizers.sh test

@@ -163,21 +163,35 @@ auto make_imap(View view, F f, R&& range, const MapOptions& o, std::size_t engin
   std::size_t max = o.max_outstanding > 0 ? static_cast<std::size_t>(o.max_outstanding)
                                           : 8 * chunk * std::max<std::size_t>(engines, 1);
   // An rvalue range (a view such as std::views::iota, or a container) is owned; an lvalue is
-  // borrowed and must outlive the iteration.
-  using Stored = std::conditional_t<std::is_lvalue_reference_v<R>,
-                                    std::ranges::ref_view<std::remove_reference_t<R>>,
+  // borrowed, by pointer, and must outlive the iteration (a pointer rather than
+  // std::ranges::ref_view, which clang 14 cannot compile with GCC 12's library).
+  using Target = std::conditional_t<std::is_lvalue_reference_v<R>, std::remove_reference_t<R>,
                                     std::remove_cvref_t<R>>;
+  using Stored = std::conditional_t<std::is_lvalue_reference_v<R>, Target*, Target>;
   struct Input {
     Stored r;
-    std::optional<std::ranges::iterator_t<Stored>> it;
+    std::optional<std::ranges::iterator_t<Target>> it;
+    Target& range() {
+      if constexpr (std::is_pointer_v<Stored>) {
+        return *r;
+      } else {
+        return r;
+      }
+    }
   };
-  auto in = std::make_shared<Input>(Input{Stored(std::forward<R>(range)), std::nullopt});
+  auto in = [&] {
+    if constexpr (std::is_pointer_v<Stored>) {
+      return std::make_shared<Input>(Input{&range, std::nullopt});
+    } else {
+      return std::make_shared<Input>(Input{Stored(std::forward<R>(range)), std::nullopt});
+    }
+  }();
   auto submit = [view, f, in, flags = o.flags](std::size_t n) mutable -> std::optional<AsyncMapResult<V>> {
-    if (!in->it) in->it = std::ranges::begin(in->r);
+    if (!in->it) in->it = std::ranges::begin(in->range());
     std::vector<In> items;
     items.reserve(n);
     auto& it = *in->it;
-    while (items.size() < n && it != std::ranges::end(in->r)) {
+    while (items.size() < n && it != std::ranges::end(in->range())) {
       items.push_back(*it);
       ++it;
     }

@@ -85,9 +85,11 @@ class LoadBalancedView : public detail::ViewBase, public detail::MapMethods<Load
     v.flags_.engines = k;
     return v.submit_team(f, std::forward<A>(a)...);
   }
+  // auto: clang 14 forms the return type before it checks the constraint, and F = the count
+  // of the overload above has no result type.
   template <class F, class... A>
     requires(!std::is_integral_v<F>)
-  AsyncMapResult<detail::result_value_t<F>> apply_team_async(F f, A&&... a) {
+  auto apply_team_async(F f, A&&... a) {
     return submit_team(f, std::forward<A>(a)...);
   }
   template <class... A>

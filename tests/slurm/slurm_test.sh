@@ -215,9 +215,12 @@ requeue)
   for ((x = 0; x < items; x++)); do want=$((want + x * x + 1)); done
 
   # The bound first (the cluster has 4 CPUs, the long jobs below take them all): with
-  # MPIPLY_MAX_ATTEMPTS=1 a drain ends the job with 84 and it is not requeued.
+  # MPIPLY_MAX_ATTEMPTS=1 a drain ends the job with 84 and it is not requeued. Its work (34 s
+  # of 20 ms tasks) must outlast the wait for its first progress line and the signal's way
+  # through Slurm on a loaded machine: with 1 ms tasks it could finish first and exit 0. The
+  # drain ends it as soon as the signal arrives, so the length costs nothing.
   id=$(submit -J bound -n 2 --requeue --export=ALL,MPIPLY_MAX_ATTEMPTS=1 \
-    "$repo/slurm/mpirun.sbatch" resume --n "$items" --task-us 1000)
+    "$repo/slurm/mpirun.sbatch" resume --n "$items" --task-us 20000)
   wait_for "$id" "bound-$id.out" "^resume: progress 100/"
   scancel --signal=USR1 --batch "$id"
   expect_end "$id" "FAILED 84:0"

@@ -13,6 +13,15 @@
 
 #include <mpiply/mpiply.hpp>
 
+// The sanitizer build's clang 14 cannot compile GCC 12's std::views (its ranges::begin concept
+// fails on them), so the cases that hand std::views to map and imap are compiled where this is 1:
+// GCC, the normal suite. Every other case runs in both.
+#if defined(__clang__) && __clang_major__ <= 14
+#define MPIPLY_TEST_STD_VIEWS 0
+#else
+#define MPIPLY_TEST_STD_VIEWS 1
+#endif
+
 namespace mpiply_test {
 
 inline char** test_argv() {

@@ -29,8 +29,21 @@ inline constexpr std::size_t fn_arity<R (*)(A...)> = sizeof...(A);
 template <class R, class... A>
 inline constexpr std::size_t fn_arity<R (*)(A...) noexcept> = sizeof...(A);
 
+// The I-th parameter of F, or NoParameter where F has none: every MapArity overload's signature
+// is formed for every F, and a compiler may form it before it checks the overload's constraint
+// (clang 14 does), so a missing parameter must not be an error there.
+struct NoParameter {};
 template <class F, std::size_t I>
-using param_t = std::tuple_element_t<I, typename fn_traits<F>::params>;
+struct param_at {
+  using type = NoParameter;
+};
+template <class F, std::size_t I>
+  requires(fn_arity<F> <= kMaxMapArity && I < fn_arity<F>)
+struct param_at<F, I> {
+  using type = std::tuple_element_t<I, typename fn_traits<F>::params>;
+};
+template <class F, std::size_t I>
+using param_t = typename param_at<F, I>::type;
 
 template <class Derived, std::size_t N, class = std::make_index_sequence<N>>
 class MapArity;
