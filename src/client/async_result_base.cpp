@@ -201,7 +201,7 @@ void AsyncResultBase::require_value_type(const std::type_info& type, const char*
 
 void AsyncResultBase::take_locked() const {
   if (!st_->owner || st_->taken) return;
-  st_->core->rank0().table.submissions().mark_taken(*st_);
+  st_->core->rank0().table.submissions().follows().mark_taken(*st_);
   st_->taken = true;
 }
 

@@ -83,7 +83,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
     r.first_item = src->item_begin(t);
     r.nitems = src->item_count(t);
   }
-  table_.submissions().add(src, state, src->first_msg, now);
+  table_.submissions().add(src, state, src->first_msg, now, cap_.keep() != UINT64_MAX);
   queues_.queued_more(src->ntasks);
   if (src->targets.empty() && has_scheduling_flags(src->flags)) {
     // The scheduler keeps it from here on.

@@ -125,7 +125,8 @@ void ClientDrain::report_stuck_locked(std::int64_t grace_ms) {
     for (unsigned k = 0; k < s.count; ++k) {
       MsgId id = s.ring[(s.head + k) % s.ring.size()].msg;
       const Submission& sub = r_.table.submissions().submission(id);
-      std::string fn = sub.fname.empty() ? function_name(sub.fn_id) : sub.fname;
+      const std::string& name = r_.table.submissions().name(sub);
+      std::string fn = name.empty() ? function_name(sub.fn_id) : name;
       const EngineInfo& info = r_.engines.engine_info(static_cast<int>(e));
       out += fmt::format("  engine {} (rank {} on {}, pid {}): '{}' msg id {} {}\n", e,
                          info.rank, info.hostname, info.pid, fn, id,

@@ -134,7 +134,7 @@ void DbRecorder::append_locked(const TaskRecord& rec, MsgId id, const ResumeKey&
     row.function = fn.name;
     row.function_name = fn.name_id;
   } else {
-    row.function = table_.submissions().submission(id).fname;
+    row.function = table_.submissions().name(table_.submissions().submission(id));
   }
   row.code = fn.code;
   row.code_name = fn.code_id;

@@ -17,7 +17,7 @@ void HubCap::release_record_locked(MsgId id, bool culled) {
     table_.store().drop(i);
     r.hub |= kValuesPurged;
     Submission& sub = table_.submissions().submission(id);
-    if (--sub.kept == 0) sub.src.reset();
+    if (--sub.kept == 0) table_.submissions().calls().drop(sub.call);
   }
   sched_.forget(id);  // its per-task entry (flags, attempts)
   r.hub |= kRecordPurged;

@@ -10,6 +10,7 @@
 #include <mpiply/query.hpp>
 
 #include <mpiply/detail/registry.hpp>
+#include <mpiply/detail/sources.hpp>
 #include <mpiply/detail/type_name.hpp>
 #include <mpiply/detail/wire.hpp>
 
@@ -46,6 +47,21 @@ struct ResubmitSource : TaskSource {
     return {scratch.data(), scratch.size()};
   }
 };
+
+// The source a kept call runs from again: the one the hub kept, or, for a call it archived
+// (kept_calls.hpp), a source rebuilt from the archived message, engine and flags.
+std::shared_ptr<TaskSource> kept_source(const SubmissionTable& subs, const Submission& sub) {
+  if (sub.call.src) return sub.call.src;
+  ArchivedCall c = subs.calls().archived(sub.call);
+  auto f = std::make_shared<FixedSource>();
+  f->msg.append(c.msg.data(), c.msg.size());
+  f->fn_id = sub.fn_id;
+  f->ntasks = 1;
+  f->flags = subs.calls().flags(c.flags);
+  f->has_references = c.has_references;
+  if (c.target >= 0) f->targets.push_back(c.target);
+  return f;
+}
 
 }  // namespace
 
@@ -113,23 +129,24 @@ std::shared_ptr<ResultStateBase> HubQueries::hub_state_locked(
                                    "in the hub",
                                    what, id,
                                    function_name(table_.submissions().submission(id).fn_id)));
-    Submission& sub = table_.submissions().submission(id);
+    const SubmissionTable& subs = table_.submissions();
+    const Submission& sub = subs.submission(id);
     if (type && sub.type && *sub.type != *type)
       throw UsageError(fmt::format("{}: msg id {} ('{}') holds values of type {}, not {}; ask for "
                                    "get_result<{}>",
-                                   what, id, sub.fname, demangle(sub.type->name()),
+                                   what, id, subs.name(sub), demangle(sub.type->name()),
                                    demangle(type->name()), demangle(sub.type->name())));
     if (first && sub.make != first->make)
       throw UsageError(fmt::format("{}: msg ids {} ('{}') and {} ('{}') come from different kinds "
                                    "of task (e.g. a pull and an apply); ask for them separately",
-                                   what, ids.front(), first->fname, id, sub.fname));
-    if (!first) first = &table_.submissions().submission(id);
+                                   what, ids.front(), subs.name(*first), id, subs.name(sub)));
+    if (!first) first = &subs.submission(id);
     nitems += rec.nitems;
   }
   if (!first->make)
     throw UsageError(fmt::format("{}: msg id {} was not submitted through a view", what,
                                  ids.front()));
-  auto st = first->make(self, first->fname, nitems);
+  auto st = first->make(self, table_.submissions().name(*first), nitems);
   st->factory = first->make;
   st->owner = false;  // a hub handle reads the kept values; it does not take them (results())
   // elapsed() counts from the earliest submission, as the live handle's does: the wall-clock
@@ -150,7 +167,7 @@ std::shared_ptr<ResultStateBase> HubQueries::hub_state_locked(
     if (record_finished(rec))
       results_.replay_locked(st.get(), base, rec, id);
     else
-      table_.submissions().follow(id, {st, base});
+      table_.submissions().follows().follow(id, {st, base});
     base += rec.nitems;
   }
   return st;
@@ -163,9 +180,9 @@ std::map<MsgId, StoredResult> HubQueries::results_locked(const std::shared_ptr<C
   for (MsgId id : ids) {
     const TaskRecord& rec = table_.record(id);
     if (!record_finished(rec) || (rec.hub & (kValuesPurged | kRecordPurged))) continue;
-    if (skip_taken && table_.submissions().taken(id)) continue;
+    if (skip_taken && table_.submissions().follows().taken(id)) continue;
     const Submission& sub = table_.submissions().submission(id);
-    out.emplace(id, StoredResult(self, id, rec.status, sub.fname,
+    out.emplace(id, StoredResult(self, id, rec.status, table_.submissions().name(sub),
                                  sub.type ? demangle(sub.type->name()) : std::string(),
                                  rec.nitems));
   }
@@ -251,7 +268,7 @@ void HubQueries::purge_locked(const Jobs& jobs, const std::vector<int>& targets,
       table_.store().drop(id - table_.base_locked());
       r.hub |= kValuesPurged;
       Submission& sub = table_.submissions().submission(id);
-      if (--sub.kept == 0) sub.src.reset();
+      if (--sub.kept == 0) table_.submissions().calls().drop(sub.call);
     }
     if (hub) cap_.release_record_locked(id, false);  // record, slot and what is kept beside it
   }
@@ -264,52 +281,58 @@ std::shared_ptr<TaskSource> HubQueries::resubmit_source_locked(
     const std::shared_ptr<ClientCore>& self, const std::vector<MsgId>& ids,
     const std::type_info* type) {
   if (ids.empty()) throw UsageError("resubmit: no msg ids given");
+  const SubmissionTable& subs = table_.submissions();
   auto src = std::make_shared<ResubmitSource>();
   std::size_t items = 0;
   const Submission* first = nullptr;
+  std::shared_ptr<TaskSource> first_src;
   for (MsgId id : ids) {
     // A task still queued or running may run again too (ipyparallel allows it): its arguments
     // are kept until it is purged, and the new task is independent of the old one.
     const TaskRecord& rec = known_record_locked(id, "resubmit");
-    Submission& sub = table_.submissions().submission(id);
+    const Submission& sub = subs.submission(id);
     if (sub.fn_id == 0)
       throw UsageError(fmt::format("resubmit: msg id {} is a '{}', not a function call; only "
                                    "calls can be resubmitted",
-                                   id, sub.fname));
+                                   id, subs.name(sub)));
     if (!sub.make)
       throw UsageError(fmt::format("resubmit: msg id {} was not submitted through a view", id));
-    if (!sub.src)
+    if (!KeptCalls::held(sub.call))
       throw UsageError(fmt::format("resubmit: msg id {} ('{}') was purged, so its arguments are "
                                    "gone; submit it again from the view",
-                                   id, sub.fname));
-    if (first && (first->make != sub.make || first->src->fn_id != sub.src->fn_id))
+                                   id, subs.name(sub)));
+    std::shared_ptr<TaskSource> orig = kept_source(subs, sub);
+    if (first && (first->make != sub.make || first->fn_id != sub.fn_id))
       throw UsageError(fmt::format("resubmit: msg ids {} ('{}') and {} ('{}') run different "
                                    "functions or kinds of task; resubmit them separately",
-                                   ids.front(), first->fname, id, sub.fname));
-    if (first && first->src->targets.empty() != sub.src->targets.empty())
+                                   ids.front(), subs.name(*first), id, subs.name(sub)));
+    if (first && first_src->targets.empty() != orig->targets.empty())
       throw UsageError(fmt::format("resubmit: msg ids {} and {} mix load-balanced and direct "
                                    "tasks; resubmit them separately",
                                    ids.front(), id));
     if (type && sub.type && *sub.type != *type)
       throw UsageError(fmt::format("resubmit: msg id {} ('{}') gives values of type {}, not {}",
-                                   id, sub.fname, demangle(sub.type->name()),
+                                   id, subs.name(sub), demangle(sub.type->name()),
                                    demangle(type->name())));
-    if (!first) first = &sub;
+    if (!first) {
+      first = &sub;
+      first_src = orig;
+    }
     auto t = static_cast<std::uint32_t>(id - sub.first);
-    src->origs.push_back(sub.src);
-    if (!sub.src->targets.empty()) src->targets.push_back(sub.src->targets[t]);
+    if (!orig->targets.empty()) src->targets.push_back(orig->targets[t]);
+    src->origs.push_back(std::move(orig));
     src->tasks.push_back(t);
     src->begins.push_back(items);
     items += rec.nitems;
   }
-  const TaskSource& orig = *first->src;
+  const TaskSource& orig = *first_src;
   src->fn_id = orig.fn_id;
   src->ntasks = static_cast<std::uint32_t>(ids.size());
   src->candidates = orig.candidates;
   src->flags = orig.flags;
   src->flags.after.reset();  // the dependencies were met (or not) the first time
   src->flags.follow.reset();
-  auto st = first->make(self, first->fname, items);
+  auto st = first->make(self, subs.name(*first), items);
   st->factory = first->make;
   src->state = st;
   return src;
@@ -325,7 +348,8 @@ TaskMetadata HubQueries::metadata_locked(MsgId id) const {
   // A push, pull, scatter, gather or clear calls no registered function: it is named by what it
   // does (its submission's name).
   std::uint64_t fn = table_.submissions().submission(id).fn_id;
-  m.function = fn != 0 ? function_name(fn) : table_.submissions().submission(id).fname;
+  m.function = fn != 0 ? function_name(fn)
+                        : table_.submissions().name(table_.submissions().submission(id));
   m.items = r.nitems;
   auto tp = [](std::int64_t ns) -> std::optional<TimePoint> {
     if (ns == 0) return std::nullopt;

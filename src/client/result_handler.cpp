@@ -123,8 +123,8 @@ void ResultHandler::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader 
       table_.store().keep(id - table_.base_locked(), items, n);
   }
   Delivered d = deliver_items_locked(st.get(), rec.first_item, rec, id, r);
-  if (table_.submissions().has_followers())
-    for (Follower& f : table_.submissions().take_followers(id))
+  if (table_.submissions().follows().has_followers())
+    for (Follower& f : table_.submissions().follows().take_followers(id))
       deliver_items_locked(f.state.get(), f.item_base, rec, id, r);
   rec.status = !d.failed ? TaskStatus::ok : d.all_aborted ? TaskStatus::aborted : TaskStatus::error;
   cap_.count_finished_locked();
@@ -190,8 +190,8 @@ void ResultHandler::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
       st->item_failed(rec.first_item + i,
                       RemoteError(e, host, st->fname, id, error_type_name(kind), evalue, kind));
   }
-  if (table_.submissions().has_followers())
-    for (Follower& f : table_.submissions().take_followers(id))
+  if (table_.submissions().follows().has_followers())
+    for (Follower& f : table_.submissions().follows().take_followers(id))
       replay_locked(f.state.get(), f.item_base, rec, id);
   if (db_.on())
     db_.append_locked(rec, id, ResumeKey{}, {},

@@ -1,5 +1,4 @@
-// The hub's submissions, the states waiting on running tasks, and the taken marks
-// (submission_table.hpp).
+// The hub's submissions (submission_table.hpp).
 #include "hub/submission_table.hpp"
 
 #include <algorithm>
@@ -7,8 +6,8 @@
 namespace mpiply::detail {
 
 void SubmissionTable::add(const std::shared_ptr<TaskSource>& src,
-                      std::shared_ptr<ResultStateBase> state, MsgId first,
-                      std::int64_t submitted) {
+                          std::shared_ptr<ResultStateBase> state, MsgId first,
+                          std::int64_t submitted, bool watch) {
   if ((subs_.size() & (BlockTable<Submission>::kBlock - 1)) == 0) block_first_.push_back(first);
   Submission& s = subs_.emplace_back();
   ++subs_held_;
@@ -20,11 +19,11 @@ void SubmissionTable::add(const std::shared_ptr<TaskSource>& src,
   s.fn_id = src->fn_id;
   s.submitted = submitted;
   // Only calls can be run again; a push may borrow the caller's arrays, which are gone later.
-  if (src->fn_id != 0) s.src = src;
+  if (src->fn_id != 0) calls_.keep(s.call, src);
   s.make = state->factory;
   s.type = state->value_type;
-  s.fname = state->fname;
-  s.watch = state;
+  s.name = names_.intern(state->fname);
+  if (watch) s.watch = state;
   if (src->ntasks > 0) s.state = std::move(state);
 }
 
@@ -35,8 +34,7 @@ void SubmissionTable::release_task(MsgId id) {
   if (--s.alive != 0) return;
   s.state.reset();
   s.watch.reset();
-  s.src.reset();
-  std::string().swap(s.fname);
+  calls_.drop(s.call);
   --subs_held_;
   if (subs_.release(k)) subs_.free_block(k);
 }
@@ -78,21 +76,5 @@ std::size_t SubmissionTable::sub_index(MsgId id) const {
   return lo;
 }
 
-
-std::vector<Follower> SubmissionTable::take_followers(MsgId id) {
-  std::vector<Follower> out;
-  auto [b, e] = followers_.equal_range(id);
-  for (auto it = b; it != e; ++it) out.push_back(std::move(it->second));
-  followers_.erase(b, e);
-  return out;
-}
-
-void SubmissionTable::mark_taken(const ResultStateBase& st) {
-  for (std::uint32_t k = 0; k < st.ntasks; ++k) {
-    MsgId id = st.msg(k);
-    if (id >= taken_.size()) taken_.resize(id + 1, false);
-    taken_[id] = true;
-  }
-}
 
 }  // namespace mpiply::detail

@@ -1,20 +1,22 @@
 #pragma once
 // Who receives each task's result on rank 0: the submissions (value type, state class, function,
-// submission time, and the result state its unfinished tasks deliver to), the extra result states
-// that wait for a running task (get_result of a task not yet finished), and which tasks' results
-// their owning handle already fetched (results() leaves those out). What a whole submission
-// shares is kept once here, not in every TaskRecord. All by msg id.
+// submission time, and the result state its unfinished tasks deliver to), by msg id, and what
+// they share and keep beside them: their names, kept once (InternedNames), and their calls,
+// kept for resubmit (KeptCalls). What a whole submission shares is kept once here, not in every
+// TaskRecord. The states waiting on running tasks and the taken marks are the FollowTable's.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <typeinfo>
-#include <unordered_map>
 #include <vector>
 
 #include <mpiply/detail/core.hpp>
 #include <mpiply/detail/result_state.hpp>
 
+#include "hub/follow_table.hpp"
+#include "hub/interned_names.hpp"
+#include "hub/kept_calls.hpp"
 #include "hub/record_table.hpp"
 
 namespace mpiply::detail {
@@ -29,18 +31,14 @@ struct Submission {
   std::int64_t submitted = 0;         // ns (time.hpp), every task of it
   std::shared_ptr<ResultStateBase> state;  // the values' state, until every task finished
   // The same state, without keeping it: expired once no AsyncResult of the submission is held
-  // (the hub's cap culls only such tasks, as Dask forgets released futures).
+  // (the hub's cap culls only such tasks, as Dask forgets released futures). Set only when the
+  // hub has a cap: a weak pointer keeps the state's memory allocated, and a hub that keeps
+  // everything never asks.
   std::weak_ptr<ResultStateBase> watch;
-  std::shared_ptr<TaskSource> src;    // calls only, for resubmit; dropped when kept reaches 0
+  KeptCall call;                      // calls only, for resubmit; dropped when kept reaches 0
   StateFactory make = nullptr;
   const std::type_info* type = nullptr;
-  std::string fname;
-};
-
-// A state built by the hub that takes a running task's items when they arrive.
-struct Follower {
-  std::shared_ptr<ResultStateBase> state;
-  std::size_t item_base;
+  std::uint32_t name = 0;             // SubmissionTable::name
 };
 
 class SubmissionTable {
@@ -51,27 +49,24 @@ class SubmissionTable {
 
   // The submission of the tasks msg ids first .. first + ntasks - 1, their records already in
   // the table; it holds their result state until each of them took its share (take_state).
+  // watch: the hub culls by whether the submission's AsyncResults are held (Submission::watch).
   void add(const std::shared_ptr<TaskSource>& src, std::shared_ptr<ResultStateBase> state,
-           MsgId first, std::int64_t submitted);
+           MsgId first, std::int64_t submitted, bool watch);
   // The result state a finishing task delivers to, once per task (null the second time, or
   // when the submission had none); the submission lets it go with its last task.
   std::shared_ptr<ResultStateBase> take_state(TaskRecord& rec, MsgId id);
   Submission& submission(MsgId id) { return subs_[sub_index(id)]; }
   const Submission& submission(MsgId id) const { return subs_[sub_index(id)]; }
   // A task of the submission left the hub; with its last one the submission goes too (its
-  // state, source and name now, its slot once the rest of its block went).
+  // state and kept call now, its slot once the rest of its block went).
   void release_task(MsgId id);
   // Submissions still held (for tests and the hub's memory figures).
   std::size_t held() const noexcept { return subs_held_; }
-
-  bool has_followers() const noexcept { return !followers_.empty(); }
-  void follow(MsgId id, Follower f) { followers_.emplace(id, std::move(f)); }
-  // Removes and returns the followers of a task that finished.
-  std::vector<Follower> take_followers(MsgId id);
-
-  // A handle that owns these tasks' results fetched them (AsyncResult::get).
-  void mark_taken(const ResultStateBase& st);
-  bool taken(MsgId id) const { return id < taken_.size() && taken_[id]; }
+  const std::string& name(const Submission& s) const { return names_.name(s.name); }
+  KeptCalls& calls() noexcept { return calls_; }
+  const KeptCalls& calls() const noexcept { return calls_; }
+  FollowTable& follows() noexcept { return follows_; }
+  const FollowTable& follows() const noexcept { return follows_; }
 
  private:
   std::size_t sub_index(MsgId id) const;
@@ -82,8 +77,9 @@ class SubmissionTable {
   std::vector<MsgId> block_first_;  // per block of subs_: its first submission's first msg id
   std::size_t subs_held_ = 0;
   mutable std::size_t last_sub_ = 0;  // the one submission() found last: results come in order
-  std::unordered_multimap<MsgId, Follower> followers_;
-  std::vector<bool> taken_;  // by msg id
+  InternedNames names_;
+  KeptCalls calls_;
+  FollowTable follows_;
 };
 
 }  // namespace mpiply::detail

@@ -302,6 +302,29 @@ TEST_CASE("resubmit runs the same calls again under new msg ids", "[hub][resubmi
   REQUIRE(rc == 0);
 }
 
+TEST_CASE("resubmit of an apply made 10,000 applies earlier gives its value again",
+          "[hub][resubmit]") {
+  int rc = mpiply_test::run_client([](mpiply::Client& c) {
+    auto direct = c[-1];
+    auto lv = c.load_balanced_view().with_flags({.retries = 1});
+    auto d = direct.apply_async(square, 3.0);
+    auto l = lv.apply_async(square, 5.0);
+    CHECK(d.get() == 9.0);
+    CHECK(l.get() == 25.0);
+    const mpiply::MsgId d_id = d.msg_ids()[0], l_id = l.msg_ids()[0];
+    for (int i = 0; i < 10'000; ++i) direct.apply_async(square, double(i)).get();
+    auto again = c.resubmit<double>(d_id);
+    CHECK(again.get() == std::vector<double>{9.0});
+    CHECK(again.metadata().at(0).engine_id == c.ids().back());  // a direct task stays on its engine
+    CHECK(c.resubmit<double>(l_id).get() == std::vector<double>{25.0});
+    // Its values purged, its arguments are gone too; the other call still runs again.
+    c.purge_local_results(d_id);
+    CHECK_THROWS_WITH(c.resubmit(d_id), Contains("purged"));
+    CHECK(c.resubmit<double>(l_id).get() == std::vector<double>{25.0});
+  });
+  REQUIRE(rc == 0);
+}
+
 TEST_CASE("every view has a history, wait and abort", "[hub][views]") {
   int rc = mpiply_test::run_client([](mpiply::Client& c) {
     auto lv = c.load_balanced_view();

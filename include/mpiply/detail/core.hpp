@@ -53,6 +53,9 @@ struct TaskSource {
   // The message of task `task`: bytes the source keeps alive, or encoded into scratch.
   virtual std::span<const char> encode(std::uint32_t task, Bytes& scratch,
                                        std::vector<Segment>& segments) = 0;
+  // The message of a one-task source when those bytes are all of it (no segments, nothing
+  // borrowed): the hub then keeps that copy for resubmit instead of the source. Empty otherwise.
+  virtual std::span<const char> sole_message() const { return {}; }
 };
 
 using WaitPred = bool (*)(const void* ctx);

@@ -38,6 +38,10 @@ struct FixedSource : TaskSource {
   std::uint32_t item_count(std::uint32_t) const override { return 1; }
   std::span<const char> encode(std::uint32_t task, Bytes& scratch,
                                std::vector<Segment>& segments) override;
+  std::span<const char> sole_message() const override {
+    if (ntasks != 1 || !segs.empty() || !keep.empty()) return {};
+    return {msg.data(), msg.size()};
+  }
 };
 
 template <class F, class... A>

@@ -71,7 +71,15 @@ class ViewBase {
     st->factory = &make_state<State>;
     if (src->ntasks) {
       std::uint32_t n = src->ntasks;
-      history_->push_back({core_submit(*core_, std::move(src)), n});
+      MsgId first = core_submit(*core_, std::move(src));
+      // A submission right after the view's last one extends its run: a loop of calls through
+      // one view keeps one entry, not one per call, so the view's memory does not grow per call.
+      auto& h = *history_;
+      if (!h.empty() && h.back().first + h.back().second == first &&
+          h.back().second <= UINT32_MAX - n)
+        h.back().second += n;
+      else
+        h.push_back({first, n});
     }
     return st;
   }
@@ -122,7 +130,7 @@ class ViewBase {
 
   std::shared_ptr<ClientCore> core_;
   TaskFlags flags_;
-  // (first msg id, tasks) per submission through this view.
+  // (first msg id, tasks) per run of consecutive msg ids submitted through this view.
   std::shared_ptr<std::vector<std::pair<MsgId, std::uint32_t>>> history_ =
       std::make_shared<std::vector<std::pair<MsgId, std::uint32_t>>>();
 };
