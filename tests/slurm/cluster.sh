@@ -12,7 +12,8 @@
 #   cluster.sh wait-job DIR ID SECS   wait until job ID ends (at most SECS); print "STATE EXIT"
 #
 # Needs root and the Debian packages slurmctld slurmd slurm-client munge (tools/setup.sh).
-# Several clusters can run at once if their DIRs and PORTs differ. The packages' own system
+# Several clusters can run at once if their DIRs and PORTs differ; each numbers its jobs from
+# PORT x 100, so their job ids differ too. The packages' own system
 # services are never used.
 set -euo pipefail
 umask 022  # munged refuses group- or world-writable key, socket and log directories
@@ -59,6 +60,10 @@ write_config() {  # NODES PORT [REQUEUE_DELAY]
   cat >"$conf" <<EOF
 ClusterName=mpiply-test
 SlurmctldHost=$host(127.0.0.1)
+# Job ids of their own: Open MPI names a job's shared-memory segments and session directory
+# after its PMIx namespace, slurm.pmix.<job>.<step>, so two clusters on one machine that both
+# run their job 8 with srun would map each other's segments (a crash or a hang).
+FirstJobId=$((port * 100))
 SlurmctldPort=$port
 SlurmUser=root
 SlurmdUser=root

@@ -11,6 +11,9 @@
 #                through both templates: drained before the limit (exit 84), requeued by the
 #                template, resumed from its task database, with the right answer; and
 #                MPIPLY_MAX_ATTEMPTS stops the requeueing.
+# SUITE apart:   two clusters on this machine at once, each running a 4-rank srun job: they hand
+#                out different job ids, and both jobs end well (with equal ids, Open MPI's
+#                shared-memory segments of one job were the other's: a crash or a hang).
 # The cluster is stopped on every exit, failed or not.
 set -euo pipefail
 suite=$1 nodes=$2 port=$3 work=$4 repo=$5 build=$6
@@ -19,7 +22,7 @@ cluster() { bash "$here/cluster.sh" "$1" "$work/cluster" "${@:2}"; }
 
 fail() {
   echo "FAIL ($suite, $nodes node(s)): $*" >&2
-  for f in "$work"/jobs/*.out; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done >&2
+  for f in "$work"/jobs/*.out "$work"/jobs/*/*.out; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done >&2
   exit 1
 }
 
@@ -29,7 +32,8 @@ if [ "$(id -u)" != 0 ] || ! command -v slurmctld >/dev/null; then
 fi
 rm -rf "$work"
 mkdir -p "$work/jobs"
-trap 'cluster stop' EXIT
+other=""  # the apart suite's second cluster
+trap 'cluster stop; [ -z "$other" ] || bash "$here/cluster.sh" stop "$other"' EXIT
 # The daemons are not our children: if ctest killed this script at its TIMEOUT they would outlive
 # it. CMakeLists.txt runs it under `timeout`, whose SIGTERM comes first and ends here, via EXIT.
 trap 'echo "slurm_test.sh: stopped by a signal (over time?)" >&2; exit 1' TERM INT
@@ -249,6 +253,27 @@ requeue)
       fail "$out: not one requeue per drain"
     output_has "$out" "^resume: sum $want (expected $want): right; [1-9][0-9]* of $items tasks reused"
   done
+  ;;
+apart)
+  other=$work/cluster2
+  other_port=$((port + nodes + 1))
+  for ((tries = 0; tries < 50; tries++)); do
+    port_free "$other_port" 2 && break
+    other_port=$((other_port + 100))
+  done
+  bash "$here/cluster.sh" start "$other" 1 "$other_port"
+  # Both first jobs at once, one in each cluster, each with its own output directory.
+  mkdir -p one two
+  one=$(cd one && submit -n 4 "$repo/slurm/srun.sbatch" "$build/jobs/bench" --quick)
+  two=$(eval "$(bash "$here/cluster.sh" env "$other")" && cd two &&
+    sbatch --parsable -n 4 "$repo/slurm/srun.sbatch" "$build/jobs/bench" --quick)
+  echo "job ids: $one in the first cluster, $two in the second"
+  [ "$one" != "$two" ] || fail "both clusters gave their first job the id $one"
+  expect_end "$one" "COMPLETED 0:0"
+  got=$(bash "$here/cluster.sh" wait-job "$other" "$two" 180) || true
+  [ "$got" = "COMPLETED 0:0" ] || fail "job $two of the second cluster ended '$got', expected 'COMPLETED 0:0' ($(cat two/*.out))"
+  output_has "one/mpiply-$one.out" "apply"
+  output_has "two/mpiply-$two.out" "apply"
   ;;
 *) fail "unknown suite" ;;
 esac
