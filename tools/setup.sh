@@ -60,7 +60,9 @@ if [ ${#missing[@]} -gt 0 ] || [ ${#missing_slurm[@]} -gt 0 ]; then
 fi
 
 packages_s=$SECONDS
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# RelWithDebInfo's -O2 with line tables only (-g1): backtraces, perf and a sanitizer's report
+# still name file and line, and the build takes less time than with full -g (docs/testing.md).
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 cmake --build build -j"$(nproc)"
 # For tools/test.sh's summary, and for anyone asking where set-up's time went.
 printf '%-32s %5d s\n' "packages" "$packages_s" "configure and build" $((SECONDS - packages_s)) \
