@@ -44,8 +44,8 @@ export LD_PRELOAD="$PWD/build-asan/keep_loaded.so${LD_PRELOAD:+ $LD_PRELOAD}"
 export ASAN_OPTIONS="verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-# Eight times as many ranks at once as cores (the normal suite has four): under the sanitizers a
+# Six times as many ranks at once as cores (the normal suite has four): under the sanitizers a
 # test's ranks wait even longer on start-up and on each other, and at four the suite kept the
 # machine's cores about half idle (docs/testing.md).
-ctest --test-dir build-asan --output-on-failure -j"${MPIPLY_SANITIZER_TEST_JOBS:-$((8 * $(nproc)))}" \
+ctest --test-dir build-asan --output-on-failure -j"${MPIPLY_SANITIZER_TEST_JOBS:-$((6 * $(nproc)))}" \
   --timeout 300 -LE 'bench|install|compile-fail|slurm'
