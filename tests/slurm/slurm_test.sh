@@ -23,6 +23,10 @@ cluster() { bash "$here/cluster.sh" "$1" "$work/cluster" "${@:2}"; }
 fail() {
   echo "FAIL ($suite, $nodes node(s)): $*" >&2
   for f in "$work"/jobs/*.out "$work"/jobs/*/*.out; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done >&2
+  # What the daemons said last: a job that never started, or a step that hung, shows there.
+  for f in "$work"/cluster*/log/slurm*.log; do
+    [ -e "$f" ] && { echo "--- last lines of $f"; tail -n 25 "$f"; }
+  done >&2
   exit 1
 }
 
