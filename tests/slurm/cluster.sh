@@ -172,7 +172,12 @@ wait_job() {  # ID SECS
   local state
   ended() {
     state=$(job_field "$1" JobState)
-    case $state in PENDING | RUNNING | CONFIGURING | COMPLETING | REQUEUED | SUSPENDED | "") return 1 ;; esac
+    # Final states only: Slurm also shows passing ones (SIGNALING while it delivers a --signal,
+    # REQUEUE_HOLD, RESIZING, STAGE_OUT...), which must not end the wait (test_wait_job.sh).
+    case $state in
+      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | PREEMPTED | BOOT_FAIL | DEADLINE | OUT_OF_MEMORY) ;;
+      *) return 1 ;;
+    esac
   }
   poll "$2" ended "$1" || { echo "TIMEOUT $(job_field "$1" ExitCode)"; return 1; }
   echo "$state $(job_field "$1" ExitCode)"

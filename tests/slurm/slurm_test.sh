@@ -81,7 +81,9 @@ wait_for() {
   local deadline=$((SECONDS + 90))
   until [ -e "$2" ] && { [ -z "${3:-}" ] || grep -q -- "$3" "$2"; }; do
     [ $SECONDS -lt $deadline ] || fail "timed out waiting for $2 ${3:+to contain '$3'}"
-    scontrol -o show job "$1" | grep -qE 'JobState=(PENDING|RUNNING|CONFIGURING)' ||
+    # Ended: a final state (cluster.sh wait-job has the list); SIGNALING and the like pass.
+    ! scontrol -o show job "$1" |
+      grep -qE 'JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|PREEMPTED|BOOT_FAIL|DEADLINE|OUT_OF_MEMORY) ' ||
       fail "job $1 ended before $2 ${3:+contained '$3'}"
     sleep 0.2
   done
