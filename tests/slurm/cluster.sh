@@ -10,6 +10,7 @@
 #   cluster.sh stop DIR               cancel jobs, stop the daemons whose pid files are in DIR
 #   cluster.sh env DIR                export lines for a client shell: eval "$(cluster.sh env DIR)"
 #   cluster.sh wait-job DIR ID SECS   wait until job ID ends (at most SECS); print "STATE EXIT"
+#   cluster.sh ended DIR ID           exit 0 when job ID has ended (a final state), else 1
 #
 # Needs root and the Debian packages slurmctld slurmd slurm-client munge (tools/setup.sh).
 # Several clusters can run at once if their DIRs and PORTs differ; each numbers its jobs from
@@ -168,16 +169,20 @@ job_field() {  # ID FIELD
   scontrol -o show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
+# Whether STATE is one a job ends in. Slurm also shows passing states (SIGNALING while it
+# delivers a --signal, REQUEUE_HOLD, RESIZING, STAGE_OUT...): they end nothing (test_wait_job.sh).
+final_state() {  # STATE
+  case $1 in
+    COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | PREEMPTED | BOOT_FAIL | DEADLINE | OUT_OF_MEMORY) ;;
+    *) return 1 ;;
+  esac
+}
+
 wait_job() {  # ID SECS
   local state
   ended() {
     state=$(job_field "$1" JobState)
-    # Final states only: Slurm also shows passing ones (SIGNALING while it delivers a --signal,
-    # REQUEUE_HOLD, RESIZING, STAGE_OUT...), which must not end the wait (test_wait_job.sh).
-    case $state in
-      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | PREEMPTED | BOOT_FAIL | DEADLINE | OUT_OF_MEMORY) ;;
-      *) return 1 ;;
-    esac
+    final_state "$state"
   }
   poll "$2" ended "$1" || { echo "TIMEOUT $(job_field "$1" ExitCode)"; return 1; }
   echo "$state $(job_field "$1" ExitCode)"
@@ -191,5 +196,6 @@ case $cmd in
   stop) stop ;;
   env) print_env ;;
   wait-job) [ $# = 2 ] || die "usage: cluster.sh wait-job DIR ID SECS"; wait_job "$@" ;;
+  ended) [ $# = 1 ] || die "usage: cluster.sh ended DIR ID"; final_state "$(job_field "$1" JobState)" ;;
   *) die "unknown command '$cmd'" ;;
 esac

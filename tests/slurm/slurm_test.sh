@@ -48,10 +48,15 @@ port_free() {  # FIRST COUNT: no one listens on FIRST..FIRST+COUNT-1 (a connect 
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then return 1; fi
   done
 }
-for ((tries = 0; tries < 50; tries++)); do
-  port_free "$port" $((nodes + 1)) && break
-  port=$((port + 100))
-done
+free_port() {  # FIRST COUNT: FIRST, or the first of FIRST+100, FIRST+200... with COUNT free ports
+  local p=$1 tries
+  for ((tries = 0; tries < 50; tries++)); do
+    port_free "$p" "$2" && break
+    p=$((p + 100))
+  done
+  echo "$p"
+}
+port=$(free_port "$port" $((nodes + 1)))
 t0=$SECONDS
 # The requeue suite shortens Slurm's requeue delay (120 s) to 10 s so that it runs in minutes.
 delay=()
@@ -81,10 +86,7 @@ wait_for() {
   local deadline=$((SECONDS + 90))
   until [ -e "$2" ] && { [ -z "${3:-}" ] || grep -q -- "$3" "$2"; }; do
     [ $SECONDS -lt $deadline ] || fail "timed out waiting for $2 ${3:+to contain '$3'}"
-    # Ended: a final state (cluster.sh wait-job has the list); SIGNALING and the like pass.
-    ! scontrol -o show job "$1" |
-      grep -qE 'JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|PREEMPTED|BOOT_FAIL|DEADLINE|OUT_OF_MEMORY) ' ||
-      fail "job $1 ended before $2 ${3:+contained '$3'}"
+    ! cluster ended "$1" || fail "job $1 ended before $2 ${3:+contained '$3'}"
     sleep 0.2
   done
 }
@@ -262,11 +264,7 @@ requeue)
   ;;
 apart)
   other=$work/cluster2
-  other_port=$((port + nodes + 1))
-  for ((tries = 0; tries < 50; tries++)); do
-    port_free "$other_port" 2 && break
-    other_port=$((other_port + 100))
-  done
+  other_port=$(free_port $((port + nodes + 1)) 2)
   bash "$here/cluster.sh" start "$other" 1 "$other_port"
   # Both first jobs at once, one in each cluster, each with its own output directory.
   mkdir -p one two
