@@ -9,7 +9,8 @@
 #                                     before it may start again (Slurm's default: 120 s)
 #   cluster.sh stop DIR               cancel jobs, stop the daemons whose pid files are in DIR
 #   cluster.sh env DIR                export lines for a client shell: eval "$(cluster.sh env DIR)"
-#   cluster.sh wait-job DIR ID SECS   wait until job ID ends (at most SECS); print "STATE EXIT"
+#   cluster.sh wait-job DIR ID SECS   wait until job ID ends (at most SECS); print "STATE EXIT",
+#                                     or "not ended after SECS s: STATE EXIT" and exit 1
 #   cluster.sh ended DIR ID           exit 0 when job ID has ended (a final state), else 1
 #
 # Needs root and the Debian packages slurmctld slurmd slurm-client munge (tools/setup.sh).
@@ -184,7 +185,8 @@ wait_job() {  # ID SECS
     state=$(job_field "$1" JobState)
     final_state "$state"
   }
-  poll "$2" ended "$1" || { echo "TIMEOUT $(job_field "$1" ExitCode)"; return 1; }
+  # Not "TIMEOUT", which is Slurm's own state for a job killed at its time limit.
+  poll "$2" ended "$1" || { echo "not ended after $2 s: ${state:-no state} $(job_field "$1" ExitCode)"; return 1; }
   echo "$state $(job_field "$1" ExitCode)"
 }
 
