@@ -180,10 +180,10 @@ TEST_CASE("pipeline: a time limit hits only its task and counts from its start",
       auto iso = c[e].with_flags(isolated());
       auto a = iso.apply_async(run_then, 0.0, 1L);
       auto b = c[e].with_flags(limited(30)).apply_async(run_then, 0.01, 2L);
-      auto slow = c[e].with_flags(limited(0.4)).apply_async(run_then, 60.0, 3L);
-      // Queued behind `slow` for about 0.4 s, longer than its own limit of 0.25 s: it must not
-      // time out, since it runs only 10 ms.
-      auto behind = c[e].with_flags(limited(0.25)).apply_async(run_then, 0.01, 4L);
+      auto slow = c[e].with_flags(limited(1.5)).apply_async(run_then, 60.0, 3L);
+      // Queued behind `slow` for about 1.5 s, longer than its own limit of 1 s: it must not time
+      // out, since it runs only 10 ms (the rest of the second is for a loaded machine).
+      auto behind = c[e].with_flags(limited(1)).apply_async(run_then, 0.01, 4L);
       auto d = iso.apply_async(run_then, 0.0, 5L);
       CHECK(a.get(kBound) == 1);
       CHECK(b.get(kBound) == 2);
@@ -191,7 +191,7 @@ TEST_CASE("pipeline: a time limit hits only its task and counts from its start",
         slow.get(kBound);
         FAIL("the slow task returned");
       } catch (const mpiply::TaskTimeout& ex) {
-        CHECK_THAT(ex.what(), Catch::Contains("time limit of 0.4 s"));
+        CHECK_THAT(ex.what(), Catch::Contains("time limit of 1.5 s"));
         CHECK_THAT(ex.what(), Catch::Contains(fmt::format("msg id {}]", slow.msg_ids().at(0))));
       }
       CHECK(behind.get(kBound) == 4);
@@ -283,8 +283,9 @@ TEST_CASE("pipeline: an abort reaches isolated tasks queued in the ring; the run
     auto view = c[0].with_flags(isolated());
     hub_test::Gate gate;
     // The blocker holds the worker until its time limit (the gate never opens): the engine
-    // wakes many times meanwhile, and takes back the aborted tasks queued behind it.
-    auto blocker = c[0].with_flags(limited(3)).apply_async(held, gate.path(), 7L);
+    // wakes many times meanwhile, and takes back the aborted tasks queued behind it. Their
+    // answers wait for the blocker's (results leave in task order), so only the limit ends it.
+    auto blocker = c[0].with_flags(limited(6)).apply_async(held, gate.path(), 7L);
     std::vector<std::string> marks;
     std::vector<mpiply::AsyncResult<long>> behind;
     for (int i = 0; i < 3; ++i) {
