@@ -76,8 +76,10 @@ void Isolation::post_more() {
   // The first in_flight() tasks are in the ring; the next ones go while it has room.
   while (ring.has_room() && ring.in_flight() < tasks_.size()) {
     TaskPipeline::Task& t = tasks_[ring.in_flight()];
-    t.seq = ring.post({t.msg.data(), t.msg.size()});
-    if (t.taken_back) t.taken_back = ring.cancel(t.seq);  // answered before it reached the ring
+    // A task answered before it reached this ring (aborted, or a drain began; or taken back from
+    // a worker that died since) goes in taken back: posted and then cancelled, a fresh worker
+    // could take it in between and run it, its abort already spent.
+    t.seq = ring.post({t.msg.data(), t.msg.size()}, t.taken_back);
   }
   worker_.process().set_busy(ring.in_flight() != 0);
 }

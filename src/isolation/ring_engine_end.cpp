@@ -17,16 +17,22 @@
 
 namespace mpiply::detail {
 
-std::uint32_t RingEngineEnd::post(std::span<const char> msg) {
+std::uint32_t RingEngineEnd::post(std::span<const char> msg, bool taken_back) {
   if (msg.size() > ring_.slot_bytes())
     throw Error(fmt::format("mpiply: isolation: a {}-byte task message does not fit the "
                             "worker's {}-byte slot",
                             msg.size(), ring_.slot_bytes()));
   std::uint32_t seq = posted_ + 1;
-  std::memcpy(ring_.data(seq), msg.data(), msg.size());
   ShmRing::Slot& s = ring_.slot(seq);
-  s.request_len = msg.size();
-  s.state.store(ShmRing::Slot::kPosted, std::memory_order_relaxed);  // published by `posted`
+  if (taken_back) {
+    s.request_len = 0;  // never read: the worker cannot take the slot
+  } else {
+    std::memcpy(ring_.data(seq), msg.data(), msg.size());
+    s.request_len = msg.size();
+  }
+  // Published by `posted`.
+  s.state.store(taken_back ? ShmRing::Slot::kTakenBack : ShmRing::Slot::kPosted,
+                std::memory_order_relaxed);
   ShmRing::Control& c = ring_.control();
   c.posted.store(seq, std::memory_order_seq_cst);
   posted_ = seq;

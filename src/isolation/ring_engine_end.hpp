@@ -20,8 +20,10 @@ class RingEngineEnd {
   std::uint32_t in_flight() const noexcept { return posted_ - read_; }
   bool has_room() const noexcept { return in_flight() < ring_.slots(); }
   // Copies msg into the next request's slot, wakes the worker and returns the request's number.
-  // Only when has_room(). Throws Error if msg cannot fit a slot.
-  std::uint32_t post(std::span<const char> msg);
+  // Only when has_room(). Throws Error if msg cannot fit a slot. taken_back: the engine answers
+  // the request itself (aborted, or not run in a drain); the slot is published taken back, so
+  // the worker only answers kCancelled, however soon it looks.
+  std::uint32_t post(std::span<const char> msg, bool taken_back = false);
   // Takes back request seq if the worker has not started it (it then answers kCancelled at
   // once); false if it has.
   bool cancel(std::uint32_t seq) noexcept;
