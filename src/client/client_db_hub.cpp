@@ -133,7 +133,7 @@ std::int64_t Client::db_run() const {
 std::vector<DbRun> Client::db_runs() const {
   auto db = need_db(*core_, "db_runs");
   std::vector<DbRun> out;
-  for (const detail::RunInfo& r : db->runs()) {
+  for (const detail::RunInfo& r : db->reads().runs()) {
     DbRun d;
     d.id = r.id;
     d.started = detail::to_time_point(r.started);
@@ -154,9 +154,9 @@ std::vector<DbRun> Client::db_runs() const {
 std::vector<RecordId> Client::hub_history(AllRuns) const {
   auto db = need_db(*core_, "hub_history(mpiply::all_runs)");
   std::vector<RecordId> out;
-  for (const detail::RunInfo& r : db->runs()) {
+  for (const detail::RunInfo& r : db->reads().runs()) {
     if (r.id == db->run_id()) continue;
-    for (MsgId id : db->history(r.id)) out.push_back({r.id, id});
+    for (MsgId id : db->reads().history(r.id)) out.push_back({r.id, id});
   }
   // This run: the hub's tasks and, from the file, those its cap culled, in msg id order.
   std::vector<MsgId> file_ids;
@@ -165,7 +165,7 @@ std::vector<RecordId> Client::hub_history(AllRuns) const {
     std::lock_guard lk(core_->rank0().mu);
     culled = core_->rank0().cap.culled_locked() != 0;
   }
-  if (culled) file_ids = db->history(db->run_id());  // flushes first
+  if (culled) file_ids = db->reads().history(db->run_id());  // flushes first
   std::lock_guard lk(core_->rank0().mu);
   const detail::TaskTable& table = core_->rank0().table;
   std::vector<MsgId> ids = table.hub_history_locked();
@@ -180,14 +180,14 @@ std::vector<RecordId> Client::hub_history(AllRuns) const {
 
 DbResult Client::get_record(const RecordId& id) const {
   auto db = need_db(*core_, "get_result");
-  std::vector<detail::RunInfo> runs = db->runs();
+  std::vector<detail::RunInfo> runs = db->reads().runs();
   auto run = std::find_if(runs.begin(), runs.end(),
                           [&](const detail::RunInfo& r) { return r.id == id.run; });
   if (run == runs.end())
     throw UsageError(fmt::format("get_result: record {}: the task database '{}' holds no run {} "
                                  "(its runs are 1..{}, this one is {}); rc.db_runs() lists them",
                                  to_string(id), db->path(), id.run, runs.size(), db->run_id()));
-  std::optional<detail::StoredTask> t = db->get(id.run, id.msg_id);
+  std::optional<detail::StoredTask> t = db->reads().get(id.run, id.msg_id);
   if (!t)
     throw UsageError(fmt::format(
         "get_result: record {}: run {} in the task database '{}' has no finished task with msg "

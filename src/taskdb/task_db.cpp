@@ -111,22 +111,23 @@ void TaskDb::close() {
                    "Check the disk; the tasks written so far are in it");
 }
 
-// The read side over the writer's connection: flushed first, so that it sees every append.
-std::vector<RunInfo> TaskDb::runs() {
-  flush();
-  return conn_->read("reading its runs", db_runs);
+TaskDbReads TaskDb::reads() { return TaskDbReads(*this, *conn_); }
+
+std::vector<RunInfo> TaskDbReads::runs() {
+  db_.flush();
+  return conn_.read("reading its runs", db_runs);
 }
-std::vector<MsgId> TaskDb::history(std::int64_t run) {
-  flush();
-  return conn_->read("reading its history", [&](sqlite3* db) { return db_history(db, run); });
+std::vector<MsgId> TaskDbReads::history(std::int64_t run) {
+  db_.flush();
+  return conn_.read("reading its history", [&](sqlite3* db) { return db_history(db, run); });
 }
-std::optional<StoredTask> TaskDb::get(std::int64_t run, MsgId msg_id) {
-  flush();
-  return conn_->read("reading a task", [&](sqlite3* db) { return db_get(db, run, msg_id); });
+std::optional<StoredTask> TaskDbReads::get(std::int64_t run, MsgId msg_id) {
+  db_.flush();
+  return conn_.read("reading a task", [&](sqlite3* db) { return db_get(db, run, msg_id); });
 }
-void TaskDb::for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn) {
-  flush();
-  conn_->read("reading its tasks", [&](sqlite3* db) { db_for_each(db, run, fn); });
+void TaskDbReads::for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn) {
+  db_.flush();
+  conn_.read("reading its tasks", [&](sqlite3* db) { db_for_each(db, run, fn); });
 }
 
 void TaskDb::query(const Query& q, std::int64_t exclude_run,

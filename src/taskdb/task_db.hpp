@@ -181,6 +181,24 @@ class ResumeIndex;      // taskdb/resume_index.hpp
 class SharedConnection; // taskdb/shared_connection.hpp
 class BatchWriter;      // taskdb/batch_writer.hpp
 
+class TaskDb;
+
+// What an open database being written holds, read over its own connection (the writer holds the
+// file exclusively, so a TaskDbReader cannot open it meanwhile): TaskDb::reads(). Each call
+// flushes the appends first, so it sees every one.
+class TaskDbReads {
+ public:
+  TaskDbReads(TaskDb& db, SharedConnection& conn) noexcept : db_(db), conn_(conn) {}
+  std::vector<RunInfo> runs();
+  std::vector<MsgId> history(std::int64_t run);
+  std::optional<StoredTask> get(std::int64_t run, MsgId msg_id);
+  void for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn);
+
+ private:
+  TaskDb& db_;
+  SharedConnection& conn_;
+};
+
 // An open database being written: it coordinates the connection the writer thread, resume and
 // the hub's reads share, the names appends refer to by id, resume's index of earlier runs and
 // the writer, and delegates to them.
@@ -213,12 +231,8 @@ class TaskDb {
   // not candidates), and what was refused (taskdb/resume_index.hpp).
   ResumeIndex& resume() noexcept { return *index_; }
 
-  // The read side over this connection (the writer holds the file exclusively, so a
-  // TaskDbReader cannot open it meanwhile). Each flushes first, so it sees every append.
-  std::vector<RunInfo> runs();
-  std::vector<MsgId> history(std::int64_t run);
-  std::optional<StoredTask> get(std::int64_t run, MsgId msg_id);
-  void for_each(std::int64_t run, const std::function<void(const StoredTask&)>& fn);
+  // The read side over this connection (TaskDbReads).
+  TaskDbReads reads();
   // The hub's reads of earlier runs, which need no flush: records matching q of every run but
   // exclude_run (db_query), and a reused record's original result bytes (from the resume index
   // when it holds the key, else by scanning the rows up to max_run).

@@ -110,7 +110,7 @@ TEST_CASE("appends are committed in batches, by size, by time and by flush", "[t
     // Two full batches go to the writer at once; the partial third waits for flush.
     REQUIRE(db->wait_committed(20, std::chrono::seconds(30)));
     CHECK(db->stats().committed == 20);
-    CHECK(db->history(db->run_id()).size() == 25);  // the read side flushes first
+    CHECK(db->reads().history(db->run_id()).size() == 25);  // the read side flushes first
     TaskDbStats s = db->stats();
     CHECK(s.appended == 25);
     CHECK(s.committed == 25);
@@ -183,7 +183,7 @@ TEST_CASE("a later run finds what an earlier run finished, by function and argum
     }
     CHECK(hits == 99);
     CHECK(db->stats().reused == 99);
-    auto runs = db->runs();
+    auto runs = db->reads().runs();
     REQUIRE(runs.size() == 2);
     CHECK(runs[0].finished > 0);
     CHECK(runs[1].reused == 99);

@@ -102,10 +102,10 @@ TEST_CASE("a stored result with one flipped bit is refused, the others are reuse
   CHECK(db->resume().refusals().checksum == 1);
   CHECK_THAT(db->resume().refusals().describe(), Contains("1 failed their checksum"));
   // get_result reads the record back: it fails alone, naming it; its neighbour reads fine.
-  CHECK_THROWS_WITH(db->get(1, 37), Contains("record 1:37") && Contains("checksum") &&
+  CHECK_THROWS_WITH(db->reads().get(1, 37), Contains("record 1:37") && Contains("checksum") &&
                                         Contains("not returned"));
-  REQUIRE(db->get(1, 36));
-  CHECK(db->get(1, 36)->result == make_task(36, TaskStatus::ok, 8 * 1024).result);
+  REQUIRE(db->reads().get(1, 36));
+  CHECK(db->reads().get(1, 36)->result == make_task(36, TaskStatus::ok, 8 * 1024).result);
 }
 
 TEST_CASE("a row whose results blob was cut short costs its tasks, never the open or lookup",
