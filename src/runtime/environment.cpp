@@ -5,15 +5,8 @@
 
 #include <fmt/format.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MPIPLY_LSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define MPIPLY_LSAN 1
-#endif
-#ifdef MPIPLY_LSAN
+#include "support/sanitizers.hpp"
+#if MPIPLY_ASAN
 #include <sanitizer/allocator_interface.h>
 #include <sanitizer/lsan_interface.h>
 
@@ -35,7 +28,7 @@ namespace {
 // and Open MPI's runtime have their own), is MPI's to keep: LeakSanitizer is told to ignore it.
 // A test program then exits with no leak for LeakSanitizer to hold against tools/lsan.supp,
 // which would start a symbolizer in every process (docs/testing.md).
-#ifdef MPIPLY_LSAN
+#if MPIPLY_ASAN
 class MpiAllocations {
  public:
   // Called before any thread but this one exists (the hooks are installed once).

@@ -4,19 +4,11 @@
 #include <fstream>
 #include <string>
 
+#include "support/sanitizers.hpp"
+
 namespace mpiply_test {
 
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kAsan = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-inline constexpr bool kAsan = true;
-#else
-inline constexpr bool kAsan = false;
-#endif
-#else
-inline constexpr bool kAsan = false;
-#endif
+inline constexpr bool kAsan = MPIPLY_ASAN != 0;
 
 // A "Vm...:  123 kB" line of /proc/self/status, in bytes.
 inline long long vm_bytes(const char* key) {
