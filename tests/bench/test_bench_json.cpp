@@ -1,6 +1,5 @@
 // bench --json: the file is JSON a parser reads, whatever the figures; a figure that is not a
 // finite number (here every ratio over a zero baseline) is null, never "inf" or "nan".
-#define CATCH_CONFIG_MAIN
 #include <unistd.h>
 
 #include <cstdio>

@@ -1,7 +1,6 @@
 // The task database on its own (no MPI): records round-trip, batching and flush, resume look-up,
 // and reuse by key (the stored row format: test_task_db_format.cpp; the refusals and crash
 // survival: test_task_db_refusals.cpp).
-#define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
 #include <signal.h>
