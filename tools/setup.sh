@@ -9,7 +9,7 @@ packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
           libboost-serialization-dev libboost-program-options-dev libfmt-dev catch2
           nlohmann-json3-dev libsqlite3-dev libxxhash-dev clang-14 libclang-rt-14-dev
           python3-mpi4py python3-ipyparallel python3-distributed parallel chromium python3 pkgconf
-          libhwloc-dev lld)
+          libhwloc-dev lld ninja-build)
 # clang-14 and libclang-rt-14-dev: the sanitizer and libFuzzer build of tools/test-sanitizers.sh (-fsanitize=fuzzer links
 # libclang-rt's libclang_rt.fuzzer; libfuzzer-14-dev, the standalone libFuzzer.a, is not needed).
 # nlohmann-json3-dev: timeline files and the bench's --json output.
@@ -26,6 +26,8 @@ packages=(build-essential cmake libopenmpi-dev openmpi-bin libboost-mpi-dev
 # `pkg-config --cflags --libs mpiply`) and for users who build without CMake.
 # lld: LLVM's linker; the build links its many test and job programs with it when it is there
 # (CMakeLists.txt, MPIPLY_LLD), in about half the CPU time of GNU ld.
+# ninja-build: the build trees are generated for Ninja (tools/cmake-tree.sh), which builds this
+# project in less time than CMake's Makefiles.
 # libxxhash-dev: XXH3 checksums of the task database's stored results and the build identity's
 # fallback hash (src/taskdb/checksum.cpp, src/runtime/build_id.cpp), used header-only.
 
@@ -64,7 +66,8 @@ fi
 packages_s=$SECONDS
 # RelWithDebInfo's -O2 with line tables only (-g1): backtraces, perf and a sanitizer's report
 # still name file and line, and the build takes less time than with full -g (docs/testing.md).
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
+source tools/cmake-tree.sh
+configure_tree build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 cmake --build build -j"$(nproc)"
 # For tools/test.sh's summary, and for anyone asking where set-up's time went.
 printf '%-32s %5d s\n' "packages" "$packages_s" "configure and build" $((SECONDS - packages_s)) \

@@ -27,7 +27,8 @@ if [ "$step" != test ]; then
   for tool in clang-14 clang++-14; do
     command -v "$tool" >/dev/null || { echo "test-sanitizers: $tool is missing; run tools/setup.sh" >&2; exit 1; }
   done
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+  source tools/cmake-tree.sh
+  configure_tree build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
     -DCMAKE_C_COMPILER=clang-14 -DMPIPLY_SANITIZE=address,undefined -DMPIPLY_FUZZ=ON \
     -DMPIPLY_FUZZ_SECONDS="${MPIPLY_FUZZ_SECONDS:-30}" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
     -DMPIPLY_TEST_OPTIMIZE="-O0;-g1"
