@@ -1,6 +1,6 @@
 #pragma once
 // Catch2's test session, compiled once (catch_session.cpp) for both test mains: Catch2's own
-// implementation is the largest file of the test build, and each main used to compile it again.
+// implementation is one of the longest files of the test build, and each main compiled it.
 
 namespace mpiply_test {
 
