@@ -1,9 +1,9 @@
-// Start-up handshake: registry agreement (names and signatures), engine host/pid, clock alignment.
+// Start-up handshake: registry agreement (names and signatures), engine host/pid, clock alignment
+// (clock_alignment.hpp).
 #include "runtime/startup.hpp"
 
 #include <algorithm>
 #include <cstdlib>
-#include <limits>
 #include <set>
 #include <unistd.h>
 
@@ -17,9 +17,9 @@
 #include <mpiply/detail/wire.hpp>
 
 #include "runtime/build_id.hpp"
+#include "runtime/clock_alignment.hpp"
 #include "runtime/inventory.hpp"
 #include "support/clock.hpp"
-#include "support/mpi_check.hpp"
 #include "runtime/settings.hpp"
 
 namespace mpiply::detail {
@@ -99,39 +99,6 @@ double seconds_between(std::int64_t t0_ns, std::int64_t t1_ns) {
   return double(t1_ns - t0_ns) * 1e-9;
 }
 
-// NTP-style: the round trip with the shortest delay gives the best offset estimate.
-constexpr int kClockRounds = 8;
-
-std::int64_t align_clock_engine(MPI_Comm comm) {
-  for (int k = 0; k < kClockRounds; ++k) {
-    mpi_check(MPI_Recv(nullptr, 0, MPI_BYTE, 0, kTagClock, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-    std::int64_t t1 = now_ns();
-    mpi_check(MPI_Send(&t1, 1, MPI_INT64_T, 0, kTagClock, comm), "MPI_Send");
-  }
-  std::int64_t offset = 0;
-  mpi_check(MPI_Recv(&offset, 1, MPI_INT64_T, 0, kTagClock, comm, MPI_STATUS_IGNORE), "MPI_Recv");
-  return offset;
-}
-
-void align_clock_root(MPI_Comm comm, int engine_rank) {
-  std::int64_t best_rtt = std::numeric_limits<std::int64_t>::max(), offset = 0;
-  for (int k = 0; k < kClockRounds; ++k) {
-    // The round trip is measured on the steady clock (a wall-clock step mid-exchange must not
-    // pick the wrong round); the wall clock gives only the send time to align with.
-    std::int64_t w0 = now_ns(), s0 = steady_ns();
-    mpi_check(MPI_Send(nullptr, 0, MPI_BYTE, engine_rank, kTagClock, comm), "MPI_Send");
-    std::int64_t t1 = 0;
-    mpi_check(MPI_Recv(&t1, 1, MPI_INT64_T, engine_rank, kTagClock, comm, MPI_STATUS_IGNORE),
-              "MPI_Recv");
-    std::int64_t rtt = steady_ns() - s0;
-    if (rtt < best_rtt) {
-      best_rtt = rtt;
-      offset = t1 - (w0 + rtt / 2);
-    }
-  }
-  mpi_check(MPI_Send(&offset, 1, MPI_INT64_T, engine_rank, kTagClock, comm), "MPI_Send");
-}
-
 }  // namespace
 
 StartupResult startup(MPI_Comm comm) {
@@ -152,12 +119,14 @@ StartupResult startup(MPI_Comm comm) {
   std::string report = registry_report(root_names, root_sigs, rank);
   std::string host = this_hostname();
   long pid = static_cast<long>(getpid());
+  std::string boot_id = kernel_boot_id();
 
-  std::vector<std::string> reports, hosts, builds;
+  std::vector<std::string> reports, hosts, builds, boot_ids;
   std::vector<long> pids;
   boost::mpi::gather(world, report, reports, 0);
   boost::mpi::gather(world, build_id().hex, builds, 0);
   boost::mpi::gather(world, host, hosts, 0);
+  boost::mpi::gather(world, boot_id, boot_ids, 0);
   boost::mpi::gather(world, pid, pids, 0);
   // Every rank's inventory (its variables were checked with the settings, so problems is empty).
   std::vector<std::string> ignored;
@@ -208,11 +177,10 @@ StartupResult startup(MPI_Comm comm) {
     res.error = verdict;
     return res;
   }
-  if (rank == 0) {
-    for (int r = 1; r < size; ++r) align_clock_root(comm, r);
-  } else {
-    res.clock_offset_ns = align_clock_engine(comm);
-  }
+  ClockAlignment clocks = align_clocks(comm, boot_ids);
+  res.clock_offset_ns = clocks.offset_ns;
+  phases.clock_offset_ns = clocks.offset_ns;
+  phases.clock_engines_measured = clocks.engines_measured;
   phases.clock_align_s = seconds_between(t_clock, steady_ns());
   return res;
 }

@@ -30,11 +30,14 @@ std::string this_hostname();
 
 // This rank's wall time in each start-up phase of the latest mpiply::run, in seconds: the
 // registry agreement (names, signatures, builds, hosts, inventories gathered and judged), the
-// clock alignment (rank 0: every engine in turn) and the engine communicator's creation (timed
-// by run). One steady-clock read per phase boundary; nothing prints them: bench --part scale
-// reads them to show how each grows with the number of ranks.
+// clock alignment (rank 0: one engine per other kernel in turn, clock_alignment.hpp) and the
+// engine communicator's creation (timed by run). One steady-clock read per phase boundary;
+// nothing prints them: bench --part scale reads them to show how each grows with the number of
+// ranks. Beside them, what the clock alignment found.
 struct StartupPhases {
   double registry_s = 0, clock_align_s = 0, engine_comm_s = 0;
+  int clock_engines_measured = 0;   // rank 0: engines it exchanged round trips with
+  std::int64_t clock_offset_ns = 0;  // engines: the offset this engine was given
 };
 StartupPhases last_startup_phases();
 void note_engine_comm_seconds(double s);

@@ -6,12 +6,14 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <thread>
 #include <type_traits>
 
 #include <mpiply/mpiply.hpp>
 
+#include "runtime/startup.hpp"
 #include "support/backoff.hpp"
 #include "support.hpp"
 
@@ -92,6 +94,28 @@ TEST_CASE("Client::wait with a timeout uses a steady deadline", "[clock]") {
     }
     CHECK(c.wait());
     CHECK(ar.ready());
+    return 0;
+  });
+  REQUIRE(rc == 0);
+}
+
+namespace {
+
+// The clock offset start-up gave this engine (runtime/clock_alignment.hpp).
+std::int64_t engine_clock_offset() { return mpiply::detail::last_startup_phases().clock_offset_ns; }
+MPIPLY_REGISTER(engine_clock_offset);
+
+}  // namespace
+
+// Every rank of a test runs under this machine's one kernel, so they read one wall clock: an
+// estimate from round trips could only add its error (up to half a round trip) to every stamp.
+TEST_CASE("engines under rank 0's kernel take its wall clock as it is, with no round trip",
+          "[clock]") {
+  int rc = mpiply_test::run_client([](mpiply::Client& c) {
+    CHECK(mpiply::detail::last_startup_phases().clock_engines_measured == 0);
+    auto offsets = c[mpiply::all].apply_async(engine_clock_offset).get();
+    CHECK(offsets.size() == c.ids().size());
+    for (std::int64_t o : offsets) CHECK(o == 0);
     return 0;
   });
   REQUIRE(rc == 0);
