@@ -315,6 +315,7 @@ int main(int argc, char** argv) {
   if (cfg.part == "all" || cfg.part == "data") data_baselines(rank, size, cfg, data, d);
 
   scale_clocks.before_run = SteadyClock::now();
+  nlohmann::ordered_json scale_json;  // rank 0's scale keys, written after the farm
   int code = mpiply::run(argc, argv, [&](mpiply::Client& rc) -> int {
     if (rc.hwm() != hwm)
       fmt::print(stderr, "bench: mpiply uses hwm {} but the farm used {}\n", rc.hwm(), hwm);
@@ -323,7 +324,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cfg.part == "scale") {
-      scale_part(rc, cfg, size, scale_clocks);
+      scale_part(rc, cfg, size, scale_clocks, scale_json);
       return 0;
     }
     if (cfg.part == "startup") {
@@ -384,6 +385,7 @@ int main(int argc, char** argv) {
     purge_row(rc, cfg.quick ? 1000 : 10000);
     return 0;
   });
+  if (code == 0 && cfg.part == "scale") scale_farm_and_write(rank, size, hwm, cfg, scale_json);
   if (code != 0 || cfg.part != "all") return code;
   db_row(argc, argv, cfg, timed_map);
   if (int c = capture_rows(argc, argv, cfg); c != 0) return c;

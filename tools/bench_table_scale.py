@@ -14,6 +14,9 @@ SCALE_FIGURES = [
     ("rank0_cpu_per_result_us", "us", "rank 0's CPU time (every thread) per result over a "
      "chunksize-1 map of no-ops with every engine busy; median of 3 maps of 10^5 items"),
     ("rank0_wall_per_result_us", "us", "the wall time per result of the same maps"),
+    ("farm_rank0_cpu_per_task_us", "us", "the plain-MPI side: rank 0's CPU time per task of the "
+     "blocking farm (MPI_Send, window hwm, MPI_Recv from any worker) after mpiply::run, every "
+     "rank a worker; median of 3 runs of as many tasks as the maps' items"),
     ("scale_items", "items", "items in each of those maps"),
     ("startup_s", "s", "launch (mpirun) to the first no-op result at the client "
      "(jobs/bench/run_scale.py)"),
@@ -77,16 +80,20 @@ def section(data, header, sources):
     ranks = sorted({int(SCALE_KEY.match(k).group(2)) for k in data if is_scale_key(k)})
     get = lambda prefix, n: data.get(f"{prefix}_{n}")
     out = [header, "", f"Sources: {', '.join(sources)}.", ""]
-    out += ["| ranks | rank-0 CPU per result (us) | x 2-rank | wall per result (us) | "
+    out += ["| ranks | rank-0 CPU per result (us) | x 2-rank | farm's rank-0 CPU per task (us) | "
+            "farm x 2-rank | wall per result (us) | "
             "start-up (s) | bare MPI_Init/Finalize (s) | ratio | MPI_Init (s) | "
             "mpiply::run (s) | registry (s) | engine comm (s) | clock align (s) | "
             "engines measured | first apply (s) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     base = get("rank0_cpu_per_result_us", 2)
+    farm_base = get("farm_rank0_cpu_per_task_us", 2)
     for n in ranks:
         cpu, st, bare = (get("rank0_cpu_per_result_us", n), get("startup_s", n),
                          get("mpi_init_finalize_s", n))
+        farm = get("farm_rank0_cpu_per_task_us", n)
         cells = [str(n), _fmt(cpu), _fmt(cpu / base) if cpu and base else "-",
+                 _fmt(farm), _fmt(farm / farm_base) if farm and farm_base else "-",
                  _fmt(get("rank0_wall_per_result_us", n)), _fmt(st), _fmt(bare),
                  _fmt(st / bare) if st and bare else "-"]
         cells += [_fmt(get(p, n)) for p in ("startup_mpi_init_s", "startup_run_s",

@@ -16,6 +16,7 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "baselines.hpp"
 #include "common.hpp"
 #include "part_rows.hpp"
 #include "report.hpp"
@@ -35,7 +36,9 @@ inline double unix_seconds_now() {
       .count();
 }
 
-inline void scale_part(mpiply::Client& rc, const Config& cfg, int size, const ScaleClocks& clk) {
+// Rank 0's part inside mpiply::run: prints its figures and puts their keys in `out`.
+inline void scale_part(mpiply::Client& rc, const Config& cfg, int size, const ScaleClocks& clk,
+                       nlohmann::ordered_json& out) {
   double run_s = seconds_since(clk.before_run);  // mpiply::run's start-up, up to client_main
   auto t0 = SteadyClock::now();
   rc[0].apply_async(noop).get();
@@ -69,9 +72,8 @@ inline void scale_part(mpiply::Client& rc, const Config& cfg, int size, const Sc
              ph.clock_engines_measured == 1 ? "" : "s", ph.engine_comm_s, first_apply_s);
   fmt::print("  start-up from the launch: jobs/bench/run_scale.py (it also times a bare "
              "MPI_Init/MPI_Finalize program at {} ranks)\n", size);
-  if (cfg.json.empty()) return;
   auto key = [size](const char* name) { return fmt::format("{}_{}", name, size); };
-  nlohmann::ordered_json j;
+  nlohmann::ordered_json& j = out;
   j[key("rank0_cpu_per_result_us")] = cpu_us;
   j[key("rank0_wall_per_result_us")] = wall_us;
   j[key("scale_items")] = static_cast<long>(items.size());
@@ -83,7 +85,28 @@ inline void scale_part(mpiply::Client& rc, const Config& cfg, int size, const Sc
   j[key("startup_engine_comm_s")] = ph.engine_comm_s;
   j[key("startup_first_apply_s")] = first_apply_s;
   j["first_result_unix_s"] = first_result_unix_s;  // run_scale.py replaces it by startup_s_<N>
-  write_json_file(cfg.json, j);
+}
+
+// The plain-MPI side of rank 0's CPU per result, after mpiply::run, every rank taking part: the
+// blocking farm at window `hwm` (baselines.hpp) over as many tasks as the maps had items, rank
+// 0's CPU time (every thread) per task, median of as many runs. Then rank 0 writes the file.
+inline void scale_farm_and_write(int rank, int size, int hwm, const Config& cfg,
+                                 nlohmann::ordered_json& out) {
+  long tasks = cfg.quick ? 2000 : 100000;
+  farm_blocking_once(rank, size, hwm, std::min(tasks, 10000L));  // warm-up
+  std::vector<double> cpu;
+  for (int r = 0; r < cfg.map1_repeats; ++r) {
+    double c0 = process_cpu_seconds();
+    farm_blocking_once(rank, size, hwm, tasks);
+    cpu.push_back((process_cpu_seconds() - c0) / double(tasks) * 1e6);
+  }
+  if (rank != 0) return;
+  double farm_us = median(cpu);
+  fmt::print("  plain-MPI farm (blocking MPI_Send, window {}, MPI_Recv from any engine): rank-0 "
+             "CPU per task {:.3f} us (median of {} runs of {} tasks)\n",
+             hwm, farm_us, cfg.map1_repeats, tasks);
+  out[fmt::format("farm_rank0_cpu_per_task_us_{}", size)] = farm_us;
+  if (!cfg.json.empty()) write_json_file(cfg.json, out);
 }
 
 }  // namespace bench
