@@ -17,6 +17,7 @@ SCALE_FIGURES = [
     ("farm_rank0_cpu_per_task_us", "us", "the plain-MPI side: rank 0's CPU time per task of the "
      "blocking farm (MPI_Send, window hwm, MPI_Recv from any worker) after mpiply::run, every "
      "rank a worker; median of 3 runs of as many tasks as the maps' items"),
+    ("farm_wall_per_task_us", "us", "the wall time per task of the same farm runs"),
     ("scale_items", "items", "items in each of those maps"),
     ("startup_s", "s", "launch (mpirun) to the first no-op result at the client "
      "(jobs/bench/run_scale.py)"),
@@ -81,11 +82,11 @@ def section(data, header, sources):
     get = lambda prefix, n: data.get(f"{prefix}_{n}")
     out = [header, "", f"Sources: {', '.join(sources)}.", ""]
     out += ["| ranks | rank-0 CPU per result (us) | x 2-rank | farm's rank-0 CPU per task (us) | "
-            "farm x 2-rank | wall per result (us) | "
+            "farm x 2-rank | wall per result (us) | farm's wall per task (us) | "
             "start-up (s) | bare MPI_Init/Finalize (s) | ratio | MPI_Init (s) | "
             "mpiply::run (s) | registry (s) | engine comm (s) | clock align (s) | "
             "engines measured | first apply (s) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     base = get("rank0_cpu_per_result_us", 2)
     farm_base = get("farm_rank0_cpu_per_task_us", 2)
     for n in ranks:
@@ -94,7 +95,8 @@ def section(data, header, sources):
         farm = get("farm_rank0_cpu_per_task_us", n)
         cells = [str(n), _fmt(cpu), _fmt(cpu / base) if cpu and base else "-",
                  _fmt(farm), _fmt(farm / farm_base) if farm and farm_base else "-",
-                 _fmt(get("rank0_wall_per_result_us", n)), _fmt(st), _fmt(bare),
+                 _fmt(get("rank0_wall_per_result_us", n)), _fmt(get("farm_wall_per_task_us", n)),
+                 _fmt(st), _fmt(bare),
                  _fmt(st / bare) if st and bare else "-"]
         cells += [_fmt(get(p, n)) for p in ("startup_mpi_init_s", "startup_run_s",
                                             "startup_registry_s", "startup_engine_comm_s",

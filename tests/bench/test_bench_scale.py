@@ -13,6 +13,7 @@ import sys
 SCRIPT, BENCH, BARE, TABLE, OUT = sys.argv[1:6]
 RANKS = (2, 4)
 KEYS = ["rank0_cpu_per_result_us", "rank0_wall_per_result_us", "farm_rank0_cpu_per_task_us",
+        "farm_wall_per_task_us",
         "scale_items", "startup_s",
         "mpi_init_finalize_s", "startup_mpi_init_s", "startup_run_s", "startup_registry_s",
         "startup_clock_align_s", "startup_clock_engines_measured", "startup_engine_comm_s",

@@ -126,9 +126,9 @@ with tempfile.TemporaryDirectory() as tmp:
     check("Sources: scale-8.json, scale-2.json." in text, "scale sources named")
     # Rows by rank count, ascending; CPU per result against the 2-rank figure, start-up against
     # the bare MPI_Init/MPI_Finalize program.
-    i2 = text.find("| 2 | 2 | 1 | 0.5 | 1 | 3 | 1 | 0.8 | 1.25 | 0.3 | 0.05 | 0.01 | 0.002 | 0.001 | 0 | "
+    i2 = text.find("| 2 | 2 | 1 | 0.5 | 1 | 3 | 1 | 1 | 0.8 | 1.25 | 0.3 | 0.05 | 0.01 | 0.002 | 0.001 | 0 | "
                    "0.001 |")
-    i8 = text.find("| 8 | 3 | 1.5 | 1 | 2 | 1 | 4 | 2 | 2 | 1.5 | 0.2 | 0.04 | 0.004 | 0.008 | 3 | "
+    i8 = text.find("| 8 | 3 | 1.5 | 1 | 2 | 1 | 2 | 4 | 2 | 2 | 1.5 | 0.2 | 0.04 | 0.004 | 0.008 | 3 | "
                    "0.002 |")
     check(i2 >= 0, "2-rank row")
     check(i8 > i2, "8-rank row, after the 2-rank one")
