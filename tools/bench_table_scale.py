@@ -117,6 +117,23 @@ def section(data, header, sources):
     if len(ranks) >= 2:
         notes.append("a phase that grows no worse than linearly grows by at most the ranks' "
                      "factor at each step")
+    # The issue's targets at the largest rank count, each beside what plain MPI does there.
+    top = ranks[-1] if ranks else None
+    if top is not None and top != 2:
+        cpu, farm = get("rank0_cpu_per_result_us", top), get("farm_rank0_cpu_per_task_us", top)
+        st, bare = get("startup_s", top), get("mpi_init_finalize_s", top)
+        farm_base = get("farm_rank0_cpu_per_task_us", 2)
+        parts = []
+        if cpu and base:
+            parts.append(f"rank-0 CPU per result x{cpu / base:.3g} the 2-rank figure (target "
+                         f"<= 1.5: {'met' if cpu / base <= 1.5 else 'not met'})"
+                         + (f", where the plain-MPI farm's grew x{farm / farm_base:.3g}"
+                            if farm and farm_base else ""))
+        if st and bare:
+            parts.append(f"start-up x{st / bare:.3g} the bare MPI_Init/MPI_Finalize program "
+                         f"(target <= 1.2: {'met' if st / bare <= 1.2 else 'not met'})")
+        if parts:
+            notes.append(f"at {top} ranks: " + "; ".join(parts))
     out += [""] + [f"- {n}" for n in notes]
     return "\n".join(out).rstrip() + "\n"
 

@@ -134,6 +134,11 @@ with tempfile.TemporaryDirectory() as tmp:
     check(i8 > i2, "8-rank row, after the 2-rank one")
     check("2 -> 8 ranks (x4): registry agreement x4, engine communicator x2, "
           "clock alignment x8" in text, "each phase's growth against the ranks'")
+    # The targets at the largest rank count, each beside plain MPI's own growth: CPU 3 / 2 = 1.5
+    # (met), the farm's 1.0 / 0.5 = 2; start-up 4 / 2 = 2 (not met).
+    check("at 8 ranks: rank-0 CPU per result x1.5 the 2-rank figure (target <= 1.5: met), "
+          "where the plain-MPI farm's grew x2; start-up x2 the bare MPI_Init/MPI_Finalize "
+          "program (target <= 1.2: not met)" in text, "the targets at the most ranks")
     # The rank-0 model, computed from the largest rank count's CPU per result (3 us), and a
     # column for each rank count's.
     check("c = 3 us of rank-0 CPU per result, so R = 1 / c = 333,333 results/s, and 1,000 "
