@@ -3,6 +3,7 @@
 // thread (progress_thread.hpp, owned here) while it does not, so `received` is stamped on
 // arrival even when the user's code is busy. Both run progress_locked under the client lock;
 // done callbacks run with it released, by whichever thread did the progress that finished them.
+#include <atomic>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -30,7 +31,8 @@ class ProgressDriver {
         queues_(queues),
         links_(links),
         cap_(cap),
-        thread_(mu, [this](std::unique_lock<std::mutex>& lk) { return turn_locked(lk); }) {}
+        thread_(mu, [this](std::unique_lock<std::mutex>& lk) { return turn_locked(lk); },
+                waiting_) {}
 
   // The progress thread: started once engines exist, stopped at shutdown. request_stop_locked
   // is asked under the lock, so that the thread does no more progress after the last result;
@@ -66,7 +68,9 @@ class ProgressDriver {
   TaskQueues& queues_;
   EngineLinks& links_;
   HubCap& cap_;
-  int waiting_ = 0;  // user threads driving progress in a wait
+  // User threads driving progress in a wait. Changed with the lock held; the progress thread
+  // also reads it without the lock, to stay asleep while a user drives (progress_thread.hpp).
+  std::atomic<int> waiting_{0};
   // Declared last: destroyed first, so the thread is joined before what its turns use goes.
   ProgressThread thread_;
 };

@@ -5,6 +5,7 @@
 // turn moved something, back off when it did not, step aside while a user's thread drives, keep
 // looking by itself for a short while once nothing is out, then sleep until woken. What a turn
 // does is the ProgressDriver's (progress_driver.hpp), which owns this thread.
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -26,15 +27,17 @@ class ProgressThread {
  public:
   // One turn, called with mu held; it may release mu meanwhile but holds it again on return.
   using Turn = std::function<ProgressTurn(std::unique_lock<std::mutex>&)>;
-  // mu: the client lock, which outlives the thread.
-  ProgressThread(std::mutex& mu, Turn turn) : mu_(mu), turn_(std::move(turn)) {}
+  // mu: the client lock, which outlives the thread. users_driving: how many user threads drive
+  // progress in a wait (the driver's count, outliving the thread), read without the lock.
+  ProgressThread(std::mutex& mu, Turn turn, const std::atomic<int>& users_driving)
+      : mu_(mu), turn_(std::move(turn)), users_driving_(users_driving) {}
   ~ProgressThread();  // stops and joins the thread if it still runs
   ProgressThread(const ProgressThread&) = delete;
   ProgressThread& operator=(const ProgressThread&) = delete;
 
   void start();
   // The thread ends at its next look, taking no further turn. Lock held.
-  void request_stop_locked() noexcept { stop_ = true; }
+  void request_stop_locked() noexcept { stop_.store(true, std::memory_order_relaxed); }
   // Stops the thread and joins it; lock not held.
   void stop();
   // Wakes the thread if it sleeps until woken (idle for a while). Lock held.
@@ -44,12 +47,16 @@ class ProgressThread {
 
  private:
   void main();
+  // Sleeps `ns` with the lock released, then on while a user's thread drives progress: the lock
+  // is taken again only when a turn may be needed. Lock held on entry and on return.
+  void step_aside(std::unique_lock<std::mutex>& lk, long ns);
 
   std::mutex& mu_;
   Turn turn_;
+  const std::atomic<int>& users_driving_;
   std::thread thread_;
   std::condition_variable cv_;
-  bool stop_ = false;
+  std::atomic<bool> stop_{false};  // set with the lock held; read by step_aside without it
   bool asleep_ = false;  // waiting on cv_ with no time limit
 };
 
