@@ -122,7 +122,6 @@ def section(data, header, sources):
     if top is not None and top != 2:
         cpu, farm = get("rank0_cpu_per_result_us", top), get("farm_rank0_cpu_per_task_us", top)
         st, bare = get("startup_s", top), get("mpi_init_finalize_s", top)
-        farm_base = get("farm_rank0_cpu_per_task_us", 2)
         parts = []
         if cpu and base:
             parts.append(f"rank-0 CPU per result x{cpu / base:.3g} the 2-rank figure (target "

@@ -66,8 +66,9 @@ inline void scale_part(mpiply::Client& rc, const Config& cfg, int size, const Sc
              "median of {} maps of {} no-ops at chunksize 1)\n",
              cpu_us, wall_us, cfg.map1_repeats, items.size());
   fmt::print("  start-up on rank 0: MPI_Init {:.3f} s; mpiply::run to client_main {:.3f} s, of "
-             "which registry agreement {:.4f} s, clock alignment {:.4f} s ({} engine{} measured: one "
-             "per kernel other than rank 0's), engine communicator {:.4f} s; first apply {:.4f} s\n",
+             "which registry agreement {:.4f} s, clock alignment {:.4f} s ({} engine{} "
+             "measured: one per kernel other than rank 0's), engine communicator {:.4f} s; "
+             "first apply {:.4f} s\n",
              clk.mpi_init_s, run_s, ph.registry_s, ph.clock_align_s, ph.clock_engines_measured,
              ph.clock_engines_measured == 1 ? "" : "s", ph.engine_comm_s, first_apply_s);
   fmt::print("  start-up from the launch: jobs/bench/run_scale.py (it also times a bare "

@@ -26,8 +26,8 @@ constexpr std::int64_t kIdleLookNs = kProgressBackoff.max_sleep_ns;
 // While a user's thread drives progress in a wait, how often the thread looks (without the lock)
 // whether it still does. Each look is a wake-up, and where rank 0 is bound to one core (Open MPI
 // binds each of 2 ranks to a core) the look takes that core from the user's loop for a context
-// switch there and back, which a loop of apply().get() feels as its slowest calls. After a wait ends with work still
-// out, the thread takes over within this time.
+// switch there and back, which a loop of apply().get() feels as its slowest calls. After a wait
+// ends with work still out, the thread takes over within this time.
 constexpr long kDrivingLookNs = 2'000'000;
 
 }  // namespace
