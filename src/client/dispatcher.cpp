@@ -4,6 +4,7 @@
 #include "client/dispatcher.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -17,6 +18,7 @@
 #include "client/task_aborts.hpp"
 #include "runtime/drain.hpp"
 #include "support/clock.hpp"
+#include "wire/bundle.hpp"
 
 namespace mpiply::detail {
 
@@ -107,6 +109,8 @@ void Dispatcher::dispatch_subsets_locked() {
 
 void Dispatcher::dispatch_locked() {
   if (queues_.queued() == 0) return;
+  // Small tasks for one engine in this pass leave in one message (wire/bundle.hpp).
+  EngineLinks::Batch batch(links_);
   if (drain_requested()) return aborts_.drain_locked();  // drain hook: no queued task starts
   if (!queues_.lb_subset().empty()) dispatch_subsets_locked();
   if (!queues_.direct_ready().empty()) dispatch_direct_locked();
@@ -162,6 +166,12 @@ void Dispatcher::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
     std::memcpy(m + offsetof(TaskHeader, gpu_mask), &grant.gpu_mask, sizeof grant.gpu_mask);
   }
   if (!team.empty()) msg = with_team(msg, team, t % team.size(), f.team_msg);
+  // A plain call of a submission whose last task ran briefly: its result may wait on the engine
+  // for the others of its bundle (src/engine/result_outbox.hpp).
+  TaskHeader h;
+  std::memcpy(&h, msg.data(), sizeof h);
+  bool short_call = h.kind == Kind::call && h.run == 0 && src->last_run_ns >= 0 &&
+                    src->last_run_ns <= kHoldResultsNs;
   ++s.count;
   sched_.set_load(e, s.count);
   queues_.sent();
@@ -170,7 +180,7 @@ void Dispatcher::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
   f.src = src;
   rec.engine = e;
   rec.status = TaskStatus::sent;
-  links_.transmit_locked(e, f, msg, segs);
+  links_.transmit_locked(e, f, msg, segs, short_call);
 }
 
 }  // namespace mpiply::detail

@@ -4,6 +4,8 @@
 #include "client/engine_links.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <utility>
 
 #include <mpiply/detail/registry.hpp>
 #include <mpiply/detail/wire.hpp>
@@ -12,6 +14,7 @@
 #include "support/clock.hpp"
 #include "support/idle_yield.hpp"
 #include "support/mpi_check.hpp"
+#include "wire/bundle.hpp"
 
 namespace mpiply::detail {
 
@@ -27,12 +30,39 @@ EngineLinks::EngineLinks(const EngineRoster& roster, const TaskTable& table,
   }
 }
 
+namespace {
+// A larger task travels alone: copying it into a bundle would cost more than its own message.
+constexpr std::size_t kBundledTaskMaxBytes = 1024;
+}  // namespace
+
 void EngineLinks::transmit_locked(int e, InFlight& f, std::span<const char> msg,
-                                  const std::vector<Segment>& segs) {
+                                  const std::vector<Segment>& segs, bool short_call) {
   if (roster_.inline_mode() || e == roster_.local_id()) {
     rank0_engine_.submit_locked(e, msg, segs);
     return;
   }
+  EngineSlot& s = slots_[static_cast<std::size_t>(e)];
+  f.lead = kNoLead;
+  if (batching_ && segs.empty() && msg.size() <= kBundledTaskMaxBytes) {
+    std::size_t piece = BundleWriter::piece_bytes(msg.size());
+    // Half the engine's window: two bundles in flight, so the engine runs one while rank 0
+    // handles the other's results (one bundle of the whole window would make them take turns).
+    unsigned max_pieces = std::min<unsigned>(kBundleMaxPieces, std::max(1, roster_.hwm() / 2));
+    if (s.staged > 0 && (s.staged >= max_pieces || s.staged_bytes + piece > kTaskInboxBytes))
+      send_staged_locked(e);
+    if (s.staged == 0) {
+      staged_engines_.push_back(e);
+      s.staged_first = static_cast<unsigned>(&f - s.ring.data());
+      s.staged_bytes = BundleWriter::kHeaderBytes;
+      s.staged_hold = true;
+    }
+    f.staged = msg;
+    ++s.staged;
+    s.staged_bytes += piece;
+    s.staged_hold = s.staged_hold && short_call;
+    return;
+  }
+  if (s.staged > 0) send_staged_locked(e);  // the tasks before this one go first
   int dest = e + 1;
   isend_message(roster_.comm(), dest, kTagTask, kTagBigTask, msg, kTaskInboxBytes, f.env, f.req,
                 f.big_req);
@@ -49,9 +79,49 @@ void EngineLinks::transmit_locked(int e, InFlight& f, std::span<const char> msg,
   }
 }
 
+// The staged tasks follow each other in the ring from s.staged_first. One goes as it is; more go
+// as a bundle in the first one's buffer and requests.
+void EngineLinks::send_staged_locked(int e) {
+  EngineSlot& s = slots_[static_cast<std::size_t>(e)];
+  unsigned n = std::exchange(s.staged, 0u);
+  auto at = [&](unsigned k) -> InFlight& { return s.ring[(s.staged_first + k) % s.ring.size()]; };
+  InFlight& lead = at(0);
+  std::span<const char> msg = std::exchange(lead.staged, {});
+  lead.seg_reqs.clear();
+  if (n > 1) {
+    BundleWriter w(lead.bundle);
+    w.begin(s.staged_hold ? kBundleHoldResults : 0);
+    w.add(msg);
+    for (unsigned k = 1; k < n; ++k) {
+      InFlight& f = at(k);
+      w.add(std::exchange(f.staged, {}));
+      f.lead = lead.msg;
+      f.req = f.big_req = MPI_REQUEST_NULL;
+      f.seg_reqs.clear();
+    }
+    msg = {lead.bundle.data(), lead.bundle.size()};
+  }
+  isend_message(roster_.comm(), e + 1, kTagTask, kTagBigTask, msg, kTaskInboxBytes, lead.env,
+                lead.req, lead.big_req);
+}
+
+EngineLinks::Batch::~Batch() noexcept(false) {
+  if (outer_) return;  // a batch inside another: the outer one sends
+  links_.batching_ = false;
+  std::vector<int> engines;
+  engines.swap(links_.staged_engines_);
+  if (std::uncaught_exceptions() > 0) return;  // the job is ending with that error
+  for (int e : engines)
+    if (links_.slots_[static_cast<std::size_t>(e)].staged > 0) links_.send_staged_locked(e);
+  engines.clear();
+  links_.staged_engines_.swap(engines);  // keep the capacity
+}
+
 bool EngineLinks::poll_results_locked() {
-  int n = inbox_->poll([this](int e, const char* p, std::size_t len) {
-    results_.handle_result_locked(e, p, len, now_ns());
+  std::int64_t received = 0;  // one clock read per message: a bundle's results came together
+  int n = inbox_->poll([&](int e, const char* p, std::size_t len, bool first) {
+    if (first) received = now_ns();
+    results_.handle_result_locked(e, p, len, received);
   });
   if (live_.streaming())  // stream hook: running tasks' output and data (live_outputs.hpp)
     n += live_.poll(roster_.comm(), [this](MsgId id, int& e) {
@@ -78,8 +148,21 @@ bool EngineLinks::sent_locked(MsgId id) {
     if (r.status != TaskStatus::sent || roster_.inline_mode()) return true;
     EngineSlot& s = slots_[r.engine];
     for (unsigned k = 0; k < s.count; ++k) {
-      InFlight& f = s.ring[(s.head + k) % s.ring.size()];
-      if (f.msg != id) continue;
+      InFlight* g = &s.ring[(s.head + k) % s.ring.size()];
+      if (g->msg != id) continue;
+      if (!g->staged.empty()) return false;
+      if (g->lead != kNoLead) {
+        // Sent in its lead's bundle: by the lead's request while the lead is outstanding; once
+        // the lead was answered, the bundle had arrived.
+        InFlight* lead = nullptr;
+        for (unsigned j = 0; j < k; ++j) {
+          InFlight& c = s.ring[(s.head + j) % s.ring.size()];
+          if (c.msg == g->lead) lead = &c;
+        }
+        if (!lead) continue;
+        g = lead;
+      }
+      InFlight& f = *g;
       NoIdleYield quiet;  // polled with mpiply's own back-off (idle_yield.hpp)
       int done = 0;
       mpi_check(MPI_Test(&f.req, &done, MPI_STATUS_IGNORE), "MPI_Test");

@@ -27,6 +27,8 @@ namespace mpiply::detail {
 
 class ResultHandler;
 
+inline constexpr MsgId kNoLead = ~MsgId(0);
+
 struct InFlight {
   MsgId msg = 0;
   MPI_Request req = MPI_REQUEST_NULL;
@@ -37,6 +39,11 @@ struct InFlight {
   Bytes team_msg;  // a team member's message: the task's with its team inserted
   ResumeKey key;  // for the task database's record (db_recorder.cpp); zero when it is off
   std::shared_ptr<TaskSource> src;
+  // Bundles (wire/bundle.hpp): the message while it waits for its batch to end; the bundle this
+  // task leads (its req sends it); or, for a later task of a bundle, the msg id of its lead.
+  std::span<const char> staged;
+  Bytes bundle;
+  MsgId lead = kNoLead;
 };
 
 struct EngineSlot {
@@ -44,6 +51,12 @@ struct EngineSlot {
   unsigned head = 0, count = 0;
   std::deque<std::pair<std::shared_ptr<TaskSource>, std::uint32_t>> direct;
   bool direct_listed = false;  // listed in TaskQueues as having direct tasks to send
+  // Tasks waiting for the batch to end: how many, the ring index of the first, their bundle's
+  // size, and whether its results may be held (ResultOutbox).
+  unsigned staged = 0;
+  unsigned staged_first = 0;
+  std::size_t staged_bytes = 0;
+  bool staged_hold = false;
 };
 
 class EngineLinks {
@@ -59,8 +72,24 @@ class EngineLinks {
   const std::vector<EngineSlot>& slots() const noexcept { return slots_; }
   // Sends task msg (its segments after it) to engine e, in f's requests; to rank 0's own engine
   // it goes without MPI (the inline engine runs it, and handles its result, before this returns).
+  // During a batch, a small task without segments waits instead and leaves with the engine's
+  // other such tasks in one bundle when the batch ends; short_call: a plain call whose
+  // submission's tasks have run briefly so far (its result may be held on the engine).
   void transmit_locked(int e, InFlight& f, std::span<const char> msg,
-                       const std::vector<Segment>& segs);
+                       const std::vector<Segment>& segs, bool short_call = false);
+  // Tasks transmitted while a Batch lives are sent when it ends, an engine's together.
+  class Batch {
+   public:
+    explicit Batch(EngineLinks& links)
+        : links_(links), outer_(std::exchange(links.batching_, true)) {}
+    ~Batch() noexcept(false);
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+
+   private:
+    EngineLinks& links_;
+    bool outer_;  // a batch was already open
+  };
   // Hands every result that arrived (and live output, when streaming) to the ResultHandler.
   bool poll_results_locked();
   // Whether the task's message (all of the tasks') left rank 0.
@@ -83,6 +112,10 @@ class EngineLinks {
   std::vector<EngineSlot> slots_;
   std::unique_ptr<ResultInbox> inbox_;      // gone after close: it must not outlive the communicator
   std::unique_ptr<AbortOutbox> abort_out_;  // likewise
+  bool batching_ = false;
+  std::vector<int> staged_engines_;  // engines with staged tasks
+
+  void send_staged_locked(int e);
 };
 
 }  // namespace mpiply::detail

@@ -13,6 +13,7 @@
 #include "engine/engine_control.hpp"
 #include "executor/engine_payload.hpp"
 #include "engine/engine_workers.hpp"
+#include "engine/result_outbox.hpp"
 #include "executor/executor.hpp"
 #include "isolation/isolation.hpp"
 #include "support/mpi_check.hpp"
@@ -81,9 +82,11 @@ int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   Isolation iso(static_cast<unsigned>(settings().hwm));
   Backoff b(kEngineBackoff);
   EngineAborts aborts(comm);
-  auto send = [&](Bytes& res) {
+  ResultOutbox results(comm);
+  // hold: the result may wait for the next piece of its bundle's (result_outbox.hpp).
+  auto send = [&](Bytes& res, bool hold = false) {
     if (res.size() > max_message_bytes()) replace_with_too_large(res);
-    send_message(comm, 0, kTagResult, kTagBigResult, {res.data(), res.size()}, kResultInboxBytes);
+    results.send(res, hold);
     send_pending_payload(comm);  // a pull_into's value follows its result
   };
   // Between waits: control messages; aborts and a drain reach the isolated tasks not started.
@@ -109,6 +112,7 @@ int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   unsigned quiet = 0;          // polls without news while isolated tasks run
   std::int64_t quiet_from = 0;  // steady clock, when they began
   for (;;) {
+    if (inbox.pieces_left() == 0) results.flush();  // held results never outlast their bundle
     bool moved = false;
     while (iso.busy() && iso.next(out)) {
       send(out);
@@ -162,8 +166,12 @@ int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
     }
     ExecResult res;
     if (!answered) res = iso.run(eng, msg.data(), msg.size(), segs, out, clock_offset_ns, hook);
-    if (res.stop) return res.stop_code;
-    send(out);
+    if (res.stop) {
+      results.flush();
+      return res.stop_code;
+    }
+    send(out, !answered && may_hold_result(msg.data(), msg.size(), inbox.bundle_flags(),
+                                           inbox.pieces_left()));
   }
 }
 

@@ -117,6 +117,8 @@ TaskInbox::~TaskInbox() {
 }
 
 bool TaskInbox::poll(std::span<const char>& msg) {
+  if (pieces_.left() > 0) return pieces_.next(msg);
+  flags_ = 0;
   if (restart_ >= 0) {
     mpi_check(MPI_Start(&req_[restart_]), "MPI_Start");
     restart_ = -1;
@@ -132,6 +134,11 @@ bool TaskInbox::poll(std::span<const char>& msg) {
   msg = receive_big(comm_, 0, kTagBigTask, got, big_);
   restart_ = cur_;
   cur_ ^= 1;
+  if (is_bundle(msg)) {
+    pieces_ = BundleReader(msg);
+    flags_ = pieces_.flags();
+    return pieces_.next(msg);
+  }
   return true;
 }
 

@@ -19,6 +19,7 @@
 #include <mpiply/errors.hpp>
 
 #include "support/idle_yield.hpp"
+#include "wire/bundle.hpp"
 
 namespace mpiply::detail {
 
@@ -50,7 +51,8 @@ void isend_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<cons
 void send_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<const char> msg,
                   std::size_t inbox_bytes);
 
-// An engine's receiver of task messages from rank 0.
+// An engine's receiver of task messages from rank 0. A bundle (bundle.hpp) is handed out a piece
+// per poll; its buffer is posted again once the last piece is out.
 class TaskInbox {
  public:
   explicit TaskInbox(MPI_Comm comm);
@@ -59,6 +61,10 @@ class TaskInbox {
   TaskInbox& operator=(const TaskInbox&) = delete;
   // The next message if one has arrived; the bytes stay valid until the next poll.
   bool poll(std::span<const char>& msg);
+  // Pieces of the current bundle not handed out yet (0 after a message that came alone).
+  std::uint32_t pieces_left() const { return pieces_.left(); }
+  // The current bundle's kBundle* flags (0 after a message that came alone).
+  std::uint32_t bundle_flags() const { return flags_; }
 
  private:
   MPI_Comm comm_;
@@ -67,6 +73,8 @@ class TaskInbox {
   Bytes big_;
   int cur_ = 0;
   int restart_ = -1;  // buffer handed out by the last poll, posted again at the next one
+  BundleReader pieces_;
+  std::uint32_t flags_ = 0;
 };
 
 // Rank 0's receiver of result messages: a ring of persistent receives from MPI_ANY_SOURCE, its
@@ -81,8 +89,9 @@ class ResultInbox {
   ~ResultInbox();
   ResultInbox(const ResultInbox&) = delete;
   ResultInbox& operator=(const ResultInbox&) = delete;
-  // Calls on_result(engine, bytes, size) for every result that arrived, in each engine's order.
-  // Returns how many.
+  // Calls on_result(engine, bytes, size, first) for every result that arrived, in each engine's
+  // order, each result of a bundle (bundle.hpp) on its own; first: the result begins an MPI
+  // message (false for the later results of a bundle). Returns how many.
   template <class F>
   int poll(F&& on_result);
   // Receives in the ring: two per engine up to kMaxSlots (a burst beyond that waits in MPI's
@@ -126,6 +135,7 @@ int ResultInbox::poll(F&& on_result) {
     if (rc != MPI_SUCCESS) throw MpiError("MPI_Get_count", rc);
     std::span<const char> got(buf_[head_].data(), static_cast<std::size_t>(n));
     std::span<const char> msg = receive_big(comm_, st.MPI_SOURCE, kTagBigResult, got, big_);
+    int engine = st.MPI_SOURCE - 1;
     {
       // Posted again (now the newest: the ring keeps its posting order) even if on_result throws.
       struct Repost {
@@ -136,9 +146,19 @@ int ResultInbox::poll(F&& on_result) {
           if (r != MPI_SUCCESS && std::uncaught_exceptions() == 0) throw MpiError("MPI_Start", r);
         }
       } repost{this};
-      on_result(st.MPI_SOURCE - 1, msg.data(), msg.size());
+      if (!is_bundle(msg)) {
+        on_result(engine, msg.data(), msg.size(), true);
+        ++count;
+      } else {
+        // The engine's results sent together: each handed on as if it had come alone.
+        BundleReader pieces(msg);
+        std::span<const char> piece;
+        for (bool first = true; pieces.left() > 0 && pieces.next(piece); first = false) {
+          on_result(engine, piece.data(), piece.size(), first);
+          ++count;
+        }
+      }
     }
-    ++count;
   }
 }
 

@@ -50,7 +50,7 @@ TEST_CASE("results come out of the ring in each engine's order, intact", "[trans
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     MPI_Barrier(comm);  // receives posted before any engine sends
     while (got < engines * kPerEngine && std::chrono::steady_clock::now() < deadline) {
-      got += inbox.poll([&](int e, const char* p, std::size_t len) {
+      got += inbox.poll([&](int e, const char* p, std::size_t len, bool) {
         REQUIRE(e >= 0);
         REQUIRE(e < engines);
         int k = next[static_cast<std::size_t>(e)]++;

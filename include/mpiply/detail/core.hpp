@@ -47,6 +47,10 @@ struct TaskSource {
   // A team task (LoadBalancedView::apply_team): every k = flags.engines tasks are one team's
   // members, each sent with its team (TeamBlock) so task_comm() works.
   bool team = false;
+  // How long its last finished task ran (rank 0 notes it from each result; -1 before the
+  // first): tasks of a submission that runs briefly may have their results held and sent
+  // together on the engine (src/engine/result_outbox.hpp).
+  std::int64_t last_run_ns = -1;
 
   virtual std::size_t item_begin(std::uint32_t task) const = 0;
   virtual std::uint32_t item_count(std::uint32_t task) const = 0;

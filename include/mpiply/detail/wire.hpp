@@ -1,7 +1,8 @@
 #pragma once
 // The message layout between rank 0 and the engines. One message per task (or map chunk) and one
-// per result; large pushed arrays follow their task as separate segment messages so they travel
-// from and into their final memory without a copy.
+// per result, small ones possibly several to an MPI message (src/wire/bundle.hpp); large pushed
+// arrays follow their task as separate segment messages so they travel from and into their final
+// memory without a copy.
 #include <cstdint>
 
 namespace mpiply::detail {
