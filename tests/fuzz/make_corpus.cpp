@@ -1,6 +1,6 @@
 // Writes the seed corpus of the fuzz targets: valid messages of every kind, so that the fuzzer
 // starts from inputs that reach deep into the decoders instead of failing at the first header.
-//   fuzz_make_corpus <dir>    writes <dir>/executor/* and <dir>/result/*
+//   fuzz_make_corpus <dir>    writes <dir>/executor/*, <dir>/result/* and <dir>/bundle/*
 // The checked-in tests/fuzz/corpus was made with it; run it again when the wire format changes.
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +21,7 @@
 
 #include "executor/executor.hpp"
 #include "fuzz_functions.hpp"
+#include "wire/bundle.hpp"
 #include "wire/result_codec.hpp"
 
 namespace {
@@ -286,6 +287,26 @@ void result_seeds() {
   }
 }
 
+// ---- bundle inputs: bundles as received ----
+
+void bundle_seeds() {
+  d::Bytes b;
+  d::BundleWriter w(b);
+  std::string small(40, 'a'), odd(13, 'b'), empty;
+  w.begin(d::kBundleHoldResults);
+  w.add({small.data(), small.size()});
+  w.add({odd.data(), odd.size()});
+  save("bundle", "hold-2", b);
+  w.begin(0);
+  for (int i = 0; i < 5; ++i) w.add({odd.data(), odd.size()});
+  w.add({empty.data(), empty.size()});
+  save("bundle", "mixed-6", b);
+  w.begin(0);
+  std::string big(3000, 'c');
+  w.add({big.data(), big.size()});
+  save("bundle", "one-3000", b);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -296,6 +317,7 @@ int main(int argc, char** argv) {
   g_dir = argv[1];
   executor_seeds();
   result_seeds();
+  bundle_seeds();
   std::printf("seeds written under %s\n", g_dir.c_str());
   return 0;
 }
