@@ -261,9 +261,9 @@ std::string arg_for(int i) {
   return s;
 }
 std::int64_t digest(std::string s, int i) {
-  std::int64_t h = i;
-  for (char ch : s) h = h * 131 + ch;
-  return h;
+  std::uint64_t h = static_cast<std::uint64_t>(i);
+  for (char ch : s) h = h * 131 + static_cast<unsigned char>(ch);
+  return static_cast<std::int64_t>(h >> 1);
 }
 int wait_ms(int ms, int i) {
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
