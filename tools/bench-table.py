@@ -6,7 +6,8 @@
     tools/bench-table.py bench-2.json              (prints the tables; the doc is not touched)
 
 Reads one or more JSON files written by `bench --json` and jobs/bench/peers/run_peers.py --json
-(taken in the same sitting), merges them, and writes two sections of the doc, each between its
+(taken in the same sitting), merges them (a figure in several files, from several runs of the
+bench, becomes the median of them), and writes two sections of the doc, each between its
 marker comments: the definition of every figure (key, unit, statistic, baseline, target) and
 the current table (mpiply beside raw MPI and the peers, then every figure against its
 baseline). A key the definitions below do not know is an error, so a figure added to the bench
@@ -232,8 +233,27 @@ def definitions_table():
     return "\n".join(lines + scale.definitions_rows())
 
 
-def current_tables(data, header, sources):
+def run_median(key, values):
+    """A key given by several runs' files: the median of their figures (of their own ratios, for
+    a ratio: each compares two figures of one run). Text must agree."""
+    if len(values) == 1:
+        return values[0]
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        v = sorted(values)
+        n = len(v)
+        return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+    if all(v == values[0] for v in values):
+        return values[0]
+    raise SystemExit(f"bench-table: {key} differs between the files ({values}); only figures "
+                     "can be combined")
+
+
+def current_tables(data, header, sources, runs=1):
     out = [header, "", f"Sources: {', '.join(sources)}.", ""]
+    if runs > 1:
+        out += [f"Each figure is the median of {runs} runs' own figures, and each ratio the "
+                f"median of the {runs} runs' own ratios (both sides of a ratio come from one "
+                "run), so a ratio need not equal the quotient of the two medians shown.", ""]
     shown = [(p, name) for p, name in PEERS if f"{p}_status" in data]
     if any(k in data for k in ("apply_rtt_mean_us", "mpiply_startup_s")) or shown:
         cols = ["raw MPI", "mpiply"] + [name for _, name in shown]
@@ -296,6 +316,7 @@ def main():
                          "at each rank count of the scale files")
     args = ap.parse_args()
     data, scale_data, sources, scale_sources = {}, {}, [], []
+    runs = {}  # key -> its values in the bench files that have it (several runs of one sitting)
     for path in args.json:
         try:
             with open(path) as f:
@@ -309,8 +330,12 @@ def main():
             scale_data.update(part)
             scale_sources.append(name)
         else:
-            data.update(part)
+            for key, value in part.items():
+                runs.setdefault(key, []).append(value)
             sources.append(name)
+    for key, values in runs.items():
+        data[key] = run_median(key, values)
+    data_runs = max((len(v) for v in runs.values()), default=0)
     unknown = sorted(k for k in list(data) + list(scale_data) if not known_key(k))
     if unknown:
         raise SystemExit("bench-table: keys not defined in tools/bench-table.py's FIGURES: " +
@@ -332,7 +357,7 @@ def main():
         return 0
     sections = {"definitions": definitions_table()}
     if sources:
-        sections["current"] = current_tables(data, args.header, sources)
+        sections["current"] = current_tables(data, args.header, sources, data_runs)
     if scale_sources:
         sections["scale"] = scale.section(scale_data, args.scale_header, scale_sources)
         sections["model"] = scale.model(scale_data)

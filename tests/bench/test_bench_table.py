@@ -95,6 +95,29 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write("# no markers\n")
     r = run("--doc", nomark, os.path.join(tmp, "b.json"))
     check(r.returncode != 0 and "marker" in r.stderr, "missing markers are an error")
+    # Several runs of the bench: each figure and each ratio the median of the runs' own, and the
+    # table says so. Three runs of the fixture with the apply mean and its ratio changed.
+    import json
+    fixture = json.load(open(bench))
+    paths = []
+    for k, (mean, ratio) in enumerate([(1.5, 3.0), (4.0, 1.5), (1.0, 1.9)]):
+        one = dict(fixture, apply_rtt_mean_us=mean, ratio_apply_rtt_mean_to_pingpong_mean=ratio)
+        paths.append(os.path.join(tmp, f"run{k}.json"))
+        with open(paths[-1], "w") as f:
+            json.dump(one, f)
+    r = run(*paths, peers)
+    check(r.returncode == 0, f"three runs: exit code 0 (got {r.returncode}: {r.stderr})")
+    check("| `apply_rtt_mean_us` | 1.5 | us | mean | `pingpong_rtt_mean_us` | 1.9 | "
+          "<= 2 x baseline | yes |" in r.stdout, "three runs: medians of values and of ratios")
+    check("median of 3 runs' own figures" in r.stdout, "three runs: the table says so")
+    check("runs' own figures" not in open(doc).read(), "one run: no such note")
+    with open(paths[0], "w") as f:
+        json.dump(dict(fixture, mpi4py_futures_status="ok"), f)
+    with open(paths[1], "w") as f:
+        json.dump(dict(fixture, mpi4py_futures_status="skipped"), f)
+    r = run(paths[0], paths[1])
+    check(r.returncode != 0 and "differs between the files" in r.stderr,
+          "text that differs between runs is an error")
     # A file that is not JSON is refused, naming it.
     with open(bad, "w") as f:
         f.write("not json")
