@@ -83,7 +83,7 @@ int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
   Backoff b(kEngineBackoff);
   EngineAborts aborts(comm);
   ResultOutbox results(comm);
-  // hold: the result may wait for the next piece of its bundle's (result_outbox.hpp).
+  // hold: the result may wait to leave with its bundle's next results (result_outbox.hpp).
   auto send = [&](Bytes& res, bool hold = false) {
     if (res.size() > max_message_bytes()) replace_with_too_large(res);
     results.send(res, hold);
