@@ -65,7 +65,11 @@ void ResultHandler::handle_result_locked(int e, const char* p, std::size_t n,
     // The payload had nowhere to go: it was dropped and the task failed (result_payload.cpp).
   } else {
     table_.records().set_times(rec, {h.started_ns, h.completed_ns, received});
-    if (f.src) f.src->last_run_ns = h.completed_ns - h.started_ns;  // results may be held (dispatcher.cpp)
+    // How long it ran, for whether results may be held (dispatcher.cpp); -1 (not known) when
+    // the engine's stamps do not give a run time (completed before started, or out of range).
+    std::int64_t ran = 0;
+    if (__builtin_sub_overflow(h.completed_ns, h.started_ns, &ran) || ran < 0) ran = -1;
+    if (f.src) f.src->last_run_ns = ran;
     rec.thread = static_cast<std::uint16_t>(std::min<std::uint32_t>(h.thread, 0xffff));
     // A task that raised with retries left runs again; its failure is never stored.
     if (output.present && settings().capture_output) {  // a retried task keeps its last output
