@@ -15,6 +15,10 @@ cannot go undocumented; --keys-only checks that and writes nothing. The scale-<N
 jobs/bench/run_scale.py (every key ending in _<N>) go to a third section, the scale table and
 the rank-0 model's figures, two sections of their own (tools/bench_table_scale.py); a section
 whose files are not given is left as it is.
+
+--section current-<N> writes the current table into the section of that name instead (its own
+markers, `<!-- bench-table:current-<N>:begin -->`): the table of another rank count, say 3, from
+its own runs, beside the 2-rank one.
 """
 import argparse
 import json
@@ -260,6 +264,9 @@ def current_tables(data, header, sources, runs=1):
         out += [f"| pattern | unit | {' | '.join(cols)} |",
                 "|---|---|" + "---|" * len(cols)]
         for pattern, unit, mpi_key, mpiply_key, peer_fig in SIDE_BY_SIDE:
+            keys = [mpi_key, mpiply_key] + [f"{p}_{peer_fig}" for p, _ in shown]
+            if all(data.get(k) is None for k in keys if k):
+                continue  # no file measured it (start-up comes with the peers' file)
             cells = [num(data.get(mpi_key)) if mpi_key else "", num(data.get(mpiply_key))]
             cells += [num(data.get(f"{p}_{peer_fig}")) for p, _ in shown]
             out.append(f"| {pattern} | {unit} | {' | '.join(cells)} |")
@@ -289,8 +296,15 @@ def current_tables(data, header, sources, runs=1):
     return "\n".join(out).rstrip() + "\n"
 
 
+def markers(name):
+    """The begin and end comments of a section: a fixed one, or current-<N>."""
+    if name in MARKERS:
+        return MARKERS[name]
+    return (f"<!-- bench-table:{name}:begin -->", f"<!-- bench-table:{name}:end -->")
+
+
 def replace_section(text, name, body, path):
-    begin, end = MARKERS[name]
+    begin, end = markers(name)
     i, j = text.find(begin), text.find(end)
     if i < 0 or j < i:
         raise SystemExit(f"bench-table: {path} has no '{begin}' ... '{end}' pair; add the two "
@@ -308,6 +322,9 @@ def main():
                     help="the line above the table: when, where, how many ranks, how quiet")
     ap.add_argument("--scale-header", default="",
                     help="the line above the scale table: when, which ranks, how quiet")
+    ap.add_argument("--section", default="current",
+                    help="the section the current table goes to: current (2 ranks, the default) "
+                         "or current-<N>, the table of N ranks from their own runs")
     ap.add_argument("--keys-only", action="store_true",
                     help="only check that every key in the files is defined here")
     ap.add_argument("--require-all", action="store_true",
@@ -315,6 +332,9 @@ def main():
                          "the earlier names (a full bench run's file), or every scale figure "
                          "at each rank count of the scale files")
     args = ap.parse_args()
+    if not re.fullmatch(r"current(-[1-9][0-9]*)?", args.section):
+        raise SystemExit(f"bench-table: --section {args.section!r} is not a table's section; "
+                         "give current or current-<N> (N ranks), e.g. current-3")
     data, scale_data, sources, scale_sources = {}, {}, [], []
     runs = {}  # key -> its values in the bench files that have it (several runs of one sitting)
     for path in args.json:
@@ -357,7 +377,7 @@ def main():
         return 0
     sections = {"definitions": definitions_table()}
     if sources:
-        sections["current"] = current_tables(data, args.header, sources, data_runs)
+        sections[args.section] = current_tables(data, args.header, sources, data_runs)
     if scale_sources:
         sections["scale"] = scale.section(scale_data, args.scale_header, scale_sources)
         sections["model"] = scale.model(scale_data)

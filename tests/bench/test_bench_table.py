@@ -124,6 +124,33 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run(bad)
     check(r.returncode != 0 and "bad.json" in r.stderr, "unreadable JSON names the file")
 
+# Another rank count's table: --section current-3 fills its own markers and leaves the 2-rank
+# table alone; a name that is no table's section is refused, naming the fix.
+with tempfile.TemporaryDirectory() as tmp:
+    doc = os.path.join(tmp, "doc.md")
+    with open(doc, "w") as f:
+        f.write(DOC + "<!-- bench-table:current-3:begin -->\nstale three\n"
+                      "<!-- bench-table:current-3:end -->\nkept after three\n")
+    bench = os.path.join(FIXTURES, "bench.json")
+    r = run("--doc", doc, "--section", "current-3", "--header", "3 ranks, fixture", bench)
+    check(r.returncode == 0, f"--section current-3: exit code 0 (got {r.returncode}: {r.stderr})")
+    text = open(doc).read()
+    check("stale table" in text, "--section current-3 leaves the 2-rank table alone")
+    check("stale three" not in text and "3 ranks, fixture" in text, "the 3-rank table written")
+    three = text[text.find("bench-table:current-3:begin"):text.find("bench-table:current-3:end")]
+    check("| `apply_rtt_mean_us` | 1.5 | us | mean |" in three, "the 3-rank section has the figures")
+    check("| no-op round trip, mean | us | 0.5 | 1.5 |" in three, "side by side without peers")
+    check("start-up to first result" not in three,
+          "a pattern no file measured (start-up, from the peers' file) has no row")
+    check("kept after three" in text, "text after the 3-rank section kept")
+    for bad_section in ("current-x", "scale", "current-0"):
+        r = run("--doc", doc, "--section", bad_section, bench)
+        check(r.returncode != 0 and "current-<N>" in r.stderr,
+              f"--section {bad_section} is refused with the fix")
+    r = run("--doc", os.path.join(tmp, "doc.md"), "--section", "current-4", bench)
+    check(r.returncode != 0 and "bench-table:current-4:begin" in r.stderr,
+          "a section without its markers is refused, naming them")
+
 # The scale section: scale-<N>.json files (every key ending in _<N>) fill a third marked section,
 # and leave the current table alone; bench and peers files leave the scale section alone.
 with tempfile.TemporaryDirectory() as tmp:
