@@ -17,6 +17,7 @@
 
 #include "taskdb/resume_index.hpp"
 #include "taskdb/task_db.hpp"
+#include "taskdb/task_db_schema.hpp"
 
 #include "task_db_support.hpp"
 
@@ -140,6 +141,34 @@ TEST_CASE("appends are committed in batches, by size, by time and by flush", "[t
     CHECK_THROWS_AS(TaskDb::open(path, kProgram, {.batch_ms = std::chrono::milliseconds(0)}),
                     UsageError);
     CHECK_FALSE(fs::exists(path));  // refused before the file was created
+  }
+}
+
+// SQLite sizes a connection's page cache in pages from its 2000 KiB default when it opens a
+// file; a new file then gets 64 KiB pages, and the count made for 4 KiB ones stayed: a cache of
+// 32 MiB, every page of it memory touched for the first time. The writer's connection keeps 2 MiB
+// whether the file is new or not, and what a transaction writes beyond that goes to the WAL.
+TEST_CASE("a task database's SQLite page cache stays at 2 MiB, new file or not", "[taskdb]") {
+  TempDir tmp;
+  std::string path = tmp.file("cache.db");
+  for (bool fresh : {true, false}) {
+    INFO((fresh ? "a new file" : "an existing file"));
+    REQUIRE(fs::exists(path) != fresh);
+    sqlite3* db = open_task_db(path, DbAccess::write, &kProgram);
+    REQUIRE(db);
+    auto exec = [&](const char* statement) {
+      INFO(statement);
+      REQUIRE(sqlite3_exec(db, statement, nullptr, nullptr, nullptr) == SQLITE_OK);
+    };
+    exec("CREATE TABLE IF NOT EXISTS scratch(b)");
+    exec("BEGIN");
+    exec("INSERT INTO scratch VALUES(randomblob(8000000))");  // 123 pages of 64 KiB
+    exec("COMMIT");
+    int used = 0, highwater = 0;
+    REQUIRE(sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_USED, &used, &highwater, 0) == SQLITE_OK);
+    CHECK(used > (1 << 20));
+    CHECK(used <= (5 << 19));  // 2.5 MiB: 2 MiB of pages and their headers
+    REQUIRE(sqlite3_close(db) == SQLITE_OK);
   }
 }
 
