@@ -269,8 +269,8 @@ sqlite3* open_task_db(const std::string& path, DbAccess access, const ProgramIde
       sqlite_exec(db, "PRAGMA wal_autocheckpoint = 256");
       // SQLite's page cache, 2 MiB. Set after the page size: a connection that opened a new file
       // counted its default 2000 KiB in 4 KiB pages and keeps that count for 64 KiB ones, a cache
-      // of 32 MiB, each page of it fresh memory when first used (first touches were most of what
-      // recording a chunksize-1 map cost rank 0; docs/database.md, "Measured").
+      // of 32 MiB, each page of it memory touched for the first time (docs/database.md, "fsync
+      // policy").
       sqlite_exec(db, "PRAGMA cache_size = -2048");
       sqlite_exec(db, "BEGIN IMMEDIATE");
       if (fresh) create_schema(db, *program);
