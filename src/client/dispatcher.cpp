@@ -168,10 +168,12 @@ void Dispatcher::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
   if (!team.empty()) msg = with_team(msg, team, t % team.size(), f.team_msg);
   // A plain call of a submission whose last task ran briefly: its result may wait on the engine
   // for the others of its bundle (src/engine/result_outbox.hpp).
-  TaskHeader h;
-  std::memcpy(&h, msg.data(), sizeof h);
-  bool short_call = h.kind == Kind::call && h.run == 0 && src->last_run_ns >= 0 &&
-                    src->last_run_ns <= kHoldResultsNs;
+  bool short_call = src->last_run_ns >= 0 && src->last_run_ns <= kHoldResultsNs;
+  if (short_call) {  // the header is read only for a submission that runs briefly
+    TaskHeader h;
+    std::memcpy(&h, msg.data(), sizeof h);
+    short_call = h.kind == Kind::call && h.run == 0;
+  }
   ++s.count;
   sched_.set_load(e, s.count);
   queues_.sent();

@@ -41,17 +41,18 @@ void ResultOutbox::send(const Bytes& res, bool hold) {
                  kResultInboxBytes);
     return;
   }
+  if (writer_.count() == 0 && !hold) {
+    send_message(comm_, 0, kTagResult, kTagBigResult, {res.data(), res.size()},
+                 kResultInboxBytes);
+    return;
+  }
+  std::int64_t completed = completed_ns(res);
   if (writer_.count() == 0) {
-    if (!hold) {
-      send_message(comm_, 0, kTagResult, kTagBigResult, {res.data(), res.size()},
-                   kResultInboxBytes);
-      return;
-    }
     writer_.begin(0);
-    first_completed_ = completed_ns(res);
+    first_completed_ = completed;
   }
   writer_.add({res.data(), res.size()});
-  if (!hold || completed_ns(res) - first_completed_ >= kHoldResultsNs) flush();
+  if (!hold || completed - first_completed_ >= kHoldResultsNs) flush();
 }
 
 void ResultOutbox::flush() {
