@@ -19,6 +19,7 @@
 #include <mpiply/errors.hpp>
 
 #include "runtime/inventory.hpp"
+#include "runtime/node_crowding.hpp"
 
 namespace mpiply {
 
@@ -76,11 +77,14 @@ const char* level_name(int level) {
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv) {
+  detail::NodeCrowding node = detail::read_node_crowding();
+  detail::apply_node_crowding(node);
   int initialized = 0;
   MPI_Initialized(&initialized);
   int provided = 0;
   if (!initialized) {
     detail::note_bound_cores();  // before MPI starts threads that may read the environment
+    detail::prepare_mpi_for_node(node);
     int rc = [&] {
       [[maybe_unused]] MpiAllocations mpis;
       return MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);

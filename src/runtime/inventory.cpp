@@ -111,14 +111,7 @@ std::uint64_t launcher_memory(unsigned cores) {
   }
   if (node == 0) return 0;
   // A node's (or a cgroup's) memory is shared by the ranks on it.
-  std::uint64_t local = 1;
-  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE"})
-    if (const char* v = inventory_env(name))
-      if (auto n = whole(v); n && *n >= 1) {
-        local = *n;
-        break;
-      }
-  return node / local;
+  return node / ranks_on_this_node();
 }
 
 bool valid_name(const std::string& s) {
@@ -176,6 +169,13 @@ void note_bound_cores() {
   unsigned n = count_bound_cores();
   if (set_here) unsetenv(kVar);
   early_bound_cores.store(static_cast<int>(n), std::memory_order_release);
+}
+
+unsigned ranks_on_this_node() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "SLURM_NTASKS_PER_NODE"})
+    if (const char* v = inventory_env(name))
+      if (auto n = whole(v); n && *n >= 1 && *n <= UINT32_MAX) return static_cast<unsigned>(*n);
+  return 1;
 }
 
 EngineResources read_inventory(std::vector<std::string>& problems, unsigned default_cores) {

@@ -26,6 +26,10 @@ EngineResources read_inventory(std::vector<std::string>& problems, unsigned defa
 // read_inventory reads the binding itself, more slowly.
 void note_bound_cores();
 
+// How many ranks the launcher started on this node: OMPI_COMM_WORLD_LOCAL_SIZE (mpirun), else
+// SLURM_NTASKS_PER_NODE; 1 when neither says.
+unsigned ranks_on_this_node();
+
 // This rank's inventory, as start-up read it (engines map a grant's GPU mask to ids with it).
 const EngineResources& local_inventory() noexcept;
 void set_local_inventory(EngineResources r);

@@ -11,6 +11,7 @@
 // again on a loaded machine when a spinning rank lost its core). Capping sleeps at a short
 // interval while work is recent bounds that worst case to about one short sleep per message.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <sched.h>
@@ -38,9 +39,11 @@ class Backoff {
     polls_ = 0;
     sleep_ns_ = kShortSleepNs;
   }
-  // True while still inside the spin window (the caller polls again at once).
+  // True while still inside the spin window (the caller polls again at once). On a crowded
+  // node every call gives up the CPU first (set_crowded).
   bool spinning() noexcept {
     ++polls_;
+    if (crowded_.load(std::memory_order_relaxed)) sched_yield();
     // Reading the clock costs as much as a failed probe; look at it every 16th poll, the first
     // time too (the window starts 15 polls late; a short wait, an apply's, reads no clock).
     if ((polls_ & 15) != 0 && p_.spin_ns > 0) return true;
@@ -51,6 +54,13 @@ class Backoff {
     if (t - idle_since_ > kYieldAfterNs && (polls_ & 63) == 0) sched_yield();
     return true;
   }
+  // Whether every poll that found nothing yields the CPU, for every Backoff in the process. Set
+  // once at start-up (runtime/node_crowding.hpp): with many more ranks than CPUs on the node, the
+  // message a rank polls for comes from a rank that is waiting for a CPU, and a spinning poll
+  // keeps it waiting.
+  static void set_crowded(bool on) noexcept { crowded_.store(on, std::memory_order_relaxed); }
+  static bool crowded() noexcept { return crowded_.load(std::memory_order_relaxed); }
+
   // Sleeps: briefly while the last message was recent, then for doubling intervals.
   void sleep() noexcept {
     sleep_with([](std::int64_t ns) {
@@ -79,6 +89,7 @@ class Backoff {
   }
   static constexpr std::int64_t kShortSleepNs = 50'000;
   static constexpr std::int64_t kYieldAfterNs = 50'000;
+  static inline std::atomic<bool> crowded_{false};
   BackoffPolicy p_;
   std::int64_t idle_since_ = 0;
   std::int64_t now_ = 0;

@@ -14,6 +14,7 @@
 
 #include <mpiply/mpiply.hpp>
 
+#include "support/backoff.hpp"
 #include "support/idle_yield.hpp"
 #include "support.hpp"
 
@@ -28,6 +29,23 @@ int yield_flag_in_task(int) {
   return f != nullptr && *f ? 1 : 0;
 }
 MPIPLY_REGISTER(yield_flag_in_task);
+
+// Makes this engine poll as on a crowded node (runtime/node_crowding.hpp): every idle poll
+// yields. The next mpiply::run sets it from the node again.
+int crowd_this_engine(int on) {
+  mpiply::detail::Backoff::set_crowded(on != 0);
+  return mpiply::detail::Backoff::crowded() ? 1 : 0;
+}
+MPIPLY_REGISTER(crowd_this_engine);
+
+long long square_item(int x) { return static_cast<long long>(x) * x; }
+MPIPLY_REGISTER(square_item);
+
+std::vector<double> reversed(std::vector<double> v) {
+  std::reverse(v.begin(), v.end());
+  return v;
+}
+MPIPLY_REGISTER(reversed);
 
 // Ranks on this node against its cores (not this process's affinity: ranks may be bound to one
 // core each): more ranks than cores is where Open MPI turns yield-when-idle on by default.
@@ -103,4 +121,32 @@ TEST_CASE("tasks run with Open MPI's own setting, not the polls' one", "[idle_yi
   });
   CHECK(rc == 0);
   CHECK(*f == mpi_default);  // and mpiply leaves it as it found it
+}
+
+TEST_CASE("on a crowded node, where every idle poll yields, every result still comes back right",
+          "[idle_yield][crowding]") {
+  int rc = mpiply_test::run_client([&](mpiply::Client& c) {
+    // The suite runs far below 32 ranks per CPU: start-up left the yield off.
+    REQUIRE_FALSE(mpiply::detail::Backoff::crowded());
+    mpiply::detail::Backoff::set_crowded(true);
+    for (int id : c.ids()) REQUIRE(c[id].apply(crowd_this_engine, 1) == 1);
+
+    auto items = mpiply_test::iota_vec(20'000);
+    auto squares = c.load_balanced_view().map_async(square_item, items, {.chunksize = 1}).get();
+    REQUIRE(squares.size() == items.size());
+    for (std::size_t i = 0; i < items.size(); ++i)
+      CHECK(squares[i] == static_cast<long long>(items[i]) * items[i]);
+
+    std::vector<double> mb(1 << 17);  // a megabyte there and back
+    for (std::size_t i = 0; i < mb.size(); ++i) mb[i] = static_cast<double>(i) * 0.5;
+    for (int id : c.ids()) {
+      auto back = c[id].apply(reversed, mb);
+      REQUIRE(back.size() == mb.size());
+      CHECK(back.front() == mb.back());
+      CHECK(back.back() == mb.front());
+    }
+    for (int id : c.ids()) CHECK(c[id].apply(crowd_this_engine, 0) == 0);
+    mpiply::detail::Backoff::set_crowded(false);
+  });
+  CHECK(rc == 0);
 }
