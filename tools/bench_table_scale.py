@@ -29,7 +29,8 @@ SCALE_FIGURES = [
     ("startup_registry_s", "s", "registry agreement: names, signatures, builds, hosts and "
      "inventories broadcast, gathered and judged"),
     ("startup_clock_align_s", "s", "clock alignment: rank 0 exchanges 8 round trips with one "
-     "engine per kernel other than its own, in turn; the others take their kernel's offset"),
+     "engine per kernel other than its own, in turn; the others take their kernel's offset; on "
+     "one host nothing is exchanged, not even a collective"),
     ("startup_clock_engines_measured", "engines", "how many engines that clock alignment "
      "exchanged round trips with (0 on one host)"),
     ("startup_engine_comm_s", "s", "creation of the engine communicator (MPI_Comm_split)"),

@@ -5,8 +5,9 @@
 // Ranks under one kernel read one CLOCK_REALTIME: their offset is exactly zero, and measuring it
 // would only add the estimate's error. So each rank names its kernel (the boot id), rank 0
 // measures one engine per other kernel (NTP-style, the round trip with the shortest delay wins)
-// and every engine under that kernel takes the same offset. On one host no round trip is made;
-// on a cluster there are as many as hosts, not ranks.
+// and every engine under that kernel takes the same offset. On one host no round trip is made
+// (start-up then skips align_clocks altogether: startup.cpp); on a cluster there are as many as
+// hosts, not ranks.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <utility>
 #include <unistd.h>
 
 #include <boost/mpi/collectives.hpp>
 #include <boost/mpi/communicator.hpp>
 #include <boost/serialization/string.hpp>
+#include <boost/serialization/utility.hpp>
 #include <boost/serialization/vector.hpp>
 #include <fmt/format.h>
 
@@ -169,7 +171,15 @@ StartupResult startup(MPI_Comm comm) {
       res.engines.push_back({r, hosts[r], pids[r], std::move(er)});
     }
   }
-  boost::mpi::broadcast(world, verdict, 0);
+  // With the verdict goes whether every rank runs under rank 0's kernel (one host): then every
+  // clock offset is 0 and the clock alignment's own collectives are skipped on every rank.
+  bool one_kernel =
+      rank == 0 && !boot_ids.empty() && !boot_ids[0].empty() &&
+      std::all_of(boot_ids.begin(), boot_ids.end(), [&](const std::string& b) { return b == boot_ids[0]; });
+  std::pair<std::string, bool> word{std::move(verdict), one_kernel};
+  boost::mpi::broadcast(world, word, 0);
+  verdict = std::move(word.first);
+  one_kernel = word.second;
   std::int64_t t_clock = steady_ns();
   phases.registry_s = seconds_between(t_registry, t_clock);
   if (!verdict.empty()) {
@@ -177,10 +187,12 @@ StartupResult startup(MPI_Comm comm) {
     res.error = verdict;
     return res;
   }
-  ClockAlignment clocks = align_clocks(comm, boot_ids);
-  res.clock_offset_ns = clocks.offset_ns;
-  phases.clock_offset_ns = clocks.offset_ns;
-  phases.clock_engines_measured = clocks.engines_measured;
+  if (!one_kernel) {
+    ClockAlignment clocks = align_clocks(comm, boot_ids);
+    res.clock_offset_ns = clocks.offset_ns;
+    phases.clock_offset_ns = clocks.offset_ns;
+    phases.clock_engines_measured = clocks.engines_measured;
+  }
   phases.clock_align_s = seconds_between(t_clock, steady_ns());
   return res;
 }
