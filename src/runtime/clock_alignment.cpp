@@ -1,6 +1,7 @@
 // Clock alignment at start-up (clock_alignment.hpp).
 #include "runtime/clock_alignment.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -67,6 +68,11 @@ std::vector<int> clock_leaders(const std::vector<std::string>& boot_ids) {
     leader[r] = first_of_kernel.try_emplace(boot_ids[r], self).first->second;
   }
   return leader;
+}
+
+bool all_under_rank0_kernel(const std::vector<std::string>& boot_ids) {
+  std::vector<int> leader = clock_leaders(boot_ids);
+  return std::all_of(leader.begin(), leader.end(), [](int l) { return l == 0; });
 }
 
 ClockAlignment align_clocks(MPI_Comm comm, const std::vector<std::string>& boot_ids) {

@@ -26,6 +26,10 @@ std::string kernel_boot_id();
 // boot_ids[r] is rank r's kernel_boot_id().
 std::vector<int> clock_leaders(const std::vector<std::string>& boot_ids);
 
+// Whether every rank runs under rank 0's kernel (clock_leaders all 0): then every offset is 0
+// and start-up need not call align_clocks at all.
+bool all_under_rank0_kernel(const std::vector<std::string>& boot_ids);
+
 struct ClockAlignment {
   std::int64_t offset_ns = 0;  // engines: subtract from local wall time to get rank 0's
   int engines_measured = 0;    // rank 0: engines it exchanged round trips with

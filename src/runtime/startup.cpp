@@ -173,9 +173,7 @@ StartupResult startup(MPI_Comm comm) {
   }
   // With the verdict goes whether every rank runs under rank 0's kernel (one host): then every
   // clock offset is 0 and the clock alignment's own collectives are skipped on every rank.
-  bool one_kernel =
-      rank == 0 && !boot_ids.empty() && !boot_ids[0].empty() &&
-      std::all_of(boot_ids.begin(), boot_ids.end(), [&](const std::string& b) { return b == boot_ids[0]; });
+  bool one_kernel = rank == 0 && all_under_rank0_kernel(boot_ids);
   std::pair<std::string, bool> word{std::move(verdict), one_kernel};
   boost::mpi::broadcast(world, word, 0);
   verdict = std::move(word.first);

@@ -43,7 +43,8 @@ class Backoff {
   // node every call gives up the CPU first (set_crowded).
   bool spinning() noexcept {
     ++polls_;
-    if (crowded_.load(std::memory_order_relaxed)) sched_yield();
+    bool crowded = crowded_.load(std::memory_order_relaxed);
+    if (crowded) sched_yield();
     // Reading the clock costs as much as a failed probe; look at it every 16th poll, the first
     // time too (the window starts 15 polls late; a short wait, an apply's, reads no clock).
     if ((polls_ & 15) != 0 && p_.spin_ns > 0) return true;
@@ -51,7 +52,7 @@ class Backoff {
     if (idle_since_ == 0) idle_since_ = t;
     now_ = t;
     if (t - idle_since_ >= p_.spin_ns) return false;
-    if (t - idle_since_ > kYieldAfterNs && (polls_ & 63) == 0) sched_yield();
+    if (!crowded && t - idle_since_ > kYieldAfterNs && (polls_ & 63) == 0) sched_yield();
     return true;
   }
   // Whether every poll that found nothing yields the CPU, for every Backoff in the process. Set

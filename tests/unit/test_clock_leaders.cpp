@@ -7,6 +7,7 @@
 
 #include "runtime/clock_alignment.hpp"
 
+using mpiply::detail::all_under_rank0_kernel;
 using mpiply::detail::clock_leaders;
 
 TEST_CASE("ranks under rank 0's kernel share its clock: none is measured", "[clock]") {
@@ -34,4 +35,12 @@ TEST_CASE("this process can name its kernel", "[clock]") {
   // Linux has had /proc/sys/kernel/random/boot_id since 2.6; empty only where /proc is missing.
   std::string id = mpiply::detail::kernel_boot_id();
   CHECK(id.size() == 36);  // a UUID
+}
+
+TEST_CASE("start-up skips the clock alignment only when every rank is under rank 0's kernel",
+          "[clock]") {
+  CHECK(all_under_rank0_kernel({"a", "a", "a"}));
+  CHECK_FALSE(all_under_rank0_kernel({"a", "a", "b"}));
+  CHECK_FALSE(all_under_rank0_kernel({"a", "", "a"}));  // an unknown kernel is measured
+  CHECK_FALSE(all_under_rank0_kernel({"", "", ""}));
 }
