@@ -1,5 +1,6 @@
 // The multi-threaded engine. Why it is shaped this way:
-// - MPI is initialised MPI_THREAD_SERIALIZED, so only this rank's main thread calls MPI. Workers
+// - Only this rank's main thread calls MPI (runtime/thread_level.hpp: mpiply asks MPI for no more
+//   than one thread in it at a time, and on Open MPI for MPI_THREAD_SINGLE). Workers
 //   get a copy of the task message (the inbox reuses its buffer at the next poll) and write the
 //   result into their job; the main thread sends it.
 // - Results leave in task order, holding a finished task until those before it are done. Rank 0

@@ -3,6 +3,8 @@
 
 #include <mpi.h>
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "support/sanitizers.hpp"
@@ -20,6 +22,7 @@
 
 #include "runtime/inventory.hpp"
 #include "runtime/node_crowding.hpp"
+#include "runtime/thread_level.hpp"
 
 namespace mpiply {
 
@@ -66,17 +69,12 @@ class MpiAllocations {
 struct MpiAllocations {};
 #endif
 
-const char* level_name(int level) {
-  switch (level) {
-    case MPI_THREAD_SINGLE: return "MPI_THREAD_SINGLE";
-    case MPI_THREAD_FUNNELED: return "MPI_THREAD_FUNNELED";
-    case MPI_THREAD_SERIALIZED: return "MPI_THREAD_SERIALIZED";
-    default: return "MPI_THREAD_MULTIPLE";
-  }
-}
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv) {
+  detail::ThreadLevelChoice level =
+      detail::choose_thread_level(std::getenv("MPIPLY_MPI_THREAD_LEVEL"), detail::mpi_is_open_mpi());
+  if (!level.error.empty()) throw StartupError(level.error);
   detail::NodeCrowding node = detail::read_node_crowding();
   detail::apply_node_crowding(node);
   int initialized = 0;
@@ -87,20 +85,22 @@ Environment::Environment(int& argc, char**& argv) {
     detail::prepare_mpi_for_node(node);
     int rc = [&] {
       [[maybe_unused]] MpiAllocations mpis;
-      return MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
+      return MPI_Init_thread(&argc, &argv, level.requested, &provided);
     }();
     if (rc != MPI_SUCCESS) throw StartupError("mpiply: MPI_Init_thread failed");
     owns_ = true;
   } else {
     MPI_Query_thread(&provided);
   }
-  if (provided < MPI_THREAD_SERIALIZED) {
+  if (provided < level.needed) {
     std::string msg = fmt::format(
-        "mpiply: MPI provides {} but mpiply needs MPI_THREAD_SERIALIZED (rank 0 runs a progress "
-        "thread); {}",
-        level_name(provided),
+        "mpiply: MPI provides {} but {} {}{}; {}", detail::thread_level_name(provided),
+        level.named ? "MPIPLY_MPI_THREAD_LEVEL asks for" : "mpiply needs",
+        detail::thread_level_name(level.needed),
+        level.named ? "" : " (rank 0 runs a progress thread that takes turns with the user's)",
         owns_ ? "use an MPI library built with thread support"
-              : "initialise MPI with MPI_Init_thread(..., MPI_THREAD_SERIALIZED, ...)");
+              : fmt::format("initialise MPI with MPI_Init_thread(..., {}, ...)",
+                            detail::thread_level_name(level.needed)));
     if (owns_) MPI_Finalize();
     owns_ = false;
     throw StartupError(msg);
