@@ -40,6 +40,9 @@ struct Submission {
   const std::type_info* type = nullptr;
   std::uint32_t name = 0;             // SubmissionTable::name
 };
+// README.md and docs/hub.md give this size: what a loop of applies adds per call besides its
+// TaskRecord and its archived call.
+static_assert(sizeof(Submission) == 120, "Submission changed size: update README.md and docs/hub.md");
 
 class SubmissionTable {
  public:
