@@ -72,8 +72,8 @@ struct MpiAllocations {};
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv) {
-  detail::ThreadLevelChoice level =
-      detail::choose_thread_level(std::getenv("MPIPLY_MPI_THREAD_LEVEL"), detail::mpi_is_open_mpi());
+  detail::ThreadLevelChoice level = detail::choose_thread_level(
+      std::getenv("MPIPLY_MPI_THREAD_LEVEL"), detail::mpi_is_open_mpi());
   if (!level.error.empty()) throw StartupError(level.error);
   detail::NodeCrowding node = detail::read_node_crowding();
   detail::apply_node_crowding(node);

@@ -4,13 +4,13 @@
 // Every MPI call mpiply makes on a rank is made by one thread at a time: on rank 0 the progress
 // thread and the thread waiting on a result take turns under the client lock, and on an engine
 // only the engine loop's thread calls MPI. That is what MPI_THREAD_SERIALIZED promises, and what
-// any MPI other than Open MPI is asked for. Open MPI reads the level for one thing only: at any
-// level above MPI_THREAD_SINGLE it takes its own locks, and uses atomic operations, inside every
-// call (opal_using_threads), to guard against calls from several threads at once. mpiply's lock
-// already keeps its calls apart and orders them, so on Open MPI it asks for MPI_THREAD_SINGLE
-// and those locks are not taken (docs/architecture.md, "Threads and MPI"; the cost they add is in
-// docs/benchmarks-log.md). MPIPLY_MPI_THREAD_LEVEL asks for another level, e.g. "multiple" for
-// a program whose own threads call MPI at once before or after mpiply::run.
+// any MPI other than Open MPI is asked for. Open MPI's SINGLE, FUNNELED and SERIALIZED differ in
+// one thing only: above MPI_THREAD_SINGLE it takes its own locks, and uses atomic operations,
+// inside every call (opal_using_threads), to guard against calls from several threads at once.
+// mpiply's lock already keeps its calls apart and orders them, so on Open MPI it asks for
+// MPI_THREAD_SINGLE and those locks are not taken (docs/architecture.md, "Threads and MPI"; the
+// cost they add is in docs/benchmarks-log.md). MPIPLY_MPI_THREAD_LEVEL asks for another level,
+// e.g. "multiple" for a program whose own threads call MPI at once before or after mpiply::run.
 #include <string>
 
 namespace mpiply::detail {

@@ -46,9 +46,10 @@ TEST_CASE("every level by name, in any case, with or without MPI_THREAD_", "[thr
 
 TEST_CASE("a bad name says what is wrong and the names to use", "[thread_level]") {
   auto got = choose_thread_level("sometimes", true);
-  CHECK_THAT(got.error, Catch::Matches("mpiply: MPIPLY_MPI_THREAD_LEVEL='sometimes' is not an MPI "
-                                       "thread level; use single, funneled, serialized or "
-                                       "multiple, or unset it \\(MPI_THREAD_SINGLE on this MPI\\)"));
+  CHECK_THAT(got.error,
+             Catch::Matches("mpiply: MPIPLY_MPI_THREAD_LEVEL='sometimes' is not an MPI thread "
+                            "level; use single, funneled, serialized or multiple, or unset it "
+                            "\\(MPI_THREAD_SINGLE on this MPI\\)"));
   CHECK_FALSE(choose_thread_level("thread_single", true).error.empty());
 }
 
