@@ -4,12 +4,7 @@
 
 namespace mpiply::detail {
 
-std::vector<MsgId> ViewBase::history() const {
-  std::vector<MsgId> out;
-  for (auto [first, n] : *history_)
-    for (std::uint32_t k = 0; k < n; ++k) out.push_back(first + k);
-  return out;
-}
+std::vector<MsgId> ViewBase::history() const { return history_->ids(); }
 
 bool ViewBase::wait(std::optional<Seconds> timeout) const {
   std::optional<Deadline> deadline;

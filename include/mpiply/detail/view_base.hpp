@@ -3,6 +3,7 @@
 // MapSource (lengths agree, chunksize positive, not a collective function) before anything is
 // sent.
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,33 @@
 #include <mpiply/task_flags.hpp>
 
 namespace mpiply::detail {
+
+// The msg ids submitted through a view and its copies: (first msg id, tasks) per run of
+// consecutive ids. A submission right after the last one extends its run, so a loop of calls
+// through one view keeps one entry, not one per call. Copies of a view may be used on several
+// threads at once (the client is), so the runs are kept under a lock of their own.
+class ViewHistory {
+ public:
+  void add(MsgId first, std::uint32_t n) {
+    std::lock_guard lk(mu_);
+    if (!runs_.empty() && runs_.back().first + runs_.back().second == first &&
+        runs_.back().second <= UINT32_MAX - n)
+      runs_.back().second += n;
+    else
+      runs_.push_back({first, n});
+  }
+  std::vector<MsgId> ids() const {
+    std::lock_guard lk(mu_);
+    std::vector<MsgId> out;
+    for (auto [first, n] : runs_)
+      for (std::uint32_t k = 0; k < n; ++k) out.push_back(first + k);
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::pair<MsgId, std::uint32_t>> runs_;
+};
 
 class ViewBase {
  public:
@@ -72,14 +100,7 @@ class ViewBase {
     if (src->ntasks) {
       std::uint32_t n = src->ntasks;
       MsgId first = core_submit(*core_, std::move(src));
-      // A submission right after the view's last one extends its run: a loop of calls through
-      // one view keeps one entry, not one per call, so the view's memory does not grow per call.
-      auto& h = *history_;
-      if (!h.empty() && h.back().first + h.back().second == first &&
-          h.back().second <= UINT32_MAX - n)
-        h.back().second += n;
-      else
-        h.push_back({first, n});
+      history_->add(first, n);
     }
     return st;
   }
@@ -130,9 +151,8 @@ class ViewBase {
 
   std::shared_ptr<ClientCore> core_;
   TaskFlags flags_;
-  // (first msg id, tasks) per run of consecutive msg ids submitted through this view.
-  std::shared_ptr<std::vector<std::pair<MsgId, std::uint32_t>>> history_ =
-      std::make_shared<std::vector<std::pair<MsgId, std::uint32_t>>>();
+  // What was submitted through this view and its copies, which share it.
+  std::shared_ptr<ViewHistory> history_ = std::make_shared<ViewHistory>();
 };
 
 }  // namespace mpiply::detail
