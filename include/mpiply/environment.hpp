@@ -1,10 +1,10 @@
 #pragma once
 // MPI initialisation for mpiply: asks for the thread level src/runtime/thread_level.hpp chooses
-// (MPI_THREAD_SINGLE on Open MPI, MPI_THREAD_SERIALIZED on another MPI, or MPIPLY_MPI_THREAD_LEVEL;
-// rank 0 runs a progress thread that takes turns with the user's thread under mpiply's lock) and
-// checks what MPI granted. MPI is finalised only by
-// the Environment that initialised it, so tests and programs that set MPI up themselves can
-// call mpiply::run many times.
+// (MPI_THREAD_SINGLE on Open MPI, MPI_THREAD_SERIALIZED on another MPI, or
+// MPIPLY_MPI_THREAD_LEVEL; rank 0 runs a progress thread that takes turns with the user's thread
+// under mpiply's lock) and checks what MPI granted. MPI is finalised only by the Environment that
+// initialised it, so tests and programs that set MPI up themselves can call mpiply::run many
+// times.
 namespace mpiply {
 
 class Environment {

@@ -42,7 +42,8 @@ struct Submission {
 };
 // README.md and docs/hub.md give this size: what a loop of applies adds per call besides its
 // TaskRecord and its archived call.
-static_assert(sizeof(Submission) == 120, "Submission changed size: update README.md and docs/hub.md");
+static_assert(sizeof(Submission) == 120,
+              "Submission changed size: update README.md and docs/hub.md");
 
 class SubmissionTable {
  public:

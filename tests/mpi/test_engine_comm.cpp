@@ -66,7 +66,8 @@ int ring_pass(int bytes) {
 }
 
 // 1 when the task runs on the thread that initialised MPI, the only one on an engine that may
-// call it (src/runtime/thread_level.hpp); checked with an allreduce so every engine's answer counts.
+// call it (src/runtime/thread_level.hpp); checked with an allreduce so every engine's answer
+// counts.
 int on_mpi_thread() {
   int mine = 0, all = 0;
   MPI_Is_thread_main(&mine);
