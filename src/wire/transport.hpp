@@ -111,7 +111,14 @@ class ResultInbox {
   std::vector<Bytes> buf_;
   std::vector<MPI_Request> req_;
   std::size_t head_ = 0;  // the oldest posted receive
+  int restart_ = -1;      // the receive whose message the last poll handed out, not yet posted
   Bytes big_;
+
+  void restart() {
+    if (restart_ < 0) return;
+    int r = MPI_Start(&req_[static_cast<std::size_t>(std::exchange(restart_, -1))]);
+    if (r != MPI_SUCCESS) throw MpiError("MPI_Start", r);
+  }
 };
 
 std::span<const char> receive_big(MPI_Comm comm, int source, int big_tag, std::span<const char> env,
@@ -121,6 +128,7 @@ template <class F>
 int ResultInbox::poll(F&& on_result) {
   int count = 0;
   for (;;) {
+    restart();
     int flag = 0;
     MPI_Status st;
     int rc = 0;
@@ -136,27 +144,21 @@ int ResultInbox::poll(F&& on_result) {
     std::span<const char> got(buf_[head_].data(), static_cast<std::size_t>(n));
     std::span<const char> msg = receive_big(comm_, st.MPI_SOURCE, kTagBigResult, got, big_);
     int engine = st.MPI_SOURCE - 1;
-    {
-      // Posted again (now the newest: the ring keeps its posting order) even if on_result throws.
-      struct Repost {
-        ResultInbox* in;
-        ~Repost() noexcept(false) {
-          int r = MPI_Start(&in->req_[in->head_]);
-          in->head_ = (in->head_ + 1) % in->req_.size();
-          if (r != MPI_SUCCESS && std::uncaught_exceptions() == 0) throw MpiError("MPI_Start", r);
-        }
-      } repost{this};
-      if (!is_bundle(msg)) {
-        on_result(engine, msg.data(), msg.size(), true);
+    // This receive is posted again (then the newest: the ring keeps its posting order) at the
+    // next look, also if on_result throws; until then its buffer holds msg. Not now: that would
+    // put an MPI call between a result's arrival and its waiting thread (an apply's round trip).
+    restart_ = static_cast<int>(head_);
+    head_ = (head_ + 1) % req_.size();
+    if (!is_bundle(msg)) {
+      on_result(engine, msg.data(), msg.size(), true);
+      ++count;
+    } else {
+      // The engine's results sent together: each handed on as if it had come alone.
+      BundleReader pieces(msg);
+      std::span<const char> piece;
+      for (bool first = true; pieces.left() > 0 && pieces.next(piece); first = false) {
+        on_result(engine, piece.data(), piece.size(), first);
         ++count;
-      } else {
-        // The engine's results sent together: each handed on as if it had come alone.
-        BundleReader pieces(msg);
-        std::span<const char> piece;
-        for (bool first = true; pieces.left() > 0 && pieces.next(piece); first = false) {
-          on_result(engine, piece.data(), piece.size(), first);
-          ++count;
-        }
       }
     }
   }
