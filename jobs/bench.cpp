@@ -45,6 +45,7 @@
 #include "bench/report.hpp"
 #include "bench/scale_rows.hpp"
 #include "bench/tasks.hpp"
+#include "support/trace_points.hpp"
 
 namespace {
 
@@ -58,7 +59,14 @@ RoundTrip apply_round_trip(View view, const Config& cfg) {
   for (int i = 0; i < cfg.apply_warmup; ++i) view.apply_async(noop).get();
   RoundTrip r;
   auto t0 = SteadyClock::now();
-  for (int i = 0; i < cfg.apply_rounds; ++i) view.apply_async(noop).get();
+  // The trace points (tools/trace-points.sh) read this loop; without them these are nothing.
+  MPIPLY_TRACE(loop_begin);
+  for (int i = 0; i < cfg.apply_rounds; ++i) {
+    MPIPLY_TRACE(call);
+    view.apply_async(noop).get();
+    MPIPLY_TRACE(got);
+  }
+  MPIPLY_TRACE(loop_end);
   r.mean = seconds_since(t0) * 1e6 / cfg.apply_rounds;
   std::vector<double> rtts;
   rtts.reserve(static_cast<std::size_t>(cfg.apply_rounds));

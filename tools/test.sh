@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Set up and build (tools/setup.sh), run every test, then run the suite again under
 # AddressSanitizer and UndefinedBehaviorSanitizer with the message decoders' fuzz targets
-# (tools/test-sanitizers.sh: one clang build serves both). Each test carries its own TIMEOUT;
-# --timeout is only the backstop for one that forgot. Each phase's time is printed at the end.
+# (tools/test-sanitizers.sh: one clang build serves both), and last checks the bench built with
+# the trace points (tools/trace-points.sh). Each test carries its own TIMEOUT; --timeout is only
+# the backstop for one that forgot. Each phase's time is printed at the end.
 #
-# The sanitizer build compiles while the normal suite runs, at the lowest CPU priority
-# (nice 19): much of that suite is waiting (the Slurm tests on their cluster, mpiexec starting
-# and tearing down jobs, ranks on each other), and the compiler takes only the CPU the tests
-# leave idle, so the tests' own timing is unchanged. Its output goes to build/side-builds.log
-# (shown if it fails).
+# The sanitizer build (then the trace-points build) compiles while the normal suite runs, at the
+# lowest CPU priority (nice 19): much of that suite is waiting (the Slurm tests on their
+# cluster, mpiexec starting and tearing down jobs, ranks on each other), and the compiler takes
+# only the CPU the tests leave idle, so the tests' own timing is unchanged. Its output goes to
+# build/side-builds.log (shown if it fails).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -52,7 +53,8 @@ rm -f "$side_times"
 setsid -w nice -n 19 bash -c '
   { echo 19 >/proc/self/autogroup; } 2>/dev/null || true
   timed() { local s=$SECONDS; bash "tools/$2" build || return; printf "%-32s %5d s\n" "$1" $((SECONDS - s)) >>build/side-times; }
-  timed "sanitizer and fuzz build (nice)" test-sanitizers.sh' \
+  timed "sanitizer and fuzz build (nice)" test-sanitizers.sh &&
+  timed "trace-points build (nice)" trace-points.sh' \
   >"$side_log" 2>&1 &
 side_pid=$!
 side_builds() {  # waits for the side builds; their whole time is kept for the summary
@@ -74,3 +76,6 @@ if [ -f "$side_times" ]; then
   while IFS= read -r line; do phases+=("    $line"); done <"$side_times"
 fi
 phase "sanitizer and fuzz tests" bash tools/test-sanitizers.sh test
+# The bench built with the trace points (tools/trace-points.sh): a short apply run, every step
+# of a round trip in its table.
+phase "trace points check" bash tools/trace-points.sh check

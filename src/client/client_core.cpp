@@ -13,6 +13,7 @@
 #include "client/client_drain.hpp"
 #include "support/backoff.hpp"
 #include "support/clock.hpp"
+#include "support/trace_points.hpp"
 #include "runtime/settings.hpp"
 
 namespace mpiply::detail {
@@ -53,6 +54,7 @@ void ClientCore::start_progress_thread() {
 
 MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   std::unique_lock lk(mu_);
+  MPIPLY_TRACE(submit_locked);
   if (queues_.closed())
     throw UsageError("mpiply: a task was submitted after mpiply::run returned; submit from "
                      "inside client_main");
@@ -103,6 +105,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   // overlaps the task's flight instead of adding a clock read to every apply round trip;
   // inline, the tasks run inside dispatch, so it is read before.
   if (roster_.inline_mode()) st.submitted_steady_ns = steady_ns();
+  MPIPLY_TRACE(dispatch);
   dispatcher_.dispatch_locked();
   if (!roster_.inline_mode()) st.submitted_steady_ns = steady_ns();
   cap_.maybe_cull_locked();  // inline, the tasks ran in dispatch
@@ -113,6 +116,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
 bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<Deadline>& deadline) {
   std::unique_lock lk(mu_);
   if (pred(ctx)) {
+    MPIPLY_TRACE(wait_done);
     progress_.run_callbacks_locked(lk);
     return true;
   }
@@ -126,7 +130,10 @@ bool ClientCore::wait(WaitPred pred, const void* ctx, const std::optional<Deadli
     bool moved = progress_.progress_locked();
     // Callbacks of results this thread just finished run here, on the waiting thread.
     progress_.run_callbacks_locked(lk, ProgressDriver::RunBy::waiting_user);
-    if (pred(ctx)) return true;
+    if (pred(ctx)) {
+      MPIPLY_TRACE(wait_done);
+      return true;
+    }
     if (drain_requested()) ClientDrain(rank0_).check_wait_locked();  // drain hook: may throw
     if (deadline && SteadyClock::now() >= *deadline) return false;
     if (!moved && queues_.idle())

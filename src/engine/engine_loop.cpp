@@ -17,6 +17,7 @@
 #include "executor/executor.hpp"
 #include "isolation/isolation.hpp"
 #include "support/mpi_check.hpp"
+#include "support/trace_points.hpp"
 #include "executor/output_capture.hpp"
 #include "executor/published_data.hpp"
 #include "runtime/settings.hpp"
@@ -165,7 +166,11 @@ int serve_one_thread(MPI_Comm comm, Engine& eng, std::int64_t clock_offset_ns) {
       held.swap(out);
     }
     ExecResult res;
-    if (!answered) res = iso.run(eng, msg.data(), msg.size(), segs, out, clock_offset_ns, hook);
+    if (!answered) {
+      MPIPLY_TRACE(task_run);
+      res = iso.run(eng, msg.data(), msg.size(), segs, out, clock_offset_ns, hook);
+      MPIPLY_TRACE(task_ran);
+    }
     if (res.stop) {
       results.flush();
       return res.stop_code;

@@ -11,6 +11,7 @@
 
 #include "support/idle_yield.hpp"
 #include "support/mpi_check.hpp"
+#include "support/trace_points.hpp"
 #include "runtime/settings.hpp"
 #include "wire/result_codec.hpp"
 
@@ -130,6 +131,7 @@ bool TaskInbox::poll(std::span<const char>& msg) {
     mpi_check(MPI_Test(&req_[cur_], &flag, &st), "MPI_Test");
   }
   if (!flag) return false;
+  MPIPLY_TRACE(task_arrived);
   std::span<const char> got(buf_[cur_].data(), static_cast<std::size_t>(message_size(st)));
   msg = receive_big(comm_, 0, kTagBigTask, got, big_);
   restart_ = cur_;

@@ -19,6 +19,7 @@
 #include <mpiply/errors.hpp>
 
 #include "support/idle_yield.hpp"
+#include "support/trace_points.hpp"
 #include "wire/bundle.hpp"
 
 namespace mpiply::detail {
@@ -138,6 +139,7 @@ int ResultInbox::poll(F&& on_result) {
     }
     if (rc != MPI_SUCCESS) throw MpiError("MPI_Test", rc);
     if (!flag) return count;
+    MPIPLY_TRACE(result_arrived);
     int n = 0;
     rc = MPI_Get_count(&st, MPI_BYTE, &n);
     if (rc != MPI_SUCCESS) throw MpiError("MPI_Get_count", rc);
@@ -161,6 +163,7 @@ int ResultInbox::poll(F&& on_result) {
         ++count;
       }
     }
+    MPIPLY_TRACE(result_handled);
   }
 }
 

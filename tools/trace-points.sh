@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Where an apply's round trip spends its time, step by step: builds the bench with the trace
+# points compiled in (src/support/trace_points.hpp) into build-trace/, runs its apply part on
+# two ranks, and prints jobs/bench/trace_segments.py's table. Run tools/setup.sh once first (it
+# installs what this needs).
+#
+#   bash tools/trace-points.sh                 build, run the full apply part, print the table
+#   bash tools/trace-points.sh build           only configure and build build-trace/
+#   bash tools/trace-points.sh check           a short run (--quick), and check every step of a
+#                                              round trip is there (tools/test.sh runs this)
+#
+# The points cost a few nanoseconds each (the table takes that off every step), so a traced
+# round trip is slower than an untraced one; compare steps between traced builds only.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+what=${1:-run}
+
+build() {
+  source tools/cmake-tree.sh
+  configure_tree build-trace -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DMPIPLY_TRACE_POINTS=ON \
+    -DMPIPLY_BUILD_TESTS=OFF -DMPIPLY_INSTALL=OFF >/dev/null
+  cmake --build build-trace --target bench
+}
+
+run() {  # run [bench flags...]
+  source tools/mpi-env.sh
+  local dir
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' RETURN
+  MPIPLY_TRACE_POINTS_DIR=$dir mpirun -n 2 --oversubscribe -x MPIPLY_TRACE_POINTS_DIR \
+    build-trace/jobs/bench --part apply "$@" >"$dir/bench.out"
+  grep -E "apply_rtt_(mean|median)_us|pingpong_rtt_mean_us" "$dir/bench.out" || true
+  python3 jobs/bench/trace_segments.py "$dir" ${check:+--check}
+}
+
+case $what in
+  build) build ;;
+  check) [ -x build-trace/jobs/bench ] || build; check=1 run --quick ;;
+  run) build; check="" run ;;
+  *) echo "usage: tools/trace-points.sh [run|build|check]" >&2; exit 2 ;;
+esac
