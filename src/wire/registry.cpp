@@ -22,6 +22,9 @@ struct Registry {
   // Set by mpiply::run once start-up agreed on the table; from then on it is read-only and read
   // without the lock (engines look a function up for every task).
   std::atomic<bool> frozen{false};
+  // Counts freezes and thaws: a thread's cached lookup (LastLookup) holds while it is unchanged
+  // and the table frozen, since the table changes only while thawed.
+  std::atomic<std::uint64_t> generation{0};
   std::map<std::uint64_t, FunctionEntry> by_id;
   std::map<const void*, std::uint64_t> by_key;
   std::vector<std::string> problems;
@@ -58,7 +61,29 @@ std::uint64_t hash_name(std::string_view name) noexcept {
   return h;
 }
 
-void freeze_registry(bool frozen) noexcept { registry().frozen.store(frozen, std::memory_order_release); }
+void freeze_registry(bool frozen) noexcept {
+  Registry& r = registry();
+  r.generation.fetch_add(1, std::memory_order_acq_rel);
+  r.frozen.store(frozen, std::memory_order_release);
+}
+
+namespace {
+// The last entry this thread looked up in the frozen table, by id or by key: a loop of applies
+// names one function again and again, and an engine looks each task's function up twice.
+struct LastLookup {
+  std::uint64_t generation = ~std::uint64_t(0);
+  std::uint64_t id = 0;
+  const void* key = nullptr;
+  const FunctionEntry* entry = nullptr;
+};
+thread_local LastLookup t_last;
+
+// The frozen table's generation, or ~0 when it is not frozen (no lookup is cached then).
+std::uint64_t frozen_generation(Registry& r) noexcept {
+  if (!r.frozen.load(std::memory_order_acquire)) return ~std::uint64_t(0);
+  return r.generation.load(std::memory_order_acquire);
+}
+}  // namespace
 
 bool add_function(std::string name, std::string signature, const void* key, ErasedFn fn,
                   Invoker invoke, bool collective, std::string version, bool versioned) noexcept {
@@ -124,9 +149,12 @@ void remove_function(std::string_view name) noexcept {
 
 const FunctionEntry* find_by_id(std::uint64_t id) noexcept {
   Registry& r = registry();
-  if (r.frozen.load(std::memory_order_acquire)) {
+  if (std::uint64_t g = frozen_generation(r); g != ~std::uint64_t(0)) {
+    if (t_last.generation == g && t_last.entry != nullptr && t_last.id == id) return t_last.entry;
     auto it = r.by_id.find(id);
-    return it == r.by_id.end() ? nullptr : &it->second;
+    if (it == r.by_id.end()) return nullptr;
+    t_last = {g, id, it->second.key, &it->second};
+    return &it->second;
   }
   std::lock_guard lk(r.mu);
   auto it = r.by_id.find(id);
@@ -135,8 +163,12 @@ const FunctionEntry* find_by_id(std::uint64_t id) noexcept {
 
 const FunctionEntry& lookup_by_key(const void* key) {
   Registry& r = registry();
+  std::uint64_t g = frozen_generation(r);
+  if (g != ~std::uint64_t(0) && t_last.generation == g && t_last.entry != nullptr &&
+      t_last.key == key)
+    return *t_last.entry;
   std::unique_lock lk(r.mu, std::defer_lock);
-  if (!r.frozen.load(std::memory_order_acquire)) lk.lock();
+  if (g == ~std::uint64_t(0)) lk.lock();
   auto it = r.by_key.find(key);
   if (it == r.by_key.end()) {
     // Name it when the symbol tables can; a stripped binary leaves only the address.
@@ -147,7 +179,9 @@ const FunctionEntry& lookup_by_key(const void* key) {
         "Add MPIPLY_REGISTER(name) after its definition",
         what, names_list(r)));
   }
-  return r.by_id.at(it->second);
+  const FunctionEntry& e = r.by_id.at(it->second);
+  if (g != ~std::uint64_t(0)) t_last = {g, e.id, key, &e};
+  return e;
 }
 
 const FunctionEntry& lookup_by_name(std::string_view name) {

@@ -110,6 +110,15 @@ TEST_CASE("register_function at run time on every rank makes a function callable
   mpiply::detail::remove_function("reg_cube");
   REQUIRE(rc == 0);
   CHECK_THROWS_AS(mpiply::detail::lookup_by_name("reg_cube"), mpiply::UsageError);
+  // A thread keeps its last look-up only while the table stays frozen: in the next run the
+  // removed function is refused (not found through a look-up kept from the last run).
+  rc = run_client([](mpiply::Client& c) {
+    CHECK_THROWS_AS(c.load_balanced_view().apply(reg_cube, 3), mpiply::UsageError);
+    CHECK_THROWS_AS(mpiply::detail::lookup_by_key(reinterpret_cast<const void*>(&reg_cube)),
+                    mpiply::UsageError);
+    return 0;
+  });
+  REQUIRE(rc == 0);
 }
 
 TEST_CASE("engines registering a function rank 0 lacks: start-up fails on every rank",
