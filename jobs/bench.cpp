@@ -357,8 +357,13 @@ int main(int argc, char** argv) {
       auto items = iota_items(cfg.map1_items);
       timed_map(rc, std::vector<std::int64_t>(items.begin(), items.begin() + 1000), 1);  // warm-up
       std::vector<double> rates;
-      for (int r = 0; r < cfg.map1_repeats; ++r)
+      MPIPLY_TRACE(loop_begin);  // what tools/trace-points.sh map reads
+      for (int r = 0; r < cfg.map1_repeats; ++r) {
+        MPIPLY_TRACE(call);
         rates.push_back(double(items.size()) / timed_map(rc, items, 1));
+        MPIPLY_TRACE(got);
+      }
+      MPIPLY_TRACE(loop_end);
       double m = median(rates);
       fmt::print("{} ranks: tight farm {} tasks/s, map chunksize 1 {} items/s, ratio {:.2f}\n",
                  size, num(b.farm_tasks_per_s), num(m), m / b.farm_tasks_per_s);

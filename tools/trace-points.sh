@@ -5,6 +5,8 @@
 # installs what this needs).
 #
 #   bash tools/trace-points.sh                 build, run the full apply part, print the table
+#   bash tools/trace-points.sh map             the same for the chunksize-1 maps of --part map
+#                                              (each step's count is then per task or message)
 #   bash tools/trace-points.sh build           only configure and build build-trace/
 #   bash tools/trace-points.sh check           a short run (--quick), and check every step of a
 #                                              round trip is there (tools/test.sh runs this)
@@ -23,20 +25,22 @@ build() {
   cmake --build build-trace --target bench
 }
 
-run() {  # run [bench flags...]
+run() {  # run PART [bench flags...]
   source tools/mpi-env.sh
-  local dir
+  local dir part=$1
+  shift
   dir=$(mktemp -d)
   trap 'rm -rf "$dir"' RETURN
   MPIPLY_TRACE_POINTS_DIR=$dir mpirun -n 2 --oversubscribe -x MPIPLY_TRACE_POINTS_DIR \
-    build-trace/jobs/bench --part apply "$@" >"$dir/bench.out"
-  grep -E "apply_rtt_(mean|median)_us|pingpong_rtt_mean_us" "$dir/bench.out" || true
+    build-trace/jobs/bench --part "$part" "$@" >"$dir/bench.out"
+  grep -E "apply_rtt_(mean|median)_us|pingpong_rtt_mean_us|tight farm" "$dir/bench.out" || true
   python3 jobs/bench/trace_segments.py "$dir" ${check:+--check}
 }
 
 case $what in
   build) build ;;
-  check) [ -x build-trace/jobs/bench ] || build; check=1 run --quick ;;
-  run) build; check="" run ;;
-  *) echo "usage: tools/trace-points.sh [run|build|check]" >&2; exit 2 ;;
+  check) [ -x build-trace/jobs/bench ] || build; check=1 run apply --quick ;;
+  run) build; check="" run apply ;;
+  map) build; check="" run map ;;
+  *) echo "usage: tools/trace-points.sh [run|map|build|check]" >&2; exit 2 ;;
 esac

@@ -2,8 +2,10 @@
 """Where a round trip's time goes, from the trace points (src/support/trace_points.hpp).
 
 Reads the *.trace files a traced run wrote into DIR (every rank and thread of one node), merges
-their points into one timeline and, inside the bench's timed loops (loop_begin .. loop_end),
-takes each step from one point to the next, whichever rank or thread recorded them. Prints one
+their points into one timeline and, inside the bench's timed loops (loop_begin .. loop_end: the
+apply loop of --part apply, where a call is one round trip; the maps of --part map, where a call
+is a whole map and the steps are per task or per message), takes each step from one point to
+the next, whichever rank or thread recorded them. Prints one
 row per kind of step: how often it came, its median and mean in nanoseconds (less what one
 point costs, measured at each thread's start) and its share of the loops' time. A step's
 median is the figure to compare between builds; the sum of the rows is the loops' time.
@@ -77,7 +79,8 @@ def main():
             steps[(prev[1], name)].append((t - prev[0]) / per_ns - point_ns)
         prev = (t, name)
     if calls == 0:
-        sys.exit("trace_segments: no timed loop in the traces (bench --part apply records one)")
+        sys.exit("trace_segments: no timed loop in the traces (bench --part apply and --part map "
+                 "record one)")
     total = sum(sum(v) for v in steps.values())
     print(f"trace points: {calls} calls in the timed loops, {loop_ns / calls:.0f} ns a call; one "
           f"point costs {point_ns:.1f} ns (taken off every step)")
