@@ -19,6 +19,7 @@ namespace {
 constexpr std::uint32_t kEvents = std::uint32_t(1) << 22;  // per thread: ~40 MiB
 constexpr int kCalibration = 64;
 
+// In TracePoint's order (the files name the points by number and list these names).
 constexpr const char* kNames[] = {
     "",          "calibrate",    "loop_begin",     "loop_end",       "call",
     "got",       "submit_locked", "dispatch",      "task_sent",      "task_arrived",
