@@ -19,14 +19,13 @@ namespace {
 constexpr std::uint32_t kEvents = std::uint32_t(1) << 22;  // per thread: ~40 MiB
 constexpr int kCalibration = 64;
 
-// In TracePoint's order (the files name the points by number and list these names).
+// Indexed by TracePoint (0: none).
 constexpr const char* kNames[] = {
-    "",          "calibrate",    "loop_begin",     "loop_end",       "call",
-    "got",       "submit_locked", "dispatch",      "task_sent",      "task_arrived",
-    "task_run",  "task_ran",     "result_sent",    "result_arrived", "result_handled",
-    "wait_done"};
-static_assert(sizeof(kNames) / sizeof(kNames[0]) ==
-              static_cast<std::size_t>(TracePoint::wait_done) + 1);
+    "",
+#define MPIPLY_TRACE_POINT_NAME(name) #name,
+    MPIPLY_TRACE_POINT_LIST(MPIPLY_TRACE_POINT_NAME)
+#undef MPIPLY_TRACE_POINT_NAME
+};
 
 std::int64_t steady_now() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(

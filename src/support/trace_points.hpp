@@ -22,22 +22,29 @@
 
 namespace mpiply::detail {
 
+// The points, in order (numbered from 1); the files name them by number and list the names.
+#define MPIPLY_TRACE_POINT_LIST(X)                                                           \
+  X(calibrate)      /* back to back as a thread starts recording: what a point costs */     \
+  X(loop_begin)     /* the bench's timed loop begins (jobs/bench) */                         \
+  X(loop_end)       /* ... and ends: the script reads the points between */                 \
+  X(call)           /* the bench calls apply_async (or map_async) */                        \
+  X(got)            /* ... its get() returned */                                            \
+  X(submit_locked)  /* ClientCore::submit holds the client lock */                          \
+  X(dispatch)       /* ... starts to dispatch */                                            \
+  X(task_sent)      /* rank 0's send of a task message returned */                          \
+  X(task_arrived)   /* an engine found a task message */                                    \
+  X(task_run)       /* ... starts a task */                                                 \
+  X(task_ran)       /* ... the task returned */                                             \
+  X(result_sent)    /* ... a result message left */                                         \
+  X(result_arrived) /* rank 0 found a result message */                                     \
+  X(result_handled) /* ... handed its results on */                                         \
+  X(wait_done)      /* the waiting thread sees its result is in */
+
 enum class TracePoint : std::uint16_t {
-  calibrate = 1,   // back to back as a thread starts recording: what a point itself costs
-  loop_begin,      // the bench's timed loop begins (jobs/bench.cpp)
-  loop_end,        // ... and ends: the script reads the points between
-  call,            // the bench calls apply_async
-  got,             // ... its get() returned
-  submit_locked,   // ClientCore::submit holds the client lock
-  dispatch,        // ... starts to dispatch
-  task_sent,       // rank 0's send of a task message returned
-  task_arrived,    // an engine found a task message
-  task_run,        // ... starts a task
-  task_ran,        // ... the task returned
-  result_sent,     // ... a result message left
-  result_arrived,  // rank 0 found a result message
-  result_handled,  // ... handed its results on
-  wait_done,       // the waiting thread sees its result is in
+  none = 0,
+#define MPIPLY_TRACE_POINT_ENUM(name) name,
+  MPIPLY_TRACE_POINT_LIST(MPIPLY_TRACE_POINT_ENUM)
+#undef MPIPLY_TRACE_POINT_ENUM
 };
 
 #ifdef MPIPLY_TRACE_POINTS
