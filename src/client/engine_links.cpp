@@ -14,7 +14,6 @@
 #include "support/clock.hpp"
 #include "support/idle_yield.hpp"
 #include "support/mpi_check.hpp"
-#include "support/trace_points.hpp"
 #include "wire/bundle.hpp"
 
 namespace mpiply::detail {
@@ -67,7 +66,6 @@ void EngineLinks::transmit_locked(int e, InFlight& f, std::span<const char> msg,
   int dest = e + 1;
   isend_message(roster_.comm(), dest, kTagTask, kTagBigTask, msg, kTaskInboxBytes, f.env, f.req,
                 f.big_req);
-  MPIPLY_TRACE(task_sent);
   f.seg_reqs.clear();
   for (const Segment& sg : segs) {
     for (std::size_t off = 0; off < sg.size; off += kSegmentPiece) {
@@ -105,7 +103,6 @@ void EngineLinks::send_staged_locked(int e) {
   }
   isend_message(roster_.comm(), e + 1, kTagTask, kTagBigTask, msg, kTaskInboxBytes, lead.env,
                 lead.req, lead.big_req);
-  MPIPLY_TRACE(task_sent);
 }
 
 EngineLinks::Batch::~Batch() noexcept(false) {

@@ -5,7 +5,6 @@
 
 #include <mpiply/detail/wire.hpp>
 
-#include "support/trace_points.hpp"
 #include "wire/transport.hpp"
 
 namespace mpiply::detail {
@@ -40,13 +39,11 @@ void ResultOutbox::send(const Bytes& res, bool hold) {
     flush();
     send_message(comm_, 0, kTagResult, kTagBigResult, {res.data(), res.size()},
                  kResultInboxBytes);
-    MPIPLY_TRACE(result_sent);
     return;
   }
   if (writer_.count() == 0 && !hold) {
     send_message(comm_, 0, kTagResult, kTagBigResult, {res.data(), res.size()},
                  kResultInboxBytes);
-    MPIPLY_TRACE(result_sent);
     return;
   }
   std::int64_t completed = completed_ns(res);
@@ -66,7 +63,6 @@ void ResultOutbox::flush() {
     one.next(msg);
   }
   send_message(comm_, 0, kTagResult, kTagBigResult, msg, kResultInboxBytes);
-  MPIPLY_TRACE(result_sent);
   writer_.reset();
 }
 

@@ -27,12 +27,6 @@ constexpr const char* kNames[] = {
 #undef MPIPLY_TRACE_POINT_NAME
 };
 
-std::int64_t steady_now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // Every thread's buffer, written out when the process exits (after run() joined its threads).
 struct Registry {
   std::mutex mu;
@@ -46,7 +40,7 @@ struct Registry {
     std::lock_guard lk(mu);
     double per_ns = 1;
 #if defined(__x86_64__)
-    std::int64_t ns = steady_now() - first_ns;
+    std::int64_t ns = steady_ns() - first_ns;
     if (ns > 0) per_ns = double(trace_ticks() - first_ticks) / double(ns);
 #endif
     for (std::size_t t = 0; t < buffers.size(); ++t) {
@@ -88,7 +82,7 @@ TraceBuffer* trace_buffer() noexcept {
   {
     std::lock_guard lk(r.mu);
     if (r.buffers.empty()) {
-      r.first_ns = steady_now();
+      r.first_ns = steady_ns();
       r.first_ticks = trace_ticks();
     }
     r.buffers.push_back(b);

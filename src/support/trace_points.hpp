@@ -14,7 +14,7 @@
 #include <cstdint>
 
 #ifdef MPIPLY_TRACE_POINTS
-#include <chrono>
+#include "support/clock.hpp"
 #if defined(__x86_64__)
 #include <x86intrin.h>
 #endif
@@ -62,9 +62,7 @@ inline std::uint64_t trace_ticks() noexcept {
 #if defined(__x86_64__)
   return __rdtsc();
 #else
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
+  return static_cast<std::uint64_t>(steady_ns());
 #endif
 }
 

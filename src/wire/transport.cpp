@@ -63,6 +63,7 @@ void isend_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<cons
   if (msg.size() <= inbox_bytes) {
     mpi_check(MPI_Isend(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, dest, tag, comm, &req),
               "MPI_Isend");
+    MPIPLY_TRACE(task_sent);  // rank 0 sends tasks with this, engines their results below
     return;
   }
   // Callers check max_message_bytes() first and fail the task instead; this is the last guard.
@@ -80,6 +81,7 @@ void send_message(MPI_Comm comm, int dest, int tag, int big_tag, std::span<const
   if (msg.size() <= inbox_bytes) {
     mpi_check(MPI_Send(msg.data(), static_cast<int>(msg.size()), MPI_BYTE, dest, tag, comm),
               "MPI_Send");
+    MPIPLY_TRACE(result_sent);
     return;
   }
   if (msg.size() > max_message_bytes())
