@@ -127,21 +127,22 @@ void DbRecorder::append_locked(const TaskRecord& rec, MsgId id, const ResumeKey&
   if (rec.hub & kReused) return;  // appended when it was filled
   TaskRow row;
   row.msg_id = id;
-  std::uint64_t fn_id = table_.submissions().submission(id).fn_id;
+  const Submission& sub = table_.submissions().submission(id);
+  std::uint64_t fn_id = sub.fn_id;
   const RecordedNames::Function& fn = names_.function(fn_id);
   // A push, pull, scatter... is recorded under its submission's name, as its metadata names it.
   if (fn_id != 0) {
     row.function = fn.name;
     row.function_name = fn.name_id;
   } else {
-    row.function = table_.submissions().name(table_.submissions().submission(id));
+    row.function = table_.submissions().name(sub);
   }
   row.code = fn.code;
   row.code_name = fn.code_id;
   row.key = key;
   row.status = rec.status;
   TaskTimes t = table_.records().times(rec);
-  row.submitted = table_.submissions().submission(id).submitted;
+  row.submitted = sub.submitted;
   row.started = t.started;
   row.completed = t.completed;
   row.received = t.received;

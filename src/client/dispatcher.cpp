@@ -122,9 +122,16 @@ void Dispatcher::dispatch_locked() {
     if (roster_.inline_mode() && drain_requested()) return aborts_.drain_locked();
     int e = fast ? sched_.picker().next_plain() : sched_.picker().pick_plain({});
     if (e < 0) break;
-    std::shared_ptr<TaskSource> src = lb.front();
-    std::uint32_t t = src->next++;
-    if (src->next == src->ntasks) lb.pop_front();
+    // The queue's own reference serves the send; it is moved out only with the source's last
+    // task (one reference count taken and given back per task is a measurable part of it).
+    std::shared_ptr<TaskSource>& front = lb.front();
+    std::uint32_t t = front->next++;
+    if (front->next != front->ntasks) {
+      send_task_locked(e, front, t);
+      continue;
+    }
+    std::shared_ptr<TaskSource> src = std::move(front);
+    lb.pop_front();
     send_task_locked(e, src, t);
   }
 }

@@ -41,7 +41,8 @@ void ResultHandler::handle_result_locked(int e, const char* p, std::size_t n,
   InFlight& f = s.ring[s.head];
   if (!roster_.inline_mode()) {
     // The engine has the whole message, so these complete at once; they free MPI's request.
-    mpi_check(MPI_Wait(&f.req, MPI_STATUS_IGNORE), "MPI_Wait");
+    // (A task that went in another's bundle has none: a call into MPI saved per such result.)
+    if (f.req != MPI_REQUEST_NULL) mpi_check(MPI_Wait(&f.req, MPI_STATUS_IGNORE), "MPI_Wait");
     if (f.big_req != MPI_REQUEST_NULL)
       mpi_check(MPI_Wait(&f.big_req, MPI_STATUS_IGNORE), "MPI_Wait");
     if (!f.seg_reqs.empty())
@@ -116,7 +117,7 @@ bool ResultHandler::retried_locked(TaskRecord& rec, int e, MsgId id, const char*
 // into the AsyncResult's state, errors kept with their kind.
 void ResultHandler::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) {
   (void)e;  // the record names the engine
-  std::shared_ptr<ResultStateBase> st = table_.submissions().take_state(rec, id);
+  SubmissionTable::TakenState st = table_.submissions().take_state(rec, id);
   {
     Reader copy = r;
     std::size_t n = copy.remaining();
@@ -187,8 +188,8 @@ void ResultHandler::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
     if (kind != ErrorKind::aborted) marker += evalue;
     table_.store().keep(id - table_.base_locked(), marker.data(), marker.size());
   }
-  std::shared_ptr<ResultStateBase> st = table_.submissions().take_state(rec, id);
-  if (st) {
+  SubmissionTable::TakenState taken = table_.submissions().take_state(rec, id);
+  if (ResultStateBase* st = taken.get()) {
     int e = rec.engine;
     std::string host = roster_.engine_host(e);
     for (std::uint32_t i = 0; i < rec.nitems; ++i)

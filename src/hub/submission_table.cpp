@@ -40,12 +40,12 @@ void SubmissionTable::release_task(MsgId id) {
 }
 
 
-std::shared_ptr<ResultStateBase> SubmissionTable::take_state(TaskRecord& rec, MsgId id) {
-  if (rec.hub & kStateTaken) return nullptr;
+SubmissionTable::TakenState SubmissionTable::take_state(TaskRecord& rec, MsgId id) {
+  if (rec.hub & kStateTaken) return {};
   rec.hub |= kStateTaken;
   Submission& s = submission(id);
-  if (--s.unfinished == 0) return std::move(s.state);
-  return s.state;
+  if (--s.unfinished == 0) return {s.state.get(), std::move(s.state)};
+  return {s.state.get(), nullptr};
 }
 
 

@@ -58,7 +58,15 @@ class SubmissionTable {
            MsgId first, std::int64_t submitted, bool watch);
   // The result state a finishing task delivers to, once per task (null the second time, or
   // when the submission had none); the submission lets it go with its last task.
-  std::shared_ptr<ResultStateBase> take_state(TaskRecord& rec, MsgId id);
+  struct TakenState {
+    ResultStateBase* get() const noexcept { return state; }
+    ResultStateBase* state = nullptr;
+    // The submission's last task: the table no longer holds the state, this keeps it alive
+    // while the task delivers. Otherwise empty: the table holds it, and a task's share is a
+    // pointer, not a count taken and given back for every result.
+    std::shared_ptr<ResultStateBase> last;
+  };
+  TakenState take_state(TaskRecord& rec, MsgId id);
   Submission& submission(MsgId id) { return subs_[sub_index(id)]; }
   const Submission& submission(MsgId id) const { return subs_[sub_index(id)]; }
   // A task of the submission left the hub; with its last one the submission goes too (its
