@@ -108,6 +108,7 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   MPIPLY_TRACE(dispatch);
   dispatcher_.dispatch_locked();
   if (!roster_.inline_mode()) st.submitted_steady_ns = steady_ns();
+  links_.free_spent_locked();  // earlier applies' sources, while this one's task is in flight
   cap_.maybe_cull_locked();  // inline, the tasks ran in dispatch
   if (!queues_.idle()) progress_.wake_locked();
   return st.first_msg;

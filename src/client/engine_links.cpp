@@ -117,7 +117,27 @@ EngineLinks::Batch::~Batch() noexcept(false) {
   links_.staged_engines_.swap(engines);  // keep the capacity
 }
 
+namespace {
+// What a source waiting to be freed may hold at most: its message, when that is all of it.
+constexpr std::size_t kSpentSourceMaxBytes = 4096;
+// Sources held at once; more than that are freed at once (a result that is never followed by
+// a send or a poll keeps at most this many small sources).
+constexpr std::size_t kMaxSpentSources = 64;
+}  // namespace
+
+void EngineLinks::release_source_locked(std::shared_ptr<TaskSource>& src) {
+  if (src && src.use_count() == 1 && src->ntasks == 1 && spent_.size() < kMaxSpentSources) {
+    std::span<const char> msg = src->sole_message();
+    if (!msg.empty() && msg.size() <= kSpentSourceMaxBytes) {
+      spent_.push_back(std::move(src));
+      return;
+    }
+  }
+  src.reset();
+}
+
 bool EngineLinks::poll_results_locked() {
+  free_spent_locked();
   std::int64_t received = 0;  // one clock read per message: a bundle's results came together
   int n = inbox_->poll([&](int e, const char* p, std::size_t len, bool first) {
     if (first) received = now_ns();

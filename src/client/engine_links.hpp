@@ -99,6 +99,14 @@ class EngineLinks {
   ResultInbox* inbox() noexcept { return inbox_.get(); }
   // Names tasks sent to engine rank e + 1 that must not start (engine_abort.hpp).
   void send_aborts(int e, const std::vector<MsgId>& ids) { abort_out_->send(e + 1, ids); }
+  // A finished task lets go of its source. When that was the last reference to a small
+  // one-task source (an apply's), freeing it waits for free_spent_locked: called after the next
+  // send and at the next poll, while a task is in flight, not between a result's arrival and
+  // the thread waiting for it. Anything else is let go at once.
+  void release_source_locked(std::shared_ptr<TaskSource>& src);
+  void free_spent_locked() noexcept {
+    if (!spent_.empty()) spent_.clear();
+  }
   // After every task finished: rank 0's engine slot stops, the receives and abort sends complete
   // (neither may outlive the communicator), and every engine rank is sent the stop code.
   void close_and_stop(int code);
@@ -114,6 +122,7 @@ class EngineLinks {
   std::unique_ptr<AbortOutbox> abort_out_;  // likewise
   bool batching_ = false;
   std::vector<int> staged_engines_;  // engines with staged tasks
+  std::vector<std::shared_ptr<TaskSource>> spent_;  // release_source_locked
 
   void send_staged_locked(int e);
 };

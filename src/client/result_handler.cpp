@@ -84,7 +84,7 @@ void ResultHandler::handle_result_locked(int e, const char* p, std::size_t n,
       if (db_.on()) db_.append_locked(rec, id, f.key, {p + sizeof h, items}, {});
     }
   }
-  f.src.reset();
+  links_.release_source_locked(f.src);
   s.head = (s.head + 1) % static_cast<unsigned>(s.ring.size());
   --s.count;
   sched_.set_load(e, s.count);
