@@ -139,10 +139,12 @@ void EngineLinks::release_source_locked(std::shared_ptr<TaskSource>& src) {
 bool EngineLinks::poll_results_locked() {
   free_spent_locked();
   std::int64_t received = 0;  // one clock read per message: a bundle's results came together
-  int n = inbox_->poll([&](int e, const char* p, std::size_t len, bool first) {
-    if (first) received = now_ns();
-    results_.handle_result_locked(e, p, len, received);
-  });
+  int n = inbox_->poll(
+      [&](int e, const char* p, std::size_t len, bool first) {
+        if (first) received = now_ns();
+        results_.handle_result_locked(e, p, len, received);
+      },
+      [&] { return results_.tasks_in_flight_locked() > 0; });
   if (live_.streaming())  // stream hook: running tasks' output and data (live_outputs.hpp)
     n += live_.poll(roster_.comm(), [this](MsgId id, int& e) {
       if (id < table_.base_locked() || id >= table_.next_msg_locked() ||

@@ -92,6 +92,8 @@ void ResultHandler::handle_result_locked(int e, const char* p, std::size_t n,
   queues_.answered();
 }
 
+std::size_t ResultHandler::tasks_in_flight_locked() const noexcept { return queues_.inflight(); }
+
 // A task that raised (an item failed, not aborted) and that the scheduler runs again: it is
 // queued once more and its result is dropped. items: the result's items, already checked.
 bool ResultHandler::retried_locked(TaskRecord& rec, int e, MsgId id, const char* items,

@@ -43,6 +43,8 @@ class ResultHandler {
   // Takes one result message from engine e: it answers the oldest task outstanding there. A
   // malformed message fails that task, never the job.
   void handle_result_locked(int engine, const char* p, std::size_t n, std::int64_t received);
+  // Tasks sent and not yet answered, on every engine.
+  std::size_t tasks_in_flight_locked() const noexcept;
   void store_items_locked(TaskRecord& rec, int engine, MsgId id, Reader items);
   // Fails every item of a task with an error of this kind (ename from the kind).
   void fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind, const std::string& evalue);

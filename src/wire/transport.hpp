@@ -92,9 +92,11 @@ class ResultInbox {
   ResultInbox& operator=(const ResultInbox&) = delete;
   // Calls on_result(engine, bytes, size, first) for every result that arrived, in each engine's
   // order, each result of a bundle (bundle.hpp) on its own; first: the result begins an MPI
-  // message (false for the later results of a bundle). Returns how many.
-  template <class F>
-  int poll(F&& on_result);
+  // message (false for the later results of a bundle). Returns how many. After each message it
+  // looks for another only while more() holds: with nothing left in flight (the result an
+  // apply waits for), the waiting thread sees it before MPI is called again.
+  template <class F, class More>
+  int poll(F&& on_result, More&& more);
   // Receives in the ring: two per engine up to kMaxSlots (a burst beyond that waits in MPI's
   // unexpected queue, costing one copy, and is received in order all the same).
   static constexpr int kMaxSlots = 64;
@@ -125,8 +127,8 @@ class ResultInbox {
 std::span<const char> receive_big(MPI_Comm comm, int source, int big_tag, std::span<const char> env,
                                    Bytes& into);
 
-template <class F>
-int ResultInbox::poll(F&& on_result) {
+template <class F, class More>
+int ResultInbox::poll(F&& on_result, More&& more) {
   int count = 0;
   for (;;) {
     restart();
@@ -164,6 +166,7 @@ int ResultInbox::poll(F&& on_result) {
       }
     }
     MPIPLY_TRACE(result_handled);
+    if (!more()) return count;
   }
 }
 

@@ -56,7 +56,7 @@ TEST_CASE("results come out of the ring in each engine's order, intact", "[trans
         int k = next[static_cast<std::size_t>(e)]++;
         auto want = make_message(e + 1, k);
         if (len != want.size() || std::memcmp(p, want.data(), len) != 0) ++bad;
-      });
+      }, [] { return true; });
     }
     CHECK(got == engines * kPerEngine);
     CHECK(bad == 0);
@@ -82,5 +82,62 @@ TEST_CASE("the ring's size does not grow with the engine count", "[transport][in
     CHECK(one.slots() == 2);
     CHECK(many.slots() == ResultInbox::kMaxSlots);
   }
+  MPI_Comm_free(&comm);
+}
+
+// An apply's result: once the caller says nothing more is awaited (more() false), a poll hands
+// out one message and returns, so the waiting thread sees it before MPI is called again; the
+// messages behind it come out at the next polls, in order.
+TEST_CASE("a poll stops after a message when nothing more is awaited", "[transport][inbox]") {
+  MPI_Comm comm;
+  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  int rank = 0, size = 0;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  constexpr int kMessages = 6;
+  if (size < 2) {
+    MPI_Comm_free(&comm);
+    return;
+  }
+  if (rank == 0) {
+    ResultInbox inbox(comm, size - 1);
+    MPI_Barrier(comm);  // receives posted before rank 1 sends
+    MPI_Barrier(comm);  // rank 1 has sent them all
+    int got = 0, most = 0, asked = 0;
+    std::vector<int> order;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (got < kMessages && std::chrono::steady_clock::now() < deadline) {
+      int n = inbox.poll(
+          [&](int e, const char* p, std::size_t, bool first) {
+            CHECK(e == 0);
+            CHECK(first);
+            std::int32_t head[2];
+            std::memcpy(head, p, sizeof head);
+            order.push_back(head[1]);
+          },
+          [&] {
+            ++asked;
+            return false;
+          });
+      most = std::max(most, n);
+      got += n;
+    }
+    CHECK(got == kMessages);
+    CHECK(most == 1);
+    CHECK(asked == kMessages);
+    for (int k = 0; k < static_cast<int>(order.size()); ++k) CHECK(order[static_cast<std::size_t>(k)] == k);
+  } else {
+    MPI_Barrier(comm);
+    if (rank == 1)
+      for (int k = 0; k < kMessages; ++k) {
+        std::int32_t m[4] = {rank, k, 0, 0};
+        mpiply::detail::send_message(comm, 0, mpiply::detail::kTagResult,
+                                     mpiply::detail::kTagBigResult,
+                                     {reinterpret_cast<const char*>(m), sizeof m},
+                                     mpiply::detail::kResultInboxBytes);
+      }
+    MPI_Barrier(comm);
+  }
+  MPI_Barrier(comm);
   MPI_Comm_free(&comm);
 }
