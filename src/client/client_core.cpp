@@ -85,7 +85,8 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
     r.first_item = src->item_begin(t);
     r.nitems = src->item_count(t);
   }
-  table_.submissions().add(src, state, src->first_msg, now, cap_.keep() != UINT64_MAX);
+  table_.submissions().add(src, std::move(state), src->first_msg, now,
+                           cap_.keep() != UINT64_MAX);
   queues_.queued_more(src->ntasks);
   if (src->targets.empty() && has_scheduling_flags(src->flags)) {
     // The scheduler keeps it from here on.
@@ -108,7 +109,10 @@ MsgId ClientCore::submit(std::shared_ptr<TaskSource> src) {
   MPIPLY_TRACE(dispatch);
   dispatcher_.dispatch_locked();
   if (!roster_.inline_mode()) st.submitted_steady_ns = steady_ns();
-  links_.free_spent_locked();  // earlier applies' sources, while this one's task is in flight
+  // While this one's task is in flight: its call kept for resubmit, earlier applies' sources
+  // freed.
+  table_.submissions().keep_call(st.first_msg, src, st.fname);
+  links_.free_spent_locked();
   cap_.maybe_cull_locked();  // inline, the tasks ran in dispatch
   if (!queues_.idle()) progress_.wake_locked();
   return st.first_msg;

@@ -18,13 +18,21 @@ void SubmissionTable::add(const std::shared_ptr<TaskSource>& src,
   s.unfinished = src->ntasks;
   s.fn_id = src->fn_id;
   s.submitted = submitted;
-  // Only calls can be run again; a push may borrow the caller's arrays, which are gone later.
-  if (src->fn_id != 0) calls_.keep(s.call, src);
   s.make = state->factory;
   s.type = state->value_type;
-  s.name = names_.intern(state->fname);
+  // A call's name and its copy for resubmit wait for keep_call. Only calls can be run again: a
+  // push may borrow the caller's arrays, which are gone later.
+  if (src->fn_id == 0) s.name = names_.intern(state->fname);
   if (watch) s.watch = state;
   if (src->ntasks > 0) s.state = std::move(state);
+}
+
+void SubmissionTable::keep_call(MsgId first, const std::shared_ptr<TaskSource>& src,
+                                const std::string& fname) {
+  if (src->fn_id == 0) return;
+  Submission& s = submission(first);
+  calls_.keep(s.call, src);
+  s.name = names_.intern(fname);
 }
 
 

@@ -56,6 +56,11 @@ class SubmissionTable {
   // watch: the hub culls by whether the submission's AsyncResults are held (Submission::watch).
   void add(const std::shared_ptr<TaskSource>& src, std::shared_ptr<ResultStateBase> state,
            MsgId first, std::int64_t submitted, bool watch);
+  // A call's name (fname) and its copy for resubmit, kept once its tasks were handed on: an
+  // apply's send does not wait for them. Called right after add's caller dispatched, with the
+  // lock still held; nothing reads either before. Does nothing for a submission that is not a
+  // call (add kept its name).
+  void keep_call(MsgId first, const std::shared_ptr<TaskSource>& src, const std::string& fname);
   // The result state a finishing task delivers to, once per task (null the second time, or
   // when the submission had none); the submission lets it go with its last task.
   struct TakenState {
