@@ -10,6 +10,15 @@
 #   bash tools/trace-points.sh build           only configure and build build-trace/
 #   bash tools/trace-points.sh check           a short run (--quick), and check every step of a
 #                                              round trip is there (tools/test.sh runs this)
+#   bash tools/trace-points.sh pair REF [N] [PART]
+#                                              N pairs (default 4) of runs of PART (default
+#                                              apply), REF's traced bench and this tree's in
+#                                              turn; prints each step's median in every run
+#                                              (jobs/bench/trace_segments.py --pairs). REF:
+#                                              the traced bench of another build, e.g. of an
+#                                              earlier commit:
+#       git worktree add /tmp/ref COMMIT && (cd /tmp/ref && bash tools/trace-points.sh build)
+#       bash tools/trace-points.sh pair /tmp/ref/build-trace/jobs/bench
 #
 # The points cost a few nanoseconds each (the table takes that off every step), so a traced
 # round trip is slower than an untraced one; compare steps between traced builds only.
@@ -37,10 +46,30 @@ run() {  # run PART [bench flags...]
   python3 jobs/bench/trace_segments.py "$dir" ${check:+--check}
 }
 
+pair() {  # pair REF [N] [PART]
+  source tools/mpi-env.sh
+  local ref=$1 n=${2:-4} part=${3:-apply} dir k side bin
+  [ -x "$ref" ] || { echo "trace-points: $ref is not a bench executable" >&2; exit 2; }
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' RETURN
+  for ((k = 1; k <= n; k++)); do
+    for side in a b; do
+      bin=$ref
+      [ "$side" = b ] && bin=build-trace/jobs/bench
+      mkdir "$dir/$side$k"
+      MPIPLY_TRACE_POINTS_DIR=$dir/$side$k mpirun -n 2 --oversubscribe -x MPIPLY_TRACE_POINTS_DIR \
+        "$bin" --part "$part" >"$dir/$side$k/bench.out"
+    done
+  done
+  python3 jobs/bench/trace_segments.py --pairs "$dir"
+}
+
 case $what in
   build) build ;;
   check) [ -x build-trace/jobs/bench ] || build; check=1 run apply --quick ;;
   run) build; check="" run apply ;;
   map) build; check="" run map ;;
-  *) echo "usage: tools/trace-points.sh [run|map|build|check]" >&2; exit 2 ;;
+  pair) [ $# -ge 2 ] || { echo "usage: tools/trace-points.sh pair REF [N] [PART]" >&2; exit 2; }
+    build; shift; pair "$@" ;;
+  *) echo "usage: tools/trace-points.sh [run|map|build|check|pair REF [N] [PART]]" >&2; exit 2 ;;
 esac

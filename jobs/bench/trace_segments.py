@@ -11,10 +11,18 @@ point costs, measured at each thread's start) and its share of the loops' time. 
 median is the figure to compare between builds; the sum of the rows is the loops' time.
 
   python3 jobs/bench/trace_segments.py DIR [--check]
+  python3 jobs/bench/trace_segments.py --pairs DIR
 
 --check: exit 1 unless the steps of an apply's round trip (rank 0 sends, the engine receives,
 runs and answers, rank 0 receives and wakes the waiting thread) are all there, once per call.
 tools/trace-points.sh runs it so.
+
+--pairs: DIR holds the traces of runs of two builds taken in turn (subfolders a1, b1, a2, b2,
+...; tools/trace-points.sh pair writes them). Steps are then taken within each thread (a
+rank's own point to its next one, so rank 0's steps and the engine's stay apart) and each row
+gives every run's median, A's and B's, the median of each side's medians and each side's lowest
+median: a change shows as a shift that holds in every pair, or between the runs at the same
+speed (this machine changes speed between runs, and a side's lowest is its fast runs').
 """
 import argparse
 import collections
@@ -50,11 +58,81 @@ def read(dir_):
     return events, per_ns, point_ns
 
 
+def thread_step_medians(dir_):
+    """Median ns of each step within one thread, inside the timed loops of one run."""
+    windows, threads = [], []
+    per_ns = point_ns = None
+    for path in sorted(glob.glob(os.path.join(dir_, "*.trace"))):
+        with open(path) as f:
+            per_ns = float(f.readline().split()[1])
+            names = dict(item.split("=") for item in f.readline().split()[1:])
+            points = [(int(t), names[p]) for p, t in (line.split() for line in f)]
+        threads.append(points)
+        for t, name in points:
+            if name == "loop_begin":
+                windows.append([t, None])
+            elif name == "loop_end" and windows:
+                windows[-1][1] = t
+    if per_ns is None or not windows:
+        sys.exit(f"trace_segments: no traced timed loop in {dir_}")
+    calib = []
+    steps = collections.defaultdict(list)
+    for points in threads:
+        last_cal = prev = None
+        for t, name in points:
+            if name == "calibrate":
+                if last_cal is not None:
+                    calib.append(t - last_cal)
+                last_cal = t
+                continue
+            if not any(b <= t <= e for b, e in windows if e is not None):
+                prev = None
+                continue
+            if prev is not None:
+                steps[(prev[1], name)].append(t - prev[0])
+            prev = (t, name)
+    point_ns = statistics.median(calib) / per_ns if calib else 0.0
+    return {k: statistics.median(v) / per_ns - point_ns for k, v in steps.items()
+            if len(v) >= 1000}
+
+
+def pairs(dir_):
+    runs = {"a": [], "b": []}
+    k = 1
+    while os.path.isdir(os.path.join(dir_, f"a{k}")) and os.path.isdir(os.path.join(dir_, f"b{k}")):
+        for side in "ab":
+            runs[side].append(thread_step_medians(os.path.join(dir_, f"{side}{k}")))
+        k += 1
+    if not runs["a"]:
+        sys.exit(f"trace_segments: no pairs of runs (a1, b1, ...) in {dir_}")
+    keys = sorted(set().union(*runs["a"], *runs["b"]),
+                  key=lambda s: -statistics.median([r.get(s, 0) for r in runs["a"]]))
+    print(f"{len(runs['a'])} pairs; per-thread steps, medians in ns: every run's (A, then B), "
+          "the median of each side's, and each side's lowest (its runs at the machine's fast "
+          "speed)")
+    print(f"{'step':38} {'A runs':>24} {'B runs':>24} {'A':>6} {'B':>6} {'A low':>6} "
+          f"{'B low':>6}")
+    fmt = lambda rs, s: " ".join(f"{r[s]:.0f}" if s in r else "-" for r in rs)
+    for s in keys:
+        a = [r[s] for r in runs["a"] if s in r]
+        b = [r[s] for r in runs["b"] if s in r]
+        ma = f"{statistics.median(a):.0f}" if a else "-"
+        mb = f"{statistics.median(b):.0f}" if b else "-"
+        la = f"{min(a):.0f}" if a else "-"
+        lb = f"{min(b):.0f}" if b else "-"
+        print(f"{s[0] + ' -> ' + s[1]:38} {fmt(runs['a'], s):>24} {fmt(runs['b'], s):>24} "
+              f"{ma:>6} {mb:>6} {la:>6} {lb:>6}")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--pairs", action="store_true")
     a = ap.parse_args()
+    if a.pairs:
+        return pairs(a.dir)
     events, per_ns, point_ns = read(a.dir)
     steps = collections.defaultdict(list)
     inside = False
