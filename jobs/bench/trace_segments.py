@@ -32,11 +32,14 @@ import statistics
 import sys
 
 
-def read(dir_):
-    events = []  # (ticks, point name)
+def read_threads(dir_):
+    """Each thread's points (ticks, name) without the calibration ones, ticks per ns, and
+    what one point costs in ns (the median gap between back-to-back calibration points)."""
+    threads = []
     per_ns = None
     calib = []  # gaps between back-to-back calibration points, in ticks
     for path in sorted(glob.glob(os.path.join(dir_, "*.trace"))):
+        points = []
         with open(path) as f:
             per_ns = float(f.readline().split()[1])
             names = dict(item.split("=") for item in f.readline().split()[1:])
@@ -49,49 +52,44 @@ def read(dir_):
                         calib.append(t - last_cal)
                     last_cal = t
                     continue
-                events.append((t, name))
+                points.append((t, name))
+        threads.append(points)
     if per_ns is None:
         sys.exit(f"trace_segments: no .trace files in {dir_} (was the run traced, and "
                  "MPIPLY_TRACE_POINTS_DIR set?)")
-    events.sort()
     point_ns = statistics.median(calib) / per_ns if calib else 0.0
+    return threads, per_ns, point_ns
+
+
+def read(dir_):
+    """Every thread's points merged into one timeline, ticks per ns, one point's cost in ns."""
+    threads, per_ns, point_ns = read_threads(dir_)
+    events = sorted(e for points in threads for e in points)
     return events, per_ns, point_ns
 
 
 def thread_step_medians(dir_):
     """Median ns of each step within one thread, inside the timed loops of one run."""
-    windows, threads = [], []
-    per_ns = point_ns = None
-    for path in sorted(glob.glob(os.path.join(dir_, "*.trace"))):
-        with open(path) as f:
-            per_ns = float(f.readline().split()[1])
-            names = dict(item.split("=") for item in f.readline().split()[1:])
-            points = [(int(t), names[p]) for p, t in (line.split() for line in f)]
-        threads.append(points)
-        for t, name in points:
-            if name == "loop_begin":
-                windows.append([t, None])
-            elif name == "loop_end" and windows:
-                windows[-1][1] = t
-    if per_ns is None or not windows:
+    threads, per_ns, point_ns = read_threads(dir_)
+    windows = []
+    for t, name in sorted(e for points in threads for e in points):
+        if name == "loop_begin":
+            windows.append((t, None))
+        elif name == "loop_end" and windows:
+            windows[-1] = (windows[-1][0], t)
+    windows = [w for w in windows if w[1] is not None]
+    if not windows:
         sys.exit(f"trace_segments: no traced timed loop in {dir_}")
-    calib = []
     steps = collections.defaultdict(list)
     for points in threads:
-        last_cal = prev = None
+        prev = None
         for t, name in points:
-            if name == "calibrate":
-                if last_cal is not None:
-                    calib.append(t - last_cal)
-                last_cal = t
-                continue
-            if not any(b <= t <= e for b, e in windows if e is not None):
+            if not any(b <= t <= e for b, e in windows):
                 prev = None
                 continue
             if prev is not None:
                 steps[(prev[1], name)].append(t - prev[0])
             prev = (t, name)
-    point_ns = statistics.median(calib) / per_ns if calib else 0.0
     return {k: statistics.median(v) / per_ns - point_ns for k, v in steps.items()
             if len(v) >= 1000}
 

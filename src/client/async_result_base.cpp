@@ -214,16 +214,12 @@ void AsyncResultBase::wait_or_throw(std::optional<Seconds> timeout, bool composi
     self->take_locked();
     return true;
   };
-  if (st_->nitems != 0 && !st_->core->wait(done_and_taken, this, deadline_of(timeout)))
+  if (!st_->core->wait(done_and_taken, this, deadline_of(timeout)))
     throw TimeoutError(fmt::format("{}: {} of {} results not ready within {:.3f} s (msg ids {}..{}); "
                                    "nothing is lost, wait again or call get() without a timeout",
                                    st_->fname, st_->nitems - progress(), st_->nitems,
                                    timeout->count(), st_->msg(0),
                                    st_->msg(st_->ntasks - 1)));
-  if (st_->nitems == 0) {
-    std::lock_guard lk(st_->core->rank0().mu);
-    take_locked();
-  }
   // Final once every item finished (written under the lock before the wait saw them all).
   if (st_->errors.empty()) return;
   if (!composite && st_->errors.size() == 1) st_->errors.front().error.raise();

@@ -119,7 +119,7 @@ bool ResultHandler::retried_locked(TaskRecord& rec, int e, MsgId id, const char*
 // into the AsyncResult's state, errors kept with their kind.
 void ResultHandler::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader r) {
   (void)e;  // the record names the engine
-  SubmissionTable::TakenState st = table_.submissions().take_state(rec, id);
+  SubmissionTable::TakenState taken = table_.submissions().take_state(rec, id);
   {
     Reader copy = r;
     std::size_t n = copy.remaining();
@@ -130,7 +130,7 @@ void ResultHandler::store_items_locked(TaskRecord& rec, int e, MsgId id, Reader 
     else
       table_.store().keep(id - table_.base_locked(), items, n);
   }
-  Delivered d = deliver_items_locked(st.get(), rec.first_item, rec, id, r);
+  Delivered d = deliver_items_locked(taken.state, rec.first_item, rec, id, r);
   if (table_.submissions().follows().has_followers())
     for (Follower& f : table_.submissions().follows().take_followers(id))
       deliver_items_locked(f.state.get(), f.item_base, rec, id, r);
@@ -191,7 +191,7 @@ void ResultHandler::fail_items_locked(TaskRecord& rec, MsgId id, ErrorKind kind,
     table_.store().keep(id - table_.base_locked(), marker.data(), marker.size());
   }
   SubmissionTable::TakenState taken = table_.submissions().take_state(rec, id);
-  if (ResultStateBase* st = taken.get()) {
+  if (ResultStateBase* st = taken.state) {
     int e = rec.engine;
     std::string host = roster_.engine_host(e);
     for (std::uint32_t i = 0; i < rec.nitems; ++i)

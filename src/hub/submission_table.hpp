@@ -64,7 +64,6 @@ class SubmissionTable {
   // The result state a finishing task delivers to, once per task (null the second time, or
   // when the submission had none); the submission lets it go with its last task.
   struct TakenState {
-    ResultStateBase* get() const noexcept { return state; }
     ResultStateBase* state = nullptr;
     // The submission's last task: the table no longer holds the state, this keeps it alive
     // while the task delivers. Otherwise empty: the table holds it, and a task's share is a
