@@ -39,6 +39,19 @@ FIGURES = [
      "another 50,000 round trips, each timed on its own"),
     ("pingpong_rtt_p99_us", "us", "p99", None, None, None,
      "the same 50,000 timed round trips; p99 by nearest rank"),
+    ("pingpong_rtt_p999_us", "us", "p99.9", None, None, None,
+     "the same 50,000 timed round trips; p99.9 by nearest rank"),
+    ("pingpong_rtt_max_us", "us", "max", None, None, None,
+     "the slowest of the same 50,000 timed round trips"),
+    ("pingpong_rtt_stall_share", "share", "one loop", None, None, None,
+     "the part of those 50,000 round trips' total time spent in the ones over 10 x their "
+     "median: what lifts a mean above its median"),
+    ("pattern_rtt_mean_us", "us", "mean", "pingpong_rtt_mean_us",
+     "ratio_pattern_rtt_mean_to_pingpong_mean", None,
+     "context: mpiply's messaging for an apply in plain MPI, no mpiply code: rank 0 sends a "
+     "no-op call's 36 bytes by MPI_Isend and polls a persistent MPI_ANY_SOURCE receive with "
+     "MPI_Test; rank 1 polls its persistent receive and answers with a no-op result's 69 bytes "
+     "(MPI_Send); a loop of 50,000 as the ping-pong's mean"),
     ("apply_rtt_mean_us", "us", "mean", "pingpong_rtt_mean_us",
      "ratio_apply_rtt_mean_to_pingpong_mean", ("ratio", "<=", 2),
      "`rc[0].apply_async(noop).get()`, one clock read around a loop of 50,000 after 500 "
@@ -49,6 +62,12 @@ FIGURES = [
     ("apply_rtt_p99_us", "us", "p99", "pingpong_rtt_p99_us",
      "ratio_apply_rtt_p99_to_pingpong_p99", ("ratio", "<=", 4),
      "the same 50,000 timed applies"),
+    ("apply_rtt_p999_us", "us", "p99.9", "pingpong_rtt_p999_us",
+     "ratio_apply_rtt_p999_to_pingpong_p999", None, "the same 50,000 timed applies"),
+    ("apply_rtt_max_us", "us", "max", None, None, None,
+     "the slowest of the same 50,000 timed applies"),
+    ("apply_rtt_stall_share", "share", "one loop", None, None, None,
+     "the part of those 50,000 applies' total time spent in the ones over 10 x their median"),
     ("farm_send_w1_tasks_per_s", "tasks/s", "median of 3", None, None, None,
      "hand-written MPI farm: blocking MPI_Send of 8-byte tasks, 1 outstanding per worker, "
      "MPI_Recv(ANY_SOURCE) and refill; 10^6 tasks"),

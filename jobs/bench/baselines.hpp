@@ -5,15 +5,18 @@
 
 #include <cstring>
 
+#include <mpiply/detail/wire.hpp>
+
 #include "common.hpp"
 
 namespace bench {
 
 // ---- raw-MPI baselines (every rank of MPI_COMM_WORLD takes part) -------------------------------
-constexpr int kTagPing = 101, kTagTask = 102, kTagStop = 103, kTagBw = 104, kTagAck = 105;
+constexpr int kTagPing = 101, kTagTask = 102, kTagStop = 103, kTagBw = 104, kTagAck = 105,
+              kTagPattern = 106;
 
 
-// Round trips of 8 bytes between ranks 0 and 1, each timed on its own: the median and the p99
+// Round trips of 8 bytes between ranks 0 and 1, each timed on its own: the median and the tail
 // (the mean is pingpong_loop's); other ranks wait in the barrier.
 inline RoundTrip pingpong(int rank, const Config& cfg) {
   std::int64_t buf = 0;
@@ -35,10 +38,56 @@ inline RoundTrip pingpong(int rank, const Config& cfg) {
     }
   }
   MPI_Barrier(MPI_COMM_WORLD);
-  RoundTrip r;
-  r.median = median(rtts);
-  r.p99 = percentile(rtts, 99);
-  return r;
+  return timed_round_trips(rtts);
+}
+
+// mpiply's own messaging for one apply, in plain MPI with no mpiply code: the floor under an
+// apply's round trip that its transport sets (context for the ping-pong target). Rank 0 sends a
+// message the size of a no-op call's task with MPI_Isend and polls a persistent MPI_ANY_SOURCE
+// receive with MPI_Test, then completes the send and posts the receive again; rank 1 polls its
+// own persistent receive, posts it again and answers with a message the size of a no-op's result
+// (MPI_Send), as wire/transport.hpp's inboxes and an engine do. Mean per round trip over a
+// loop, as pingpong_loop; other ranks wait in the barrier.
+inline double pattern_loop(int rank, const Config& cfg) {
+  // A no-op call: the header and one empty item (its u32 length); its result: the header and
+  // one item (u8 status, u32 length, no value bytes).
+  constexpr int kTaskBytes = int(sizeof(mpiply::detail::TaskHeader)) + 4;
+  constexpr int kResultBytes = int(sizeof(mpiply::detail::ResultHeader)) + 5;
+  std::vector<char> out(kResultBytes, 0), in(4096);
+  double us = 0;
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank <= 1) {
+    MPI_Request recv;
+    MPI_Recv_init(in.data(), static_cast<int>(in.size()), MPI_BYTE,
+                  rank == 0 ? MPI_ANY_SOURCE : 0, kTagPattern, MPI_COMM_WORLD, &recv);
+    MPI_Start(&recv);
+    MPI_Barrier(MPI_COMM_WORLD);  // both receives posted before the first message
+    auto round = [&] {
+      int got = 0;
+      if (rank == 0) {
+        MPI_Request send;
+        MPI_Isend(out.data(), kTaskBytes, MPI_BYTE, 1, kTagPattern, MPI_COMM_WORLD, &send);
+        while (!got) MPI_Test(&recv, &got, MPI_STATUS_IGNORE);
+        MPI_Wait(&send, MPI_STATUS_IGNORE);
+        MPI_Start(&recv);
+      } else {
+        while (!got) MPI_Test(&recv, &got, MPI_STATUS_IGNORE);
+        MPI_Start(&recv);
+        MPI_Send(out.data(), kResultBytes, MPI_BYTE, 0, kTagPattern, MPI_COMM_WORLD);
+      }
+    };
+    for (int i = 0; i < cfg.pingpong_warmup; ++i) round();
+    double t0 = MPI_Wtime();
+    for (int i = 0; i < cfg.pingpong_rounds; ++i) round();
+    us = (MPI_Wtime() - t0) / cfg.pingpong_rounds * 1e6;
+    MPI_Cancel(&recv);  // the receive posted after the last round
+    MPI_Wait(&recv, MPI_STATUS_IGNORE);
+    MPI_Request_free(&recv);
+  } else {
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return us;
 }
 
 // A hand-written master/worker farm: rank 0 keeps `hwm` 8-byte tasks outstanding on every worker

@@ -38,18 +38,41 @@ inline double median(std::vector<double> v) {
 // the samples at or below it (for p99 of 50,000 round trips, the 49,500th smallest).
 inline double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0.0;
-  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * double(v.size())));
+  // p / 100 * n is an integer or a fraction at least 1/1,000 above one for the p bench uses
+  // (99, 99.9), but in floating point it can land just above an integer (99.9 / 100 * 1,000
+  // = 999.0000000000001): without the allowance ceil would take the next rank.
+  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * double(v.size()) - 1e-6));
   std::size_t k = std::clamp<std::size_t>(rank, 1, v.size()) - 1;
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
   return v[k];
 }
 
-// A round trip three ways. The mean is one clock read around a whole loop of calls (what a loop
-// of them costs, with no clock cost inside); the median and p99 come from a second loop that
-// times every call on its own. Every ratio of round trips compares the same field on both sides.
+// A round trip several ways. The mean is one clock read around a whole loop of calls (what a
+// loop of them costs, with no clock cost inside); the others come from a second loop that times
+// every call on its own: the median, the tail (p99, p99.9, the slowest) and the stall share, the
+// part of that loop's time spent in round trips over 10 times its median (what lifts a mean above
+// its median). Every ratio of round trips compares the same field on both sides.
 struct RoundTrip {
-  double mean = 0, median = 0, p99 = 0;  // microseconds
+  double mean = 0, median = 0, p99 = 0, p999 = 0, max = 0;  // microseconds
+  double stall_share = 0;                                     // 0 .. 1
 };
+
+// The timed loop's fields of a RoundTrip (all but the mean), from its samples in microseconds.
+inline RoundTrip timed_round_trips(const std::vector<double>& rtts) {
+  RoundTrip r;
+  if (rtts.empty()) return r;
+  r.median = median(rtts);
+  r.p99 = percentile(rtts, 99);
+  r.p999 = percentile(rtts, 99.9);
+  r.max = *std::max_element(rtts.begin(), rtts.end());
+  double total = 0, stalled = 0;
+  for (double t : rtts) {
+    total += t;
+    if (t > 10 * r.median) stalled += t;
+  }
+  r.stall_share = total > 0 ? stalled / total : 0;
+  return r;
+}
 
 inline double cpu_seconds_self() {
   rusage ru{};
@@ -122,6 +145,8 @@ struct Config {
 // The raw-MPI figures, measured before mpiply::run.
 struct Baselines {
   RoundTrip pingpong;  // 8 bytes there and back between ranks 0 and 1
+  // Context: the round trip of mpiply's own messaging for an apply, in plain MPI (pattern_loop).
+  double pattern_rtt_mean_us = 0;
   double farm_tasks_per_s = 0;       // tight: the best variant below at window = hwm
   double farm_isend_tasks_per_s = 0; // context rows: nonblocking sends at window = hwm,
   double farm_send_w1_tasks_per_s = 0, farm_send_w4_tasks_per_s = 0,  // blocking sends at

@@ -41,9 +41,9 @@ inline RoundTrip apply_round_trip(View view, const Config& cfg) {
     view.apply_async(noop).get();
     rtts.push_back(seconds_since(t1) * 1e6);
   }
-  r.median = median(rtts);
-  r.p99 = percentile(rtts, 99);
-  return r;
+  RoundTrip timed = timed_round_trips(rtts);
+  timed.mean = r.mean;
+  return timed;
 }
 
 inline Figures measure_mpiply(mpiply::Client& rc, const Config& cfg,

@@ -111,3 +111,32 @@ TEST_CASE("bench percentile: nearest rank", "[bench]") {
   CHECK(bench::percentile({7.0}, 99) == 7.0);
   CHECK(bench::percentile({}, 99) == 0.0);
 }
+
+// The timed loop's figures: the tail (nearest rank) and the stall share, the part of the loop's
+// time in round trips over 10 x its median.
+TEST_CASE("bench round trips: tail figures and the stall share", "[bench]") {
+  std::vector<double> rtts(1000, 1.0);
+  rtts[10] = 5.0;     // slow, but under 10 x the median: not a stall
+  rtts[500] = 100.0;  // a stall
+  rtts[900] = 20.0;   // a stall
+  bench::RoundTrip r = bench::timed_round_trips(rtts);
+  CHECK(r.median == 1.0);
+  CHECK(r.p99 == 1.0);
+  CHECK(r.p999 == 20.0);  // the 999th smallest of 1,000
+  CHECK(r.max == 100.0);
+  double total = 997 * 1.0 + 5.0 + 100.0 + 20.0;
+  CHECK(r.stall_share == Approx(120.0 / total));
+  CHECK(r.mean == 0.0);  // the mean is the untimed loop's, set by the caller
+
+  // Nearest rank exactly, where p / 100 * n is a whole number in floating point only nearly.
+  std::vector<double> ranks(50000);
+  for (std::size_t i = 0; i < ranks.size(); ++i) ranks[i] = double(i + 1);
+  CHECK(bench::percentile(ranks, 99) == 49500.0);
+  CHECK(bench::percentile(ranks, 99.9) == 49950.0);
+  std::vector<double> thousand(ranks.begin(), ranks.begin() + 1000);
+  CHECK(bench::percentile(thousand, 99.9) == 999.0);
+
+  bench::RoundTrip none = bench::timed_round_trips({});
+  CHECK(none.max == 0.0);
+  CHECK(none.stall_share == 0.0);
+}
