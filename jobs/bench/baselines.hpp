@@ -41,6 +41,16 @@ inline RoundTrip pingpong(int rank, const Config& cfg) {
   return timed_round_trips(rtts);
 }
 
+// Microseconds per round(), timed once around a loop of cfg.pingpong_rounds after
+// cfg.pingpong_warmup: no clock cost or per-round jitter in it.
+template <class Round>
+inline double loop_mean_us(const Config& cfg, Round&& round) {
+  for (int i = 0; i < cfg.pingpong_warmup; ++i) round();
+  double t0 = MPI_Wtime();
+  for (int i = 0; i < cfg.pingpong_rounds; ++i) round();
+  return (MPI_Wtime() - t0) / cfg.pingpong_rounds * 1e6;
+}
+
 // mpiply's own messaging for one apply, in plain MPI with no mpiply code: the floor under an
 // apply's round trip that its transport sets (context for the ping-pong target). Rank 0 sends a
 // message the size of a no-op call's task with MPI_Isend and polls a persistent MPI_ANY_SOURCE
@@ -55,14 +65,15 @@ inline double pattern_loop(int rank, const Config& cfg) {
   constexpr int kResultBytes = int(sizeof(mpiply::detail::ResultHeader)) + 5;
   std::vector<char> out(kResultBytes, 0), in(4096);
   double us = 0;
-  MPI_Barrier(MPI_COMM_WORLD);
+  MPI_Request recv = MPI_REQUEST_NULL;
   if (rank <= 1) {
-    MPI_Request recv;
     MPI_Recv_init(in.data(), static_cast<int>(in.size()), MPI_BYTE,
                   rank == 0 ? MPI_ANY_SOURCE : 0, kTagPattern, MPI_COMM_WORLD, &recv);
     MPI_Start(&recv);
-    MPI_Barrier(MPI_COMM_WORLD);  // both receives posted before the first message
-    auto round = [&] {
+  }
+  MPI_Barrier(MPI_COMM_WORLD);  // both receives posted before the first message
+  if (rank <= 1) {
+    us = loop_mean_us(cfg, [&] {
       int got = 0;
       if (rank == 0) {
         MPI_Request send;
@@ -75,16 +86,10 @@ inline double pattern_loop(int rank, const Config& cfg) {
         MPI_Start(&recv);
         MPI_Send(out.data(), kResultBytes, MPI_BYTE, 0, kTagPattern, MPI_COMM_WORLD);
       }
-    };
-    for (int i = 0; i < cfg.pingpong_warmup; ++i) round();
-    double t0 = MPI_Wtime();
-    for (int i = 0; i < cfg.pingpong_rounds; ++i) round();
-    us = (MPI_Wtime() - t0) / cfg.pingpong_rounds * 1e6;
+    });
     MPI_Cancel(&recv);  // the receive posted after the last round
     MPI_Wait(&recv, MPI_STATUS_IGNORE);
     MPI_Request_free(&recv);
-  } else {
-    MPI_Barrier(MPI_COMM_WORLD);
   }
   MPI_Barrier(MPI_COMM_WORLD);
   return us;
@@ -143,9 +148,8 @@ inline double farm_once(int rank, int size, int hwm, long total) {
   return rate;
 }
 
-// Ping-pong timed once around the whole loop (one clock read per run, not per round): the
-// tight floor for a round trip, with no clock cost or per-round jitter in it. Microseconds per
-// round trip; other ranks wait in the barrier.
+// Ping-pong timed once around the whole loop (loop_mean_us): the tight floor for a round trip.
+// Microseconds per round trip; other ranks wait in the barrier.
 inline double pingpong_loop(int rank, const Config& cfg) {
   std::int64_t buf = 0;
   double us = 0;
@@ -161,10 +165,7 @@ inline double pingpong_loop(int rank, const Config& cfg) {
         MPI_Send(&buf, 1, MPI_INT64_T, peer, kTagPing, MPI_COMM_WORLD);
       }
     };
-    for (int i = 0; i < cfg.pingpong_warmup; ++i) round();
-    double t0 = MPI_Wtime();
-    for (int i = 0; i < cfg.pingpong_rounds; ++i) round();
-    us = (MPI_Wtime() - t0) / cfg.pingpong_rounds * 1e6;
+    us = loop_mean_us(cfg, round);
   }
   MPI_Barrier(MPI_COMM_WORLD);
   return us;

@@ -18,12 +18,11 @@
 namespace bench {
 
 // Round trip of one no-op on `view` (engine 0, plain or isolated), as the ping-pong is taken
-// (RoundTrip): the mean of a loop timed as a whole, then the median and p99 of calls timed one by
-// one, each loop as long as the ping-pong's.
+// (RoundTrip): the mean of a loop timed as a whole, then the median and the tail of calls timed
+// one by one, each loop as long as the ping-pong's.
 template <class View>
 inline RoundTrip apply_round_trip(View view, const Config& cfg) {
   for (int i = 0; i < cfg.apply_warmup; ++i) view.apply_async(noop).get();
-  RoundTrip r;
   auto t0 = SteadyClock::now();
   // The trace points (tools/trace-points.sh) read this loop; without them these are nothing.
   MPIPLY_TRACE(loop_begin);
@@ -33,7 +32,7 @@ inline RoundTrip apply_round_trip(View view, const Config& cfg) {
     MPIPLY_TRACE(got);
   }
   MPIPLY_TRACE(loop_end);
-  r.mean = seconds_since(t0) * 1e6 / cfg.apply_rounds;
+  double mean = seconds_since(t0) * 1e6 / cfg.apply_rounds;
   std::vector<double> rtts;
   rtts.reserve(static_cast<std::size_t>(cfg.apply_rounds));
   for (int i = 0; i < cfg.apply_rounds; ++i) {
@@ -41,9 +40,9 @@ inline RoundTrip apply_round_trip(View view, const Config& cfg) {
     view.apply_async(noop).get();
     rtts.push_back(seconds_since(t1) * 1e6);
   }
-  RoundTrip timed = timed_round_trips(rtts);
-  timed.mean = r.mean;
-  return timed;
+  RoundTrip r = timed_round_trips(rtts);
+  r.mean = mean;
+  return r;
 }
 
 inline Figures measure_mpiply(mpiply::Client& rc, const Config& cfg,
