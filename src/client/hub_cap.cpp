@@ -57,7 +57,7 @@ void HubCap::cull_locked() {
       ++id;
     } else {
       const Submission& sub = table_.submissions().submission(id);
-      if (sub.state || !sub.watch.expired()) {
+      if (sub.state || table_.submissions().watched(id)) {
         prefix_gone = false;
         id = sub.first + sub.ntasks;
         continue;

@@ -51,7 +51,7 @@ struct ResubmitSource : TaskSource {
 // The source a kept call runs from again: the one the hub kept, or, for a call it archived
 // (kept_calls.hpp), a source rebuilt from the archived message, engine and flags.
 std::shared_ptr<TaskSource> kept_source(const SubmissionTable& subs, const Submission& sub) {
-  if (sub.call.src) return sub.call.src;
+  if (auto src = subs.calls().source(sub.call)) return src;
   ArchivedCall c = subs.calls().archived(sub.call);
   auto f = std::make_shared<FixedSource>();
   f->msg.append(c.msg.data(), c.msg.size());
@@ -131,23 +131,25 @@ std::shared_ptr<ResultStateBase> HubQueries::hub_state_locked(
                                    function_name(table_.submissions().submission(id).fn_id)));
     const SubmissionTable& subs = table_.submissions();
     const Submission& sub = subs.submission(id);
-    if (type && sub.type && *sub.type != *type)
+    const std::type_info* sub_type = subs.type(sub);
+    if (type && sub_type && *sub_type != *type)
       throw UsageError(fmt::format("{}: msg id {} ('{}') holds values of type {}, not {}; ask for "
                                    "get_result<{}>",
-                                   what, id, subs.name(sub), demangle(sub.type->name()),
-                                   demangle(type->name()), demangle(sub.type->name())));
-    if (first && sub.make != first->make)
+                                   what, id, subs.name(sub), demangle(sub_type->name()),
+                                   demangle(type->name()), demangle(sub_type->name())));
+    if (first && subs.make(sub) != subs.make(*first))
       throw UsageError(fmt::format("{}: msg ids {} ('{}') and {} ('{}') come from different kinds "
                                    "of task (e.g. a pull and an apply); ask for them separately",
                                    what, ids.front(), subs.name(*first), id, subs.name(sub)));
     if (!first) first = &subs.submission(id);
     nitems += rec.nitems;
   }
-  if (!first->make)
+  StateFactory make = table_.submissions().make(*first);
+  if (!make)
     throw UsageError(fmt::format("{}: msg id {} was not submitted through a view", what,
                                  ids.front()));
-  auto st = first->make(self, table_.submissions().name(*first), nitems);
-  st->factory = first->make;
+  auto st = make(self, table_.submissions().name(*first), nitems);
+  st->factory = make;
   st->owner = false;  // a hub handle reads the kept values; it does not take them (results())
   // elapsed() counts from the earliest submission, as the live handle's does: the wall-clock
   // stamps are carried over to the steady clock once, here.
@@ -183,7 +185,9 @@ std::map<MsgId, StoredResult> HubQueries::results_locked(const std::shared_ptr<C
     if (skip_taken && table_.submissions().follows().taken(id)) continue;
     const Submission& sub = table_.submissions().submission(id);
     out.emplace(id, StoredResult(self, id, rec.status, table_.submissions().name(sub),
-                                 sub.type ? demangle(sub.type->name()) : std::string(),
+                                 table_.submissions().type(sub)
+                                     ? demangle(table_.submissions().type(sub)->name())
+                                     : std::string(),
                                  rec.nitems));
   }
   return out;
@@ -295,14 +299,14 @@ std::shared_ptr<TaskSource> HubQueries::resubmit_source_locked(
       throw UsageError(fmt::format("resubmit: msg id {} is a '{}', not a function call; only "
                                    "calls can be resubmitted",
                                    id, subs.name(sub)));
-    if (!sub.make)
+    if (!subs.make(sub))
       throw UsageError(fmt::format("resubmit: msg id {} was not submitted through a view", id));
     if (!KeptCalls::held(sub.call))
       throw UsageError(fmt::format("resubmit: msg id {} ('{}') was purged, so its arguments are "
                                    "gone; submit it again from the view",
                                    id, subs.name(sub)));
     std::shared_ptr<TaskSource> orig = kept_source(subs, sub);
-    if (first && (first->make != sub.make || first->fn_id != sub.fn_id))
+    if (first && (subs.make(*first) != subs.make(sub) || first->fn_id != sub.fn_id))
       throw UsageError(fmt::format("resubmit: msg ids {} ('{}') and {} ('{}') run different "
                                    "functions or kinds of task; resubmit them separately",
                                    ids.front(), subs.name(*first), id, subs.name(sub)));
@@ -310,9 +314,10 @@ std::shared_ptr<TaskSource> HubQueries::resubmit_source_locked(
       throw UsageError(fmt::format("resubmit: msg ids {} and {} mix load-balanced and direct "
                                    "tasks; resubmit them separately",
                                    ids.front(), id));
-    if (type && sub.type && *sub.type != *type)
+    const std::type_info* sub_type = subs.type(sub);
+    if (type && sub_type && *sub_type != *type)
       throw UsageError(fmt::format("resubmit: msg id {} ('{}') gives values of type {}, not {}",
-                                   id, subs.name(sub), demangle(sub.type->name()),
+                                   id, subs.name(sub), demangle(sub_type->name()),
                                    demangle(type->name())));
     if (!first) {
       first = &sub;
@@ -332,8 +337,9 @@ std::shared_ptr<TaskSource> HubQueries::resubmit_source_locked(
   src->flags = orig.flags;
   src->flags.after.reset();  // the dependencies were met (or not) the first time
   src->flags.follow.reset();
-  auto st = first->make(self, subs.name(*first), items);
-  st->factory = first->make;
+  StateFactory make = subs.make(*first);
+  auto st = make(self, subs.name(*first), items);
+  st->factory = make;
   src->state = st;
   return src;
 }

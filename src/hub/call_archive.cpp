@@ -2,6 +2,7 @@
 #include "hub/call_archive.hpp"
 
 #include <cstring>
+#include <utility>
 
 #include <mpiply/detail/bytes.hpp>
 
@@ -9,6 +10,7 @@ namespace mpiply::detail {
 
 CallArchive::~CallArchive() {
   for (Block& b : blocks_) free_bytes(b.p);
+  free_bytes(spare_);
 }
 
 void CallArchive::next_block() {
@@ -18,9 +20,14 @@ void CallArchive::next_block() {
     blocks_[cur_].used = 0;
     return;
   }
-  std::size_t granted = 0;
   Block nb;
-  nb.p = static_cast<char*>(alloc_bytes(kBlockBytes, granted));
+  if (spare_) {
+    nb.p = std::exchange(spare_, nullptr);
+  } else {
+    std::size_t granted = 0;
+    nb.p = static_cast<char*>(alloc_bytes(kBlockBytes, granted));
+    ++allocated_;
+  }
   held_ += kBlockBytes;
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     if (!blocks_[b].p) {
@@ -60,7 +67,11 @@ void CallArchive::drop(Ref r) {
   std::size_t k = r >> 32;
   Block& b = blocks_[k];
   if (--b.live != 0 || k == cur_) return;
-  free_bytes(b.p);
+  // One emptied block is kept for the next one, its pages already faulted in: a stream of calls
+  // whose oldest are dropped as new ones come (the hub's cap) would otherwise fault in fresh
+  // pages for every block it fills.
+  if (spare_) free_bytes(b.p);
+  else spare_ = b.p;
   b = Block{};
   held_ -= kBlockBytes;
 }

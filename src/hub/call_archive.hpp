@@ -3,7 +3,8 @@
 // its engine and its flags' id, appended to large blocks the hub owns. Keeping the submission's
 // TaskSource instead would hold its own allocations (the source, its message, its flags) for
 // every apply ever made, and a heap that grows by them faults in new pages on the apply path.
-// A block goes back once none of its calls is kept (purge, the hub's cap).
+// A block goes back once none of its calls is kept (purge, the hub's cap); one emptied block is
+// kept for the next, already faulted in.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -36,8 +37,10 @@ class CallArchive {
   ArchivedCall get(Ref r) const;
   // The call is no longer kept; its block goes back with the last of its calls.
   void drop(Ref r);
-  // Bytes of blocks held (for tests and the hub's memory figures).
+  // Bytes of blocks held (for tests and the hub's memory figures), the spare not counted.
   std::size_t bytes_held() const noexcept { return held_; }
+  // Blocks allocated so far, an emptied one filled again not counted (for tests).
+  std::size_t blocks_allocated() const noexcept { return allocated_; }
 
  private:
   // On huge pages (alloc_bytes): a block is faulted in a huge page at a time, not 4 KiB pages.
@@ -57,7 +60,9 @@ class CallArchive {
 
   std::vector<Block> blocks_;
   std::uint32_t cur_ = kNoBlock;  // block being filled
+  char* spare_ = nullptr;         // an emptied block kept for the next one
   std::size_t held_ = 0;
+  std::size_t allocated_ = 0;
 };
 
 }  // namespace mpiply::detail

@@ -30,18 +30,34 @@ void KeptCalls::keep(KeptCall& k, const std::shared_ptr<TaskSource>& src) {
       src->candidates.empty() && src->targets.size() <= 1) {
     std::uint32_t f = intern(src->flags);
     if (f != kMaxFlags) {
-      k.ref = arena_.put(msg, src->targets.empty() ? -1 : src->targets[0], f,
-                         src->has_references);
+      k.v = arena_.put(msg, src->targets.empty() ? -1 : src->targets[0], f,
+                       src->has_references);
       return;
     }
   }
-  k.src = src;
+  std::uint32_t slot;
+  if (!free_sources_.empty()) {
+    slot = free_sources_.back();
+    free_sources_.pop_back();
+    sources_[slot] = src;
+  } else {
+    slot = static_cast<std::uint32_t>(sources_.size());
+    sources_.push_back(src);
+    free_sources_.reserve(sources_.size());  // so that drop never allocates
+  }
+  k.v = kSourceTag | slot;
 }
 
 void KeptCalls::drop(KeptCall& k) {
-  k.src.reset();
-  if (k.ref != CallArchive::kNone) arena_.drop(k.ref);
-  k.ref = CallArchive::kNone;
+  if (k.v == CallArchive::kNone) return;
+  if (k.v & kSourceTag) {
+    std::uint32_t slot = static_cast<std::uint32_t>(k.v & ~kSourceTag);
+    sources_[slot].reset();
+    free_sources_.push_back(slot);
+  } else {
+    arena_.drop(k.v);
+  }
+  k.v = CallArchive::kNone;
 }
 
 }  // namespace mpiply::detail

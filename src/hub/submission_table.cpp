@@ -18,13 +18,21 @@ void SubmissionTable::add(const std::shared_ptr<TaskSource>& src,
   s.unfinished = src->ntasks;
   s.fn_id = src->fn_id;
   s.submitted = submitted;
-  s.make = state->factory;
-  s.type = state->value_type;
+  s.kind = kind_of(state->factory, state->value_type);
   // A call's name and its copy for resubmit wait for keep_call. Only calls can be run again: a
   // push may borrow the caller's arrays, which are gone later.
   if (src->fn_id == 0) s.name = names_.intern(state->fname);
-  if (watch) s.watch = state;
+  if (watch) watches_.emplace_back() = state;
   if (src->ntasks > 0) s.state = std::move(state);
+}
+
+std::uint32_t SubmissionTable::kind_of(StateFactory make, const std::type_info* type) {
+  auto same = [&](const Kind& k) { return k.make == make && k.type == type; };
+  if (same(kinds_[last_kind_])) return last_kind_;
+  for (std::uint32_t i = 0; i < kinds_.size(); ++i)
+    if (same(kinds_[i])) return last_kind_ = i;
+  kinds_.push_back({make, type});
+  return last_kind_ = static_cast<std::uint32_t>(kinds_.size() - 1);
 }
 
 void SubmissionTable::keep_call(MsgId first, const std::shared_ptr<TaskSource>& src,
@@ -41,9 +49,12 @@ void SubmissionTable::release_task(MsgId id) {
   Submission& s = subs_[k];
   if (--s.alive != 0) return;
   s.state.reset();
-  s.watch.reset();
   calls_.drop(s.call);
   --subs_held_;
+  if (k < watches_.size()) {
+    watches_[k].reset();
+    if (watches_.release(k)) watches_.free_block(k);
+  }
   if (subs_.release(k)) subs_.free_block(k);
 }
 
@@ -58,18 +69,33 @@ SubmissionTable::TakenState SubmissionTable::take_state(TaskRecord& rec, MsgId i
 
 
 std::size_t SubmissionTable::sub_index(MsgId id) const {
-  if (last_sub_ < subs_.size() && subs_.present(last_sub_)) {
-    const Submission& s = subs_[last_sub_];
-    if (id >= s.first && id - s.first < s.ntasks) return last_sub_;
+  auto holds = [&](std::size_t k) {
+    if (k >= subs_.size() || !subs_.present(k)) return false;
+    const Submission& s = subs_[k];
+    return id >= s.first && id - s.first < s.ntasks;
+  };
+  // Two walks in msg id order interleave: results arriving for the newest submissions, and the
+  // hub's cap releasing the oldest, far behind (a capped loop of applies asks for both every
+  // call). Each keeps its own hint; the submission a hint names, or the one after it, is found
+  // at once. The hint used last is tried first.
+  for (unsigned h = 0; h < 2; ++h) {
+    unsigned w = hint_last_ ^ h;
+    for (std::size_t k : {hint_[w], hint_[w] + 1}) {
+      if (!holds(k)) continue;
+      hint_[w] = k;
+      hint_last_ = w;
+      return k;
+    }
   }
-  // The newest submission next (a loop of apply().get() asks for it every time), then a binary
-  // search for the last submission starting at or before id: first over the blocks (some may be
-  // freed), then inside the one that holds it. Callers checked that id is a known msg id whose
-  // record is in the hub, so there is one and its block is held.
+  // Then the newest submission, then a binary search for the last submission starting at or
+  // before id: first over the blocks (some may be freed), then inside the one that holds it.
+  // Callers checked that id is a known msg id whose record is in the hub, so there is one and
+  // its block is held. What is found replaces the hint not used last.
   std::size_t lo = 0, hi = subs_.size();
   if (hi > 0 && subs_.present(hi - 1) && subs_[hi - 1].first <= id) {
     lo = hi - 1;
   } else {
+    ++searches_;
     auto after = std::upper_bound(block_first_.begin(), block_first_.end(), id);
     std::size_t b = static_cast<std::size_t>(after - block_first_.begin()) - 1;
     constexpr std::size_t kB = BlockTable<Submission>::kBlock;
@@ -80,7 +106,8 @@ std::size_t SubmissionTable::sub_index(MsgId id) const {
       (subs_[mid].first <= id ? lo : hi) = mid;
     }
   }
-  last_sub_ = lo;
+  hint_last_ ^= 1;
+  hint_[hint_last_] = lo;
   return lo;
 }
 
