@@ -172,6 +172,17 @@ FIGURES = [
     ("purge_growth_ratio", "ratio", "means of 5", None, None, ("value", "<=", 1.1),
      "the same stream without a cap, `purge_everything` every tenth: rank 0's resident memory "
      "after the last five purges over that after the first five"),
+    ("apply_loop_mean_us", "us", "mean", None, None, None,
+     "a loop of `--keep-tasks` / 2 no-op applies on engine 0 (default 10^6), each get() before "
+     "the next, timed as a whole, in a run without a cap (after the purge stream)"),
+    ("apply_loop_bytes_per_call", "B/call", "one run", None, None, None,
+     "rank 0's resident growth over that loop, per call: its record, submission and archived "
+     "call"),
+    ("apply_loop_capped_mean_us", "us", "mean", None, None, None,
+     "the same loop with `hub_keep` 100,000 (after the capped stream): the oldest calls culled "
+     "as new ones finish"),
+    ("apply_loop_capped_bytes_per_call", "B/call", "one run", None, None, None,
+     "rank 0's resident growth over the capped loop, per call: the first blocks only"),
 ]
 # Keys earlier versions wrote, kept in the file: alias -> the key whose value it repeats.
 ALIASES = {"pingpong_rtt_us": "pingpong_rtt_mean_us",

@@ -5,7 +5,11 @@
 // (RunOptions::hub_keep = 10^5) and once without it, purging everything after every tenth of
 // the stream. hub_keep_growth_mb: rank 0's peak resident growth under the cap;
 // purge_growth_ratio: rank 0's resident memory just after the last five purges over that after
-// the first five, on average (1.0 is flat).
+// the first five, on average (1.0 is flat). Then, in each run, a long loop of no-op applies
+// (`--keep-tasks` / 2 calls, each get() before the next): its mean round trip and rank 0's
+// resident growth per call, apply_loop_* without the cap and apply_loop_capped_* with it. A loop
+// of applies is where the hub's memory per call shows: every call adds a record, a submission
+// and its archived call, and what fresh pages cost to fault in comes on top of the round trip.
 #include <malloc.h>
 
 #include <algorithm>
@@ -31,6 +35,23 @@ struct KeepFigures {
   double purge_growth_ratio = 0;
   double purge_first_mb = 0, purge_last_mb = 0;
 };
+
+// One long loop of no-op applies on engine 0: the mean round trip (the loop timed as a whole)
+// and rank 0's resident growth per call.
+struct ApplyLoop {
+  double mean_us = 0, bytes_per_call = 0;
+};
+inline ApplyLoop apply_loop(mpiply::Client& rc, long calls) {
+  auto e0 = rc[0];
+  for (int i = 0; i < 1000; ++i) e0.apply_async(noop).get();  // warm-up
+  long long rss0 = rss_bytes();
+  auto t0 = SteadyClock::now();
+  for (long i = 0; i < calls; ++i) e0.apply_async(noop).get();
+  ApplyLoop a;
+  a.mean_us = seconds_since(t0) * 1e6 / double(calls);
+  a.bytes_per_call = double(rss_bytes() - rss0) / double(calls);
+  return a;
+}
 
 // Starts a new peak: VmHWM is the process's peak since it began, and in the full bench the
 // parts before this one (64 MiB transfers, the 10^6-task map) have set it already, so without a
@@ -60,6 +81,8 @@ inline int keep_rows(int argc, char** argv, const Config& cfg) {
   };
   KeepFigures k;
   k.tasks = n;
+  const long calls = std::max(cfg.keep_tasks / 2, 1000L);
+  ApplyLoop loop, loop_capped;
   mpiply::RunOptions capped;
   capped.hub_keep = 100'000;
   int code = mpiply::run(argc, argv, capped, [&](mpiply::Client& rc) -> int {
@@ -69,6 +92,7 @@ inline int keep_rows(int argc, char** argv, const Config& cfg) {
     long long rss0 = rss_bytes();
     for (long done = 0; done < n; done += kBatch) batch(lv);
     k.hub_keep_growth_mb = double(peak_rss_bytes() - rss0) / (1 << 20);
+    loop_capped = apply_loop(rc, calls);
     return 0;
   });
   if (code != 0) return code;
@@ -83,6 +107,7 @@ inline int keep_rows(int argc, char** argv, const Config& cfg) {
         at_purge.push_back(rss_bytes());
       }
     }
+    loop = apply_loop(rc, calls);  // after the last purge: the hub is all but empty
     return 0;
   });
   if (code != 0) return code;
@@ -106,6 +131,11 @@ inline int keep_rows(int argc, char** argv, const Config& cfg) {
              "(purge_growth_ratio {:.3f})\n",
              n, kBatch, k.hub_keep_growth_mb, k.hub_keep_growth_mb, cycle, k.purge_first_mb,
              k.purge_last_mb, k.purge_growth_ratio);
+  fmt::print("apply loop: {} no-op applies on engine 0: no cap {:.3f} us a call, rank 0 +{:.1f} "
+             "bytes a call (apply_loop_mean_us, apply_loop_bytes_per_call); hub_keep 100000 "
+             "{:.3f} us a call, +{:.1f} bytes a call (apply_loop_capped_*)\n",
+             calls, loop.mean_us, loop.bytes_per_call, loop_capped.mean_us,
+             loop_capped.bytes_per_call);
   if (!cfg.json.empty()) {
     // Added to the file the full run's report wrote (or a new one with --part keep).
     nlohmann::ordered_json out = nlohmann::ordered_json::object();
@@ -113,6 +143,10 @@ inline int keep_rows(int argc, char** argv, const Config& cfg) {
     if (!out.is_object()) out = nlohmann::ordered_json::object();
     out["hub_keep_growth_mb"] = k.hub_keep_growth_mb;
     out["purge_growth_ratio"] = k.purge_growth_ratio;
+    out["apply_loop_mean_us"] = loop.mean_us;
+    out["apply_loop_bytes_per_call"] = loop.bytes_per_call;
+    out["apply_loop_capped_mean_us"] = loop_capped.mean_us;
+    out["apply_loop_capped_bytes_per_call"] = loop_capped.bytes_per_call;
     std::ofstream(cfg.json, std::ios::trunc) << out.dump(2) << '\n';
   }
   return 0;
