@@ -184,11 +184,9 @@ std::map<MsgId, StoredResult> HubQueries::results_locked(const std::shared_ptr<C
     if (!record_finished(rec) || (rec.hub & (kValuesPurged | kRecordPurged))) continue;
     if (skip_taken && table_.submissions().follows().taken(id)) continue;
     const Submission& sub = table_.submissions().submission(id);
+    const std::type_info* type = table_.submissions().type(sub);
     out.emplace(id, StoredResult(self, id, rec.status, table_.submissions().name(sub),
-                                 table_.submissions().type(sub)
-                                     ? demangle(table_.submissions().type(sub)->name())
-                                     : std::string(),
-                                 rec.nitems));
+                                 type ? demangle(type->name()) : std::string(), rec.nitems));
   }
   return out;
 }

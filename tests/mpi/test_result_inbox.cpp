@@ -31,14 +31,27 @@ std::vector<char> make_message(int rank, int k) {
   return m;
 }
 
+// A communicator of the test's own (a duplicate of MPI_COMM_WORLD), this rank and the size,
+// freed when the test case leaves, however it leaves.
+struct OwnComm {
+  MPI_Comm comm = MPI_COMM_NULL;
+  int rank = 0, size = 0;
+  OwnComm() {
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+  }
+  ~OwnComm() { MPI_Comm_free(&comm); }
+  OwnComm(const OwnComm&) = delete;
+  OwnComm& operator=(const OwnComm&) = delete;
+};
+
 }  // namespace
 
 TEST_CASE("results come out of the ring in each engine's order, intact", "[transport][inbox]") {
-  MPI_Comm comm;
-  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-  int rank = 0, size = 0;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  OwnComm own;
+  MPI_Comm comm = own.comm;
+  const int rank = own.rank, size = own.size;
   constexpr int kPerEngine = 300;  // far more than the ring's receives: most wait unexpected
   int engines = size - 1;
 
@@ -71,34 +84,24 @@ TEST_CASE("results come out of the ring in each engine's order, intact", "[trans
     }
   }
   MPI_Barrier(comm);
-  MPI_Comm_free(&comm);
 }
 
 TEST_CASE("the ring's size does not grow with the engine count", "[transport][inbox]") {
-  MPI_Comm comm;
-  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-  {
-    ResultInbox one(comm, 1), many(comm, 10000);
-    CHECK(one.slots() == 2);
-    CHECK(many.slots() == ResultInbox::kMaxSlots);
-  }
-  MPI_Comm_free(&comm);
+  OwnComm own;
+  ResultInbox one(own.comm, 1), many(own.comm, 10000);
+  CHECK(one.slots() == 2);
+  CHECK(many.slots() == ResultInbox::kMaxSlots);
 }
 
 // An apply's result: once the caller says nothing more is awaited (more() false), a poll hands
 // out one message and returns, so the waiting thread sees it before MPI is called again; the
 // messages behind it come out at the next polls, in order.
 TEST_CASE("a poll stops after a message when nothing more is awaited", "[transport][inbox]") {
-  MPI_Comm comm;
-  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-  int rank = 0, size = 0;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  OwnComm own;
+  MPI_Comm comm = own.comm;
+  const int rank = own.rank, size = own.size;
   constexpr int kMessages = 6;
-  if (size < 2) {
-    MPI_Comm_free(&comm);
-    return;
-  }
+  if (size < 2) return;
   if (rank == 0) {
     ResultInbox inbox(comm, size - 1);
     MPI_Barrier(comm);  // receives posted before rank 1 sends
@@ -139,5 +142,4 @@ TEST_CASE("a poll stops after a message when nothing more is awaited", "[transpo
     MPI_Barrier(comm);
   }
   MPI_Barrier(comm);
-  MPI_Comm_free(&comm);
 }
