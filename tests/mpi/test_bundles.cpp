@@ -55,21 +55,10 @@ Bytes result_msg(int r, std::uint64_t k, std::int64_t completed, std::size_t n) 
 
 std::string str(const Bytes& b) { return std::string(b.data(), b.size()); }
 
-struct Comm {
-  MPI_Comm comm;
-  int rank = 0, size = 0;
-  Comm() {
-    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-  }
-  ~Comm() { MPI_Comm_free(&comm); }
-};
-
 }  // namespace
 
 TEST_CASE("an engine's TaskInbox hands a bundle out a piece at a time", "[bundle][wire]") {
-  Comm c;
+  mpiply_test::OwnComm c;
   if (c.size < 2) return;  // no engine rank
   // What rank 0 sends every engine: (pieces, flags); one piece alone is sent as it is.
   struct Send {
@@ -139,7 +128,7 @@ TEST_CASE("an engine's TaskInbox hands a bundle out a piece at a time", "[bundle
 
 TEST_CASE("held results leave together; a large one, an old one or a flush sends them",
           "[bundle][wire]") {
-  Comm c;
+  mpiply_test::OwnComm c;
   if (c.size < 2) return;
   const std::int64_t t = 1'000'000'000;
   // Engine r sends these (hold flag each); rank 0 expects the messages below, in order.
@@ -216,7 +205,7 @@ TEST_CASE("held results leave together; a large one, an old one or a flush sends
 
 TEST_CASE("rank 0's ResultInbox hands on a bundle's results one by one, first marking each message",
           "[bundle][wire]") {
-  Comm c;
+  mpiply_test::OwnComm c;
   if (c.size < 2) return;
   constexpr std::uint64_t kPerEngine = 400;
   auto size_of = [](std::uint64_t k) -> std::size_t {

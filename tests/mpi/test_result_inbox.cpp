@@ -14,11 +14,13 @@
 
 #include <mpiply/detail/wire.hpp>
 
+#include "support.hpp"
 #include "wire/transport.hpp"
 
 namespace {
 
 using mpiply::detail::ResultInbox;
+using mpiply_test::OwnComm;
 
 // Message k of `rank`: a header (rank, k) then bytes that depend on both.
 std::vector<char> make_message(int rank, int k) {
@@ -30,21 +32,6 @@ std::vector<char> make_message(int rank, int k) {
   for (std::size_t i = sizeof head; i < n; ++i) m[i] = static_cast<char>((i * 31 + k * 7 + rank) & 0x7f);
   return m;
 }
-
-// A communicator of the test's own (a duplicate of MPI_COMM_WORLD), this rank and the size,
-// freed when the test case leaves, however it leaves.
-struct OwnComm {
-  MPI_Comm comm = MPI_COMM_NULL;
-  int rank = 0, size = 0;
-  OwnComm() {
-    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-  }
-  ~OwnComm() { MPI_Comm_free(&comm); }
-  OwnComm(const OwnComm&) = delete;
-  OwnComm& operator=(const OwnComm&) = delete;
-};
 
 }  // namespace
 

@@ -24,6 +24,22 @@
 
 namespace mpiply_test {
 
+// A communicator of the test's own (a duplicate of MPI_COMM_WORLD), this rank and the size,
+// freed when the test case leaves, however it leaves: for tests that drive mpiply's transport
+// directly, beside any traffic of the MPI world.
+struct OwnComm {
+  MPI_Comm comm = MPI_COMM_NULL;
+  int rank = 0, size = 0;
+  OwnComm() {
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+  }
+  ~OwnComm() { MPI_Comm_free(&comm); }
+  OwnComm(const OwnComm&) = delete;
+  OwnComm& operator=(const OwnComm&) = delete;
+};
+
 inline char** test_argv() {
   static char name[] = "mpiply-test";
   static char* argv[] = {name, nullptr};
