@@ -182,13 +182,19 @@ int main(int argc, char** argv) {
     b.farm_send_w1_tasks_per_s = blocking("farm_send_w1_tasks_per_s", 1);
     b.farm_send_w4_tasks_per_s = blocking("farm_send_w4_tasks_per_s", 4);
     b.farm_send_w16_tasks_per_s = blocking("farm_send_w16_tasks_per_s", 16);
+    b.farm_send_w32_tasks_per_s = blocking("farm_send_w32_tasks_per_s", kDeepWindow);
     double at_hwm = hwm == 1 ? b.farm_send_w1_tasks_per_s
                     : hwm == 4 ? b.farm_send_w4_tasks_per_s
                     : hwm == 16 ? b.farm_send_w16_tasks_per_s
                                 : blocking("farm_send_at_hwm_tasks_per_s", hwm);
     b.farm_isend_tasks_per_s =
         farm("farm_isend_tasks_per_s", [&](long n) { return farm_once(rank, size, hwm, n); });
-    b.farm_tasks_per_s = std::max(at_hwm, b.farm_isend_tasks_per_s);  // the tight farm
+    // The tight farm. Without MPIPLY_HWM mpiply deepens the window of an engine running short
+    // tasks up to kDeepWindow, so the farm at every window it may use counts too.
+    b.farm_tasks_per_s = std::max(at_hwm, b.farm_isend_tasks_per_s);
+    if (!hwm_set_in_env())
+      b.farm_tasks_per_s = std::max({b.farm_tasks_per_s, b.farm_send_w16_tasks_per_s,
+                                     b.farm_send_w32_tasks_per_s});
   }
   if (rank == 0 && !yield_note.empty())
     fmt::print("Open MPI yields when idle here (oversubscribed); baselines run both ways, the "

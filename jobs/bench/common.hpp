@@ -91,6 +91,13 @@ inline long long rss_bytes() {
 }
 
 // The same high-water mark mpiply uses (MPIPLY_HWM, default 4); mpiply itself rejects bad values.
+// The deepest window mpiply gives an engine running short tasks when MPIPLY_HWM is not set
+// (src/scheduling/window_policy.hpp, WindowPolicy::kDeepWindow).
+inline constexpr int kDeepWindow = 32;
+inline bool hwm_set_in_env() {
+  const char* s = std::getenv("MPIPLY_HWM");
+  return s && *s;
+}
 inline int hwm_from_env() {
   const char* s = std::getenv("MPIPLY_HWM");
   if (!s || !*s) return 4;
@@ -147,10 +154,11 @@ struct Baselines {
   RoundTrip pingpong;  // 8 bytes there and back between ranks 0 and 1
   // Context: the round trip of mpiply's own messaging for an apply, in plain MPI (pattern_loop).
   double pattern_rtt_mean_us = 0;
-  double farm_tasks_per_s = 0;       // tight: the best variant below at window = hwm
+  double farm_tasks_per_s = 0;       // tight: the best variant below at a window mpiply uses
   double farm_isend_tasks_per_s = 0; // context rows: nonblocking sends at window = hwm,
   double farm_send_w1_tasks_per_s = 0, farm_send_w4_tasks_per_s = 0,  // blocking sends at
-         farm_send_w16_tasks_per_s = 0;                               // windows 1, 4, 16
+         farm_send_w16_tasks_per_s = 0,                               // windows 1, 4, 16,
+         farm_send_w32_tasks_per_s = 0;                               // 32 (kDeepWindow)
   double mpi_bw_huge_gbs = 0;  // receive buffer in huge pages, as mpiply receives a push
   double mpi_bw_gbs = 0;       // context: receive buffer a plain std::vector (4 KiB pages)
 };

@@ -15,12 +15,15 @@
 #include "support/clock.hpp"
 #include "support/trace_points.hpp"
 #include "runtime/settings.hpp"
+#include "scheduling/window_policy.hpp"
 
 namespace mpiply::detail {
 
 ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
                        bool client_runs_tasks)
-    : roster_(comm, std::move(engines), hwm, client_runs_tasks),
+    : roster_(comm, std::move(engines), hwm,
+              settings().hwm_set ? hwm : static_cast<int>(WindowPolicy::kDeepWindow),
+              client_runs_tasks),
       cap_(table_, sched_, live_, settings().hub_keep),
       links_(roster_, table_, results_, live_),
       dispatcher_(roster_, table_, sched_, links_, queues_, results_, db_, aborts_),
@@ -43,7 +46,8 @@ ClientCore::ClientCore(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
              .hub = hub_,
              .progress = progress_,
              .scheduler = sched_} {
-  sched_.reset_engines(roster_.num_engines(), static_cast<unsigned>(roster_.hwm()));
+  sched_.reset_engines(roster_.num_engines(), static_cast<unsigned>(roster_.hwm()),
+                       static_cast<unsigned>(roster_.deepest()));
   for (std::size_t e = 0; e < roster_.num_engines(); ++e)
     sched_.set_resources(static_cast<int>(e), roster_.engine_info(static_cast<int>(e)).resources);
 }

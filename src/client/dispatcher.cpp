@@ -4,6 +4,7 @@
 #include "client/dispatcher.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -64,7 +65,7 @@ void Dispatcher::dispatch_direct_locked() {
   engines.swap(queues_.direct_ready());
   for (int e : engines) {
     EngineSlot& s = links_.slots()[static_cast<std::size_t>(e)];
-    while (!s.direct.empty() && s.count < static_cast<unsigned>(roster_.hwm())) {
+    while (!s.direct.empty() && s.count < sched_.placer().engines().window(e)) {
       auto [src, t] = std::move(s.direct.front());
       s.direct.pop_front();
       send_task_locked(e, src, t);
@@ -79,10 +80,11 @@ void Dispatcher::dispatch_direct_locked() {
 
 int Dispatcher::least_loaded_of_locked(const std::vector<int>& candidates) const {
   int best = -1;
-  unsigned best_count = static_cast<unsigned>(roster_.hwm());
+  unsigned best_count = UINT_MAX;
+  const EngineStates& st = sched_.placer().engines();
   for (int e : candidates) {
     unsigned c = links_.slots()[static_cast<std::size_t>(e)].count;
-    if (c < best_count) {
+    if (c < st.window(e) && c < best_count) {
       best = e;
       best_count = c;
     }
@@ -189,7 +191,7 @@ void Dispatcher::send_task_locked(int e, const std::shared_ptr<TaskSource>& src,
   f.src = src;
   rec.engine = e;
   rec.status = TaskStatus::sent;
-  links_.transmit_locked(e, f, msg, segs, short_call);
+  links_.transmit_locked(e, f, msg, segs, short_call, sched_.placer().engines().window(e));
 }
 
 }  // namespace mpiply::detail

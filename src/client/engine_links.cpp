@@ -23,7 +23,7 @@ EngineLinks::EngineLinks(const EngineRoster& roster, const TaskTable& table,
     : roster_(roster), table_(table), results_(results), live_(live),
       rank0_engine_(roster, results) {
   slots_.resize(roster_.num_engines());
-  for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(roster_.hwm()));
+  for (auto& s : slots_) s.ring.resize(static_cast<std::size_t>(roster_.deepest()));
   if (!roster_.inline_mode()) {
     inbox_ = std::make_unique<ResultInbox>(roster_.comm(), roster_.mpi_engines());
     abort_out_ = std::make_unique<AbortOutbox>(roster_.comm());
@@ -36,7 +36,8 @@ constexpr std::size_t kBundledTaskMaxBytes = 1024;
 }  // namespace
 
 void EngineLinks::transmit_locked(int e, InFlight& f, std::span<const char> msg,
-                                  const std::vector<Segment>& segs, bool short_call) {
+                                  const std::vector<Segment>& segs, bool short_call,
+                                  unsigned window) {
   if (roster_.inline_mode() || e == roster_.local_id()) {
     rank0_engine_.submit_locked(e, msg, segs);
     return;
@@ -47,7 +48,7 @@ void EngineLinks::transmit_locked(int e, InFlight& f, std::span<const char> msg,
     std::size_t piece = BundleWriter::piece_bytes(msg.size());
     // Half the engine's window: two bundles in flight, so the engine runs one while rank 0
     // handles the other's results (one bundle of the whole window would make them take turns).
-    unsigned max_pieces = std::min<unsigned>(kBundleMaxPieces, std::max(1, roster_.hwm() / 2));
+    unsigned max_pieces = std::min<unsigned>(kBundleMaxPieces, std::max(1u, window / 2));
     if (s.staged > 0 && (s.staged >= max_pieces || s.staged_bytes + piece > kTaskInboxBytes))
       send_staged_locked(e);
     if (s.staged == 0) {

@@ -74,9 +74,10 @@ class EngineLinks {
   // it goes without MPI (the inline engine runs it, and handles its result, before this returns).
   // During a batch, a small task without segments waits instead and leaves with the engine's
   // other such tasks in one bundle when the batch ends; short_call: a plain call whose
-  // submission's tasks have run briefly so far (its result may be held on the engine).
+  // submission's tasks have run briefly so far (its result may be held on the engine); window:
+  // the tasks e may hold now (a bundle takes at most half of them).
   void transmit_locked(int e, InFlight& f, std::span<const char> msg,
-                       const std::vector<Segment>& segs, bool short_call = false);
+                       const std::vector<Segment>& segs, bool short_call, unsigned window);
   // Tasks transmitted while a Batch lives are sent when it ends, an engine's together.
   class Batch {
    public:

@@ -3,13 +3,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "runtime/inventory.hpp"
 
 namespace mpiply::detail {
 
-EngineRoster::EngineRoster(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm,
+EngineRoster::EngineRoster(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm, int deepest,
                            bool client_runs_tasks)
     : comm_(comm), engines_(std::move(engines)), inline_(engines_.empty()), hwm_(hwm),
+      deepest_(std::max(hwm, deepest)),
       mpi_engines_(static_cast<int>(engines_.size())) {
   // With one rank the inline engine already runs every task on rank 0.
   if (client_runs_tasks && !inline_) {

@@ -1,7 +1,8 @@
 #pragma once
 // The engines rank 0 serves, fixed at start-up: their ids, ranks, hosts and resources, whether
 // rank 0 runs tasks itself (inline with one rank, or as the last engine with
-// client_runs_tasks), and the high-water mark each engine is filled to.
+// client_runs_tasks), the high-water mark each engine is filled to, and the deepest window an
+// engine running short tasks may be given (window_policy.hpp).
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -17,11 +18,14 @@ class EngineRoster {
   // With client_runs_tasks (and at least one engine rank), rank 0 also serves as the last
   // engine, id engines.size(): ranks 1..N-1 keep ids 0..N-2, so adding it changes no other
   // engine's id. With no engine rank, rank 0 is engine 0 and runs every task inline.
-  EngineRoster(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm, bool client_runs_tasks);
+  // deepest: the largest number of tasks an engine may hold (at least hwm).
+  EngineRoster(MPI_Comm comm, std::vector<EngineInfo> engines, int hwm, int deepest,
+               bool client_runs_tasks);
 
   std::vector<int> ids() const;
   bool inline_mode() const { return inline_; }
   int hwm() const { return hwm_; }
+  int deepest() const { return deepest_; }
   const EngineInfo& engine_info(int id) const { return engines_[id]; }
   std::size_t num_engines() const { return engines_.size(); }
   int num_ranks() const { return inline_ ? 1 : mpi_engines_ + 1; }
@@ -41,6 +45,7 @@ class EngineRoster {
   std::vector<EngineInfo> engines_;
   bool inline_;
   int hwm_;
+  int deepest_;
   int mpi_engines_ = 0;  // engine ranks: ids 0..mpi_engines_-1
   int local_id_ = -1;
 };

@@ -71,6 +71,7 @@ void ResultHandler::handle_result_locked(int e, const char* p, std::size_t n,
     std::int64_t ran = 0;
     if (__builtin_sub_overflow(h.completed_ns, h.started_ns, &ran) || ran < 0) ran = -1;
     if (f.src) f.src->last_run_ns = ran;
+    sched_.ran(e, ran);
     rec.thread = static_cast<std::uint16_t>(std::min<std::uint32_t>(h.thread, 0xffff));
     // A task that raised with retries left runs again; its failure is never stored.
     if (output.present && settings().capture_output) {  // a retried task keeps its last output

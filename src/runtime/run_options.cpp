@@ -14,12 +14,14 @@ namespace mpiply::detail {
 std::string overlay_run_options(const RunOptions& o, Settings& s) {
   std::vector<std::string> problems;
   if (o.hwm) {
-    if (*o.hwm >= 1 && *o.hwm <= 1024)
+    if (*o.hwm >= 1 && *o.hwm <= 1024) {
       s.hwm = *o.hwm;
-    else
+      s.hwm_set = true;
+    } else {
       problems.push_back(fmt::format("mpiply: RunOptions::hwm is {}; it must be from 1 to 1024 "
                                      "(tasks one engine may hold)",
                                      *o.hwm));
+    }
   }
   if (o.shutdown_grace) {
     double sec = o.shutdown_grace->count();

@@ -153,10 +153,12 @@ Settings read_settings(std::vector<std::string>& problems) {
   Settings s;
   if (const char* v = env_value(kHwm.name)) {
     auto n = parse_whole(v);
-    if (n && *n >= 1 && *n <= 1024)
+    if (n && *n >= 1 && *n <= 1024) {
       s.hwm = static_cast<int>(*n);
-    else
+      s.hwm_set = true;
+    } else {
       problems.push_back(bad_value(kHwm, v, n.has_value(), std::to_string(s.hwm)));
+    }
   }
   if (const char* v = env_value(kMaxBytes.name)) {
     auto n = parse_whole(v);

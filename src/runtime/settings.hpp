@@ -25,6 +25,7 @@ inline constexpr std::uint64_t kMaxHubKeep = 1'000'000'000'000;
 
 struct Settings {
   int hwm = 4;                                      // MPIPLY_HWM: tasks one engine may hold
+  bool hwm_set = false;  // hwm given (MPIPLY_HWM, RunOptions::hwm): no deeper window
   std::uint64_t max_message_bytes = 2147483647;     // MPIPLY_MAX_MESSAGE_BYTES (MPI counts are int)
   std::int64_t shutdown_grace_ms = 30'000;          // MPIPLY_SHUTDOWN_GRACE, in seconds
   std::int64_t drain_grace_ms = 30'000;  // MPIPLY_DRAIN_GRACE, in seconds: see docs/drain.md

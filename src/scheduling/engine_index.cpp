@@ -4,10 +4,10 @@
 
 namespace mpiply::detail {
 
-void EngineIndex::reset(std::size_t n, unsigned hwm, Scheme scheme) {
-  states_.reset(n, hwm);
-  levels_.reset(n, states_.hwm());
-  draws_.reset(n, states_.hwm(), scheme);
+void EngineIndex::reset(std::size_t n, unsigned hwm, unsigned deepest, Scheme scheme) {
+  states_.reset(n, hwm, deepest);
+  levels_.reset(n, states_.deepest());
+  draws_.reset(n, states_.deepest(), scheme);
   order_.reset(n, scheme);
   for (std::size_t e = 0; e < n; ++e) join(static_cast<int>(e));
 }
@@ -31,6 +31,12 @@ void EngineIndex::set_load(int e, unsigned c) {
   states_.set_load(e, c);
   if (states_.has_room(e)) join(e);
   order_.changed(states_.size());
+}
+
+void EngineIndex::set_window(int e, unsigned w) {
+  if (states_.has_room(e)) leave(e);
+  states_.set_window(e, w);
+  if (states_.has_room(e)) join(e);
 }
 
 void EngineIndex::retire(int e) {

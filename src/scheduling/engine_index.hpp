@@ -25,11 +25,13 @@ namespace mpiply::detail {
 
 class EngineIndex {
  public:
-  // n engines in service, all at load 0.
-  void reset(std::size_t n, unsigned hwm, Scheme scheme);
+  // n engines in service, all at load 0 and window hwm; no window deeper than deepest.
+  void reset(std::size_t n, unsigned hwm, unsigned deepest, Scheme scheme);
 
   // Engine e's outstanding count changed from its old value to c (after each send and result).
   void set_load(int e, unsigned c);
+  // Engine e's window changed to w (window_policy.hpp).
+  void set_window(int e, unsigned w);
   // Engine e takes no more tasks (Client::shutdown(targets)); for good.
   void retire(int e);
   // Engine e is held idle for a waiting team (team_placer.hpp): no pick returns it until
@@ -47,7 +49,7 @@ class EngineIndex {
   // Uniform draw among the engines with room (-1 if none); needs plainrandom or twobin.
   int draw_uniform(std::mt19937_64& rng) const { return draws_.uniform(rng); }
   // Draw weighted by 1 / (1e-6 + load) among the engines with room (-1 if none); needs the
-  // weighted scheme. O(hwm).
+  // weighted scheme. O(deepest window).
   int draw_weighted(std::mt19937_64& rng) const { return any_room() ? draws_.weighted(rng) : -1; }
 
   // Stamps: when a SchemePicker last gave each engine a task (0 = never).

@@ -5,9 +5,11 @@
 
 namespace mpiply::detail {
 
-void EngineStates::reset(std::size_t n, unsigned hwm) {
+void EngineStates::reset(std::size_t n, unsigned hwm, unsigned deepest) {
   hwm_ = std::max(1u, hwm);
+  deepest_ = std::max(hwm_, deepest);
   load_.assign(n, 0);
+  window_.assign(n, hwm_);
   retired_.assign(n, 0);
   held_.assign(n, 0);
   in_service_ = n;

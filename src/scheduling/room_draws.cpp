@@ -18,12 +18,12 @@ void drop(std::vector<int>& v, std::vector<int>& pos, int e) {
 
 }  // namespace
 
-void RoomDraws::reset(std::size_t n, unsigned hwm, Scheme scheme) {
+void RoomDraws::reset(std::size_t n, unsigned levels, Scheme scheme) {
   dense_ = scheme == Scheme::plainrandom || scheme == Scheme::twobin;
   room_.clear();
   room_.reserve(dense_ ? n : 0);
   room_pos_.assign(n, -1);
-  level_.assign(scheme == Scheme::weighted ? hwm : 0, {});
+  level_.assign(scheme == Scheme::weighted ? levels : 0, {});
   level_pos_.assign(n, -1);
 }
 

@@ -14,8 +14,8 @@ namespace mpiply::detail {
 
 class RoomDraws {
  public:
-  // n engines, none listed; levels 0..hwm-1 (weighted only).
-  void reset(std::size_t n, unsigned hwm, Scheme scheme);
+  // n engines, none listed; levels 0..levels-1 (weighted only: the deepest window).
+  void reset(std::size_t n, unsigned levels, Scheme scheme);
   // Engine e, at load `level`, gains room / loses it. They run on every load change: defined
   // here, they cost one test with a scheme that draws nothing.
   void join(int e, unsigned level) {
@@ -27,7 +27,7 @@ class RoomDraws {
   // Uniform draw among the engines with room (-1 if none); plainrandom or twobin only.
   int uniform(std::mt19937_64& rng) const;
   // Draw weighted by 1 / (1e-6 + load) among the engines with room, which must not be none;
-  // weighted only. O(hwm).
+  // weighted only. O(levels).
   int weighted(std::mt19937_64& rng) const;
 
  private:

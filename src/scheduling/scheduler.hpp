@@ -52,12 +52,20 @@ class Scheduler {
   std::uint64_t run() const noexcept { return run_; }
 
   // Engines. n engines 0..n-1, in service at load 0, each taking up to hwm tasks and holding
-  // one core and nothing else until set_resources says what it holds.
-  void reset_engines(std::size_t n, unsigned hwm) { placer_.reset(n, hwm); }
+  // one core and nothing else until set_resources says what it holds. With deep > hwm an
+  // engine whose tasks run briefly may hold more, up to deep (window_policy.hpp).
+  void reset_engines(std::size_t n, unsigned hwm, unsigned deep = 0) {
+    placer_.reset(n, hwm, deep);
+  }
   void set_resources(int e, const EngineResources& r) { placer_.set_resources(e, r); }
   // Engine e now holds `outstanding` tasks (the owner tells every send and every result).
   void set_load(int e, unsigned outstanding) {
     if (placer_.set_load(e, outstanding)) ready_.freed();
+  }
+  // A task of engine e ran ran_ns, by its result's stamps (negative: not known). Before the
+  // result's set_load.
+  void ran(int e, std::int64_t ran_ns) {
+    if (placer_.ran(e, ran_ns)) ready_.freed();
   }
   // Client::shutdown(targets): they take no more tasks. Flagged tasks left without an engine
   // fail (ImpossibleDependency); plain ones are the owner's to fail

@@ -9,8 +9,9 @@
 
 namespace mpiply::detail {
 
-void TaskPlacer::reset(std::size_t n, unsigned hwm) {
-  index_.reset(n, hwm, picker_.scheme());
+void TaskPlacer::reset(std::size_t n, unsigned hwm, unsigned deep) {
+  windows_.reset(n, hwm, deep);
+  index_.reset(n, windows_.hwm(), windows_.deepest(), picker_.scheme());
   picker_.reset();
   claims_.reset(n);
   teams_.reset();
@@ -21,6 +22,15 @@ bool TaskPlacer::set_load(int e, unsigned outstanding) {
   index_.set_load(e, outstanding);
   if (outstanding == 0 && teams_.holder() != 0) teams_.idle(e);
   return freed;
+}
+
+bool TaskPlacer::ran(int e, std::int64_t ran_ns) {
+  if (!windows_.deepens()) return false;
+  unsigned old = index_.states().window(e);
+  unsigned w = windows_.ran(e, ran_ns);
+  if (w == old) return false;
+  index_.set_window(e, w);
+  return w > old;
 }
 
 void TaskPlacer::retire(const std::vector<int>& engines) {

@@ -5,6 +5,7 @@
 // shut-down). It places a run's one-engine tasks itself (place): by the scheme, never back on an
 // engine the task failed on, by best fit when it has claims; a team's run goes to TeamPlacer.
 // A task with nowhere left to go fails here (ImpossibleDependency), saying why.
+#include <cstdint>
 #include <vector>
 
 #include <mpiply/run_options.hpp>
@@ -15,6 +16,7 @@
 #include "scheduling/scheduler_job.hpp"
 #include "scheduling/task_records.hpp"
 #include "scheduling/team_placer.hpp"
+#include "scheduling/window_policy.hpp"
 
 namespace mpiply::detail {
 
@@ -25,12 +27,15 @@ class TaskPlacer {
   TaskPlacer(const TaskPlacer&) = delete;
   TaskPlacer& operator=(const TaskPlacer&) = delete;
 
-  // n engines 0..n-1, in service at load 0, each taking up to hwm tasks and holding one core
-  // and nothing else until set_resources says what it holds.
-  void reset(std::size_t n, unsigned hwm);
+  // n engines 0..n-1, in service at load 0, each taking up to hwm tasks (deeper, up to deep,
+  // while its tasks run briefly: window_policy.hpp) and holding one core and nothing else until
+  // set_resources says what it holds.
+  void reset(std::size_t n, unsigned hwm, unsigned deep);
   void set_resources(int e, const EngineResources& r) { claims_.set(e, r); }
   // Engine e now holds `outstanding` tasks; true if that is fewer than before (room appeared).
   bool set_load(int e, unsigned outstanding);
+  // A task of engine e ran ran_ns (negative: not known); true if that widened e's window.
+  bool ran(int e, std::int64_t ran_ns);
   // These engines take no more tasks.
   void retire(const std::vector<int>& engines);
 
@@ -56,6 +61,7 @@ class TaskPlacer {
   SchedulerSink& sink_;
   TaskRecords& tasks_;
   EngineIndex index_;
+  WindowPolicy windows_;
   EnginePicker picker_;
   ResourceClaims claims_;
   TeamPlacer teams_;

@@ -49,7 +49,7 @@ TEST_CASE("every scheme picks from the index what a scan of every engine would",
                    Scheme::plainrandom}) {
     DYNAMIC_SECTION("scheme " << mpiply::to_string(s)) {
       EngineIndex ix;
-      ix.reset(kEngines, kHwm, s);
+      ix.reset(kEngines, kHwm, kHwm, s);
       SchemePicker p(s);
       std::mt19937 rng(7);
       std::vector<unsigned> load(kEngines, 0);
@@ -100,7 +100,7 @@ TEST_CASE("every scheme picks from the index what a scan of every engine would",
 
 TEST_CASE("the plain loop spreads ties round robin and honours hwm", "[schemes]") {
   EngineIndex ix;
-  ix.reset(4, 2, Scheme::leastload);
+  ix.reset(4, 2, 2, Scheme::leastload);
   std::vector<int> order;
   for (int k = 0; k < 8; ++k) {
     int e = ix.least_round_robin();
@@ -117,7 +117,7 @@ TEST_CASE("the plain loop spreads ties round robin and honours hwm", "[schemes]"
 
 TEST_CASE("weighted draws favour lightly loaded engines", "[schemes]") {
   EngineIndex ix;
-  ix.reset(2, 4, Scheme::weighted);
+  ix.reset(2, 4, 4, Scheme::weighted);
   ix.set_load(1, 3);
   std::mt19937_64 rng(1);
   int light = 0;
@@ -133,7 +133,7 @@ TEST_CASE("weighted draws favour lightly loaded engines", "[schemes]") {
 TEST_CASE("the ordered set is rebuilt right after plain traffic dropped it", "[schemes]") {
   for (Scheme s : {Scheme::leastload, Scheme::lru}) {
     EngineIndex ix;
-    ix.reset(kEngines, kHwm, s);
+    ix.reset(kEngines, kHwm, kHwm, s);
     SchemePicker p(s);
     std::mt19937 rng(3);
     for (int round = 0; round < 5; ++round) {
