@@ -45,7 +45,8 @@ class Client {
   std::size_t size() const;
   // True when the job has one rank and tasks run inline on rank 0.
   bool inline_mode() const;
-  // Outstanding tasks one engine may hold before the scheduler keeps the rest on rank 0.
+  // Outstanding tasks one engine may hold before the scheduler keeps the rest on rank 0 (an
+  // engine running short tasks may hold more when hwm was not set: RunOptions::hwm).
   int hwm() const;
   // What engine id advertised at start-up: cores, GPU ids, memory, named resources
   // (docs/resources.md). A UsageError for an engine that does not exist.

@@ -11,7 +11,7 @@
 namespace mpiply {
 
 // How a LoadBalancedView picks the engine for a task, as ipyparallel's schemes. Each one only
-// picks among engines holding fewer than hwm tasks.
+// picks among engines holding fewer tasks than their window (hwm; see RunOptions::hwm).
 enum class Scheme : std::uint8_t {
   leastload,    // fewest outstanding tasks; ties go to the least recently used (the default)
   lru,          // least recently used engine, whatever its load
@@ -31,7 +31,9 @@ enum class DbReuse : std::uint8_t {
 };
 
 struct RunOptions {
-  // Tasks one engine may hold (MPIPLY_HWM): 1 to 1024.
+  // Tasks one engine may hold (MPIPLY_HWM): 1 to 1024. Unset (here and in the environment), it
+  // is 4, and an engine whose recent tasks ran under 50 us may hold more, up to 32; set, it is
+  // fixed.
   std::optional<int> hwm;
   // How long shutdown waits for tasks still running after client_main ends before it names
   // them and ends the job with kExitShutdownTimeout (MPIPLY_SHUTDOWN_GRACE): 0 to 7 days.
