@@ -215,7 +215,8 @@ inline void report(const Config& cfg, int size, int hwm, const Baselines& b, con
              "*_p99_us time each of another {} calls on its own. farm_tasks_per_s is the best of "
              "blocking MPI_Send and MPI_Isend at window {}{} (the farm uses all {} worker{})\n",
              cfg.apply_rounds, cfg.apply_rounds, hwm,
-             hwm_set_in_env() ? "" : fmt::format(" and blocking MPI_Send at 16 and {}", kDeepWindow),
+             hwm_set_in_env() ? ""
+                              : fmt::format(" and blocking MPI_Send at 16 and {}", kDeepWindow),
              size - 1, size == 2 ? "" : "s");
   fmt::print("note: dep_chain over {} tasks (baseline 1 / apply_rtt_mean_us), dep_map and "
              "plain_map over {} items at chunksize 1\n",

@@ -1,8 +1,9 @@
 #pragma once
-// The engines with room, one FIFO list per load level (0..deepest window - 1): the plain leastload loop
-// takes the head of the lowest non-empty level, so ties go round robin (an engine joins the back
-// of its level each time its load changes). Part of the engine index (engine_index.hpp), which
-// tells it every engine that gains or loses room; O(1) per change, amortised O(1) per pick.
+// The engines with room, one FIFO list per load level (0..deepest window - 1): the plain
+// leastload loop takes the head of the lowest non-empty level, so ties go round robin (an engine
+// joins the back of its level each time its load changes). Part of the engine index
+// (engine_index.hpp), which tells it every engine that gains or loses room; O(1) per change,
+// amortised O(1) per pick.
 #include <cstddef>
 #include <vector>
 

@@ -30,12 +30,13 @@ class WindowPolicy {
   // A task of engine e ran ran_ns (negative: not known, nothing changes). Returns e's window
   // after it.
   unsigned ran(int e, std::int64_t ran_ns);
-  unsigned window(int e) const noexcept { return window_[static_cast<std::size_t>(e)]; }
+  // e's window from its tasks' moving average (hwm before any is known). The one in effect is
+  // EngineStates'; the placer copies each change there.
+  unsigned window(int e) const noexcept;
 
  private:
   unsigned hwm_ = 1, deep_ = 1;
   std::vector<std::int64_t> mean_ns_;  // moving average of run times; -1: none yet
-  std::vector<unsigned> window_;
 };
 
 }  // namespace mpiply::detail
